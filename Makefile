@@ -1,0 +1,101 @@
+# Ferrite build. `make` builds the kernel and the ISO; `make run` boots it; `make test` runs
+# every test (host unit tests, in-kernel ktests, QEMU system tests) and ends with
+# "N passed, N failed".
+
+BUILD   ?= build
+CC      := gcc
+LD      := ld
+OBJCOPY := objcopy
+NM      := nm
+
+KCFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mcmodel=kernel \
+	   -mno-red-zone -mgeneral-regs-only -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	   -fno-strict-aliasing -fno-common -O2 -g -Wall -Wextra -Werror -Ikernel -MMD -MP
+KASFLAGS := -Ikernel -D__ASSEMBLER__ -MMD -MP
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/kernel.ld
+
+KSRC_C := $(shell find kernel -name '*.c' | sort)
+KSRC_S := $(shell find kernel -name '*.S' | sort)
+KOBJS  := $(KSRC_C:%.c=$(BUILD)/%.o) $(KSRC_S:%.S=$(BUILD)/%.o)
+
+KERNEL := $(BUILD)/ferrite.elf
+ISO    := $(BUILD)/ferrite.iso
+
+.PHONY: all kernel iso run test unit-tests deps clean
+all: $(KERNEL) $(ISO)
+kernel: $(KERNEL)
+iso: $(ISO)
+
+# Flags live here, so a change to this file rebuilds everything.
+$(BUILD)/kernel/%.o: kernel/%.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.o: kernel/%.S Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -c $< -o $@
+
+# Symbol table for backtraces: link once with an empty table, list the text symbols, link again
+# with them. .ksyms sits after .text in the link map, so the second pass moves no code; the
+# final check proves it.
+$(BUILD)/ksyms0.S: tools/ksymgen.sh
+	@mkdir -p $(BUILD)
+	sh tools/ksymgen.sh < /dev/null > $@
+$(BUILD)/ferrite.pass1.elf: $(KOBJS) $(BUILD)/ksyms0.o kernel/arch/x86_64/kernel.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms0.o
+$(BUILD)/ksyms.S: $(BUILD)/ferrite.pass1.elf tools/ksymgen.sh
+	$(NM) -n --defined-only $< | sh tools/ksymgen.sh > $@
+$(BUILD)/%.o: $(BUILD)/%.S
+	$(CC) $(KASFLAGS) -c $< -o $@
+$(KERNEL): $(BUILD)/ferrite.pass1.elf $(BUILD)/ksyms.o
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(BUILD)/ksyms.o
+	@$(NM) -n --defined-only $(BUILD)/ferrite.pass1.elf | grep -i ' t ' > $(BUILD)/syms.pass1
+	@$(NM) -n --defined-only $@ | grep -i ' t ' > $(BUILD)/syms.final
+	@cmp -s $(BUILD)/syms.pass1 $(BUILD)/syms.final || { echo "ksyms: text moved between link passes"; exit 1; }
+
+$(ISO): $(KERNEL) tools/mkiso.sh
+	sh tools/mkiso.sh $(KERNEL) $@ "console=ttyS0"
+
+# The ISO the system tests boot: runs the ktests, carries a 70000-byte module.
+TEST_ISO := $(BUILD)/ferrite-test.iso
+$(BUILD)/test-initrd.bin:
+	@mkdir -p $(BUILD)
+	yes ferrite | head -c 70000 > $@
+$(TEST_ISO): $(KERNEL) tools/mkiso.sh $(BUILD)/test-initrd.bin
+	sh tools/mkiso.sh $(KERNEL) $@ "ktest console=ttyS0" $(BUILD)/test-initrd.bin
+
+# ---- host unit tests: tests/unit/test_*.c; the first line names the kernel sources needed ----
+UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	       -fno-sanitize-recover=all -fno-omit-frame-pointer -Ikernel -Itests/unit -DHOST_UNIT_TEST
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+# Kernel sources a test names on its first line ("// unit-deps: kernel/lib/printf.c ...").
+unit-deps = $(patsubst %.c,$(BUILD)/unit/obj/%.o,$(shell sed -n '1s|^// unit-deps:||p' tests/unit/$(1).c))
+
+$(BUILD)/unit/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -MMD -MP -include tests/unit/host_prefix.h -c $< -o $@
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/unit_main.c tests/unit/unit.h tests/unit/host_prefix.h $$(call unit-deps,$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -DUNIT_SUITE='"$(patsubst test_%,%,$*)"' -o $@ $< tests/unit/unit_main.c $(call unit-deps,$*)
+
+# Keep the host objects of kernel sources between test builds.
+.SECONDARY:
+
+unit-tests: $(UNIT_BINS)
+
+deps:
+	@sh tools/install-deps.sh
+
+run: deps all
+	sh tools/run.sh
+
+test: deps all $(TEST_ISO) unit-tests
+	@bash tests/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,80 @@
+/* GDT with flat 64-bit segments and a TSS whose IST stacks catch double faults and NMIs. */
+#include "arch/x86_64/gdt.h"
+
+#include "lib/compiler.h"
+#include "lib/string.h"
+
+#define IST_STACK_SIZE 8192
+
+/* Access byte and flag bits (Intel SDM vol. 3, 3.4.5). */
+#define SEG_PRESENT (1ull << 47)
+#define SEG_DPL3    (3ull << 45)
+#define SEG_S       (1ull << 44) /* code/data, not system */
+#define SEG_CODE    (1ull << 43)
+#define SEG_RW      (1ull << 41)
+#define SEG_LONG    (1ull << 53)
+#define SEG_DB      (1ull << 54)
+#define SEG_GRAN    (1ull << 55)
+#define SEG_LIMIT   0x000f00000000ffffull
+
+static uint64_t gdt[7] __aligned(16);
+static struct tss tss __aligned(16);
+static uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
+
+struct gdt_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+static void load_gdt(void)
+{
+	struct gdt_ptr ptr = { sizeof(gdt) - 1, (uint64_t)gdt };
+	__asm__ volatile(
+		"lgdt %0\n\t"
+		"pushq %1\n\t"
+		"leaq 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"lretq\n"
+		"1:\n\t"
+		"movw %w2, %%ax\n\t"
+		"movw %%ax, %%ds\n\t"
+		"movw %%ax, %%es\n\t"
+		"movw %%ax, %%ss\n\t"
+		"xorl %%eax, %%eax\n\t"
+		"movw %%ax, %%fs\n\t"
+		"movw %%ax, %%gs\n\t"
+		:
+		: "m"(ptr), "i"(GDT_KERNEL_CODE), "i"(GDT_KERNEL_DATA)
+		: "rax", "memory");
+	__asm__ volatile("ltr %w0" ::"r"((uint16_t)GDT_TSS));
+}
+
+void gdt_init(void)
+{
+	const uint64_t code = SEG_PRESENT | SEG_S | SEG_CODE | SEG_RW | SEG_LONG | SEG_GRAN | SEG_LIMIT;
+	const uint64_t data = SEG_PRESENT | SEG_S | SEG_RW | SEG_DB | SEG_GRAN | SEG_LIMIT;
+
+	gdt[0] = 0;
+	gdt[1] = code;
+	gdt[2] = data;
+	gdt[3] = data | SEG_DPL3;
+	gdt[4] = code | SEG_DPL3;
+
+	memset(&tss, 0, sizeof(tss));
+	for (int i = 0; i < 3; i++)
+		tss.ist[i] = (uint64_t)&ist_stacks[i][IST_STACK_SIZE];
+	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+
+	/* A 16-byte system descriptor: type 9 = available 64-bit TSS. */
+	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+	gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (9ull << 40) | SEG_PRESENT |
+		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+	gdt[6] = base >> 32;
+
+	load_gdt();
+}
+
+void tss_set_kernel_stack(uint64_t rsp0)
+{
+	tss.rsp[0] = rsp0;
+}

@@ -1,0 +1,86 @@
+/*
+ * Interrupt and exception entry: one small stub per vector pushes a uniform frame
+ * (error code, vector, general registers) and calls trap_dispatch(struct trap_frame *).
+ */
+
+
+	.text
+	.altmacro
+
+.macro isr_stub vec
+	.balign 16
+isr_stub_\vec:
+	.if !((\vec == 8) || ((\vec >= 10) && (\vec <= 14)) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30))
+	pushq $0
+	.endif
+	pushq $\vec
+	jmp isr_common
+.endm
+
+.set vec, 0
+.rept 256
+	isr_stub %vec
+	.set vec, vec + 1
+.endr
+
+isr_common:
+	/* From user mode, swap to the kernel's GS base. CS sits 3 slots above the vector. */
+	testb $3, 24(%rsp)
+	jz 1f
+	swapgs
+1:
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	movq %rsp, %rdi
+	call trap_dispatch
+	.global trap_return
+trap_return:
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	testb $3, 24(%rsp)
+	jz 2f
+	swapgs
+2:
+	addq $16, %rsp          /* vector and error code */
+	iretq
+
+.macro stub_addr vec
+	.quad isr_stub_\vec
+.endm
+
+	.section .rodata
+	.balign 8
+	.global isr_stub_table
+isr_stub_table:
+.set vec, 0
+.rept 256
+	stub_addr %vec
+	.set vec, vec + 1
+.endr

@@ -1,0 +1,71 @@
+/* The in-kernel test runner. */
+#include "test/ktest.h"
+
+#include <stdarg.h>
+
+#include "arch/x86_64/qemu_exit.h"
+#include "console/console.h"
+#include "debug/panic.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+
+extern const struct ktest __ktest_start[], __ktest_end[];
+
+static bool failed;
+static char reason[256];
+
+void ktest_fail_at(const char *file, int line, const char *fmt, ...)
+{
+	if (failed)
+		return;
+	failed = true;
+	int n = snprintf(reason, sizeof(reason), "%s:%d: ", file, line);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason + n, sizeof(reason) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Is name in the comma-separated list? */
+static bool selected(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n == len && strncmp(p, name, n) == 0)
+			return true;
+		p += n + (end ? 1 : 0);
+	}
+	return false;
+}
+
+static void on_panic(void)
+{
+	kprintf("ktest: FAIL (kernel panic)\n");
+	qemu_exit(QEMU_EXIT_PANIC);
+}
+
+__noreturn void ktest_run(const char *selection)
+{
+	bool all = selection[0] == '\0' || strcmp(selection, "all") == 0;
+	unsigned pass = 0, fail = 0;
+
+	panic_hook = on_panic;
+	kprintf("ktest: running %s\n", all ? "all tests" : selection);
+	for (const struct ktest *t = __ktest_start; t < __ktest_end; t++) {
+		if (all ? t->manual : !selected(selection, t->name))
+			continue;
+		failed = false;
+		t->fn();
+		if (failed) {
+			kprintf("ktest: FAIL %s: %s\n", t->name, reason);
+			fail++;
+		} else {
+			kprintf("ktest: PASS %s\n", t->name);
+			pass++;
+		}
+	}
+	kprintf("ktest: summary: %u passed, %u failed\n", pass, fail);
+	qemu_exit(fail || pass == 0 ? QEMU_EXIT_FAIL : QEMU_EXIT_PASS);
+}

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Runs every test: host unit tests, then the QEMU system tests (in parallel; they include the
+# in-kernel ktest runs). Each test prints "PASS name" or "FAIL name: why"; the last line is
+# the total, "N passed, N failed". Exit status 0 only when nothing failed.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+results=$BUILD/test-results
+rm -rf "$results"
+mkdir -p "$results"
+jobs=${JOBS:-$(nproc)}
+start=$(date +%s)
+
+# A suite that ends without saying anything (a crash, a missing binary) is a failure too.
+run_suite() { # run_suite NAME COMMAND...
+	local name=$1 out=$results/$1.txt
+	shift
+	"$@" > "$out" 2>&1
+	local rc=$?
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
+		echo "FAIL $name: exited with status $rc" >> "$out"
+	fi
+	if ! grep -qE '^(PASS|FAIL) ' "$out"; then
+		echo "FAIL $name: reported no result" >> "$out"
+	fi
+	grep -E '^(PASS|FAIL) ' "$out"
+}
+export -f run_suite
+export results BUILD
+
+echo "== host unit tests"
+for bin in "$BUILD"/unit/test_*; do
+	[ -x "$bin" ] && run_suite "unit-$(basename "$bin")" "$bin"
+done
+
+echo "== system tests (QEMU, $jobs in parallel)"
+find tests/system -name '*.sh' ! -name 'lib.sh' | sort |
+	xargs -P "$jobs" -I{} bash -c 'n={}; n=${n#tests/system/}; n=${n%.sh}; run_suite "system-${n//\//-}" bash {}'
+
+pass=$(cat "$results"/*.txt | grep -c '^PASS ')
+fail=$(cat "$results"/*.txt | grep -c '^FAIL ')
+if [ "$fail" -ne 0 ]; then
+	echo "== failures (logs in $results and $BUILD/system-logs)"
+	cat "$results"/*.txt | grep '^FAIL '
+fi
+echo "== took $(($(date +%s) - start)) s"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,69 @@
+# Shared helpers for system tests: boot QEMU (TCG, with a timeout), capture the serial log,
+# and report results as "PASS system/<test>/<check>" or "FAIL ...: why" lines.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+KERNEL=$BUILD/ferrite.elf
+TEST_ISO=$BUILD/ferrite-test.iso
+LOGDIR=$BUILD/system-logs
+mkdir -p "$LOGDIR"
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS.fd
+
+# The test's name, from its path: tests/system/boot/bios.sh -> boot/bios
+TEST_NAME=$(realpath --relative-to="$ROOT/tests/system" "$0")
+TEST_NAME=${TEST_NAME%.sh}
+
+pass() { echo "PASS system/$TEST_NAME/$1"; }
+fail() { echo "FAIL system/$TEST_NAME/$1: $2"; }
+
+# qemu_boot LOGNAME TIMEOUT QEMU-ARGS...: boots under TCG with the serial port in
+# $LOGDIR/LOGNAME.log; sets QEMU_RC (124 = timed out) and LOG.
+qemu_boot() {
+	local name=$1 secs=$2
+	shift 2
+	LOG=$LOGDIR/$name.log
+	QEMU_RC=0
+	timeout --kill-after=5 "$secs" qemu-system-x86_64 -accel tcg -display none -monitor none \
+		-serial "file:$LOG" -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		"$@" > "$LOGDIR/$name.qemu.txt" 2>&1 || QEMU_RC=$?
+	return 0
+}
+
+# A fresh copy of the OVMF variable store for one run (a reused one was seen to fall into the
+# EFI shell). Prints the pflash arguments.
+ovmf_args() {
+	local vars=$LOGDIR/$1.vars.fd
+	cp "$OVMF_VARS" "$vars"
+	echo "-drive if=pflash,format=raw,readonly=on,file=$OVMF_CODE -drive if=pflash,format=raw,file=$vars"
+}
+
+# expect_exit CHECK CODE: QEMU ended with isa-debug-exit CODE (33 pass, 35 fail, 37 panic).
+expect_exit() {
+	if [ "$QEMU_RC" -eq "$2" ]; then
+		pass "$1"
+	elif [ "$QEMU_RC" -eq 124 ]; then
+		fail "$1" "timed out (log: $LOG)"
+	else
+		fail "$1" "QEMU exit status $QEMU_RC, expected $2 (log: $LOG)"
+	fi
+}
+
+# expect_log CHECK TEXT: the serial log contains TEXT (a fixed string).
+expect_log() {
+	if grep -qF -- "$2" "$LOG"; then pass "$1"; else fail "$1" "log lacks '$2' (log: $LOG)"; fi
+}
+
+# expect_log_re CHECK REGEX
+expect_log_re() {
+	if grep -qE -- "$2" "$LOG"; then pass "$1"; else fail "$1" "log lacks /$2/ (log: $LOG)"; fi
+}
+
+# ktest_results PREFIX: each "ktest: PASS name" becomes a result line; a run without the
+# summary line is a failure.
+ktest_results() {
+	sed -n 's/^ktest: PASS \([^ ]*\).*/PASS system\/'"${TEST_NAME//\//\\/}"'\/'"$1"'\/\1/p;
+		s/^ktest: FAIL \([^ :]*\)\(.*\)/FAIL system\/'"${TEST_NAME//\//\\/}"'\/'"$1"'\/\1\2/p' "$LOG" | tr -d '\r'
+	grep -q '^ktest: summary:' "$LOG" || fail "$1/summary" "no ktest summary (log: $LOG)"
+}
