@@ -30,7 +30,7 @@ export results BUILD
 
 echo "== host unit tests"
 for bin in "$BUILD"/unit/test_*; do
-	[ -x "$bin" ] && run_suite "unit-$(basename "$bin")" "$bin"
+	[ -x "$bin" ] && run_suite "unit-$(basename "$bin")" timeout 300 "$bin"
 done
 
 echo "== system tests (QEMU, $jobs in parallel)"

@@ -81,8 +81,14 @@ uint64_t klog_ring_append(struct klog_ring *r, uint8_t level, uint64_t ts_ns, co
 {
 	if (len > KLOG_TEXT_MAX)
 		len = KLOG_TEXT_MAX;
+	if (r->size < rec_size(0)) { /* too small for any record: counted as written and dropped */
+		r->dropped++;
+		r->first_seq = r->next_seq + 1;
+		return r->next_seq++;
+	}
 	size_t need = rec_size(len);
-	if (need > r->size / 2) /* cannot happen with sane sizes; keep the ring usable anyway */
+	/* Never with the kernel's ring; keeps tiny rings usable: the text is dropped, not cut. */
+	if (need > r->size / 2)
 		len = 0, need = rec_size(0);
 
 	for (;;) {

@@ -27,7 +27,11 @@ struct klog_ring {
 };
 
 void klog_ring_init(struct klog_ring *r, void *buf, size_t size);
-/* Appends a record; text longer than KLOG_TEXT_MAX is cut. Returns its sequence number. */
+/*
+ * Appends a record; text longer than KLOG_TEXT_MAX is cut, a record over half the ring keeps
+ * no text. Returns its sequence number. A ring smaller than one empty record (24 bytes) stores
+ * nothing.
+ */
 uint64_t klog_ring_append(struct klog_ring *r, uint8_t level, uint64_t ts_ns, const char *text, size_t len);
 /*
  * Reads the first record with seq >= *seq into out and sets *seq past it. Returns false when

@@ -36,7 +36,7 @@ struct kparam {
 /*
  * Calls the handler of every parameter found in [table, table_end). Unknown parameters are
  * passed to report_unknown once per distinct name; a handler that fails (negative return)
- * is passed to report_invalid. Returns the number of unknown parameters.
+ * is passed to report_invalid. Returns the number of distinct unknown names.
  */
 int cmdline_apply(const char *cmdline, const struct kparam *table, const struct kparam *table_end,
 		  void (*report_unknown)(const char *key),

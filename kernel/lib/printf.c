@@ -106,6 +106,14 @@ static uint64_t arg_unsigned(va_list *ap, enum length len)
 	}
 }
 
+/* Accumulates a decimal digit, saturating instead of overflowing. */
+static int clamp_digit(int v, char digit)
+{
+	if (v > (INT32_MAX - 9) / 10)
+		return INT32_MAX;
+	return v * 10 + (digit - '0');
+}
+
 static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 {
 	*sp = (struct spec){ .precision = -1 };
@@ -118,15 +126,16 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 		else break;
 	}
 	if (*f == '*') {
-		sp->width = va_arg(*ap, int);
-		if (sp->width < 0) {
+		int w = va_arg(*ap, int);
+		if (w < 0) {
 			sp->left = true;
-			sp->width = -sp->width;
+			w = w == INT32_MIN ? INT32_MAX : -w;
 		}
+		sp->width = w;
 		f++;
 	} else {
 		while (*f >= '0' && *f <= '9')
-			sp->width = sp->width * 10 + (*f++ - '0');
+			sp->width = clamp_digit(sp->width, *f++);
 	}
 	if (*f == '.') {
 		f++;
@@ -137,7 +146,7 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 			f++;
 		} else {
 			while (*f >= '0' && *f <= '9')
-				sp->precision = sp->precision * 10 + (*f++ - '0');
+				sp->precision = clamp_digit(sp->precision, *f++);
 		}
 	}
 	return f;
