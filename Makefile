@@ -11,6 +11,10 @@ NM      := nm
 KCFLAGS := -std=gnu11 -ffreestanding -fno-stack-protector -fno-pic -fno-pie -mcmodel=kernel \
 	   -mno-red-zone -mgeneral-regs-only -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	   -fno-strict-aliasing -fno-common -O2 -g -Wall -Wextra -Werror -Ikernel -MMD -MP
+# make MM_DEBUG=1: slab debugging (poison, red zones, double free) for every cache.
+ifeq ($(MM_DEBUG),1)
+KCFLAGS += -DMM_DEBUG
+endif
 KASFLAGS := -Ikernel -D__ASSEMBLER__ -MMD -MP
 KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T kernel/arch/x86_64/kernel.ld
 

@@ -43,8 +43,23 @@ void klog_set_clock(uint64_t (*now_ns)(void))
 	clock_ns = now_ns;
 }
 
+/* Like Linux, a console that appears late first gets the log written so far. */
+static void replay_log(struct console *con)
+{
+	static struct klog_record rec; /* ~1 KiB; consoles register one at a time */
+	uint64_t seq = 0;
+	ensure_ring();
+	while (klog_ring_read(&ring, &seq, &rec)) {
+		if (rec.level >= console_loglevel)
+			continue;
+		con->write(con, rec.text, rec.len);
+		con->write(con, "\n", 1);
+	}
+}
+
 void console_register(struct console *con)
 {
+	replay_log(con);
 	con->next = consoles;
 	consoles = con;
 }

@@ -30,19 +30,32 @@ static void print_return_address(int depth, uint64_t ret)
 		pr_emerg("    #%-2d %016llx <?>\n", depth, (unsigned long long)ret);
 }
 
+/* Follows saved frame pointers; a run of identical return addresses (recursion) prints once. */
 static void walk_frames(int depth, uint64_t rbp)
 {
-	for (; depth < BACKTRACE_MAX && plausible_frame(rbp); depth++) {
+	uint64_t last = 0, repeats = 0;
+	for (int steps = 0; steps < 4096 && depth < BACKTRACE_MAX && plausible_frame(rbp); steps++) {
 		const uint64_t *frame = (const uint64_t *)rbp;
 		uint64_t ret = frame[1];
 		if (ret < KERNEL_VMA)
 			break;
-		print_return_address(depth, ret);
+		if (ret == last) {
+			repeats++;
+		} else {
+			if (repeats)
+				pr_emerg("    ... the frame above repeated %llu more times\n",
+					 (unsigned long long)repeats);
+			repeats = 0;
+			print_return_address(depth++, ret);
+			last = ret;
+		}
 		/* Frames live at increasing addresses; anything else is a corrupt chain. */
 		if (frame[0] <= rbp)
 			break;
 		rbp = frame[0];
 	}
+	if (repeats)
+		pr_emerg("    ... the frame above repeated %llu more times\n", (unsigned long long)repeats);
 }
 
 void backtrace_print(uint64_t pc, uint64_t rbp)

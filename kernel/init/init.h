@@ -7,3 +7,6 @@
 
 /* Filled by kmain from the loader's data before anything else runs. */
 extern struct bootinfo boot_info;
+
+/* Subsystem start-up entry points called by kmain, in order. */
+void kheap_init(void);

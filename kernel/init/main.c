@@ -1,8 +1,11 @@
 /* kmain: the first C code. Parses what the loader handed over, brings up the consoles, reports. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/extable.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/memlayout.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/tsc.h"
 #include "boot/bootinfo.h"
 #include "console/console.h"
 #include "debug/panic.h"
@@ -12,6 +15,9 @@
 #include "init/init.h"
 #include "lib/cmdline.h"
 #include "lib/string.h"
+#include "mm/memmap.h"
+#include "mm/pmm.h"
+#include "mm/slab.h"
 #include "test/ktest.h"
 
 struct bootinfo boot_info;
@@ -142,6 +148,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	serial_console_init();
 	gdt_init();
 	idt_init();
+	fault_handlers_init();
 
 	static const struct phys_reader reader = { boot_phys_map, NULL };
 	int err = bootinfo_parse(&boot_info, magic, info, &reader);
@@ -154,6 +161,15 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 
 	kprintf("\nFerrite " FERRITE_VERSION " (x86_64), built with gcc " __VERSION__ "\n");
 	report_boot(&boot_info);
+
+	struct memmap *early = pmm_early_init(&boot_info);
+	paging_init(&boot_info, early);
+	pmm_init();
+	paging_use_page_allocator();
+	kheap_init();
+	if (tsc_calibrate_pit())
+		pr_info("tsc: %llu.%03llu MHz (calibrated against the PIT)\n",
+			(unsigned long long)(tsc_hz / 1000000), (unsigned long long)(tsc_hz / 1000 % 1000));
 
 	if (ktest_requested)
 		ktest_run(ktest_selection);

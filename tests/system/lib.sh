@@ -67,3 +67,21 @@ ktest_results() {
 		s/^ktest: FAIL \([^ :]*\)\(.*\)/FAIL system\/'"${TEST_NAME//\//\\/}"'\/'"$1"'\/\1\2/p' "$LOG" | tr -d '\r'
 	grep -q '^ktest: summary:' "$LOG" || fail "$1/summary" "no ktest summary (log: $LOG)"
 }
+
+# memory_accounting CHECK: the kernel's usable RAM equals the usable entries of the memory map
+# it printed (the firmware's view) within 2%, and it manages at least 90% of it.
+memory_accounting() {
+	local fw kernel managed reserved
+	fw=$(sed -n 's/^  \[mem 0x\([0-9a-f]*\)-0x\([0-9a-f]*\)\] usable.*/\1 \2/p' "$LOG" | tr -d '\r' |
+		while read -r a b; do echo $(((0x$b - 0x$a + 1) / 1024)); done | awk '{s += $1} END {print s + 0}')
+	read -r kernel managed reserved < <(sed -n 's/^memory: \([0-9]*\) KiB usable per firmware, \([0-9]*\) KiB managed, \([0-9]*\) KiB reserved.*/\1 \2 \3/p' "$LOG" | tr -d '\r')
+	if [ -z "${kernel:-}" ] || [ "$fw" -eq 0 ]; then
+		fail "$1" "no memory report (log: $LOG)"
+	elif [ $((kernel * 100)) -lt $((fw * 98)) ] || [ $((kernel * 100)) -gt $((fw * 102)) ]; then
+		fail "$1" "kernel sees $kernel KiB usable, firmware map says $fw KiB (log: $LOG)"
+	elif [ $((managed + reserved)) -ne "$kernel" ] || [ $((managed * 10)) -lt $((kernel * 9)) ]; then
+		fail "$1" "managed $managed + reserved $reserved KiB do not account for $kernel KiB (log: $LOG)"
+	else
+		pass "$1"
+	fi
+}

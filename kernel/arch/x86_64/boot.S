@@ -197,7 +197,10 @@ boot_pml4:      .skip 4096
 boot_pdpt_low:  .skip 4096
 boot_pdpt_high: .skip 4096
 boot_pd:        .skip 4096 * 4
-	.global boot_stack_bottom, boot_stack_top
+	/* An unmapped page below the boot stack turns an overflow into a fault (see paging_init). */
+	.global boot_stack_guard, boot_stack_bottom, boot_stack_top
+boot_stack_guard:
+	.skip 4096
 boot_stack_bottom:
 	.skip BOOT_STACK_SIZE
 boot_stack_top:

@@ -1,6 +1,7 @@
 /* GDT with flat 64-bit segments and a TSS whose IST stacks catch double faults and NMIs. */
 #include "arch/x86_64/gdt.h"
 
+#include "arch/x86_64/paging.h"
 #include "lib/compiler.h"
 #include "lib/string.h"
 
@@ -19,7 +20,15 @@
 
 static uint64_t gdt[7] __aligned(16);
 static struct tss tss __aligned(16);
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
+/* Each IST stack sits above an unmapped guard page. */
+struct guarded_stack {
+	uint8_t guard[4096];
+	uint8_t stack[IST_STACK_SIZE];
+};
+static struct guarded_stack ist_stacks[3] __aligned(4096);
+KERNEL_GUARD_PAGE(ist_stacks[0].guard);
+KERNEL_GUARD_PAGE(ist_stacks[1].guard);
+KERNEL_GUARD_PAGE(ist_stacks[2].guard);
 
 struct gdt_ptr {
 	uint16_t limit;
@@ -62,7 +71,7 @@ void gdt_init(void)
 
 	memset(&tss, 0, sizeof(tss));
 	for (int i = 0; i < 3; i++)
-		tss.ist[i] = (uint64_t)&ist_stacks[i][IST_STACK_SIZE];
+		tss.ist[i] = (uint64_t)&ist_stacks[i].stack[IST_STACK_SIZE];
 	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
 
 	/* A 16-byte system descriptor: type 9 = available 64-bit TSS. */
