@@ -34,9 +34,9 @@ void memmap_from_efi(struct memmap *m, const void *descs, size_t size, size_t de
 /* Removes [start, end) (rounded outward to pages) from the usable map. */
 void memmap_reserve(struct memmap *m, uint64_t start, uint64_t end);
 /*
- * Carves size bytes (rounded up to pages) aligned to align (a power of two, at least a page)
- * from the highest usable range ending at or below limit; returns the physical address, or 0
- * when nothing fits (address 0 is never handed out).
+ * Carves size bytes (rounded up to pages) aligned to align (a power of two, at least a page),
+ * as high as possible with the allocation ending at or below limit (a range crossing limit is
+ * used below it); returns the physical address, or 0 when nothing fits (0 is never handed out).
  */
 uint64_t memmap_alloc(struct memmap *m, uint64_t size, uint64_t align, uint64_t limit);
 uint64_t memmap_total(const struct memmap *m);

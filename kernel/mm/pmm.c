@@ -137,17 +137,26 @@ struct page *pmm_alloc_pages(unsigned order, unsigned gfp)
 	return p;
 }
 
-void pmm_free_pages(struct page *p, unsigned order)
+__attribute__((noinline)) void pmm_free_pages(struct page *p, unsigned order)
 {
 	if (!p)
 		return;
 	unsigned z = p->zone;
-	BUG_ON(z >= NR_ZONES || page_to_pfn(p) >= max_pfn);
-	p->refcount = 0;
-	p->private = NULL;
+	if (z >= NR_ZONES || p < mem_map || page_to_pfn(p) >= max_pfn) {
+		pr_err("pmm: free of a page outside mem_map (%p), called from %p\n", (void *)p,
+		       __builtin_return_address(0));
+		return;
+	}
 	uint64_t irq = spin_lock_irqsave(&zone_locks[z]);
+	uint64_t refused = zones[z].bad_frees;
+	p->private = NULL;
+	p->refcount = 0;
 	zone_free(&zones[z], p, order);
+	refused = zones[z].bad_frees - refused;
 	spin_unlock_irqrestore(&zone_locks[z], irq);
+	if (refused)
+		pr_err("pmm: refused free of pfn 0x%llx order %u (double free or wrong order), called from %p\n",
+		       (unsigned long long)page_to_pfn(p), order, __builtin_return_address(0));
 }
 
 void *pmm_alloc_virt(unsigned order, unsigned gfp)

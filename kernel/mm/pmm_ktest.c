@@ -63,3 +63,20 @@ KTEST(pmm_accounts_for_firmware_memory)
 	/* The kernel keeps back its image, modules, mem_map (1%) and page tables: under 10%. */
 	KT_ASSERT(st.total_pages * 10 >= firmware_pages * 9);
 }
+
+KTEST(pmm_double_free_refused)
+{
+	struct pmm_stats before, after;
+	struct page *p = pmm_alloc_pages(2, 0);
+	KT_ASSERT(p);
+	pmm_free_pages(p, 2);
+	pmm_get_stats(&before);
+	pmm_free_pages(p, 2); /* refused and reported; the free lists stay intact */
+	pmm_get_stats(&after);
+	KT_ASSERT_EQ(after.free_pages, before.free_pages);
+	struct page *q = pmm_alloc_pages(2, 0);
+	struct page *r = pmm_alloc_pages(2, 0);
+	KT_ASSERT(q && r && q != r);
+	pmm_free_pages(q, 2);
+	pmm_free_pages(r, 2);
+}
