@@ -20,6 +20,10 @@ run_suite() { # run_suite NAME COMMAND...
 	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
 		echo "FAIL $name: exited with status $rc" >> "$out"
 	fi
+	# A broken test script must not pass by saying less.
+	if grep -qE '(syntax error|command not found|unbound variable|No such file or directory)' "$out"; then
+		echo "FAIL $name: the test script itself failed (see $out)" >> "$out"
+	fi
 	if ! grep -qE '^(PASS|FAIL) ' "$out"; then
 		echo "FAIL $name: reported no result" >> "$out"
 	fi

@@ -4,21 +4,27 @@
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/memlayout.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/trap.h"
-#include "arch/x86_64/tsc.h"
+#include "acpi/acpi.h"
 #include "boot/bootinfo.h"
 #include "console/console.h"
 #include "debug/panic.h"
 #include "drivers/serial/uart16550.h"
+#include "drivers/input/ps2kbd.h"
 #include "drivers/video/fbcon.h"
 #include "drivers/video/vgacon.h"
 #include "init/init.h"
+#include "irq/irq_internal.h"
 #include "lib/cmdline.h"
 #include "lib/string.h"
 #include "mm/memmap.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
 #include "test/ktest.h"
+#include "time/clock.h"
+#include "time/tick.h"
 
 struct bootinfo boot_info;
 
@@ -115,11 +121,7 @@ static void report_boot(const struct bootinfo *bi)
 		kprintf("fb: none\n");
 		break;
 	}
-	if (bi->rsdp_len)
-		kprintf("acpi: RSDP (ACPI %s) %s%s\n", bi->rsdp_len == 36 ? "2.0+" : "1.0",
-			bi->rsdp_paddr ? "from PVH start info" : "copied by the loader", "");
-	else
-		kprintf("acpi: no RSDP from the loader\n");
+
 }
 
 static char ktest_selection[CMDLINE_VAL_MAX];
@@ -145,6 +147,7 @@ KPARAM("rdinit", param_accept);
 
 __noreturn void kmain(uint32_t magic, paddr_t info)
 {
+	percpu_init(0);
 	serial_console_init();
 	gdt_init();
 	idt_init();
@@ -167,13 +170,20 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	pmm_init();
 	paging_use_page_allocator();
 	kheap_init();
-	if (tsc_calibrate_pit())
-		pr_info("tsc: %llu.%03llu MHz (calibrated against the PIT)\n",
-			(unsigned long long)(tsc_hz / 1000000), (unsigned long long)(tsc_hz / 1000 % 1000));
+
+	acpi_init(&boot_info);
+	irq_init();
+	clock_init();
+	tick_init();
+	irq_enable();
+	if (irq_mode == IRQ_MODE_APIC)
+		smp_init();
+	ps2kbd_init();
 
 	if (ktest_requested)
 		ktest_run(ktest_selection);
 
-	kprintf("Ferrite: nothing more to start yet (no scheduler or init); halting.\n");
-	cpu_halt_forever();
+	kprintf("Ferrite: nothing more to start yet (no scheduler or init); idling.\n");
+	for (;;)
+		__asm__ volatile("sti; hlt"); /* interrupts (keyboard, timers) still run */
 }

@@ -5,6 +5,7 @@
 #include "mm/pmm.h"
 
 #include "arch/x86_64/memlayout.h"
+#include "arch/x86_64/smp_defs.h"
 #include "boot/bootinfo.h"
 #include "console/console.h"
 #include "debug/panic.h"
@@ -38,6 +39,7 @@ struct memmap *pmm_early_init(const struct bootinfo *bi)
 
 	uint64_t before = firmware_usable;
 	memmap_reserve(&early, 0, PAGE_SIZE); /* real-mode IVT, and NULL stays NULL */
+	memmap_reserve(&early, TRAMPOLINE_PHYS, TRAMPOLINE_PHYS + PAGE_SIZE); /* AP start-up code */
 	memmap_reserve(&early, (paddr_t)__kernel_phys_start, (paddr_t)__kernel_phys_end);
 	for (size_t i = 0; i < bi->module_count; i++)
 		memmap_reserve(&early, bi->modules[i].base, bi->modules[i].base + bi->modules[i].size);

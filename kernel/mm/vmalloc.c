@@ -49,15 +49,21 @@ static void release_range(struct vm_area *a)
 	}
 }
 
+/* Unmaps in batches, one TLB flush (and shootdown) per batch, then frees the pages. */
 static void unmap_and_free(vaddr_t start, size_t pages)
 {
-	for (size_t i = 0; i < pages; i++) {
-		paddr_t pa;
-		vaddr_t va = start + i * PAGE_SIZE;
-		if (vmm_translate(kernel_pml4, va, &pa, NULL) == 0) {
-			vmm_unmap(kernel_pml4, va, PAGE_SIZE);
-			pmm_free_pages(phys_to_page(pa), 0);
-		}
+	enum { BATCH = 64 };
+	paddr_t pa[BATCH];
+	for (size_t done = 0; done < pages; done += BATCH) {
+		size_t n = MIN((size_t)BATCH, pages - done);
+		vaddr_t va = start + done * PAGE_SIZE;
+		for (size_t i = 0; i < n; i++)
+			if (vmm_translate(kernel_pml4, va + i * PAGE_SIZE, &pa[i], NULL) < 0)
+				pa[i] = 0;
+		vmm_unmap(kernel_pml4, va, n * PAGE_SIZE);
+		for (size_t i = 0; i < n; i++)
+			if (pa[i])
+				pmm_free_pages(phys_to_page(pa[i]), 0);
 	}
 }
 

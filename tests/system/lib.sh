@@ -60,21 +60,29 @@ expect_log_re() {
 	if grep -qE -- "$2" "$LOG"; then pass "$1"; else fail "$1" "log lacks /$2/ (log: $LOG)"; fi
 }
 
+# The serial log without carriage returns and without the "[    1.234567] " timestamps that
+# log lines carry once the clock runs.
+log_text() {
+	tr -d '\r' < "$LOG" | sed -E 's/^\[ *[0-9]+\.[0-9]+\] //'
+}
+
 # ktest_results PREFIX: each "ktest: PASS name" becomes a result line; a run without the
 # summary line is a failure.
 ktest_results() {
-	sed -n 's/^ktest: PASS \([^ ]*\).*/PASS system\/'"${TEST_NAME//\//\\/}"'\/'"$1"'\/\1/p;
-		s/^ktest: FAIL \([^ :]*\)\(.*\)/FAIL system\/'"${TEST_NAME//\//\\/}"'\/'"$1"'\/\1\2/p' "$LOG" | tr -d '\r'
-	grep -q '^ktest: summary:' "$LOG" || fail "$1/summary" "no ktest summary (log: $LOG)"
+	log_text | awk -v base="system/$TEST_NAME/$1" '
+		/^ktest: PASS / { print "PASS " base "/" $3 }
+		/^ktest: FAIL [^(]/ { name = $3; sub(/:$/, "", name); line = $0
+			sub(/^ktest: FAIL [^ ]*/, "", line); print "FAIL " base "/" name line }'
+	log_text | grep -q '^ktest: summary:' || fail "$1/summary" "no ktest summary (log: $LOG)"
 }
 
 # memory_accounting CHECK: the kernel's usable RAM equals the usable entries of the memory map
 # it printed (the firmware's view) within 2%, and it manages at least 90% of it.
 memory_accounting() {
 	local fw kernel managed reserved
-	fw=$(sed -n 's/^  \[mem 0x\([0-9a-f]*\)-0x\([0-9a-f]*\)\] usable.*/\1 \2/p' "$LOG" | tr -d '\r' |
+	fw=$(log_text | sed -n 's/^  \[mem 0x\([0-9a-f]*\)-0x\([0-9a-f]*\)\] usable.*/\1 \2/p' |
 		while read -r a b; do echo $(((0x$b - 0x$a + 1) / 1024)); done | awk '{s += $1} END {print s + 0}')
-	read -r kernel managed reserved < <(sed -n 's/^memory: \([0-9]*\) KiB usable per firmware, \([0-9]*\) KiB managed, \([0-9]*\) KiB reserved.*/\1 \2 \3/p' "$LOG" | tr -d '\r')
+	read -r kernel managed reserved < <(log_text | sed -n 's/^memory: \([0-9]*\) KiB usable per firmware, \([0-9]*\) KiB managed, \([0-9]*\) KiB reserved.*/\1 \2 \3/p')
 	if [ -z "${kernel:-}" ] || [ "$fw" -eq 0 ]; then
 		fail "$1" "no memory report (log: $LOG)"
 	elif [ $((kernel * 100)) -lt $((fw * 98)) ] || [ $((kernel * 100)) -gt $((fw * 102)) ]; then

@@ -27,5 +27,7 @@ _Static_assert(sizeof(struct tss) == 104, "TSS is 104 bytes (Intel SDM vol. 3, 8
 
 /* Loads the boot CPU's GDT and TSS (with IST stacks for #DF, NMI and #MC). */
 void gdt_init(void);
-/* Sets the stack the CPU switches to on an interrupt from ring 3. */
+/* The same for an application processor, with IST stacks from vmalloc; -1 without memory. */
+int gdt_init_ap(unsigned id);
+/* Sets the stack this CPU switches to on an interrupt from ring 3. */
 void tss_set_kernel_stack(uint64_t rsp0);

@@ -3,6 +3,7 @@
 
 #include "arch/x86_64/gdt.h"
 #include "debug/panic.h"
+#include "irq/irq_internal.h"
 #include "lib/compiler.h"
 
 struct idt_entry {
@@ -47,6 +48,11 @@ void idt_init(void)
 	/* int3 may be used from user space (debuggers). */
 	set_gate(VEC_BREAKPOINT, isr_stub_table[VEC_BREAKPOINT], 0, GATE_INTERRUPT | GATE_DPL3);
 
+	idt_load();
+}
+
+void idt_load(void)
+{
 	struct {
 		uint16_t limit;
 		uint64_t base;
@@ -62,6 +68,8 @@ void trap_set_handler(unsigned vector, trap_handler_t fn)
 
 void trap_dispatch(struct trap_frame *tf)
 {
+	if (tf->vector >= VEC_FIRST_IRQ)
+		irq_account((unsigned)tf->vector);
 	trap_handler_t h = handlers[tf->vector & 0xff];
 	if (h) {
 		h(tf);

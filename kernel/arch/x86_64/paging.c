@@ -165,6 +165,7 @@ int vmm_map(paddr_t root, vaddr_t va, paddr_t pa, size_t len, unsigned flags)
 		return -EINVAL;
 	uint64_t irq = spin_lock_irqsave(&pt_lock);
 	int err = 0;
+	bool replaced = false; /* only a present entry can be cached in a TLB */
 	for (size_t off = 0; off < len; off += PAGE_SIZE) {
 		int level;
 		uint64_t *pte = walk(root, va + off, true, flags & VM_USER, &level);
@@ -172,10 +173,12 @@ int vmm_map(paddr_t root, vaddr_t va, paddr_t pa, size_t len, unsigned flags)
 			err = -ENOMEM;
 			break;
 		}
+		replaced |= *pte & PTE_P;
 		*pte = (pa + off) | flags_to_pte(flags, false);
 	}
 	spin_unlock_irqrestore(&pt_lock, irq);
-	tlb_flush_range(va, len);
+	if (replaced)
+		tlb_flush_range(va, len);
 	return err;
 }
 

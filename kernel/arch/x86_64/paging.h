@@ -34,6 +34,8 @@ extern struct paging_features paging_features;
  */
 void paging_init(const struct bootinfo *bi, struct memmap *early);
 void paging_use_page_allocator(void);
+/* On an application processor: the same NX, PAT and CR4 settings as the boot CPU. */
+void paging_init_ap(void);
 
 /* Guard pages: addresses listed in .guard_pages stay unmapped in the kernel image. */
 #define GUARD_CAT2(a, b) a##b

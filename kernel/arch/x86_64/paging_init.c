@@ -144,6 +144,28 @@ static void program_pat(void)
 	wrmsr(MSR_PAT, pat);
 }
 
+static void enable_cr4_features(void)
+{
+	uint64_t cr4 = read_cr4();
+	if (paging_features.pge)
+		cr4 |= CR4_PGE;
+	if (paging_features.smep)
+		cr4 |= CR4_SMEP;
+	if (paging_features.smap)
+		cr4 |= CR4_SMAP;
+	if (paging_features.umip)
+		cr4 |= CR4_UMIP;
+	write_cr4(cr4);
+}
+
+void paging_init_ap(void)
+{
+	if (paging_features.nx)
+		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	program_pat();
+	enable_cr4_features();
+}
+
 void paging_init(const struct bootinfo *bi, struct memmap *early)
 {
 	early_map = early;
@@ -178,17 +200,7 @@ void paging_init(const struct bootinfo *bi, struct memmap *early)
 		ioremap(bi->fb.base, (size_t)bi->fb.pitch * bi->fb.height, VM_CACHE_WC);
 
 	write_cr3(kernel_pml4);
-
-	uint64_t cr4 = read_cr4();
-	if (paging_features.pge)
-		cr4 |= CR4_PGE;
-	if (paging_features.smep)
-		cr4 |= CR4_SMEP;
-	if (paging_features.smap)
-		cr4 |= CR4_SMAP;
-	if (paging_features.umip)
-		cr4 |= CR4_UMIP;
-	write_cr4(cr4);
+	enable_cr4_features();
 
 	pr_info("paging: kernel tables at 0x%llx; NX %s, global pages %s, 1 GiB pages %s, PAT %s, "
 		"SMEP %s, SMAP %s, UMIP %s\n",

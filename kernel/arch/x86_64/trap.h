@@ -25,6 +25,8 @@ enum {
 typedef void (*trap_handler_t)(struct trap_frame *tf);
 
 void idt_init(void);
+/* Loads the (shared) IDT on this CPU. */
+void idt_load(void);
 /* Installs a handler for a vector; exceptions without one end in exception_report + panic. */
 void trap_set_handler(unsigned vector, trap_handler_t fn);
 void trap_dispatch(struct trap_frame *tf);

@@ -1,0 +1,48 @@
+/*
+ * Console input: a 4 KiB ring of characters between interrupt handlers (keyboard, serial) and
+ * the console reader. When it is full the newest characters are dropped and counted, as a
+ * terminal's input queue does; nothing that was already typed is lost.
+ */
+#include "console/input.h"
+
+#include "lib/spinlock.h"
+
+#define INPUT_RING_SIZE 4096 /* a power of two: indices wrap with a mask */
+
+/* input_lock protects the ring, its indices and the drop count. head and tail count up
+ * forever; head - tail is the fill level. */
+static spinlock_t input_lock = SPINLOCK_INIT;
+static char input_ring[INPUT_RING_SIZE];
+static uint32_t input_head; /* next slot to write */
+static uint32_t input_tail; /* next slot to read */
+static uint64_t input_dropped;
+
+_Static_assert((INPUT_RING_SIZE & (INPUT_RING_SIZE - 1)) == 0, "ring size must be a power of two");
+
+void console_input_push(char c)
+{
+	uint64_t flags = spin_lock_irqsave(&input_lock);
+	if (input_head - input_tail < INPUT_RING_SIZE)
+		input_ring[input_head++ % INPUT_RING_SIZE] = c;
+	else
+		input_dropped++;
+	spin_unlock_irqrestore(&input_lock, flags);
+}
+
+int console_input_getc(void)
+{
+	int c = -1;
+	uint64_t flags = spin_lock_irqsave(&input_lock);
+	if (input_head != input_tail)
+		c = (unsigned char)input_ring[input_tail++ % INPUT_RING_SIZE];
+	spin_unlock_irqrestore(&input_lock, flags);
+	return c;
+}
+
+uint64_t console_input_dropped(void)
+{
+	uint64_t flags = spin_lock_irqsave(&input_lock);
+	uint64_t n = input_dropped;
+	spin_unlock_irqrestore(&input_lock, flags);
+	return n;
+}
