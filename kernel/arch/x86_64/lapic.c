@@ -129,6 +129,12 @@ void lapic_init(paddr_t phys)
 	uint32_t a, b, c, d;
 	cpuid(1, 0, &a, &b, &c, &d);
 	lapic_x2apic = c & (1u << 21);
+	if (lapic_x2apic) {
+		/* Switch now and check it took; otherwise stay with MMIO. FIXME: x2APIC mode is not
+		 * exercised by the tests: QEMU 7.2's TCG cannot offer it and KVM here cannot boot. */
+		wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE | APIC_BASE_X2APIC);
+		lapic_x2apic = rdmsr(MSR_APIC_BASE) & APIC_BASE_X2APIC;
+	}
 	if (!lapic_x2apic) {
 		mmio = ioremap(phys, 0x1000, VM_CACHE_UC);
 		if (!mmio)
