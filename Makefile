@@ -83,7 +83,7 @@ $(BUILD)/unit/obj/%.o: %.c
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit_main.c tests/unit/unit.h tests/unit/host_prefix.h $$(call unit-deps,$$*)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -DUNIT_SUITE='"$(patsubst test_%,%,$*)"' -o $@ $< tests/unit/unit_main.c $(call unit-deps,$*)
+	$(CC) $(UNIT_CFLAGS) -DUNIT_SUITE='"$(patsubst test_%,%,$*)"' -o $@ $< tests/unit/unit_main.c $(call unit-deps,$*) -lm
 
 # Keep the host objects of kernel sources between test builds.
 .SECONDARY:

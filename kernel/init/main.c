@@ -19,9 +19,11 @@
 #include "irq/irq_internal.h"
 #include "lib/cmdline.h"
 #include "lib/string.h"
+#include "lib/work.h"
 #include "mm/memmap.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
+#include "sched/sched.h"
 #include "test/ktest.h"
 #include "time/clock.h"
 #include "time/tick.h"
@@ -175,6 +177,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	irq_init();
 	clock_init();
 	tick_init();
+	sched_init();
 	irq_enable();
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();
@@ -184,6 +187,8 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 		ktest_run(ktest_selection);
 
 	kprintf("Ferrite: nothing more to start yet (no scheduler or init); idling.\n");
-	for (;;)
-		__asm__ volatile("sti; hlt"); /* interrupts (keyboard, timers) still run */
+	for (;;) { /* FIXME: a worker thread woken by work_queue replaces this polling */
+		work_run_pending();
+		thread_sleep_ns(10000000);
+	}
 }

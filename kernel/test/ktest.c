@@ -48,13 +48,14 @@ static void on_panic(void)
 
 __noreturn void ktest_run(const char *selection)
 {
-	bool all = selection[0] == '\0' || strcmp(selection, "all") == 0;
+	/* "ktest" or "ktest=all": every automatic test; names add manual ones ("all,fault"). */
+	bool all = selection[0] == '\0' || selected(selection, "all");
 	unsigned pass = 0, fail = 0;
 
 	panic_hook = on_panic;
 	kprintf("ktest: running %s\n", all ? "all tests" : selection);
 	for (const struct ktest *t = __ktest_start; t < __ktest_end; t++) {
-		if (all ? t->manual : !selected(selection, t->name))
+		if (!selected(selection, t->name) && (!all || t->manual))
 			continue;
 		failed = false;
 		t->fn();

@@ -2,8 +2,9 @@
  * In-kernel tests. KTEST(name) registers a test in the .ktest section; with "ktest" on the
  * command line the kernel runs them all after boot, prints one line each
  *   ktest: PASS name            ktest: FAIL name: why
- * and a summary, then ends QEMU through isa-debug-exit. "ktest=a,b" runs only the named tests;
- * tests marked KTEST_MANUAL (e.g. ones that crash on purpose) run only when named.
+ * and a summary, then ends QEMU through isa-debug-exit. "ktest=a,b" runs only the named tests,
+ * "ktest=all,a" every automatic test plus a; tests marked KTEST_MANUAL (ones that crash on
+ * purpose, long measurements) run only when named.
  */
 #pragma once
 

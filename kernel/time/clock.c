@@ -43,16 +43,6 @@ static void irq_restore(uint64_t flags)
 		irq_enable();
 }
 
-const char *clock_ref_name(enum clock_ref id)
-{
-	switch (id) {
-	case CLOCK_REF_HPET: return "HPET";
-	case CLOCK_REF_PM_TIMER: return "ACPI PM timer";
-	case CLOCK_REF_PIT: return "PIT";
-	default: return "nothing";
-	}
-}
-
 const struct refclock *clock_ref(enum clock_ref id)
 {
 	if ((unsigned)id > CLOCK_REF_HPET || !ref_present[id])

@@ -124,7 +124,6 @@ const struct refclock *clock_ref(enum clock_ref id);
 const struct refclock *clock_primary_ref(void);
 /* Measures the TSC rate over `ms` milliseconds of r (interrupts off): Hz, or 0 on failure. */
 uint64_t clock_measure_tsc_hz(const struct refclock *r, unsigned ms);
-const char *clock_ref_name(enum clock_ref id);
 
 /* ---- rtc.c ---- */
 

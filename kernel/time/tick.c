@@ -7,6 +7,7 @@
 #include "console/console.h"
 #include "irq/irq.h"
 #include "irq/irq_internal.h"
+#include "sched/sched.h"
 #include "time/clock.h"
 #include "time/timer.h"
 
@@ -19,6 +20,7 @@ static enum irq_return pit_tick(void *ctx)
 	(void)ctx;
 	this_cpu()->ticks++;
 	timer_events_run(clock_monotonic_ns());
+	sched_tick();
 	return IRQ_HANDLED;
 }
 

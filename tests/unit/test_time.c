@@ -662,9 +662,9 @@ TEST(timer_events_move_between_cpus)
 
 /* ---- several CPUs at once ---- */
 
-#define STRESS_CPUS   4
+#define STRESS_CPUS   3
 #define STRESS_EVENTS 48
-#define STRESS_OPS    150000
+#define STRESS_OPS    50000
 
 static struct stress_ev {
 	struct timer_event t;

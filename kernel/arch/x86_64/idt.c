@@ -4,6 +4,7 @@
 #include "arch/x86_64/gdt.h"
 #include "debug/panic.h"
 #include "irq/irq_internal.h"
+#include "sched/sched.h"
 #include "lib/compiler.h"
 
 struct idt_entry {
@@ -73,6 +74,8 @@ void trap_dispatch(struct trap_frame *tf)
 	trap_handler_t h = handlers[tf->vector & 0xff];
 	if (h) {
 		h(tf);
+		if (tf->vector >= VEC_FIRST_IRQ)
+			sched_preempt_irq(); /* a more important thread may have become runnable */
 		return;
 	}
 	if (tf->vector < VEC_FIRST_IRQ) {

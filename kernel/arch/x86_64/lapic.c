@@ -10,6 +10,7 @@
 #include "debug/panic.h"
 #include "mm/vmm.h"
 #include "time/clock.h"
+#include "sched/sched.h"
 #include "time/timer.h"
 
 #define MSR_APIC_BASE    0x1b
@@ -83,6 +84,7 @@ static void timer_tick(struct trap_frame *tf)
 	this_cpu()->ticks++;
 	lapic_eoi();
 	timer_events_run(clock_monotonic_ns());
+	sched_tick();
 }
 
 /* LINT0/LINT1 as the MADT's LAPIC NMI entries say (on PCs: LINT1 is NMI). */

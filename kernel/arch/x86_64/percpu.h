@@ -9,10 +9,17 @@
 #define MAX_CPUS 64
 
 struct tss;
+struct thread;
+struct runqueue;
 
 struct cpu {
 	struct cpu *self;        /* gs:0 */
+	uint32_t preempt_count;  /* gs:8; >0: no preemption (spinlocks held, scheduler running) */
 	unsigned id;             /* logical number, 0 = the boot CPU */
+	struct thread *current;  /* the thread running here */
+	struct runqueue *rq;
+	volatile bool need_resched; /* a more important thread is waiting: switch at the next chance */
+	struct thread *switch_prev; /* the thread being switched away from (see sched_finish_switch) */
 	uint32_t apic_id;
 	bool online;
 	uint64_t kernel_stack;   /* top of this CPU's boot/idle stack */
@@ -21,6 +28,8 @@ struct cpu {
 	/* Topology from CPUID. */
 	uint32_t package, core, thread;
 };
+
+_Static_assert(__builtin_offsetof(struct cpu, preempt_count) == 8, "preempt_count is at gs:8");
 
 extern struct cpu cpus[MAX_CPUS];
 extern unsigned cpu_count;     /* CPUs online */
@@ -35,6 +44,11 @@ static inline struct cpu *this_cpu(void)
 static inline unsigned cpu_id(void)
 {
 	return this_cpu()->id;
+}
+
+static inline struct thread *current_thread(void)
+{
+	return this_cpu()->current;
 }
 
 /* Points this CPU's GS base at cpus[id] (the boot CPU calls it first thing). */

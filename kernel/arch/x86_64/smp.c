@@ -21,6 +21,7 @@
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "mm/vmm.h"
+#include "sched/sched.h"
 #include "time/clock.h"
 
 extern const char trampoline_start[], trampoline_end[];
@@ -179,9 +180,7 @@ __attribute__((noreturn)) void ap_entry(unsigned id)
 	read_topology(&cpus[id]);
 	lapic_timer_start();
 	__atomic_store_n(&cpus[id].online, true, __ATOMIC_RELEASE);
-	irq_enable();
-	for (;;)
-		cpu_halt(); /* FIXME: the scheduler's idle thread takes over here */
+	sched_start_ap(); /* this CPU's idle thread, from here on */
 }
 
 /* A page table for the switch to long mode: this page identity-mapped, the kernel half shared. */
