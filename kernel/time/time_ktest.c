@@ -55,17 +55,30 @@ KTEST(clock_delay_20ms_against_reference)
 		return;
 	}
 	uint64_t best_ref = UINT64_MAX, best_mono = 0;
-	for (int attempt = 0; attempt < 10 && best_ref > 22000000; attempt++) {
+	int judged = 0;
+	for (int attempt = 0; attempt < 50 && judged < 10 && best_ref > 22000000; attempt++) {
 		struct ref_span s;
 		uint64_t flags = irq_off();
+		uint64_t a0 = clock_monotonic_ns();
 		ref_span_start(&s, r);
 		uint64_t m0 = clock_monotonic_ns();
 		clock_delay_us(20000);
 		uint64_t m1 = clock_monotonic_ns();
 		uint64_t ref_ns = cyc2ns_apply(&r->to_ns, ref_span_poll(&s));
+		uint64_t a1 = clock_monotonic_ns();
 		irq_restore(flags);
 		uint64_t mono_ns = m1 - m0;
-		if (ref_ns < 18000000 || mono_ns < 20000000 || rate_diff_ppm(ref_ns, mono_ns) > 20000) {
+		if (mono_ns < 20000000) {
+			ktest_fail_at(__FILE__, __LINE__, "clock_delay_us(20000) returned after %llu ns",
+				      (unsigned long long)mono_ns);
+			return;
+		}
+		/* Compare the clocks only when nothing (a host descheduling the vCPU) came between
+		 * a reference read and the TSC reads around it; otherwise measure again. */
+		if (m0 - a0 > 50000 || a1 - m1 > 50000)
+			continue;
+		judged++;
+		if (ref_ns < 18000000 || rate_diff_ppm(ref_ns, mono_ns) > 20000) {
 			ktest_fail_at(__FILE__, __LINE__, "delay: %llu ns on the %s, %llu ns monotonic",
 				      (unsigned long long)ref_ns, r->name, (unsigned long long)mono_ns);
 			return;
@@ -75,6 +88,7 @@ KTEST(clock_delay_20ms_against_reference)
 			best_mono = mono_ns;
 		}
 	}
+	KT_ASSERT(judged > 0);
 	kprintf("ktest: clock_delay_us(20000): %llu us on the %s, %llu us on the monotonic clock\n",
 		(unsigned long long)(best_ref / 1000), r->name, (unsigned long long)(best_mono / 1000));
 	KT_ASSERT(best_ref <= 22000000 && best_mono <= 22000000);
