@@ -435,3 +435,32 @@ KTEST_MANUAL(bench_sched)
 	kprintf("bench: wake-up latency (%s): %llu ns\n", other != cpu_id() ? "other CPU, IPI" : "same CPU",
 		(unsigned long long)(wake_lat_sum / WAKES));
 }
+
+/* ---- FPU/SSE state belongs to each thread ---- */
+
+static volatile int fpu_errors;
+
+static void keep_xmm0(void *arg)
+{
+	uint64_t mine = (uint64_t)(uintptr_t)arg;
+	__asm__ volatile("movq %0, %%xmm0" ::"r"(mine));
+	for (int i = 0; i < 500; i++) {
+		thread_yield(); /* the other thread loads its own value meanwhile */
+		uint64_t now;
+		__asm__ volatile("movq %%xmm0, %0" : "=r"(now));
+		if (now != mine)
+			fpu_errors++;
+	}
+}
+
+KTEST(sched_fpu_state_per_thread)
+{
+	fpu_errors = 0;
+	struct thread_attr here = { .affinity = 1ull << cpu_id() };
+	struct thread *a = thread_create("xmm-a", keep_xmm0, (void *)0x1111222233334444ull, &here);
+	struct thread *b = thread_create("xmm-b", keep_xmm0, (void *)0x5555666677778888ull, &here);
+	KT_ASSERT(a && b);
+	thread_join(a);
+	thread_join(b);
+	KT_ASSERT_EQ(fpu_errors, 0);
+}

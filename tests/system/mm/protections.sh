@@ -4,9 +4,10 @@
 source "$(dirname "$0")/../lib.sh"
 
 qemu_boot protections 180 -machine q35 -cpu max -m 512M -kernel "$KERNEL" \
-	-append "ktest=smep_smap,nx_enforced,kernel_sections_protected,vmm_splits_large_direct_map_pages"
+	-append "ktest=smep_smap,nx_enforced,kernel_sections_protected,vmm_splits_large_direct_map_pages,sched_fpu_state_per_thread"
 expect_exit exit_status 33
 expect_log features "NX on, global pages on, 1 GiB pages used, PAT WC, SMEP on, SMAP on, UMIP on"
+expect_log xsave "fpu: XSAVE, 832 bytes of state per thread (XCR0 0x7)"
 expect_log smep_smap_tested "ktest: smep_smap: SMEP on, SMAP on, UMIP on"
 ktest_results ktest
 
