@@ -20,7 +20,7 @@ if [ -z "${ACCEL:-}" ]; then
 		if [ ! -f "$cache" ] || [ "$cache" -ot build/ferrite.elf ]; then
 			verdict=tcg
 			rc=0
-			timeout 20 qemu-system-x86_64 -accel kvm -m 128M -display none -serial null \
+			timeout 8 qemu-system-x86_64 -accel kvm -m 128M -display none -serial null \
 				-device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot \
 				-kernel build/ferrite.elf -append "ktest=ksyms_lookup" > /dev/null 2>&1 || rc=$?
 			[ "$rc" -eq 33 ] && verdict=kvm

@@ -186,7 +186,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	if (ktest_requested)
 		ktest_run(ktest_selection);
 
-	kprintf("Ferrite: nothing more to start yet (no scheduler or init); idling.\n");
+	kprintf("Ferrite: nothing more to start yet (no init: user processes come with the VFS and ELF loader); idling.\n");
 	for (;;) { /* FIXME: a worker thread woken by work_queue replaces this polling */
 		work_run_pending();
 		thread_sleep_ns(10000000);
