@@ -30,19 +30,6 @@ static uint64_t mono_base_tsc;
 static bool mono_ready;
 static uint64_t rtc_read_at_ns; /* monotonic time of the boot RTC read */
 
-static uint64_t irq_save(void)
-{
-	uint64_t flags = read_rflags();
-	irq_disable();
-	return flags;
-}
-
-static void irq_restore(uint64_t flags)
-{
-	if (flags & (1u << 9))
-		irq_enable();
-}
-
 const struct refclock *clock_ref(enum clock_ref id)
 {
 	if ((unsigned)id > CLOCK_REF_HPET || !ref_present[id])

@@ -11,19 +11,6 @@
 #include "time/clocksource.h"
 #include "time/timer.h"
 
-static uint64_t irq_off(void)
-{
-	uint64_t flags = read_rflags();
-	irq_disable();
-	return flags;
-}
-
-static void irq_restore(uint64_t flags)
-{
-	if (flags & (1u << 9))
-		irq_enable();
-}
-
 KTEST(clock_monotonic_never_backwards)
 {
 	KT_ASSERT(tsc_hz != 0);
@@ -58,7 +45,7 @@ KTEST(clock_delay_20ms_against_reference)
 	int judged = 0;
 	for (int attempt = 0; attempt < 50 && judged < 10 && best_ref > 22000000; attempt++) {
 		struct ref_span s;
-		uint64_t flags = irq_off();
+		uint64_t flags = irq_save();
 		uint64_t a0 = clock_monotonic_ns();
 		ref_span_start(&s, r);
 		uint64_t m0 = clock_monotonic_ns();
@@ -175,7 +162,7 @@ KTEST(timer_events_run_by_hand)
 {
 	static struct timer_event a, b, c, far;
 	norder = 0;
-	uint64_t flags = irq_off();
+	uint64_t flags = irq_save();
 	uint64_t now = clock_monotonic_ns();
 	timer_event_add(&far, now + 10000000000ull, record, (void *)99);
 	timer_event_add(&c, now - 1000, record, (void *)3);

@@ -68,6 +68,22 @@ static inline uint64_t read_rflags(void)
 	return f;
 }
 
+#define RFLAGS_IF (1ull << 9)
+
+/* Disables interrupts, returning the previous RFLAGS for irq_restore. */
+static inline uint64_t irq_save(void)
+{
+	uint64_t flags = read_rflags();
+	irq_disable();
+	return flags;
+}
+
+static inline void irq_restore(uint64_t flags)
+{
+	if (flags & RFLAGS_IF)
+		irq_enable();
+}
+
 #define MSR_EFER        0xc0000080
 #define MSR_FS_BASE     0xc0000100
 #define MSR_GS_BASE     0xc0000101

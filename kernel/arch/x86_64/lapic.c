@@ -171,15 +171,13 @@ void lapic_timer_calibrate(void)
 
 uint64_t lapic_timer_measure_hz(unsigned ms)
 {
-	uint64_t flags = read_rflags();
-	irq_disable();
+	uint64_t flags = irq_save();
 	wr(REG_LVT_TIMER, LVT_MASKED);
 	wr(REG_TIMER_DIV, 0x3);
 	wr(REG_TIMER_INIT, 0xffffffff);
 	uint64_t hz = clock_calibrate_countdown(lapic_timer_current, ms) * 1000 / ms;
 	lapic_timer_start();
-	if (flags & (1u << 9))
-		irq_enable();
+	irq_restore(flags);
 	return hz;
 }
 
@@ -215,22 +213,18 @@ static void write_icr(uint32_t dest, uint32_t lo)
 bool lapic_send_ipi(uint32_t apic_id, enum ipi_kind kind, uint8_t vector)
 {
 	static const uint32_t modes[] = { 0u << 8, 4u << 8, 5u << 8, 6u << 8 };
-	uint64_t flags = read_rflags();
-	irq_disable();
+	uint64_t flags = irq_save();
 	write_icr(apic_id, modes[kind] | ICR_ASSERT | vector);
 	bool ok = wait_icr_idle();
-	if (flags & (1u << 9))
-		irq_enable();
+	irq_restore(flags);
 	return ok;
 }
 
 bool lapic_send_ipi_all_but_self(uint8_t vector)
 {
-	uint64_t flags = read_rflags();
-	irq_disable();
+	uint64_t flags = irq_save();
 	write_icr(0, ICR_ALL_BUT_SELF | ICR_ASSERT | vector);
 	bool ok = wait_icr_idle();
-	if (flags & (1u << 9))
-		irq_enable();
+	irq_restore(flags);
 	return ok;
 }

@@ -10,7 +10,6 @@
 #include "time/clock.h"
 
 #define ECHO_TIMEOUT_S 20
-#define RFLAGS_IF      (1u << 9)
 #define I8042_STATUS   0x64
 
 static void echo_char(int c)
