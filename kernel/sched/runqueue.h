@@ -18,6 +18,7 @@ struct runqueue {
 	uint64_t fair_weight;   /* total weight of runnable fair threads, running one included */
 	unsigned nr_running;    /* runnable threads here, running one included, idle excluded */
 	uint64_t ticks;
+	uint64_t wakeup_preempts; /* wake-ups that took the CPU from the running thread */
 };
 
 extern struct runqueue runqueues[];

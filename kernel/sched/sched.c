@@ -88,7 +88,7 @@ static void fair_remove(struct runqueue *rq, struct thread *t)
 static void enqueue(struct runqueue *rq, struct thread *t, bool head)
 {
 	t->cpu = rq->cpu;
-	t->on_rq = true;
+	__atomic_store_n(&t->on_rq, true, __ATOMIC_RELEASE);
 	rq->nr_running++;
 	if (thread_eff_prio(t)) {
 		rt_push(rq, t, head);
@@ -107,7 +107,7 @@ static void dequeue(struct runqueue *rq, struct thread *t)
 		fair_remove(rq, t);
 		rq->fair_weight -= t->weight;
 	}
-	t->on_rq = false;
+	__atomic_store_n(&t->on_rq, false, __ATOMIC_RELEASE);
 	rq->nr_running--;
 	t->rq_next = t->rq_prev = NULL;
 }
@@ -216,6 +216,8 @@ static void activate(struct thread *t)
 	enqueue(rq, t, false);
 	struct thread *curr = cpus[cpu].current;
 	bool preempt = curr && should_preempt(rq, curr, t);
+	if (preempt && curr != rq->idle)
+		rq->wakeup_preempts++;
 	spin_unlock(&rq->lock);
 	if (preempt)
 		resched_cpu(cpu);
@@ -229,7 +231,12 @@ bool thread_wake(struct thread *t)
 		return false;
 	}
 	t->state = THREAD_RUNNABLE;
-	if (t->on_cpu && !t->switching_out) {
+	if (__atomic_load_n(&t->on_rq, __ATOMIC_ACQUIRE)) {
+		/* Preempted while on its way to sleep: still queued, it will run. */
+		spin_unlock_irqrestore(&t->lock, irq);
+		return true;
+	}
+	if (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE) && !t->switching_out) {
 		/* Still on its CPU before schedule(): it will see RUNNABLE and keep going. */
 		spin_unlock_irqrestore(&t->lock, irq);
 		return true;
@@ -267,7 +274,12 @@ void sched_finish_switch(void)
 	}
 }
 
-void schedule(void)
+/*
+ * preempt: taken off the CPU by an interrupt, not by its own choice. Such a thread goes back in
+ * the queue whatever its state: it may have marked itself sleeping on its way to wait for a
+ * condition that already came true, and treating that as sleep would lose the wake-up.
+ */
+static void __schedule(bool preempt)
 {
 	uint64_t irq = read_rflags() & (1u << 9);
 	irq_disable();
@@ -283,15 +295,16 @@ void schedule(void)
 	me->need_resched = false;
 	update_curr(rq, prev, now);
 
+	bool stays = preempt || prev->state == THREAD_RUNNABLE;
 	if (prev != rq->idle) {
-		if (prev->state == THREAD_RUNNABLE && !(prev->affinity & (1ull << me->id))) {
+		if (stays && !(prev->affinity & (1ull << me->id))) {
 			/* Its affinity no longer includes this CPU: requeued elsewhere after the switch. */
 			prev->migrate_pending = true;
 			prev->switching_out = true;
 			rq->nr_running--;
 			if (!thread_eff_prio(prev))
 				rq->fair_weight -= prev->weight;
-		} else if (prev->state == THREAD_RUNNABLE) {
+		} else if (stays) {
 			/* Preempted or yielding: back in the queue (RT at the tail: round robin). */
 			rq->nr_running--;
 			if (!thread_eff_prio(prev))
@@ -307,10 +320,13 @@ void schedule(void)
 	spin_unlock_raw(&prev->lock);
 
 	struct thread *next = pick_next(rq);
-	if (next)
+	if (next) {
+		/* on_cpu before on_rq clears: a waker never sees it neither queued nor running. */
+		__atomic_store_n(&next->on_cpu, true, __ATOMIC_RELEASE);
 		dequeue(rq, next);
-	else
+	} else {
 		next = rq->idle;
+	}
 	if (next != rq->idle) {
 		rq->nr_running++; /* the running thread counts as runnable */
 		if (!thread_eff_prio(next))
@@ -348,6 +364,11 @@ void schedule(void)
 	this_cpu()->preempt_count--;
 	if (irq)
 		irq_enable();
+}
+
+void schedule(void)
+{
+	__schedule(false);
 }
 
 /* ---- ticks, preemption, balancing ---- */
@@ -446,7 +467,7 @@ void sched_preempt_irq(void)
 {
 	struct cpu *me = this_cpu();
 	if (sched_running && me->need_resched && me->preempt_count == 0)
-		schedule();
+		__schedule(true);
 }
 
 void sched_resched_ipi(struct trap_frame *tf)

@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "console/console.h"
+#include "sched/runqueue.h"
 #include "sched/sched.h"
 #include "sched/sched_math.h"
 #include "sched/wait.h"
@@ -286,10 +287,15 @@ static void pi_low(void *arg)
 	mutex_unlock(&pi_lock);
 }
 
+static struct semaphore pi_go;
+
 static void pi_high(void *arg)
 {
 	(void)arg;
 	thread_sleep_ns(20 * MS);
+	/* Medium becomes runnable now; which of low and medium runs once high blocks is then
+	 * decided by the scheduler alone (no timing in the test). */
+	sem_up(&pi_go);
 	mutex_lock(&pi_lock);
 	high_got_lock = clock_monotonic_ns();
 	mutex_unlock(&pi_lock);
@@ -298,7 +304,7 @@ static void pi_high(void *arg)
 static void pi_medium(void *arg)
 {
 	(void)arg;
-	thread_sleep_ns(40 * MS);
+	sem_down(&pi_go); /* released by high just before it blocks on the mutex */
 	uint64_t until = clock_monotonic_ns() + 500 * MS;
 	while (clock_monotonic_ns() < until)
 		cpu_pause();
@@ -310,6 +316,7 @@ static bool inversion_scenario(bool pi)
 {
 	sched_pi_enabled = pi;
 	high_got_lock = medium_done = 0;
+	sem_init(&pi_go, 0);
 	uint64_t cpu = 1ull << last_cpu();
 	struct thread_attr low = { SCHED_FIFO, 10, 0, cpu }, med = { SCHED_FIFO, 30, 0, cpu },
 			   high = { SCHED_FIFO, 50, 0, cpu };
@@ -335,14 +342,18 @@ KTEST_MANUAL(sched_priority_inheritance)
 
 /* ---- a waking SCHED_FIFO thread preempts a time-sharing one within a tick ---- */
 
-static struct semaphore rt_go;
+#define FIFO_TRIALS 10
+static struct semaphore rt_go, rt_done;
 static volatile uint64_t rt_woken_at, rt_ran_at;
 
 static void rt_waiter(void *arg)
 {
 	(void)arg;
-	sem_down(&rt_go);
-	rt_ran_at = clock_monotonic_ns();
+	for (int i = 0; i < FIFO_TRIALS; i++) {
+		sem_down(&rt_go);
+		rt_ran_at = clock_monotonic_ns();
+		sem_up(&rt_done);
+	}
 }
 
 static void wake_rt(struct timer_event *t, void *ctx)
@@ -353,26 +364,41 @@ static void wake_rt(struct timer_event *t, void *ctx)
 	sem_up(&rt_go);
 }
 
+/*
+ * The waking real-time thread must take the CPU from the time-sharing hog at once: the wake-up
+ * itself preempts (counted by the run queue), it does not wait for a tick or the hog's slice.
+ * The latency is reported and its best of ten trials bounded by a tick; a host that deschedules
+ * the emulated CPU can delay any one trial, never make the best one look better than it is.
+ */
 KTEST_MANUAL(sched_fifo_preempts)
 {
 	sem_init(&rt_go, 0);
+	sem_init(&rt_done, 0);
 	stop_spinning = false;
-	rt_woken_at = rt_ran_at = 0;
 	uint64_t cpu = 1ull << last_cpu();
 	struct thread_attr fair = { .affinity = cpu }, rt = { SCHED_FIFO, 20, 0, cpu };
 	struct thread *hog = thread_create("hog", spin_until_stopped, NULL, &fair);
 	struct thread *w = thread_create("rt-waiter", rt_waiter, NULL, &rt);
 	KT_ASSERT(hog && w);
-	thread_sleep_ns(50 * MS); /* the waiter blocks, the hog has the CPU */
-	static struct timer_event ev;
-	timer_event_add(&ev, clock_monotonic_ns() + 10 * MS, wake_rt, NULL);
+	uint64_t preempts_before = runqueues[last_cpu()].wakeup_preempts;
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < FIFO_TRIALS; i++) {
+		thread_sleep_ns(30 * MS); /* the waiter blocks, the hog has the CPU */
+		static struct timer_event ev;
+		timer_event_add(&ev, clock_monotonic_ns() + 5 * MS, wake_rt, NULL);
+		sem_down(&rt_done);
+		uint64_t latency = rt_ran_at - rt_woken_at;
+		if (rt_ran_at >= rt_woken_at && latency < best)
+			best = latency;
+	}
+	uint64_t preempts = runqueues[last_cpu()].wakeup_preempts - preempts_before;
 	thread_join(w);
 	stop_spinning = true;
 	thread_join(hog);
-	uint64_t latency = rt_ran_at - rt_woken_at;
-	kprintf("ktest: sched_fifo_preempts: woken to running in %llu us (a tick is 4000 us)\n",
-		(unsigned long long)(latency / 1000));
-	KT_ASSERT(rt_ran_at > rt_woken_at && latency < 4 * MS);
+	kprintf("ktest: sched_fifo_preempts: %llu of %d wake-ups preempted the hog; best latency %llu us "
+		"(a tick is 4000 us)\n", (unsigned long long)preempts, FIFO_TRIALS, (unsigned long long)(best / 1000));
+	KT_ASSERT(preempts >= FIFO_TRIALS);
+	KT_ASSERT(best < 4 * MS);
 }
 
 /* ---- micro-benchmarks: context switch and wake-up latency ---- */

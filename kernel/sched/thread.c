@@ -133,6 +133,7 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, co
 __noreturn void thread_exit(int code)
 {
 	struct thread *t = current_thread();
+	irq_disable(); /* no preemption between DEAD and the final switch */
 	uint64_t irq = spin_lock_irqsave(&t->lock);
 	t->exit_code = code;
 	t->state = THREAD_DEAD;
@@ -183,8 +184,14 @@ void thread_sleep_ns(uint64_t ns)
 static int requeue_with(struct thread *t, void (*change)(struct thread *t, const void *arg), const void *arg)
 {
 	uint64_t irq = spin_lock_irqsave(&t->lock);
-	struct runqueue *rq = &runqueues[t->cpu];
-	spin_lock_raw(&rq->lock);
+	struct runqueue *rq;
+	for (;;) { /* the balancer may move a queued thread between reading t->cpu and locking */
+		rq = &runqueues[t->cpu];
+		spin_lock_raw(&rq->lock);
+		if (rq == &runqueues[t->cpu])
+			break;
+		spin_unlock_raw(&rq->lock);
+	}
 	bool queued = t->on_rq;
 	if (queued) {
 		/* dequeue/enqueue are static in sched.c; go through the shared helpers. */
