@@ -13,6 +13,7 @@
 #include "debug/panic.h"
 #include "drivers/serial/uart16550.h"
 #include "drivers/input/ps2kbd.h"
+#include "drivers/pci/pci.h"
 #include "drivers/video/fbcon.h"
 #include "drivers/video/vgacon.h"
 #include "init/init.h"
@@ -182,6 +183,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();
 	ps2kbd_init();
+	pci_init();
 
 	if (ktest_requested)
 		ktest_run(ktest_selection);
