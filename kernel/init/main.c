@@ -16,6 +16,8 @@
 #include "drivers/pci/pci.h"
 #include "drivers/video/fbcon.h"
 #include "drivers/video/vgacon.h"
+#include "fs/initramfs.h"
+#include "fs/vfs.h"
 #include "init/init.h"
 #include "irq/irq_internal.h"
 #include "lib/cmdline.h"
@@ -127,6 +129,16 @@ static void report_boot(const struct bootinfo *bi)
 
 }
 
+/* The first boot module is the initrd: unpacked into the root tmpfs, like Linux's initramfs. */
+static void unpack_initrd(const struct bootinfo *bi)
+{
+	if (bi->module_count == 0)
+		return;
+	const struct boot_module *m = &bi->modules[0];
+	initramfs_unpack(phys_to_virt(m->base), m->size);
+	/* FIXME: give the initrd's pages to the page allocator once unpacked, as Linux does. */
+}
+
 static char ktest_selection[CMDLINE_VAL_MAX];
 static bool ktest_requested;
 
@@ -180,6 +192,8 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	tick_init();
 	sched_init();
 	irq_enable();
+	vfs_init();
+	unpack_initrd(&boot_info);
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();
 	ps2kbd_init();

@@ -1,0 +1,303 @@
+/*
+ * The virtual file system: superblocks and mounts, inodes, a dentry cache (the tree of names
+ * already looked up), path resolution with Linux's errors, open files, and per-process file
+ * descriptor tables. A file system plugs in as a struct fs_type plus operation tables; the VFS
+ * never looks inside an inode's private data.
+ *
+ * Reference counting: dentry_get/put, inode_get/put, file_get/put; a dentry holds its inode and
+ * its parent. Locking: one VFS mutex serialises namespace changes (mount, create, unlink,
+ * rename) for now; file contents are protected by each inode's lock. FIXME: finer locking.
+ */
+#pragma once
+
+#include "lib/types.h"
+#include "sched/wait.h"
+
+#define NAME_MAX 255
+#define PATH_MAX 4096
+#define SYMLINK_MAX_FOLLOW 40
+
+/* Mode bits and types, as Linux defines them. */
+#define S_IFMT   0170000
+#define S_IFSOCK 0140000
+#define S_IFLNK  0120000
+#define S_IFREG  0100000
+#define S_IFBLK  0060000
+#define S_IFDIR  0040000
+#define S_IFCHR  0020000
+#define S_IFIFO  0010000
+#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
+#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
+#define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
+#define S_ISCHR(m) (((m) & S_IFMT) == S_IFCHR)
+#define S_ISBLK(m) (((m) & S_IFMT) == S_IFBLK)
+
+/* open(2) flags, as Linux defines them (octal). */
+#define O_ACCMODE   03
+#define O_RDONLY    00
+#define O_WRONLY    01
+#define O_RDWR      02
+#define O_CREAT     0100
+#define O_EXCL      0200
+#define O_NOCTTY    0400
+#define O_TRUNC     01000
+#define O_APPEND    02000
+#define O_NONBLOCK  04000
+#define O_DIRECTORY 0200000
+#define O_NOFOLLOW  0400000
+#define O_CLOEXEC   02000000
+
+typedef uint32_t dev_t;
+#define MKDEV(major, minor) (((dev_t)(major) << 20) | (minor))
+#define MAJOR(d) ((d) >> 20)
+#define MINOR(d) ((d) & 0xfffff)
+
+struct inode;
+struct dentry;
+struct file;
+struct super_block;
+struct mount;
+
+struct timespec64 {
+	int64_t sec;
+	int64_t nsec;
+};
+
+/* What getattr fills in (the fields stat(2) and statx(2) report). */
+struct kstat {
+	dev_t dev, rdev;
+	uint64_t ino;
+	uint32_t mode, nlink, uid, gid;
+	uint64_t size, blocks;
+	uint32_t blksize;
+	struct timespec64 atime, mtime, ctime;
+};
+
+/* setattr: which fields of struct iattr to apply. */
+#define ATTR_MODE  0x1
+#define ATTR_UID   0x2
+#define ATTR_GID   0x4
+#define ATTR_SIZE  0x8
+#define ATTR_ATIME 0x10
+#define ATTR_MTIME 0x20
+struct iattr {
+	unsigned valid;
+	uint32_t mode, uid, gid;
+	uint64_t size;
+	struct timespec64 atime, mtime;
+};
+
+/* Directory-changing operations; each returns 0 or a negative errno. */
+struct inode_ops {
+	/* Finds name in dir: the child's inode (a new reference), NULL if absent, or ERR_PTR. */
+	struct inode *(*lookup)(struct inode *dir, const char *name, size_t len);
+	int (*create)(struct inode *dir, const char *name, size_t len, uint32_t mode, struct inode **out);
+	int (*mkdir)(struct inode *dir, const char *name, size_t len, uint32_t mode, struct inode **out);
+	int (*mknod)(struct inode *dir, const char *name, size_t len, uint32_t mode, dev_t rdev,
+		     struct inode **out);
+	int (*symlink)(struct inode *dir, const char *name, size_t len, const char *target, struct inode **out);
+	int (*link)(struct inode *old, struct inode *dir, const char *name, size_t len);
+	int (*unlink)(struct inode *dir, const char *name, size_t len, struct inode *victim);
+	int (*rmdir)(struct inode *dir, const char *name, size_t len, struct inode *victim);
+	int (*rename)(struct inode *old_dir, const char *old_name, size_t old_len, struct inode *new_dir,
+		      const char *new_name, size_t new_len);
+	/* Copies the target into buf (not NUL-terminated); returns its length or -errno. */
+	ssize_t (*readlink)(struct inode *inode, char *buf, size_t size);
+	int (*getattr)(struct inode *inode, struct kstat *st);
+	int (*setattr)(struct inode *inode, const struct iattr *attr);
+};
+
+/* readdir emits entries through this callback (getdents64 form); nonzero from it stops. */
+typedef int (*filldir_t)(void *ctx, const char *name, size_t len, uint64_t ino, unsigned type,
+			 uint64_t next_pos);
+
+struct file_ops {
+	int (*open)(struct inode *inode, struct file *f);
+	void (*release)(struct inode *inode, struct file *f);
+	ssize_t (*read)(struct file *f, void *buf, size_t len, uint64_t *pos);
+	ssize_t (*write)(struct file *f, const void *buf, size_t len, uint64_t *pos);
+	int (*readdir)(struct file *f, filldir_t fill, void *ctx);
+	int64_t (*llseek)(struct file *f, int64_t off, int whence);
+	int (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
+	unsigned (*poll)(struct file *f); /* POLLIN/POLLOUT/... bits; waiting comes later */
+	int (*mmap)(struct file *f, void *vma); /* FIXME: the VM-area type comes with user processes */
+};
+
+struct inode {
+	uint64_t ino;
+	uint32_t mode, uid, gid, nlink;
+	uint64_t size;
+	dev_t rdev;
+	struct timespec64 atime, mtime, ctime;
+	struct super_block *sb;
+	const struct inode_ops *iop;
+	const struct file_ops *fop;
+	void *private;              /* the file system's data */
+	struct mutex lock;          /* contents and size */
+	int refcount;
+};
+
+struct dentry {
+	char name[NAME_MAX + 1];
+	size_t len;
+	struct dentry *parent;      /* itself for a file system's root */
+	struct inode *inode;        /* NULL: a negative entry (the name is known to be absent) */
+	struct dentry *first_child, *next_sibling;
+	struct mount *mounted;      /* a mount whose root covers this dentry */
+	int refcount;
+};
+
+struct fs_type {
+	const char *name;           /* "tmpfs", "devfs", "proc", ... */
+	/* Builds a superblock with its root inode; dev and data are the mount(2) arguments. */
+	int (*mount)(struct fs_type *type, const char *dev, const void *data, struct super_block **out);
+	void (*kill_sb)(struct super_block *sb);
+	struct fs_type *next;
+};
+
+struct super_ops {
+	/* The last in-memory reference to inode is gone: free it if nothing else (a link) keeps it. */
+	void (*evict_inode)(struct inode *inode);
+};
+
+struct super_block {
+	struct fs_type *type;
+	const struct super_ops *sop;
+	dev_t dev;
+	struct dentry *root;
+	void *private;
+	uint64_t block_size, blocks, blocks_free, files, files_free; /* statfs */
+};
+
+struct mount {
+	struct super_block *sb;
+	struct dentry *root;        /* the superblock's root dentry */
+	struct dentry *mountpoint;  /* in the parent mount; NULL for the root mount */
+	struct mount *parent;
+	char source[64];
+	unsigned flags;
+	int refcount;               /* the mount table's, plus one per struct path using it */
+	struct mount *next;         /* the mount table, for /proc/mounts */
+};
+
+struct path {
+	struct mount *mnt;
+	struct dentry *dentry;
+};
+
+struct file {
+	struct path path;
+	struct inode *inode;
+	const struct file_ops *fop;
+	unsigned flags;             /* O_* status flags (O_APPEND, O_NONBLOCK...) and access mode */
+	uint64_t pos;
+	struct mutex pos_lock;
+	void *private;
+	int refcount;
+};
+
+/* File systems. */
+int vfs_register_fs(struct fs_type *type);
+/* Mounts the root file system (tmpfs) at "/". */
+int vfs_init(void);
+int vfs_mount(const char *source, const char *target, const char *fstype, unsigned flags, const void *data);
+/* -EBUSY while files are open below it or another mount sits on it. */
+int vfs_umount(const char *target);
+
+/* Path resolution, relative to cwd for paths not starting with '/'. */
+#define LOOKUP_FOLLOW    0x1 /* follow a symlink in the last component */
+#define LOOKUP_DIRECTORY 0x2 /* the result must be a directory */
+int vfs_lookup(const struct path *cwd, const char *pathname, unsigned flags, struct path *out);
+void path_put(struct path *p);
+
+/* The calls the system-call layer will make; each returns 0, a count, or a negative errno. */
+int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode, struct file **out);
+void file_put(struct file *f);
+struct file *file_get(struct file *f);
+ssize_t vfs_read(struct file *f, void *buf, size_t len);
+ssize_t vfs_write(struct file *f, const void *buf, size_t len);
+ssize_t vfs_pread(struct file *f, void *buf, size_t len, uint64_t pos);
+ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, uint64_t pos);
+int64_t vfs_lseek(struct file *f, int64_t off, int whence);
+/* Fills buf with struct linux_dirent64 records; the byte count, 0 at the end, or -errno. */
+ssize_t vfs_getdents64(struct file *f, void *buf, size_t len);
+int vfs_mkdir(const struct path *cwd, const char *pathname, uint32_t mode);
+int vfs_mknod(const struct path *cwd, const char *pathname, uint32_t mode, dev_t rdev);
+int vfs_rmdir(const struct path *cwd, const char *pathname);
+int vfs_unlink(const struct path *cwd, const char *pathname);
+int vfs_rename(const struct path *cwd, const char *oldpath, const char *newpath);
+int vfs_link(const struct path *cwd, const char *oldpath, const char *newpath);
+int vfs_symlink(const struct path *cwd, const char *target, const char *linkpath);
+ssize_t vfs_readlink(const struct path *cwd, const char *pathname, char *buf, size_t size);
+int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct kstat *st);
+int vfs_fstat(struct file *f, struct kstat *st);
+int vfs_truncate(const struct path *cwd, const char *pathname, uint64_t size);
+int vfs_ftruncate(struct file *f, uint64_t size);
+int vfs_chmod(const struct path *cwd, const char *pathname, uint32_t mode);
+
+/* Per-process descriptor tables: shared by CLONE_FILES threads, copied by fork. */
+#define FD_MAX 1024
+#define FD_CLOEXEC 1
+struct fd_table {
+	struct mutex lock;
+	struct file *files[FD_MAX];
+	uint8_t fd_flags[FD_MAX];
+	int refcount;
+};
+struct fd_table *fd_table_new(void);
+struct fd_table *fd_table_copy(struct fd_table *t);
+void fd_table_put(struct fd_table *t);
+/* The lowest free descriptor >= min, holding a new reference to f; -EMFILE when full. */
+int fd_install(struct fd_table *t, struct file *f, int min, unsigned fd_flags);
+/* The file at fd with a new reference, or NULL (-EBADF). */
+struct file *fd_get(struct fd_table *t, int fd);
+int fd_close(struct fd_table *t, int fd);
+/* dup2/dup3 semantics. */
+int fd_dup_to(struct fd_table *t, int oldfd, int newfd, unsigned fd_flags);
+/* Closes every FD_CLOEXEC descriptor (execve). */
+void fd_close_on_exec(struct fd_table *t);
+
+/* For file systems: inodes, dentries, devices. */
+struct inode *inode_alloc(struct super_block *sb); /* zeroed, lock initialised, refcount 1 */
+struct inode *inode_get(struct inode *inode);
+void inode_put(struct inode *inode);                 /* the last put calls sb->sop->evict_inode */
+struct timespec64 vfs_now(void);                     /* the real-time clock, for timestamps */
+struct dentry *d_make_root(struct inode *inode);     /* consumes the inode reference */
+struct dentry *dentry_get(struct dentry *d);
+void dentry_put(struct dentry *d);
+dev_t vfs_alloc_anon_dev(void);                      /* MKDEV(0, n) for a new superblock */
+void path_get(struct path *p);
+/* The root of the name space, with references (path_put it). */
+void vfs_root(struct path *out);
+/* llseek for files that cannot seek (pipes, ttys): -ESPIPE. */
+int64_t vfs_no_llseek(struct file *f, int64_t off, int whence);
+/* Character devices by major number: opening a S_IFCHR inode uses these operations (-ENXIO if none). */
+int vfs_register_chrdev(unsigned major, const struct file_ops *fops);
+/* The mount table, oldest first (for /proc/mounts); walk ->next. */
+struct mount *vfs_mount_list(void);
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	uint16_t d_reclen;
+	uint8_t d_type;
+	char d_name[];
+};
+#define DT_UNKNOWN 0
+#define DT_FIFO    1
+#define DT_CHR     2
+#define DT_DIR     4
+#define DT_BLK     6
+#define DT_REG     8
+#define DT_LNK     10
+#define DT_SOCK    12
+#define IFTODT(mode) (((mode) & S_IFMT) >> 12)
+
+#define SEEK_SET 0
+#define SEEK_CUR 1
+#define SEEK_END 2
+
+/* Error pointers, for functions returning an object or an errno. */
+#define ERR_PTR(e) ((void *)(intptr_t)(e))
+#define PTR_ERR(p) ((int)(intptr_t)(p))
+#define IS_ERR(p)  ((uintptr_t)(p) >= (uintptr_t)-4095)

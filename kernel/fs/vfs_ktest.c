@@ -1,0 +1,227 @@
+/* ktests for the VFS and tmpfs on the kernel heap and mutexes. */
+#include "fs/vfs.h"
+#include "lib/errno.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "mm/slab.h"
+#include "test/ktest.h"
+
+/* kmain may not mount the root yet; vfs_init does nothing once it has. */
+static bool vfs_ready(void)
+{
+	return vfs_init() == 0;
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+	struct file *f;
+	int err = vfs_open(NULL, path, O_WRONLY | O_CREAT | O_TRUNC, 0644, &f);
+	if (err)
+		return err;
+	ssize_t n = vfs_write(f, data, len);
+	file_put(f);
+	return n == (ssize_t)len ? 0 : (n < 0 ? (int)n : -EIO);
+}
+
+static ssize_t read_file(const char *path, void *buf, size_t len)
+{
+	struct file *f;
+	int err = vfs_open(NULL, path, O_RDONLY, 0, &f);
+	if (err)
+		return err;
+	ssize_t n = vfs_read(f, buf, len);
+	file_put(f);
+	return n;
+}
+
+KTEST(vfs_tmpfs_files)
+{
+	KT_ASSERT(vfs_ready());
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_files", 0755), 0);
+	KT_ASSERT_EQ(write_file("/kt_files/a", "hello vfs", 9), 0);
+	char buf[32] = { 0 };
+	KT_ASSERT_EQ(read_file("/kt_files/a", buf, sizeof(buf) - 1), 9);
+	KT_ASSERT(strcmp(buf, "hello vfs") == 0);
+	KT_ASSERT_EQ(vfs_rename(NULL, "/kt_files/a", "/kt_files/b"), 0);
+	KT_ASSERT_EQ(read_file("/kt_files/a", buf, 4), -ENOENT);
+	memset(buf, 0, sizeof(buf));
+	KT_ASSERT_EQ(read_file("/kt_files/b", buf, sizeof(buf) - 1), 9);
+	KT_ASSERT(strcmp(buf, "hello vfs") == 0);
+	/* unlink while open: the data stays until the last close */
+	struct file *f;
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_files/b", O_RDONLY, 0, &f), 0);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_files/b"), 0);
+	KT_ASSERT_EQ(vfs_pread(f, buf, 5, 6), 3);
+	KT_ASSERT(memcmp(buf, "vfs", 3) == 0);
+	file_put(f);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_files"), 0);
+}
+
+KTEST(vfs_big_file)
+{
+	KT_ASSERT(vfs_ready());
+	const size_t size = 3u << 20;
+	uint8_t *chunk = kmalloc(5000);
+	KT_ASSERT(chunk);
+	struct file *f;
+	int err = vfs_open(NULL, "/kt_big", O_RDWR | O_CREAT | O_EXCL, 0600, &f);
+	if (err) {
+		kfree(chunk);
+		KT_ASSERT_EQ(err, 0);
+	}
+	size_t done = 0;
+	bool ok = true;
+	while (ok && done < size) {
+		size_t n = size - done < 4999 ? size - done : 4999;
+		for (size_t i = 0; i < n; i++)
+			chunk[i] = (uint8_t)((done + i) * 31 + ((done + i) >> 12));
+		ok = vfs_write(f, chunk, n) == (ssize_t)n;
+		done += n;
+	}
+	ok = ok && vfs_lseek(f, 0, SEEK_SET) == 0;
+	for (done = 0; ok && done < size;) {
+		ssize_t n = vfs_read(f, chunk, 3001);
+		ok = n > 0;
+		for (ssize_t i = 0; ok && i < n; i++)
+			ok = chunk[i] == (uint8_t)((done + (size_t)i) * 31 + ((done + (size_t)i) >> 12));
+		done += n > 0 ? (size_t)n : 0;
+	}
+	file_put(f);
+	kfree(chunk);
+	KT_ASSERT(ok);
+	KT_ASSERT_EQ(done, size);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_big"), 0);
+}
+
+KTEST(vfs_listing)
+{
+	KT_ASSERT(vfs_ready());
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_list", 0755), 0);
+	char name[32];
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "/kt_list/f%d", i);
+		KT_ASSERT_EQ(write_file(name, "x", 1), 0);
+	}
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_list/sub", 0755), 0);
+	struct file *d;
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_list", O_RDONLY | O_DIRECTORY, 0, &d), 0);
+	char *buf = kmalloc(512);
+	int count = 0, files = 0, dirs = 0;
+	ssize_t n;
+	while ((n = vfs_getdents64(d, buf, 512)) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			struct linux_dirent64 *e = (struct linux_dirent64 *)(buf + off);
+			count++;
+			if (e->d_type == DT_REG && e->d_name[0] == 'f')
+				files++;
+			if (e->d_type == DT_DIR)
+				dirs++;
+			off += e->d_reclen;
+		}
+	}
+	kfree(buf);
+	file_put(d);
+	KT_ASSERT_EQ(n, 0);
+	KT_ASSERT_EQ(count, 103);
+	KT_ASSERT_EQ(files, 100);
+	KT_ASSERT_EQ(dirs, 3);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "/kt_list/f%d", i);
+		KT_ASSERT_EQ(vfs_unlink(NULL, name), 0);
+	}
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_list"), -ENOTEMPTY);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_list/sub"), 0);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_list"), 0);
+}
+
+KTEST(vfs_symlink_loop)
+{
+	KT_ASSERT(vfs_ready());
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_sl", 0755), 0);
+	KT_ASSERT_EQ(vfs_symlink(NULL, "b", "/kt_sl/a"), 0);
+	KT_ASSERT_EQ(vfs_symlink(NULL, "a", "/kt_sl/b"), 0);
+	struct path p;
+	KT_ASSERT_EQ(vfs_lookup(NULL, "/kt_sl/a", LOOKUP_FOLLOW, &p), -ELOOP);
+	KT_ASSERT_EQ(vfs_lookup(NULL, "/kt_sl/b/c", 0, &p), -ELOOP);
+	struct file *f;
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_sl/a", O_RDONLY, 0, &f), -ELOOP);
+	KT_ASSERT_EQ(vfs_symlink(NULL, "/kt_sl", "/kt_sl/up"), 0);
+	KT_ASSERT_EQ(vfs_lookup(NULL, "/kt_sl/up/up/up/up", LOOKUP_FOLLOW, &p), 0);
+	path_put(&p);
+	/* the deepest nesting allowed (40 links) runs on a kernel stack */
+	char from[24], to[24];
+	KT_ASSERT_EQ(vfs_symlink(NULL, "/kt_sl", "/kt_sl/l0"), 0);
+	for (int i = 1; i <= 40; i++) {
+		snprintf(from, sizeof(from), "/kt_sl/l%d", i);
+		snprintf(to, sizeof(to), "l%d", i - 1);
+		KT_ASSERT_EQ(vfs_symlink(NULL, to, from), 0);
+	}
+	KT_ASSERT_EQ(vfs_lookup(NULL, "/kt_sl/l39", LOOKUP_FOLLOW, &p), 0);
+	path_put(&p);
+	KT_ASSERT_EQ(vfs_lookup(NULL, "/kt_sl/l40", LOOKUP_FOLLOW, &p), -ELOOP);
+	for (int i = 0; i <= 40; i++) {
+		snprintf(from, sizeof(from), "/kt_sl/l%d", i);
+		KT_ASSERT_EQ(vfs_unlink(NULL, from), 0);
+	}
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_sl/a"), 0);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_sl/b"), 0);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_sl/up"), 0);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_sl"), 0);
+}
+
+KTEST(vfs_mount_dotdot)
+{
+	KT_ASSERT(vfs_ready());
+	int err = vfs_mkdir(NULL, "/mnt", 0755);
+	KT_ASSERT(err == 0 || err == -EEXIST);
+	KT_ASSERT_EQ(write_file("/mnt/under", "u", 1), 0);
+	KT_ASSERT_EQ(vfs_mount("tmpfs", "/mnt", "tmpfs", 0, NULL), 0);
+	char buf[4];
+	KT_ASSERT_EQ(read_file("/mnt/under", buf, 1), -ENOENT);
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/mnt/inner", 0755), 0);
+	KT_ASSERT_EQ(write_file("/kt_top", "t", 1), 0);
+	struct path cwd;
+	KT_ASSERT_EQ(vfs_lookup(NULL, "/mnt/inner", 0, &cwd), 0);
+	struct kstat a, b;
+	KT_ASSERT_EQ(vfs_stat(&cwd, "../..", true, &a), 0);
+	KT_ASSERT_EQ(vfs_stat(NULL, "/", true, &b), 0);
+	bool same_root = a.ino == b.ino && a.dev == b.dev;
+	ssize_t n = 0;
+	struct file *f;
+	int oerr = vfs_open(&cwd, "../../kt_top", O_RDONLY, 0, &f);
+	if (!oerr) {
+		n = vfs_read(f, buf, sizeof(buf));
+		file_put(f);
+	}
+	KT_ASSERT_EQ(vfs_stat(&cwd, "..", true, &a), 0);
+	KT_ASSERT_EQ(vfs_stat(NULL, "/mnt", true, &b), 0);
+	path_put(&cwd);
+	KT_ASSERT(same_root);
+	KT_ASSERT_EQ(oerr, 0);
+	KT_ASSERT_EQ(n, 1);
+	KT_ASSERT(a.dev == b.dev && a.ino == b.ino); /* the mounted root, not the covered dir */
+	KT_ASSERT_EQ(vfs_umount("/mnt"), 0);
+	KT_ASSERT_EQ(read_file("/mnt/under", buf, 1), 1);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/mnt/under"), 0);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_top"), 0);
+}
+
+KTEST(vfs_umount_busy)
+{
+	KT_ASSERT(vfs_ready());
+	int err = vfs_mkdir(NULL, "/kt_busy", 0755);
+	KT_ASSERT(err == 0 || err == -EEXIST);
+	KT_ASSERT_EQ(vfs_mount("tmpfs", "/kt_busy", "tmpfs", 0, "size=1m"), 0);
+	struct file *f;
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_busy/open", O_RDWR | O_CREAT, 0644, &f), 0);
+	int busy = vfs_umount("/kt_busy");
+	int rm = vfs_rmdir(NULL, "/kt_busy");
+	int xdev = vfs_rename(NULL, "/kt_busy/open", "/kt_moved");
+	file_put(f);
+	KT_ASSERT_EQ(busy, -EBUSY);
+	KT_ASSERT_EQ(rm, -EBUSY);
+	KT_ASSERT_EQ(xdev, -EXDEV);
+	KT_ASSERT_EQ(vfs_umount("/kt_busy"), 0);
+	KT_ASSERT_EQ(vfs_umount("/kt_busy"), -EINVAL);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_busy"), 0);
+}
