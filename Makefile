@@ -60,11 +60,14 @@ $(KERNEL): $(BUILD)/ferrite.pass1.elf $(BUILD)/ksyms.o
 $(ISO): $(KERNEL) tools/mkiso.sh
 	sh tools/mkiso.sh $(KERNEL) $@ "console=ttyS0"
 
-# The ISO the system tests boot: runs the ktests, carries a 70000-byte module.
+# The ISO the system tests boot: runs the ktests, carries a 70000-byte initramfs module.
 TEST_ISO := $(BUILD)/ferrite-test.iso
+# A real cpio archive (one file), zero-padded to 70000 bytes as Linux allows after the trailer.
 $(BUILD)/test-initrd.bin:
-	@mkdir -p $(BUILD)
-	yes ferrite | head -c 70000 > $@
+	@mkdir -p $(BUILD)/test-initrd-tree
+	echo "ferrite test initrd" > $(BUILD)/test-initrd-tree/hello.txt
+	cd $(BUILD)/test-initrd-tree && echo hello.txt | cpio -o -H newc --quiet > ../test-initrd.bin
+	truncate -s 70000 $@
 $(TEST_ISO): $(KERNEL) tools/mkiso.sh $(BUILD)/test-initrd.bin
 	sh tools/mkiso.sh $(KERNEL) $@ "ktest console=ttyS0" $(BUILD)/test-initrd.bin
 
@@ -102,4 +105,4 @@ test: deps all $(TEST_ISO) unit-tests
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

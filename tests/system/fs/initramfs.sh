@@ -4,7 +4,7 @@
 # tmpfs and a ktest checks the tree and the big file's CRC-32.
 source "$(dirname "$0")/../lib.sh"
 
-work=$LOGDIR/initramfs.d
+work=$LOGDIR/initramfs-tree
 rm -rf "$work"
 mkdir -p "$work/root/a/b/c"
 printf 'deep\n' > "$work/root/a/b/c/deep.txt"
