@@ -17,6 +17,7 @@
 #include "drivers/video/fbcon.h"
 #include "drivers/video/vgacon.h"
 #include "fs/initramfs.h"
+#include "fs/procfs.h"
 #include "fs/vfs.h"
 #include "init/init.h"
 #include "irq/irq_internal.h"
@@ -193,6 +194,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	sched_init();
 	irq_enable();
 	vfs_init();
+	procfs_init();
 	unpack_initrd(&boot_info);
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();

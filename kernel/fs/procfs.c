@@ -1,0 +1,729 @@
+/*
+ * procfs: read-only files generated in Linux's formats (see proc(5)).
+ *
+ * The tree is a static table: each entry names its parent directory and, for a regular file,
+ * a generator `size_t gen(char *buf, size_t size)` that writes at most size - 1 bytes plus a
+ * NUL and returns the length of the whole text (like snprintf). open() runs the generator into
+ * a buffer kept in file->private (growing it until the text fits), so every read of that open
+ * file sees the same snapshot; release frees it. Inodes are made on lookup (ino = table index
+ * + 1) and freed when the dentry cache lets go of them.
+ *
+ * Generators run from open, i.e. under vfs_lock (vfs_open holds it), which is what lets
+ * mounts/filesystems walk the mount table and the fs-type list without taking it again.
+ *
+ * Notes on the numbers:
+ *   - meminfo: MemAvailable = MemFree; nothing is reclaimable yet (no page cache, the slab has
+ *     no shrinker), so Buffers/Cached/SReclaimable are 0 and all of Slab is SUnreclaim.
+ *   - uptime/stat: there is no per-CPU idle accounting yet (the scheduler does not charge the
+ *     idle thread's run time), so uptime's idle field is 0.00 and stat puts every local timer
+ *     tick (converted to USER_HZ = 100) in "system" with 0 idle. FIXME: charge idle time in the scheduler.
+ *   - loadavg: a real 1/5/15-minute exponentially damped average of the run queues' nr_running
+ *     (idle threads excluded), sampled every 5 s by a timer event, in Linux's fixed point.
+ *   - stat: ctxt and processes need the scheduler's thread list, which is private to
+ *     kernel/sched/thread.c; FIXME: both print 0 until the scheduler exports totals.
+ *   - kmsg: the whole kernel log ring as plain text ("<level>[seconds.micros] text" per
+ *     record), read without consuming anything; Linux's consuming /proc/kmsg comes with syslog.
+ *   - filesystems: mount.c keeps the registered types private; the list is every type reachable
+ *     through fs_type->next from "proc" and from the mounted types (types are pushed at the
+ *     head, so that is every type registered before the newest one we can see). FIXME: a type
+ *     registered after all of those and never mounted is missing until mount.c exports a walk.
+ */
+#include "fs/procfs.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/vectors.h"
+#include "console/console.h"
+#include "console/klog.h"
+#include "drivers/pci/pci.h"
+#include "fs/internal.h"
+#include "init/init.h"
+#include "irq/irq.h"
+#include "lib/errno.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "mm/pmm.h"
+#include "mm/slab.h"
+#include "mm/vmm.h"
+#include "sched/runqueue.h"
+#include "sched/sched.h"
+#include "time/clock.h"
+#include "time/timer.h"
+
+/* ---- appending text ---- */
+
+struct sbuf {
+	char *buf;
+	size_t size, len; /* len counts everything, even what did not fit */
+};
+
+static void __printf(2, 3) sb_printf(struct sbuf *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t room = s->len < s->size ? s->size - s->len : 0;
+	int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		s->len += (size_t)n;
+}
+
+static size_t sb_done(struct sbuf *s)
+{
+	if (s->size)
+		s->buf[s->len < s->size ? s->len : s->size - 1] = '\0';
+	return s->len;
+}
+
+#define SB(b, sz) { .buf = (b), .size = (sz), .len = 0 }
+
+/* ---- loadavg: Linux's fixed-point exponential decay, sampled every 5 s ---- */
+
+#define FSHIFT 11
+#define FIXED_1 (1ul << FSHIFT)
+#define LOAD_FREQ_NS 5000000000ull
+/* FIXED_1 * exp(-5 s / 1, 5, 15 minutes) */
+#define EXP_1  1884
+#define EXP_5  2014
+#define EXP_15 2037
+
+static unsigned long avenrun[3];
+static struct timer_event load_timer;
+
+static unsigned nr_running_total(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < cpu_count && i < MAX_CPUS; i++)
+		n += __atomic_load_n(&runqueues[i].nr_running, __ATOMIC_RELAXED);
+	return n;
+}
+
+static unsigned long calc_load(unsigned long load, unsigned long exp, unsigned long active)
+{
+	unsigned long newload = load * exp + active * (FIXED_1 - exp);
+	if (active >= load)
+		newload += FIXED_1 - 1; /* round up while rising, as Linux does */
+	return newload / FIXED_1;
+}
+
+static void load_sample(struct timer_event *t, void *ctx)
+{
+	(void)ctx;
+	unsigned long active = (unsigned long)nr_running_total() * FIXED_1;
+	avenrun[0] = calc_load(avenrun[0], EXP_1, active);
+	avenrun[1] = calc_load(avenrun[1], EXP_5, active);
+	avenrun[2] = calc_load(avenrun[2], EXP_15, active);
+	timer_event_add(t, t->deadline_ns + LOAD_FREQ_NS, load_sample, NULL);
+}
+
+#define LOAD_INT(x) ((x) >> FSHIFT)
+#define LOAD_FRAC(x) LOAD_INT(((x) & (FIXED_1 - 1)) * 100)
+
+/* ---- generators ---- */
+
+static size_t gen_meminfo(char *buf, size_t size)
+{
+	struct sbuf s = SB(buf, size);
+	struct pmm_stats ps;
+	struct slab_stats ss;
+	pmm_get_stats(&ps);
+	slab_get_stats(&ss);
+	uint64_t kb = 4096 / 1024;
+	uint64_t slab_kb = (ss.slab_bytes + ss.large_bytes) / 1024;
+#define ROW(name, v) sb_printf(&s, "%-16s%8llu kB\n", name ":", (unsigned long long)(v))
+	ROW("MemTotal", ps.total_pages * kb);
+	ROW("MemFree", ps.free_pages * kb);
+	ROW("MemAvailable", ps.free_pages * kb);
+	ROW("Buffers", 0);
+	ROW("Cached", 0);
+	ROW("SwapCached", 0);
+	ROW("SwapTotal", 0);
+	ROW("SwapFree", 0);
+	ROW("Slab", slab_kb);
+	ROW("SReclaimable", 0);
+	ROW("SUnreclaim", slab_kb);
+	ROW("VmallocTotal", (VMALLOC_END - VMALLOC_START) / 1024);
+#undef ROW
+	return sb_done(&s);
+}
+
+static void cpuid_str(uint32_t leaf, char *out)
+{
+	uint32_t r[4];
+	cpuid(leaf, 0, &r[0], &r[1], &r[2], &r[3]);
+	memcpy(out, r, 16);
+}
+
+struct flag_bit {
+	uint8_t reg; /* 0: leaf 1 EDX, 1: leaf 1 ECX, 2: 0x80000001 EDX, 3: 0x80000001 ECX, 4: leaf 7 EBX */
+	uint8_t bit;
+	const char *name;
+};
+
+/* In Linux's order (by word, then bit). */
+static const struct flag_bit flag_bits[] = {
+	{ 0, 0, "fpu" },   { 0, 1, "vme" },     { 0, 2, "de" },     { 0, 3, "pse" },
+	{ 0, 4, "tsc" },   { 0, 5, "msr" },     { 0, 6, "pae" },    { 0, 7, "mce" },
+	{ 0, 8, "cx8" },   { 0, 9, "apic" },    { 0, 11, "sep" },   { 0, 12, "mtrr" },
+	{ 0, 13, "pge" },  { 0, 14, "mca" },    { 0, 15, "cmov" },  { 0, 16, "pat" },
+	{ 0, 17, "pse36" }, { 0, 19, "clflush" }, { 0, 23, "mmx" }, { 0, 24, "fxsr" },
+	{ 0, 25, "sse" },  { 0, 26, "sse2" },   { 0, 28, "ht" },
+	{ 2, 11, "syscall" }, { 2, 20, "nx" },  { 2, 26, "pdpe1gb" }, { 2, 27, "rdtscp" },
+	{ 2, 29, "lm" },
+	{ 1, 0, "pni" },   { 1, 1, "pclmulqdq" }, { 1, 9, "ssse3" }, { 1, 12, "fma" },
+	{ 1, 13, "cx16" }, { 1, 19, "sse4_1" }, { 1, 20, "sse4_2" }, { 1, 21, "x2apic" },
+	{ 1, 22, "movbe" }, { 1, 23, "popcnt" }, { 1, 24, "tsc_deadline_timer" },
+	{ 1, 25, "aes" },  { 1, 26, "xsave" },  { 1, 28, "avx" },   { 1, 29, "f16c" },
+	{ 1, 30, "rdrand" }, { 1, 31, "hypervisor" },
+	{ 3, 0, "lahf_lm" }, { 3, 5, "abm" },
+	{ 4, 0, "fsgsbase" }, { 4, 3, "bmi1" }, { 4, 5, "avx2" }, { 4, 7, "smep" },
+	{ 4, 8, "bmi2" },  { 4, 9, "erms" },    { 4, 18, "rdseed" }, { 4, 20, "smap" },
+};
+
+/* CPUID runs on the CPU that opens the file; every CPU is assumed to be the same model. */
+static size_t gen_cpuinfo(char *buf, size_t size)
+{
+	struct sbuf s = SB(buf, size);
+	uint32_t a, b, c, d, max_ext;
+	char vendor[13] = { 0 }, model[49] = { 0 };
+	cpuid(0, 0, &a, &b, &c, &d);
+	uint32_t max_basic = a;
+	memcpy(vendor, &b, 4);
+	memcpy(vendor + 4, &d, 4);
+	memcpy(vendor + 8, &c, 4);
+	cpuid(1, 0, &a, &b, &c, &d);
+	uint32_t regs[5] = { d, c, 0, 0, 0 };
+	unsigned family = (a >> 8) & 0xf, modelno = (a >> 4) & 0xf, stepping = a & 0xf;
+	if (family == 0xf)
+		family += (a >> 20) & 0xff;
+	if (family >= 6)
+		modelno |= ((a >> 16) & 0xf) << 4;
+	cpuid(0x80000000, 0, &max_ext, &b, &c, &d);
+	if (max_ext >= 0x80000001) {
+		cpuid(0x80000001, 0, &a, &b, &c, &d);
+		regs[2] = d;
+		regs[3] = c;
+	}
+	if (max_basic >= 7) {
+		cpuid(7, 0, &a, &b, &c, &d);
+		regs[4] = b;
+	}
+	if (max_ext >= 0x80000004) {
+		cpuid_str(0x80000002, model);
+		cpuid_str(0x80000003, model + 16);
+		cpuid_str(0x80000004, model + 32);
+	}
+	unsigned phys_bits = 36, virt_bits = 48;
+	if (max_ext >= 0x80000008) {
+		cpuid(0x80000008, 0, &a, &b, &c, &d);
+		phys_bits = a & 0xff;
+		virt_bits = (a >> 8) & 0xff;
+	}
+	const char *mname = model;
+	while (*mname == ' ')
+		mname++;
+	if (!*mname)
+		mname = "unknown";
+	uint64_t khz = clock_info.tsc_hz / 1000;
+	unsigned siblings = 0;
+	for (unsigned i = 0; i < cpu_count; i++)
+		siblings += cpus[i].online;
+
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		struct cpu *cp = &cpus[i];
+		if (!cp->online)
+			continue;
+		sb_printf(&s, "processor\t: %u\n", cp->id);
+		sb_printf(&s, "vendor_id\t: %s\n", vendor);
+		sb_printf(&s, "cpu family\t: %u\n", family);
+		sb_printf(&s, "model\t\t: %u\n", modelno);
+		sb_printf(&s, "model name\t: %s\n", mname);
+		sb_printf(&s, "stepping\t: %u\n", stepping);
+		sb_printf(&s, "cpu MHz\t\t: %llu.%03llu\n", (unsigned long long)(khz / 1000),
+			  (unsigned long long)(khz % 1000));
+		sb_printf(&s, "physical id\t: %u\n", cp->package);
+		sb_printf(&s, "siblings\t: %u\n", siblings);
+		sb_printf(&s, "core id\t\t: %u\n", cp->core);
+		sb_printf(&s, "apicid\t\t: %u\n", cp->apic_id);
+		sb_printf(&s, "fpu\t\t: yes\n");
+		sb_printf(&s, "flags\t\t:");
+		for (size_t f = 0; f < sizeof(flag_bits) / sizeof(flag_bits[0]); f++)
+			if (regs[flag_bits[f].reg] & (1u << flag_bits[f].bit))
+				sb_printf(&s, " %s", flag_bits[f].name);
+		if (clock_info.tsc_invariant)
+			sb_printf(&s, " constant_tsc nonstop_tsc");
+		sb_printf(&s, "\n");
+		sb_printf(&s, "address sizes\t: %u bits physical, %u bits virtual\n\n", phys_bits, virt_bits);
+	}
+	return sb_done(&s);
+}
+
+static size_t gen_uptime(char *buf, size_t size)
+{
+	uint64_t cs = clock_monotonic_ns() / 10000000ull;
+	return (size_t)snprintf(buf, size, "%llu.%02llu 0.00\n", (unsigned long long)(cs / 100),
+				(unsigned long long)(cs % 100));
+}
+
+static size_t gen_loadavg(char *buf, size_t size)
+{
+	unsigned long a = avenrun[0] + FIXED_1 / 200, b = avenrun[1] + FIXED_1 / 200,
+		      c = avenrun[2] + FIXED_1 / 200;
+	/* FIXME: the total thread count and the last pid need the scheduler's thread list. */
+	unsigned running = nr_running_total();
+	return (size_t)snprintf(buf, size, "%lu.%02lu %lu.%02lu %lu.%02lu %u/%u 0\n", LOAD_INT(a),
+				LOAD_FRAC(a), LOAD_INT(b), LOAD_FRAC(b), LOAD_INT(c), LOAD_FRAC(c),
+				running, running);
+}
+
+/* /proc/stat counts in USER_HZ (100 per second), the tick runs at LAPIC_TIMER_HZ. */
+static unsigned long long to_user_hz(uint64_t ticks)
+{
+	return (unsigned long long)(ticks * 100 / LAPIC_TIMER_HZ);
+}
+
+static size_t gen_stat(char *buf, size_t size)
+{
+	struct sbuf s = SB(buf, size);
+	uint64_t total = 0;
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		if (cpus[i].online)
+			total += cpus[i].ticks;
+	/* user nice system idle iowait irq softirq steal guest guest_nice (ticks; see top). */
+	sb_printf(&s, "cpu  0 0 %llu 0 0 0 0 0 0 0\n", to_user_hz(total));
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		if (cpus[i].online)
+			sb_printf(&s, "cpu%u 0 0 %llu 0 0 0 0 0 0 0\n", cpus[i].id,
+				  to_user_hz(cpus[i].ticks));
+	uint64_t intr = 0;
+	for (unsigned v = VEC_PIC_BASE; v < 256; v++)
+		for (unsigned i = 0; i < MAX_CPUS; i++)
+			if (cpus[i].online)
+				intr += irq_vector_count(v, i);
+	sb_printf(&s, "intr %llu\n", (unsigned long long)intr);
+	sb_printf(&s, "ctxt 0\n");
+	sb_printf(&s, "btime %llu\n", (unsigned long long)clock_info.boot_unix_seconds);
+	sb_printf(&s, "processes 0\n");
+	sb_printf(&s, "procs_running %u\n", nr_running_total());
+	sb_printf(&s, "procs_blocked 0\n");
+	return sb_done(&s);
+}
+
+/* Writes m's mount point as an absolute path (vfs_lock held). */
+static void put_mount_path(struct sbuf *s, struct mount *m)
+{
+	const char *parts[64];
+	size_t lens[64];
+	unsigned n = 0;
+	struct dentry *d = m->mountpoint;
+	struct mount *mnt = m->parent;
+	while (d && mnt && n < 64) {
+		if (d == mnt->root) {
+			if (!mnt->mountpoint)
+				break;
+			d = mnt->mountpoint;
+			mnt = mnt->parent;
+			continue;
+		}
+		if (d->parent == d)
+			break;
+		parts[n] = d->name;
+		lens[n++] = d->len;
+		d = d->parent;
+	}
+	if (!n)
+		sb_printf(s, "/");
+	while (n--)
+		sb_printf(s, "/%.*s", (int)lens[n], parts[n]);
+}
+
+static size_t gen_mounts(char *buf, size_t size)
+{
+	struct sbuf s = SB(buf, size);
+	for (struct mount *m = vfs_mount_list(); m; m = m->next) {
+		sb_printf(&s, "%s ", m->source[0] ? m->source : "none");
+		put_mount_path(&s, m);
+		sb_printf(&s, " %s rw 0 0\n", m->sb && m->sb->type ? m->sb->type->name : "unknown");
+	}
+	return sb_done(&s);
+}
+
+static struct fs_type proc_fs_type;
+
+static size_t gen_filesystems(char *buf, size_t size)
+{
+	struct sbuf s = SB(buf, size);
+	/* The longest chain is the list from its oldest visible head. */
+	struct fs_type *best = &proc_fs_type;
+	unsigned best_len = 0;
+	for (struct fs_type *t = best; t; t = t->next)
+		best_len++;
+	for (struct mount *m = vfs_mount_list(); m; m = m->next) {
+		unsigned len = 0;
+		if (!m->sb || !m->sb->type)
+			continue;
+		for (struct fs_type *t = m->sb->type; t; t = t->next)
+			len++;
+		if (len > best_len) {
+			best_len = len;
+			best = m->sb->type;
+		}
+	}
+	/* Oldest registered first, as Linux lists them in registration order. */
+	for (unsigned i = best_len; i-- > 0;) {
+		struct fs_type *t = best;
+		for (unsigned j = 0; j < i; j++)
+			t = t->next;
+		sb_printf(&s, "nodev\t%s\n", t->name); /* no block-device file systems yet */
+	}
+	return sb_done(&s);
+}
+
+static size_t gen_cmdline(char *buf, size_t size)
+{
+	return (size_t)snprintf(buf, size, "%s\n", boot_info.cmdline);
+}
+
+static size_t gen_version(char *buf, size_t size)
+{
+	return (size_t)snprintf(buf, size, "Ferrite version " FERRITE_VERSION " (gcc version " __VERSION__
+				") #1 SMP " __DATE__ " " __TIME__ "\n");
+}
+
+static void irq_row(struct sbuf *s, const char *label, unsigned vector, const char *name)
+{
+	sb_printf(s, "%s ", label);
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		if (cpus[i].online)
+			sb_printf(s, "%10llu ", (unsigned long long)irq_vector_count(vector, i));
+	sb_printf(s, " %s\n", name ? name : "");
+}
+
+static size_t gen_interrupts(char *buf, size_t size)
+{
+	struct sbuf s = SB(buf, size);
+	sb_printf(&s, "%11s", "");
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		if (cpus[i].online)
+			sb_printf(&s, "CPU%-8u", cpus[i].id);
+	sb_printf(&s, "\n");
+	/* Device vectors: PIC and IOAPIC rows by IRQ/GSI number, MSI rows by vector. */
+	for (unsigned v = VEC_PIC_BASE; v <= VEC_MSI_LAST; v++) {
+		const char *name = irq_vector_name(v);
+		uint64_t sum = 0;
+		for (unsigned i = 0; i < MAX_CPUS; i++)
+			if (cpus[i].online)
+				sum += irq_vector_count(v, i);
+		if (!name && !sum)
+			continue;
+		unsigned num = v < VEC_GSI_BASE ? v - VEC_PIC_BASE : v <= VEC_GSI_LAST ? v - VEC_GSI_BASE : v;
+		char label[8];
+		snprintf(label, sizeof(label), "%3u:", num);
+		const char *kind = v < VEC_GSI_BASE ? "XT-PIC" : v <= VEC_GSI_LAST ? "IO-APIC" : "PCI-MSI";
+		char full[64];
+		snprintf(full, sizeof(full), "%-8s %s", kind, name ? name : "");
+		irq_row(&s, label, v, full);
+	}
+	irq_row(&s, "LOC:", VEC_LAPIC_TIMER, "Local timer interrupts");
+	irq_row(&s, "RES:", SCHED_IPI_VECTOR, "Rescheduling interrupts");
+	irq_row(&s, "CAL:", VEC_IPI_CALL, "Function call interrupts");
+	irq_row(&s, "ERR:", VEC_LAPIC_ERROR, "APIC error interrupts");
+	irq_row(&s, "SPU:", VEC_SPURIOUS, "Spurious interrupts");
+	return sb_done(&s);
+}
+
+static size_t gen_kmsg(char *buf, size_t size)
+{
+	struct sbuf s = SB(buf, size);
+	/* FIXME: read without the console's lock; a record being appended may be skipped. */
+	const struct klog_ring *r = klog_ring();
+	static struct klog_record rec; /* too big for the stack; generators run under vfs_lock */
+	uint64_t seq = 0;
+	while (klog_ring_read(r, &seq, &rec)) {
+		uint64_t us = rec.ts_ns / 1000;
+		sb_printf(&s, "<%u>[%5llu.%06llu] %s\n", rec.level, (unsigned long long)(us / 1000000),
+			  (unsigned long long)(us % 1000000), rec.text);
+	}
+	return sb_done(&s);
+}
+
+static size_t gen_pci_devices(char *buf, size_t size)
+{
+	return pci_format_proc_devices(buf, size);
+}
+
+/* ---- the tree ---- */
+
+struct proc_entry {
+	const char *name;
+	int parent; /* index of the directory; -1 for the root */
+	size_t (*gen)(char *buf, size_t size); /* NULL: a directory */
+};
+
+enum { P_ROOT, P_BUS = 12, P_PCI = 13 };
+
+static const struct proc_entry proc_table[] = {
+	[P_ROOT] = { "", -1, NULL },
+	{ "meminfo", P_ROOT, gen_meminfo },
+	{ "cpuinfo", P_ROOT, gen_cpuinfo },
+	{ "uptime", P_ROOT, gen_uptime },
+	{ "loadavg", P_ROOT, gen_loadavg },
+	{ "stat", P_ROOT, gen_stat },
+	{ "mounts", P_ROOT, gen_mounts },
+	{ "filesystems", P_ROOT, gen_filesystems },
+	{ "cmdline", P_ROOT, gen_cmdline },
+	{ "version", P_ROOT, gen_version },
+	{ "interrupts", P_ROOT, gen_interrupts },
+	{ "kmsg", P_ROOT, gen_kmsg },
+	[P_BUS] = { "bus", P_ROOT, NULL },
+	[P_PCI] = { "pci", P_BUS, NULL },
+	{ "devices", P_PCI, gen_pci_devices },
+};
+#define NR_PROC (sizeof(proc_table) / sizeof(proc_table[0]))
+_Static_assert(NR_PROC == P_PCI + 2, "P_BUS/P_PCI must match the table");
+
+static const struct inode_ops proc_dir_iops;
+static const struct file_ops proc_dir_fops, proc_file_fops;
+
+static int entry_index(struct inode *inode)
+{
+	return (int)(inode->ino - 1);
+}
+
+static struct inode *proc_make_inode(struct super_block *sb, int idx)
+{
+	struct inode *inode = inode_alloc(sb);
+	if (!inode)
+		return NULL;
+	inode->ino = (uint64_t)idx + 1;
+	inode->atime = inode->mtime = inode->ctime = vfs_now();
+	if (proc_table[idx].gen) {
+		inode->mode = S_IFREG | 0444;
+		inode->nlink = 1;
+		inode->fop = &proc_file_fops;
+	} else {
+		inode->mode = S_IFDIR | 0555;
+		inode->nlink = 2;
+		for (unsigned i = 0; i < NR_PROC; i++)
+			if (proc_table[i].parent == idx && !proc_table[i].gen)
+				inode->nlink++;
+		inode->iop = &proc_dir_iops;
+		inode->fop = &proc_dir_fops;
+	}
+	return inode;
+}
+
+static struct inode *proc_lookup(struct inode *dir, const char *name, size_t len)
+{
+	int d = entry_index(dir);
+	for (unsigned i = 1; i < NR_PROC; i++) {
+		if (proc_table[i].parent != d)
+			continue;
+		if (strlen(proc_table[i].name) == len && memcmp(proc_table[i].name, name, len) == 0) {
+			struct inode *inode = proc_make_inode(dir->sb, (int)i);
+			return inode ? inode : ERR_PTR(-ENOMEM);
+		}
+	}
+	return NULL;
+}
+
+static int proc_readdir(struct file *f, filldir_t fill, void *ctx)
+{
+	int d = entry_index(f->inode);
+	uint64_t pos = f->pos;
+	if (pos == 0) {
+		if (fill(ctx, ".", 1, f->inode->ino, DT_DIR, 1))
+			return 0;
+		pos = 1;
+	}
+	if (pos == 1) {
+		int p = proc_table[d].parent < 0 ? d : proc_table[d].parent;
+		if (fill(ctx, "..", 2, (uint64_t)p + 1, DT_DIR, 2))
+			return 0;
+		pos = 2;
+	}
+	/* Position 2 + i is table entry i (1-based table index). */
+	for (unsigned i = (unsigned)(pos - 1); i < NR_PROC; i++) {
+		if (proc_table[i].parent != d)
+			continue;
+		const char *n = proc_table[i].name;
+		if (fill(ctx, n, strlen(n), i + 1, proc_table[i].gen ? DT_REG : DT_DIR, i + 2))
+			return 0;
+	}
+	return 0;
+}
+
+struct proc_buf {
+	size_t len;
+	bool vmalloced;
+	char *data;
+};
+
+static void buf_free(char *p, bool vm)
+{
+	if (vm)
+		vfree(p);
+	else
+		kfree(p);
+}
+
+static int proc_open(struct inode *inode, struct file *f)
+{
+	if ((f->flags & O_ACCMODE) != O_RDONLY)
+		return -EACCES;
+	const struct proc_entry *e = &proc_table[entry_index(inode)];
+	struct proc_buf *pb = kzalloc(sizeof(*pb));
+	if (!pb)
+		return -ENOMEM;
+	size_t size = 4096;
+	for (int tries = 0; tries < 8; tries++) {
+		bool vm = size > 4 * 4096;
+		char *data = vm ? vmalloc(size) : kmalloc(size);
+		if (!data) {
+			kfree(pb);
+			return -ENOMEM;
+		}
+		size_t len = e->gen(data, size);
+		if (len < size) {
+			pb->data = data;
+			pb->len = len;
+			pb->vmalloced = vm;
+			f->private = pb;
+			return 0;
+		}
+		buf_free(data, vm);
+		size = len + len / 4 + 4096; /* room for what appears meanwhile (log lines) */
+	}
+	kfree(pb);
+	return -EAGAIN;
+}
+
+static void proc_release(struct inode *inode, struct file *f)
+{
+	(void)inode;
+	struct proc_buf *pb = f->private;
+	if (!pb)
+		return;
+	buf_free(pb->data, pb->vmalloced);
+	kfree(pb);
+	f->private = NULL;
+}
+
+static ssize_t proc_read(struct file *f, void *buf, size_t len, uint64_t *pos)
+{
+	struct proc_buf *pb = f->private;
+	if (*pos >= pb->len)
+		return 0;
+	if (len > pb->len - *pos)
+		len = pb->len - *pos;
+	memcpy(buf, pb->data + *pos, len);
+	*pos += len;
+	return (ssize_t)len;
+}
+
+static int64_t proc_llseek(struct file *f, int64_t off, int whence)
+{
+	struct proc_buf *pb = f->private;
+	int64_t base, ret;
+	mutex_lock(&f->pos_lock);
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)f->pos;
+		break;
+	case SEEK_END:
+		base = (int64_t)pb->len;
+		break;
+	default:
+		ret = -EINVAL;
+		goto out;
+	}
+	if (__builtin_add_overflow(base, off, &ret) || ret < 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	f->pos = (uint64_t)ret;
+out:
+	mutex_unlock(&f->pos_lock);
+	return ret;
+}
+
+static int proc_setattr(struct inode *inode, const struct iattr *attr)
+{
+	(void)inode;
+	(void)attr;
+	return -EPERM;
+}
+
+static const struct inode_ops proc_dir_iops = { .lookup = proc_lookup, .setattr = proc_setattr };
+static const struct file_ops proc_dir_fops = { .readdir = proc_readdir };
+static const struct file_ops proc_file_fops = {
+	.open = proc_open,
+	.release = proc_release,
+	.read = proc_read,
+	.llseek = proc_llseek,
+};
+
+static void proc_evict(struct inode *inode)
+{
+	kfree(inode);
+}
+
+static const struct super_ops proc_sops = { .evict_inode = proc_evict };
+
+static int proc_mount(struct fs_type *type, const char *dev, const void *data, struct super_block **out)
+{
+	(void)dev;
+	(void)data;
+	struct super_block *sb = kzalloc(sizeof(*sb));
+	if (!sb)
+		return -ENOMEM;
+	sb->type = type;
+	sb->sop = &proc_sops;
+	sb->dev = vfs_alloc_anon_dev();
+	sb->block_size = 4096;
+	struct inode *root = proc_make_inode(sb, P_ROOT);
+	if (!root) {
+		kfree(sb);
+		return -ENOMEM;
+	}
+	sb->root = d_make_root(root);
+	if (!sb->root) {
+		kfree(sb);
+		return -ENOMEM;
+	}
+	*out = sb;
+	return 0;
+}
+
+static void proc_kill_sb(struct super_block *sb)
+{
+	kfree(sb);
+}
+
+static struct fs_type proc_fs_type = { .name = "proc", .mount = proc_mount, .kill_sb = proc_kill_sb };
+
+int procfs_init(void)
+{
+	static int state; /* 0: not yet, 1: running/done */
+	if (__atomic_exchange_n(&state, 1, __ATOMIC_ACQ_REL))
+		return 0;
+	int err = vfs_register_fs(&proc_fs_type);
+	if (err && err != -EBUSY)
+		goto fail;
+	err = vfs_mkdir(NULL, "/proc", 0555);
+	if (err && err != -EEXIST)
+		goto fail;
+	err = vfs_mount("proc", "/proc", "proc", 0, NULL);
+	if (err)
+		goto fail;
+	timer_event_add(&load_timer, clock_monotonic_ns() + LOAD_FREQ_NS, load_sample, NULL);
+	pr_info("procfs: mounted at /proc\n");
+	return 0;
+fail:
+	pr_err("procfs: cannot mount /proc: error %d\n", err);
+	__atomic_store_n(&state, 0, __ATOMIC_RELEASE);
+	return err;
+}
