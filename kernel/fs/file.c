@@ -274,10 +274,8 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, uint64_t pos)
 	return do_write(f, buf, len, &pos);
 }
 
-int64_t vfs_lseek(struct file *f, int64_t off, int whence)
+int64_t vfs_llseek_end(struct file *f, int64_t off, int whence, uint64_t end)
 {
-	if (f->fop && f->fop->llseek)
-		return f->fop->llseek(f, off, whence);
 	mutex_lock(&f->pos_lock);
 	int64_t base, ret;
 	switch (whence) {
@@ -288,7 +286,7 @@ int64_t vfs_lseek(struct file *f, int64_t off, int whence)
 		base = (int64_t)f->pos;
 		break;
 	case SEEK_END:
-		base = (int64_t)f->inode->size;
+		base = (int64_t)end;
 		break;
 	default:
 		ret = -EINVAL;
@@ -302,6 +300,13 @@ int64_t vfs_lseek(struct file *f, int64_t off, int whence)
 out:
 	mutex_unlock(&f->pos_lock);
 	return ret;
+}
+
+int64_t vfs_lseek(struct file *f, int64_t off, int whence)
+{
+	if (f->fop && f->fop->llseek)
+		return f->fop->llseek(f, off, whence);
+	return vfs_llseek_end(f, off, whence, f->inode->size);
 }
 
 struct dirent_ctx {

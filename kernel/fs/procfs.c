@@ -623,31 +623,8 @@ static ssize_t proc_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 
 static int64_t proc_llseek(struct file *f, int64_t off, int whence)
 {
-	struct proc_buf *pb = f->private;
-	int64_t base, ret;
-	mutex_lock(&f->pos_lock);
-	switch (whence) {
-	case SEEK_SET:
-		base = 0;
-		break;
-	case SEEK_CUR:
-		base = (int64_t)f->pos;
-		break;
-	case SEEK_END:
-		base = (int64_t)pb->len;
-		break;
-	default:
-		ret = -EINVAL;
-		goto out;
-	}
-	if (__builtin_add_overflow(base, off, &ret) || ret < 0) {
-		ret = -EINVAL;
-		goto out;
-	}
-	f->pos = (uint64_t)ret;
-out:
-	mutex_unlock(&f->pos_lock);
-	return ret;
+	const struct proc_buf *pb = f->private; /* generated at open; its length never changes */
+	return vfs_llseek_end(f, off, whence, pb->len);
 }
 
 static int proc_setattr(struct inode *inode, const struct iattr *attr)

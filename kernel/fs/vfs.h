@@ -219,6 +219,8 @@ ssize_t vfs_write(struct file *f, const void *buf, size_t len);
 ssize_t vfs_pread(struct file *f, void *buf, size_t len, uint64_t pos);
 ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, uint64_t pos);
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);
+/* lseek's arithmetic for a file whose end is `end` (file systems with their own notion of size). */
+int64_t vfs_llseek_end(struct file *f, int64_t off, int whence, uint64_t end);
 /* Fills buf with struct linux_dirent64 records; the byte count, 0 at the end, or -errno. */
 ssize_t vfs_getdents64(struct file *f, void *buf, size_t len);
 int vfs_mkdir(const struct path *cwd, const char *pathname, uint32_t mode);
