@@ -16,12 +16,14 @@
 #include "drivers/pci/pci.h"
 #include "drivers/video/fbcon.h"
 #include "drivers/video/vgacon.h"
+#include "fs/devfs.h"
 #include "fs/initramfs.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"
 #include "init/init.h"
 #include "irq/irq_internal.h"
 #include "lib/cmdline.h"
+#include "lib/random.h"
 #include "lib/string.h"
 #include "lib/work.h"
 #include "mm/memmap.h"
@@ -194,6 +196,8 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	sched_init();
 	irq_enable();
 	vfs_init();
+	random_init();
+	devfs_init();
 	procfs_init();
 	unpack_initrd(&boot_info);
 	if (irq_mode == IRQ_MODE_APIC)
