@@ -71,6 +71,19 @@ $(BUILD)/test-initrd.bin:
 $(TEST_ISO): $(KERNEL) tools/mkiso.sh $(BUILD)/test-initrd.bin
 	sh tools/mkiso.sh $(KERNEL) $@ "ktest console=ttyS0" $(BUILD)/test-initrd.bin
 
+# ---- user programs (musl, static) ----
+MUSL_CC := musl-gcc
+USER_CFLAGS := -static -O2 -Wall -Wextra -Werror
+$(BUILD)/user/init/%: user/init/%.c
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(USER_CFLAGS) -o $@ $<
+
+# An initramfs whose /init only idles (system tests that drive the kernel from outside).
+$(BUILD)/idle-initrd.cpio: $(BUILD)/user/init/idle
+	@rm -rf $(BUILD)/idle-initrd-tree && mkdir -p $(BUILD)/idle-initrd-tree
+	cp $< $(BUILD)/idle-initrd-tree/init
+	cd $(BUILD)/idle-initrd-tree && echo init | cpio -o -H newc --quiet > ../idle-initrd.cpio
+
 # ---- host unit tests: tests/unit/test_*.c; the first line names the kernel sources needed ----
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	       -fno-sanitize-recover=all -fno-omit-frame-pointer -Ikernel -Itests/unit -DHOST_UNIT_TEST
@@ -99,7 +112,7 @@ deps:
 run: deps all
 	sh tools/run.sh
 
-test: deps all $(TEST_ISO) unit-tests
+test: deps all $(TEST_ISO) unit-tests $(BUILD)/idle-initrd.cpio
 	@bash tests/run.sh
 
 clean:

@@ -145,3 +145,7 @@ int acpi_parse_hpet(const void *table, size_t len, struct acpi_hpet *out);
 
 /* The GSI and flags an ISA IRQ is wired to (identity, edge, active high, unless overridden). */
 uint32_t acpi_isa_irq_to_gsi(uint8_t isa_irq, uint16_t *flags);
+
+/* Restart (FADT reset register, 8042, triple fault) and power-off (ACPI S5). */
+__attribute__((noreturn)) void machine_restart(void);
+__attribute__((noreturn)) void machine_power_off(void);

@@ -26,6 +26,8 @@
 #include "lib/random.h"
 #include "lib/string.h"
 #include "lib/work.h"
+#include "proc/process.h"
+#include "proc/syscall.h"
 #include "mm/memmap.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
@@ -160,8 +162,45 @@ static int param_accept(const char *val)
 	return 0;
 }
 KPARAM("console", param_accept);
-KPARAM("init", param_accept);
-KPARAM("rdinit", param_accept);
+
+/* PID 1, as Linux picks it: rdinit= (default /init), then init=, then the usual places. */
+static char rdinit_path[CMDLINE_VAL_MAX] = "/init";
+static char init_path[CMDLINE_VAL_MAX];
+
+static int param_rdinit(const char *val)
+{
+	if (!val || val[0] != '/')
+		return -1;
+	strlcpy(rdinit_path, val, sizeof(rdinit_path));
+	return 0;
+}
+KPARAM("rdinit", param_rdinit);
+
+static int param_init(const char *val)
+{
+	if (!val || val[0] != '/')
+		return -1;
+	strlcpy(init_path, val, sizeof(init_path));
+	return 0;
+}
+KPARAM("init", param_init);
+
+static void start_init(void)
+{
+	static const char *paths[8];
+	int n = 0;
+	paths[n++] = rdinit_path;
+	if (init_path[0])
+		paths[n++] = init_path;
+	paths[n++] = "/sbin/init";
+	paths[n++] = "/etc/init";
+	paths[n++] = "/bin/init";
+	paths[n++] = "/bin/sh";
+	paths[n] = NULL;
+	static char *const argv[] = { "init", NULL };
+	static char *const envp[] = { "HOME=/", "TERM=linux", "PATH=/sbin:/usr/sbin:/bin:/usr/bin", NULL };
+	process_start_init(paths, argv, envp);
+}
 
 __noreturn void kmain(uint32_t magic, paddr_t info)
 {
@@ -204,13 +243,17 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 		smp_init();
 	ps2kbd_init();
 	pci_init();
+	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
+	work_start_worker();
+	proc_init();
+	signal_init();
+	futex_init();
+	syscall_init();
 
 	if (ktest_requested)
 		ktest_run(ktest_selection);
 
-	kprintf("Ferrite: nothing more to start yet (no init: user processes come with the VFS and ELF loader); idling.\n");
-	for (;;) { /* FIXME: a worker thread woken by work_queue replaces this polling */
-		work_run_pending();
-		thread_sleep_ns(10000000);
-	}
+	start_init();
+	for (;;) /* the boot thread's work is done; init and the worker carry on */
+		thread_sleep_ns(1000000000ull);
 }

@@ -1,6 +1,7 @@
 /*
  * Deferred work: code an interrupt handler wants run later in a normal context (hot-plug
- * handling, probing). Until kernel threads exist the idle loop runs it; then a worker thread.
+ * handling, probing, freeing exited threads). The "kworker" thread runs it once started; before
+ * that, whoever calls work_run_pending.
  */
 #pragma once
 
@@ -16,3 +17,5 @@ struct work {
 void work_queue(struct work *w);
 /* Runs everything queued so far; returns how many ran. */
 unsigned work_run_pending(void);
+/* Starts the worker thread (after the scheduler). */
+void work_start_worker(void);

@@ -16,6 +16,7 @@
 
 struct runqueue runqueues[MAX_CPUS];
 static bool sched_running;
+void (*sched_switch_hook)(struct thread *next);
 
 #define BALANCE_TICKS 25 /* 100 ms at 250 Hz */
 
@@ -262,9 +263,12 @@ void sched_finish_switch(void)
 	struct thread *last = me->switch_prev;
 	me->switch_prev = NULL;
 	bool migrate = last && last->migrate_pending;
+	bool reap = last && last->state == THREAD_DEAD && __atomic_load_n(&last->detached, __ATOMIC_ACQUIRE);
 	if (last)
 		__atomic_store_n(&last->on_cpu, false, __ATOMIC_RELEASE);
 	spin_unlock_raw(&me->rq->lock);
+	if (reap) /* nobody joins it: the worker frees it */
+		work_queue(&last->reap);
 	if (migrate) { /* it may no longer run here: queue it where it may */
 		spin_lock_raw(&last->lock);
 		last->migrate_pending = false;
@@ -349,8 +353,12 @@ static void __schedule(bool preempt)
 	next->switches++;
 	next->ran_on_mask |= 1ull << me->id;
 	me->current = next;
-	if (next->stack)
-		tss_set_kernel_stack((uint64_t)next->stack + next->stack_size);
+	if (next->stack) {
+		tss_set_kernel_stack(thread_stack_top(next));
+		me->kernel_rsp = thread_stack_top(next);
+	}
+	if (sched_switch_hook)
+		sched_switch_hook(next);
 	if (prev->fpu)
 		fpu_save(prev->fpu);
 	if (next->fpu)

@@ -14,6 +14,7 @@
 #include "lib/compiler.h"
 #include "lib/spinlock.h"
 #include "lib/types.h"
+#include "lib/work.h"
 
 #define SCHED_OTHER 0
 #define SCHED_FIFO  1
@@ -25,6 +26,7 @@ enum thread_state { THREAD_RUNNABLE, THREAD_SLEEPING, THREAD_DEAD };
 
 struct waitqueue;
 struct mutex;
+struct uthread;
 
 struct thread {
 	uint64_t rsp;             /* saved stack pointer while switched out (context_switch) */
@@ -66,7 +68,11 @@ struct thread {
 	/* Exit and join. */
 	int exit_code;
 	struct waitqueue *exit_wq;
+	bool detached;            /* freed by the worker once dead and switched out (no join) */
+	struct work reap;
 	struct thread *all_next;
+
+	struct uthread *uth;      /* user-side state of a user thread; NULL for kernel threads */
 };
 
 struct thread_attr {
@@ -89,6 +95,21 @@ int thread_set_affinity(struct thread *t, uint64_t mask);
 int thread_set_scheduler(struct thread *t, int policy, int priority);
 /* Run time including the current slice. */
 uint64_t thread_runtime_ns(struct thread *t);
+
+/* Nobody will join t: it is freed after it exits. */
+void thread_detach(struct thread *t);
+/* Creates a thread like thread_create but leaves it asleep (the caller wakes it with thread_wake). */
+struct thread *thread_create_stopped(const char *name, void (*fn)(void *), void *arg,
+				     const struct thread_attr *attr);
+/* Reserved at the top of every kernel stack: a user thread's saved registers (struct trap_frame). */
+#define THREAD_USER_FRAME_SIZE 176
+/* Top of t's kernel stack. */
+static inline uint64_t thread_stack_top(const struct thread *t)
+{
+	return (uint64_t)t->stack + t->stack_size;
+}
+/* Called on every switch, before the next thread runs (user processes load their address space). */
+extern void (*sched_switch_hook)(struct thread *next);
 
 /* Switches to the most important runnable thread of this CPU (maybe the caller). */
 void schedule(void);

@@ -93,7 +93,36 @@ __noreturn void thread_start(void (*fn)(void *), void *arg)
 	thread_exit(0);
 }
 
+static struct thread *create(const char *name, void (*fn)(void *), void *arg, const struct thread_attr *attr,
+			     bool start);
+
 struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, const struct thread_attr *attr)
+{
+	return create(name, fn, arg, attr, true);
+}
+
+struct thread *thread_create_stopped(const char *name, void (*fn)(void *), void *arg,
+				     const struct thread_attr *attr)
+{
+	return create(name, fn, arg, attr, false);
+}
+
+static void reap_fn(struct work *w)
+{
+	struct thread *t = (struct thread *)((char *)w - __builtin_offsetof(struct thread, reap));
+	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+		cpu_pause();
+	thread_free(t);
+}
+
+void thread_detach(struct thread *t)
+{
+	t->reap.fn = reap_fn;
+	__atomic_store_n(&t->detached, true, __ATOMIC_RELEASE);
+}
+
+static struct thread *create(const char *name, void (*fn)(void *), void *arg, const struct thread_attr *attr,
+			     bool start)
 {
 	struct thread_attr defaults = { 0 };
 	if (!attr)
@@ -126,7 +155,8 @@ struct thread *thread_create(const char *name, void (*fn)(void *), void *arg, co
 	prepare_stack(t, fn, arg);
 
 	t->state = THREAD_SLEEPING;
-	thread_wake(t);
+	if (start)
+		thread_wake(t);
 	return t;
 }
 
@@ -274,7 +304,8 @@ int thread_set_affinity(struct thread *t, uint64_t mask)
 /* Builds the initial stack context_switch resumes: six callee-saved registers, then the return. */
 static void prepare_stack(struct thread *t, void (*fn)(void *), void *arg)
 {
-	uint64_t *sp = (uint64_t *)((uint8_t *)t->stack + t->stack_size);
+	/* The top THREAD_USER_FRAME_SIZE bytes hold a user thread's register frame (trap.h). */
+	uint64_t *sp = (uint64_t *)((uint8_t *)t->stack + t->stack_size - THREAD_USER_FRAME_SIZE);
 	*--sp = 0;                          /* alignment: the trampoline's call pushes 8 more */
 	*--sp = (uint64_t)thread_trampoline;
 	*--sp = 0;                          /* rbp */

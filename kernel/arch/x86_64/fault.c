@@ -4,6 +4,9 @@
 #include "arch/x86_64/trap.h"
 #include "debug/panic.h"
 #include "lib/errno.h"
+#include "mm/mm.h"
+#include "mm/uaccess.h"
+#include "proc/process.h"
 
 extern const struct extable_entry __extable_start[], __extable_end[];
 
@@ -18,8 +21,62 @@ uint64_t extable_find(uint64_t rip)
 	return 0;
 }
 
+/*
+ * A page fault on a user address with a process's address space: demand paging, copy-on-write,
+ * stack growth. True when resolved. Kernel-mode faults here come from the uaccess routines,
+ * which run with interrupts on; with interrupts off (a bug) only the fixup applies.
+ */
+static bool user_page_fault(struct trap_frame *tf, uint64_t addr)
+{
+	struct process *p = current_process();
+	if (!p || !p->mm || addr >= USER_TOP)
+		return false;
+	if (!(tf->cs & 3) && !(tf->rflags & 0x200))
+		return false;
+	irq_enable();
+	bool write = tf->error_code & 2, exec = tf->error_code & 16;
+	int r = mm_fault(p->mm, addr, write, exec);
+	irq_disable();
+	if (r == FAULT_OK)
+		return true;
+	if (tf->cs & 3) {
+		if (r == FAULT_OOM)
+			force_signal(SIGKILL, SI_KERNEL, addr);
+		else if (r == FAULT_BUS)
+			force_signal(SIGBUS, BUS_ADRERR, addr);
+		else
+			force_signal(SIGSEGV, r == FAULT_ACCESS ? SEGV_ACCERR : SEGV_MAPERR, addr);
+		return true; /* delivered on the way back to user mode */
+	}
+	return false;
+}
+
+/* An exception in user mode becomes the signal Linux sends for it. */
+bool user_exception(struct trap_frame *tf)
+{
+	if (!(tf->cs & 3) || !current_uthread())
+		return false;
+	switch (tf->vector) {
+	case VEC_DIVIDE_ERROR: force_signal(SIGFPE, FPE_INTDIV, tf->rip); break;
+	case VEC_DEBUG: case VEC_BREAKPOINT: force_signal(SIGTRAP, SI_KERNEL, tf->rip); break;
+	case VEC_OVERFLOW: case VEC_BOUND: case VEC_GP: case VEC_SEGMENT_NP: case VEC_STACK_FAULT:
+	case VEC_INVALID_TSS:
+		force_signal(SIGSEGV, SI_KERNEL, 0);
+		break;
+	case VEC_INVALID_OPCODE: force_signal(SIGILL, ILL_ILLOPN, tf->rip); break;
+	case VEC_X87: case VEC_SIMD: force_signal(SIGFPE, 0, tf->rip); break;
+	case VEC_ALIGNMENT: force_signal(SIGBUS, 1, tf->rip); break;
+	default: return false;
+	}
+	return true;
+}
+
 static void kernel_fault(struct trap_frame *tf)
 {
+	if (tf->vector == VEC_PAGE_FAULT && user_page_fault(tf, read_cr2()))
+		return;
+	if (user_exception(tf))
+		return;
 	uint64_t fixup = (tf->cs & 3) ? 0 : extable_find(tf->rip);
 	if (fixup) {
 		last_fixup = (struct fixup_record){ tf->vector, tf->error_code,
@@ -27,7 +84,6 @@ static void kernel_fault(struct trap_frame *tf)
 		tf->rip = fixup;
 		return;
 	}
-	/* FIXME: faults from user mode become signals with the user-process issue. */
 	exception_report(tf);
 	panic_from_trap(tf, "unhandled %s in %s mode", exception_name((unsigned)tf->vector),
 			(tf->cs & 3) ? "user" : "kernel");

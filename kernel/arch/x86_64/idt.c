@@ -1,5 +1,7 @@
 /* IDT set-up and dispatch of every vector to its registered handler. */
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/cpu.h"
+#include "proc/process.h"
 
 #include "arch/x86_64/gdt.h"
 #include "debug/panic.h"
@@ -74,8 +76,18 @@ void trap_dispatch(struct trap_frame *tf)
 	trap_handler_t h = handlers[tf->vector & 0xff];
 	if (h) {
 		h(tf);
+		if (tf->cs & 3) { /* back to user mode: signals, rescheduling */
+			user_return_work(tf);
+			irq_disable();
+			return;
+		}
 		if (tf->vector >= VEC_FIRST_IRQ)
 			sched_preempt_irq(); /* a more important thread may have become runnable */
+		return;
+	}
+	if (tf->vector < VEC_FIRST_IRQ && user_exception(tf)) {
+		user_return_work(tf);
+		irq_disable();
 		return;
 	}
 	if (tf->vector < VEC_FIRST_IRQ) {

@@ -34,7 +34,7 @@ static inline unsigned index_at(vaddr_t va, int level)
 	return (va >> (12 + 9 * (level - 1))) & 511;
 }
 
-static uint64_t flags_to_pte(unsigned flags, bool large)
+uint64_t flags_to_pte(unsigned flags, bool large)
 {
 	uint64_t pte = PTE_P;
 	if (flags & VM_WRITE)
@@ -54,7 +54,7 @@ static uint64_t flags_to_pte(unsigned flags, bool large)
 	return pte;
 }
 
-static unsigned pte_to_flags(uint64_t pte)
+unsigned pte_to_flags(uint64_t pte)
 {
 	unsigned f = 0;
 	if (pte & PTE_W)

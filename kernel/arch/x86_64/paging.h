@@ -37,6 +37,10 @@ void paging_use_page_allocator(void);
 /* On an application processor: the same NX, PAT and CR4 settings as the boot CPU. */
 void paging_init_ap(void);
 
+/* VM_* attributes to page-table-entry bits (present included) and back. */
+uint64_t flags_to_pte(unsigned flags, bool large);
+unsigned pte_to_flags(uint64_t pte);
+
 /* Guard pages: addresses listed in .guard_pages stay unmapped in the kernel image. */
 #define GUARD_CAT2(a, b) a##b
 #define GUARD_CAT(a, b)  GUARD_CAT2(a, b)

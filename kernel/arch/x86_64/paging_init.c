@@ -199,6 +199,15 @@ void paging_init(const struct bootinfo *bi, struct memmap *early)
 	if (bi->fb.type == BOOT_FB_RGB || bi->fb.type == BOOT_FB_INDEXED)
 		ioremap(bi->fb.base, (size_t)bi->fb.pitch * bi->fb.height, VM_CACHE_WC);
 
+	/*
+	 * Every kernel-half top-level entry exists from now on: user address spaces copy these 256
+	 * slots once (pgt_create), and later kernel mappings land in tables they already share.
+	 */
+	uint64_t *pml4 = phys_to_virt(kernel_pml4);
+	for (int i = 256; i < 512; i++)
+		if (!(pml4[i] & PTE_P))
+			pml4[i] = early_pt_page() | PTE_P | PTE_W;
+
 	write_cr3(kernel_pml4);
 	enable_cr4_features();
 

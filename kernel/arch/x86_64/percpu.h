@@ -4,6 +4,11 @@
  */
 #pragma once
 
+/* Offsets the system-call entry (syscall_entry.S) uses; checked below. */
+#define PERCPU_KERNEL_RSP 24
+#define PERCPU_USER_RSP   32
+
+#ifndef __ASSEMBLER__
 #include "lib/types.h"
 
 #define MAX_CPUS 64
@@ -17,6 +22,8 @@ struct cpu {
 	uint32_t preempt_count;  /* gs:8; >0: no preemption (spinlocks held, scheduler running) */
 	unsigned id;             /* logical number, 0 = the boot CPU */
 	struct thread *current;  /* the thread running here */
+	uint64_t kernel_rsp;     /* gs:24: top of current's kernel stack (SYSCALL switches to it) */
+	uint64_t user_rsp;       /* gs:32: the user stack pointer while SYSCALL entry saves it */
 	struct runqueue *rq;
 	volatile bool need_resched; /* a more important thread is waiting: switch at the next chance */
 	struct thread *switch_prev; /* the thread being switched away from (see sched_finish_switch) */
@@ -30,6 +37,8 @@ struct cpu {
 };
 
 _Static_assert(__builtin_offsetof(struct cpu, preempt_count) == 8, "preempt_count is at gs:8");
+_Static_assert(__builtin_offsetof(struct cpu, kernel_rsp) == PERCPU_KERNEL_RSP, "syscall_entry.S");
+_Static_assert(__builtin_offsetof(struct cpu, user_rsp) == PERCPU_USER_RSP, "syscall_entry.S");
 
 extern struct cpu cpus[MAX_CPUS];
 extern unsigned cpu_count;     /* CPUs online */
@@ -53,3 +62,4 @@ static inline struct thread *current_thread(void)
 
 /* Points this CPU's GS base at cpus[id] (the boot CPU calls it first thing). */
 void percpu_init(unsigned id);
+#endif /* __ASSEMBLER__ */

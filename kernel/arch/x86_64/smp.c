@@ -21,6 +21,7 @@
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "mm/vmm.h"
+#include "proc/syscall.h"
 #include "sched/sched.h"
 #include "time/clock.h"
 
@@ -176,6 +177,7 @@ __attribute__((noreturn)) void ap_entry(unsigned id)
 	percpu_init(id);
 	gdt_init_ap(id);
 	idt_load();
+	syscall_init_cpu();
 	lapic_init_cpu();
 	read_topology(&cpus[id]);
 	lapic_timer_start();

@@ -31,6 +31,9 @@ void idt_load(void);
 void trap_set_handler(unsigned vector, trap_handler_t fn);
 void trap_dispatch(struct trap_frame *tf);
 
+/* An exception from user mode: queues the matching signal; false if tf is not from user mode. */
+bool user_exception(struct trap_frame *tf);
+
 /* Prints the exception name, decoded error code, registers and a backtrace. */
 void exception_report(const struct trap_frame *tf);
 const char *exception_name(unsigned vector);

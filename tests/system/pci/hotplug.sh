@@ -1,6 +1,6 @@
 #!/bin/bash
 # PCIe native hot-plug on q35. Empty root ports (two generic pcie-root-ports, whose slot events
-# come by MSI-X, and an ioh3420, by MSI); the kernel boots normally and idles. Over QMP:
+# come by MSI-X, and an ioh3420, by MSI); the kernel boots to an init that only idles. Over QMP:
 # device_add an e1000e (rp1) and a virtio-blk-pci (rp2); the kernel must enumerate both and bind
 # the placeholder driver. device_del both: the driver's remove must run and QEMU must emit
 # DEVICE_DELETED within 5 s each. An e1000e in and out of the ioh3420. Then 20 add/remove cycles
@@ -62,8 +62,8 @@ NIC = r"8086:10d3"
 BLK = r"1af4:10(?:42|01)"
 
 # ---- boot: every port set up for native hot-plug ----
-booted = wait_log(log, lambda t: "nothing more to start yet" in t, 120, alive) is not None
-if not result("boot", booted, "the kernel did not reach its idle loop"):
+booted = wait_log(log, lambda t: "idle-init: up" in t, 120, alive) is not None
+if not result("boot", booted, "the kernel did not start its idle init"):
     sys.exit(0)
 ports, via = {}, {}
 for m in re.finditer(r"^pcihp: (\S+) slot (\d+): native hot-plug.*events by (MSI-X|MSI|INTx), empty$", text(), re.M):
@@ -186,7 +186,7 @@ hotplug_run() {
 	rm -f "$LOG" "$sock"
 	timeout --kill-after=5 600 qemu-system-x86_64 -accel tcg -display none -monitor none \
 		-serial "file:$LOG" -no-reboot -machine q35 -m 256M -nic none "$@" \
-		-kernel "$KERNEL" -append "console=ttyS0 $extra" -qmp "unix:$sock,server=on,wait=off" \
+		-kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio" -append "console=ttyS0 $extra" -qmp "unix:$sock,server=on,wait=off" \
 		> "$LOGDIR/$name.qemu.txt" 2>&1 &
 	qemu=$!
 	python3 "$tmp/driver.py" "$ROOT" "$sock" "$mode" "$LOG" "system/$TEST_NAME/$mode" "$qemu" 2>&1 |
