@@ -10,6 +10,7 @@
 #include "fs/tmpfs.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "mm/pmm.h"
 #include "mm/slab.h"
 
 #define TMPFS_PAGE 4096ul
@@ -114,7 +115,7 @@ static void truncate_pages(struct inode *inode, uint64_t size)
 	uint64_t freed = 0;
 	for (size_t i = keep; i < n->npages; i++) {
 		if (n->pages[i]) {
-			kfree(n->pages[i]);
+			page_ref_put(virt_to_page(n->pages[i])); /* a shared mapping may keep it */
 			n->pages[i] = NULL;
 			freed++;
 		}
@@ -498,7 +499,7 @@ static ssize_t tmpfs_write(struct file *f, const void *buf, size_t len, uint64_t
 			err = charge_pages(TSB(inode), 1);
 			if (err)
 				break;
-			n->pages[idx] = kzalloc(TMPFS_PAGE);
+			n->pages[idx] = pmm_alloc_virt(0, GFP_ZERO);
 			if (!n->pages[idx]) {
 				uncharge_pages(TSB(inode), 1);
 				err = -ENOMEM;
@@ -523,6 +524,37 @@ out:
 	return ret;
 }
 
+/* The page behind index for a shared mapping: a hole gets a page now (counted against size=). */
+static int tmpfs_get_page(struct file *f, uint64_t index, paddr_t *pa)
+{
+	struct inode *inode = f->inode;
+	struct tmpfs_node *n = NODE(inode);
+	mutex_lock(&inode->lock);
+	int err = 0;
+	if (index >= (inode->size + TMPFS_PAGE - 1) / TMPFS_PAGE) {
+		err = -ENXIO; /* past the end of the file: SIGBUS */
+		goto out;
+	}
+	if ((err = grow_page_array(n, index + 1)))
+		goto out;
+	if (!n->pages[index]) {
+		if ((err = charge_pages(TSB(inode), 1)))
+			goto out;
+		n->pages[index] = pmm_alloc_virt(0, GFP_ZERO);
+		if (!n->pages[index]) {
+			uncharge_pages(TSB(inode), 1);
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	struct page *pg = virt_to_page(n->pages[index]);
+	page_ref_get(pg);
+	*pa = page_to_phys(pg);
+out:
+	mutex_unlock(&inode->lock);
+	return err;
+}
+
 static const struct inode_ops tmpfs_dir_iops = {
 	.lookup = tmpfs_lookup,
 	.create = tmpfs_create,
@@ -544,7 +576,11 @@ static const struct inode_ops tmpfs_link_iops = {
 	.setattr = tmpfs_setattr,
 };
 static const struct file_ops tmpfs_dir_fops = { .readdir = tmpfs_readdir };
-static const struct file_ops tmpfs_file_fops = { .read = tmpfs_read, .write = tmpfs_write };
+static const struct file_ops tmpfs_file_fops = {
+	.read = tmpfs_read,
+	.write = tmpfs_write,
+	.get_page = tmpfs_get_page,
+};
 
 /* ---- superblocks ---- */
 

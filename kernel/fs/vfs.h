@@ -121,6 +121,9 @@ struct file_ops {
 	int (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
 	unsigned (*poll)(struct file *f); /* POLLIN/POLLOUT/... bits; waiting comes later */
 	int (*mmap)(struct file *f, void *vma); /* FIXME: the VM-area type comes with user processes */
+	/* The page holding the data at page index (a new page reference), for shared mappings:
+	 * writes through the mapping are writes to the file. -ENXIO past the end of the file. */
+	int (*get_page)(struct file *f, uint64_t index, paddr_t *pa);
 };
 
 struct inode {

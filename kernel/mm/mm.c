@@ -16,16 +16,12 @@
 
 void user_page_get(paddr_t pa)
 {
-	__atomic_add_fetch(&phys_to_page(pa)->refcount, 1, __ATOMIC_RELAXED);
+	page_ref_get(phys_to_page(pa));
 }
 
 void user_page_put(paddr_t pa)
 {
-	struct page *p = phys_to_page(pa);
-	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
-		p->refcount = 1; /* pmm_free_pages expects an allocated page */
-		pmm_free_pages(p, 0);
-	}
+	page_ref_put(phys_to_page(pa));
 }
 
 bool user_page_shared(paddr_t pa)
@@ -167,9 +163,27 @@ static unsigned vma_vm_flags(const struct vma *v)
 	return prot_to_vm(v->prot);
 }
 
+/* A shared file mapping maps the file's own page. */
+static int fault_in_shared_file(struct mm *mm, const struct vma *v, uint64_t va)
+{
+	paddr_t pa;
+	uint64_t index = (v->file_off + (va - v->start)) / PAGE_SIZE;
+	int err = v->file->fop->get_page(v->file, index, &pa);
+	if (err)
+		return err == -ENOMEM ? FAULT_OOM : FAULT_BUS;
+	if (pgt_set(mm->root, va, pa, vma_vm_flags(v)) < 0) {
+		user_page_put(pa);
+		return FAULT_OOM;
+	}
+	mm->rss_pages++;
+	return FAULT_OK;
+}
+
 /* A fault on a page not present: a new zeroed, file-filled page. */
 static int fault_in(struct mm *mm, const struct vma *v, uint64_t va)
 {
+	if (v->file && (v->flags & VMA_SHARED))
+		return fault_in_shared_file(mm, v, va);
 	struct page *p = pmm_alloc_pages(0, v->file ? 0 : GFP_ZERO);
 	if (!p)
 		return FAULT_OOM;

@@ -203,3 +203,16 @@ void pmm_get_stats(struct pmm_stats *st)
 	}
 	st->reserved_pages = (firmware_usable >> PAGE_SHIFT) - st->total_pages;
 }
+
+void page_ref_get(struct page *p)
+{
+	__atomic_add_fetch(&p->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void page_ref_put(struct page *p)
+{
+	if (__atomic_sub_fetch(&p->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+		p->refcount = 1; /* pmm_free_pages expects an allocated page */
+		pmm_free_pages(p, 0);
+	}
+}

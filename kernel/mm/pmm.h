@@ -32,6 +32,13 @@ void pmm_free_pages(struct page *p, unsigned order);
 void *pmm_alloc_virt(unsigned order, unsigned gfp);
 void pmm_free_virt(void *addr, unsigned order);
 
+/*
+ * Shared pages (user mappings, file pages mapped into processes): the last put frees the page.
+ * A page from pmm_alloc_pages starts with one reference.
+ */
+void page_ref_get(struct page *p);
+void page_ref_put(struct page *p);
+
 static inline void *page_to_virt(const struct page *p);
 struct page *virt_to_page(const void *addr);
 

@@ -162,6 +162,8 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsig
 		return -EINVAL;
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -EINVAL;
+	if (file && type != MAP_PRIVATE && !(file->fop && file->fop->get_page))
+		return -ENODEV; /* FIXME: shared mappings of devices (/dev/zero) */
 
 	mutex_lock(&mm->lock);
 	int64_t ret;
