@@ -179,11 +179,41 @@ static int fault_in_shared_file(struct mm *mm, const struct vma *v, uint64_t va)
 	return FAULT_OK;
 }
 
+/*
+ * A read of a private file mapping maps the file's page itself, read-only: the first write
+ * copies it (fault_cow sees a page with other users). Pages the .bss cuts into are copied
+ * at once, since their tail must read as zeros.
+ */
+static bool can_share_file_page(const struct vma *v, uint64_t va, bool write)
+{
+	if (write || !v->file->fop || !v->file->fop->get_page)
+		return false;
+	uint64_t off = v->file_off + (va - v->start);
+	return v->file_end == UINT64_MAX || off + PAGE_SIZE <= v->file_end;
+}
+
+static int fault_in_private_shared_page(struct mm *mm, const struct vma *v, uint64_t va)
+{
+	paddr_t pa;
+	uint64_t index = (v->file_off + (va - v->start)) / PAGE_SIZE;
+	int err = v->file->fop->get_page(v->file, index, &pa);
+	if (err)
+		return err == -ENOMEM ? FAULT_OOM : FAULT_BUS;
+	if (pgt_set(mm->root, va, pa, vma_vm_flags(v) & ~VM_WRITE) < 0) {
+		user_page_put(pa);
+		return FAULT_OOM;
+	}
+	mm->rss_pages++;
+	return FAULT_OK;
+}
+
 /* A fault on a page not present: a new zeroed, file-filled page. */
-static int fault_in(struct mm *mm, const struct vma *v, uint64_t va)
+static int fault_in(struct mm *mm, const struct vma *v, uint64_t va, bool write)
 {
 	if (v->file && (v->flags & VMA_SHARED))
 		return fault_in_shared_file(mm, v, va);
+	if (v->file && can_share_file_page(v, va, write))
+		return fault_in_private_shared_page(mm, v, va);
 	struct page *p = pmm_alloc_pages(0, v->file ? 0 : GFP_ZERO);
 	if (!p)
 		return FAULT_OOM;
@@ -249,7 +279,7 @@ int mm_fault_locked(struct mm *mm, uint64_t addr, bool write, bool exec)
 	paddr_t pa;
 	unsigned flags;
 	if (pgt_get(mm->root, va, &pa, &flags) < 0)
-		return fault_in(mm, v, va);
+		return fault_in(mm, v, va, write);
 	if (write && !(flags & VM_WRITE))
 		return fault_cow(mm, v, va, pa);
 	return FAULT_OK; /* another thread got there first, or a stale TLB entry */

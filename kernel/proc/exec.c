@@ -37,9 +37,11 @@ enum {
 
 /* ---- argument strings ---- */
 
+/* Most argument lists are small: start with 16 KiB and double up to EXEC_ARG_MAX. */
 int exec_args_init(struct exec_args *a)
 {
-	a->buf = vmalloc(EXEC_ARG_MAX);
+	a->cap = 16 * 1024;
+	a->buf = kmalloc(a->cap);
 	a->used = 0;
 	a->argc = a->envc = 0;
 	return a->buf ? 0 : -ENOMEM;
@@ -47,16 +49,32 @@ int exec_args_init(struct exec_args *a)
 
 void exec_args_free(struct exec_args *a)
 {
-	if (a->buf)
-		vfree(a->buf);
+	kfree(a->buf);
 	a->buf = NULL;
+}
+
+static int grow(struct exec_args *a)
+{
+	if (a->cap >= EXEC_ARG_MAX)
+		return -E2BIG;
+	char *b = kmalloc(a->cap * 2);
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, a->buf, a->used);
+	kfree(a->buf);
+	a->buf = b;
+	a->cap *= 2;
+	return 0;
 }
 
 int exec_args_push(struct exec_args *a, const char *s, bool env)
 {
 	size_t n = strlen(s) + 1;
-	if (n > EXEC_ARG_MAX - a->used)
-		return -E2BIG;
+	while (n > a->cap - a->used) {
+		int err = grow(a);
+		if (err)
+			return err;
+	}
 	memcpy(a->buf + a->used, s, n);
 	a->used += n;
 	if (env)
@@ -76,9 +94,12 @@ int exec_args_from_user(struct exec_args *a, const char *const *uarray, bool env
 			return -EFAULT;
 		if (!ustr)
 			return 0;
-		long n = strncpy_from_user(a->buf + a->used, ustr, EXEC_ARG_MAX - a->used);
-		if (n == -ENAMETOOLONG)
-			return -E2BIG;
+		long n;
+		while ((n = strncpy_from_user(a->buf + a->used, ustr, a->cap - a->used)) == -ENAMETOOLONG) {
+			int err = grow(a);
+			if (err)
+				return err;
+		}
 		if (n < 0)
 			return (int)n;
 		a->used += (size_t)n + 1;
@@ -96,8 +117,11 @@ static int args_prepend_interp(struct exec_args *a, const char *interp, const ch
 	size_t skip = a->argc ? strlen(a->buf) + 1 : 0;
 	size_t rest = a->used - skip;
 	size_t need = strlen(interp) + 1 + (opt ? strlen(opt) + 1 : 0) + strlen(script) + 1;
-	if (need + rest > EXEC_ARG_MAX)
-		return -E2BIG;
+	while (need + rest > a->cap) {
+		int err = grow(a);
+		if (err)
+			return err;
+	}
 	memmove(a->buf + need, a->buf + skip, rest);
 	size_t pos = 0;
 	const char *words[3] = { interp, opt, script };

@@ -8,7 +8,7 @@
 /* Argument and environment strings gathered in kernel memory. */
 struct exec_args {
 	char *buf;       /* argc strings, then envc strings, each NUL-terminated */
-	size_t used;
+	size_t used, cap;
 	int argc, envc;
 };
 

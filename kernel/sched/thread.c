@@ -66,6 +66,34 @@ static struct thread *thread_alloc(const char *name)
 	return t;
 }
 
+/*
+ * Freed kernel stacks are kept for reuse: vfree must flush the TLB on every CPU, which at one
+ * process exit after another (fork-heavy loads) costs more than the stacks' memory.
+ */
+#define STACK_CACHE 32
+static void *stack_cache[STACK_CACHE];
+static unsigned stack_cached;
+static spinlock_t stack_cache_lock = SPINLOCK_INIT;
+
+static void *stack_alloc(void)
+{
+	uint64_t irq = spin_lock_irqsave(&stack_cache_lock);
+	void *s = stack_cached ? stack_cache[--stack_cached] : NULL;
+	spin_unlock_irqrestore(&stack_cache_lock, irq);
+	return s ? s : vmalloc(THREAD_STACK_SIZE);
+}
+
+static void stack_free(void *s)
+{
+	uint64_t irq = spin_lock_irqsave(&stack_cache_lock);
+	bool kept = stack_cached < STACK_CACHE;
+	if (kept)
+		stack_cache[stack_cached++] = s;
+	spin_unlock_irqrestore(&stack_cache_lock, irq);
+	if (!kept)
+		vfree(s);
+}
+
 static void thread_free(struct thread *t)
 {
 	uint64_t irq = spin_lock_irqsave(&all_lock);
@@ -75,7 +103,8 @@ static void thread_free(struct thread *t)
 			break;
 		}
 	spin_unlock_irqrestore(&all_lock, irq);
-	vfree(t->stack);
+	if (t->stack)
+		stack_free(t->stack);
 	if (t->fpu)
 		kmem_cache_free(fpu_cache, t->fpu);
 	kfree(t->exit_wq);
@@ -132,7 +161,7 @@ static struct thread *create(const char *name, void (*fn)(void *), void *arg, co
 	struct thread *t = thread_alloc(name);
 	if (!t)
 		return NULL;
-	t->stack = vmalloc(THREAD_STACK_SIZE);
+	t->stack = stack_alloc();
 	t->fpu = kmem_cache_alloc(fpu_cache);
 	if (!t->stack || !t->fpu) {
 		thread_free(t);

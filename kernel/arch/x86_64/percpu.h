@@ -30,6 +30,7 @@ struct cpu {
 	uint32_t apic_id;
 	bool online;
 	uint64_t kernel_stack;   /* top of this CPU's boot/idle stack */
+	volatile uint64_t active_root; /* the page-table root loaded (pgt_activate), for shootdowns */
 	uint64_t ticks;          /* local timer interrupts */
 	uint64_t ipis;           /* IPIs received */
 	/* Topology from CPUID. */

@@ -95,6 +95,11 @@ int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg)
 
 void smp_call_others(void (*fn)(void *), void *arg)
 {
+	smp_call_mask(~0ull, fn, arg);
+}
+
+void smp_call_mask(uint64_t mask, void (*fn)(void *), void *arg)
+{
 	static struct call_req reqs[MAX_CPUS]; /* one caller at a time: see others_lock */
 	static spinlock_t others_lock = SPINLOCK_INIT;
 	if (!__atomic_load_n(&smp_ready, __ATOMIC_ACQUIRE) || cpu_count < 2)
@@ -105,14 +110,15 @@ void smp_call_others(void (*fn)(void *), void *arg)
 		cpu_pause();
 	}
 	unsigned me = cpu_id();
+	mask &= ~(1ull << me);
 	for (unsigned c = 0; c < MAX_CPUS; c++) {
-		if (c == me || !cpus[c].online)
+		if (!(mask & (1ull << c)) || !cpus[c].online)
 			continue;
 		reqs[c] = (struct call_req){ fn, arg, 0 };
 		post(c, &reqs[c]);
 	}
 	for (unsigned c = 0; c < MAX_CPUS; c++)
-		if (c != me && cpus[c].online)
+		if ((mask & (1ull << c)) && cpus[c].online)
 			wait_done(&reqs[c]);
 	spin_unlock(&others_lock);
 }
@@ -121,6 +127,16 @@ struct flush_range {
 	vaddr_t va;
 	size_t len;
 };
+
+static void flush_local(void *arg);
+static void (*const flush_local_fn)(void *) = flush_local;
+
+void smp_flush_tlb_mask(uint64_t mask, vaddr_t va, size_t len)
+{
+	struct flush_range r = { va, len };
+	if (mask)
+		smp_call_mask(mask, flush_local_fn, &r);
+}
 
 static void flush_local(void *arg)
 {

@@ -12,5 +12,9 @@ void smp_init(void);
 int smp_call_on(unsigned cpu, void (*fn)(void *), void *arg);
 /* Runs fn(arg) on every other online CPU and waits for all of them. */
 void smp_call_others(void (*fn)(void *), void *arg);
+/* The same for the CPUs in mask (bit n: CPU n; the caller is skipped). */
+void smp_call_mask(uint64_t mask, void (*fn)(void *), void *arg);
+/* Invalidates [va, va+len) on the CPUs in mask (not the caller). */
+void smp_flush_tlb_mask(uint64_t mask, vaddr_t va, size_t len);
 /* Services calls queued for this CPU (for loops that wait with interrupts off). */
 void smp_poll(void);

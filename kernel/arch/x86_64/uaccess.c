@@ -22,19 +22,23 @@ static inline void user_close(void)
 		__asm__ volatile("clac" ::: "memory");
 }
 
-/* rep movsb that may fault on either side: 0 or -EFAULT. */
+/* rep movsq + movsb (see memcpy in lib/string.c) that may fault on either side: 0 or -EFAULT. */
 static int movsb_safe(void *dst, const void *src, size_t len)
 {
 	int err = 0;
+	size_t q = len / 8;
+	len %= 8;
 	user_open();
-	__asm__ volatile("1: rep movsb\n\t"
+	__asm__ volatile("1: rep movsq\n\t"
+			 "movq %%rdx, %%rcx\n\t"
+			 "4: rep movsb\n\t"
 			 "2:\n\t"
 			 ".pushsection .text.fixup, \"ax\"\n"
 			 "3: movl %4, %0\n\t"
 			 "jmp 2b\n\t"
-			 ".popsection\n\t" EXTABLE_ENTRY(1b, 3b)
-			 : "+r"(err), "+D"(dst), "+S"(src), "+c"(len)
-			 : "i"(-EFAULT)
+			 ".popsection\n\t" EXTABLE_ENTRY(1b, 3b) EXTABLE_ENTRY(4b, 3b)
+			 : "+r"(err), "+D"(dst), "+S"(src), "+c"(q)
+			 : "i"(-EFAULT), "d"(len)
 			 : "memory");
 	user_close();
 	return err;

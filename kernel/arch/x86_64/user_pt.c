@@ -12,6 +12,8 @@
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "mm/vmm.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smp.h"
 
 #define USER_SLOTS 256
 
@@ -29,6 +31,32 @@ static paddr_t zeroed_page(void)
 {
 	struct page *p = pmm_alloc_pages(0, GFP_ZERO);
 	return p ? page_to_phys(p) : 0;
+}
+
+/*
+ * TLB entries for a user range can only be cached by CPUs that have this root loaded now: a
+ * CPU that loads it later starts with a clean TLB (CR3 writes flush non-global entries). So
+ * the flush goes to this CPU if the root is ours and to the CPUs whose active_root matches.
+ */
+static void flush_user(paddr_t root, vaddr_t va, size_t len)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the PTE change before reading active_root */
+	uint64_t irq = irq_save();
+	unsigned me = cpu_id();
+	uint64_t mask = 0;
+	for (unsigned c = 0; c < cpu_count && c < MAX_CPUS; c++)
+		if (c != me && cpus[c].active_root == root)
+			mask |= 1ull << c;
+	if (read_cr3() == root) {
+		if (len >= 64 * PAGE_SIZE)
+			write_cr3(root);
+		else
+			for (vaddr_t a = va; a < va + len; a += PAGE_SIZE)
+				__asm__ volatile("invlpg (%0)" ::"r"(a) : "memory");
+	}
+	irq_restore(irq);
+	if (mask)
+		smp_flush_tlb_mask(mask, va, len);
 }
 
 paddr_t pgt_create(void)
@@ -90,7 +118,7 @@ int pgt_set(paddr_t root, vaddr_t va, paddr_t pa, unsigned flags)
 	bool was_present = *pte & PTE_P;
 	*pte = pa | flags_to_pte(flags, false);
 	if (was_present)
-		tlb_flush_range(va, PAGE_SIZE);
+		flush_user(root, va, PAGE_SIZE);
 	return 0;
 }
 
@@ -143,11 +171,15 @@ void pgt_walk(paddr_t root, vaddr_t start, vaddr_t end, pgt_visit_t visit, void 
 		va += PAGE_SIZE;
 	}
 	if (lo < hi)
-		tlb_flush_range(lo, hi - lo);
+		flush_user(root, lo, hi - lo);
 }
 
 void pgt_activate(paddr_t root)
 {
+	uint64_t irq = irq_save();
+	this_cpu()->active_root = root; /* before the load: a concurrent shootdown must see it */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (read_cr3() != root)
 		write_cr3(root);
+	irq_restore(irq);
 }
