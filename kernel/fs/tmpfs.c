@@ -346,17 +346,10 @@ static ssize_t tmpfs_readlink(struct inode *inode, char *buf, size_t size)
 	return (ssize_t)n;
 }
 
+/* Blocks are the pages a file really has: holes take none. */
 static int tmpfs_getattr(struct inode *inode, struct kstat *st)
 {
-	st->dev = inode->sb->dev;
-	st->rdev = inode->rdev;
-	st->ino = inode->ino;
-	st->mode = inode->mode;
-	st->nlink = inode->nlink;
-	st->uid = inode->uid;
-	st->gid = inode->gid;
-	st->size = inode->size;
-	st->blksize = TMPFS_PAGE;
+	vfs_fillattr(inode, st);
 	st->blocks = 0;
 	if (S_ISREG(inode->mode)) {
 		struct tmpfs_node *n = NODE(inode);
@@ -364,9 +357,6 @@ static int tmpfs_getattr(struct inode *inode, struct kstat *st)
 			if (n->pages[i])
 				st->blocks += TMPFS_PAGE / 512;
 	}
-	st->atime = inode->atime;
-	st->mtime = inode->mtime;
-	st->ctime = inode->ctime;
 	return 0;
 }
 

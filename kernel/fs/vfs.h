@@ -264,6 +264,8 @@ struct inode *inode_alloc(struct super_block *sb); /* zeroed, lock initialised, 
 struct inode *inode_get(struct inode *inode);
 void inode_put(struct inode *inode);                 /* the last put calls sb->sop->evict_inode */
 struct timespec64 vfs_now(void);                     /* the real-time clock, for timestamps */
+/* stat's fields from the inode alone (blocks from the size): getattr without one of its own. */
+void vfs_fillattr(struct inode *inode, struct kstat *st);
 struct dentry *d_make_root(struct inode *inode);     /* consumes the inode reference */
 struct dentry *dentry_get(struct dentry *d);
 void dentry_put(struct dentry *d);
