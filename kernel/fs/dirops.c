@@ -31,6 +31,9 @@ static int create_prep(const struct path *cwd, const char *pathname, bool is_dir
 		err = -ENOENT; /* a removed directory takes no new names */
 		goto fail;
 	}
+	err = inode_permission(np->parent.dentry->inode, MAY_WRITE | MAY_EXEC);
+	if (err)
+		goto fail;
 	return 0;
 fail:
 	path_put(&np->parent);
@@ -165,6 +168,9 @@ static int remove_last_type_err(enum last_type type, bool is_dir)
 static int remove_check(const struct nameparent *np, struct dentry *d, bool is_dir)
 {
 	struct inode *dir = np->parent.dentry->inode;
+	int err = inode_permission(dir, MAY_WRITE | MAY_EXEC);
+	if (err)
+		return err;
 	if (is_dir) {
 		if (!S_ISDIR(d->inode->mode))
 			return -ENOTDIR;
@@ -299,6 +305,11 @@ int vfs_rename(const struct path *cwd, const char *oldpath, const char *newpath)
 		err = -EPERM;
 		goto out_np;
 	}
+	err = inode_permission(odir, MAY_WRITE | MAY_EXEC);
+	if (!err)
+		err = inode_permission(ndir, MAY_WRITE | MAY_EXEC);
+	if (err)
+		goto out_np;
 	err = odir->iop->rename(odir, op.name, op.len, ndir, nparent.name, nparent.len);
 	if (err)
 		goto out_np;

@@ -59,6 +59,18 @@ static int do_truncate(struct inode *inode, uint64_t size)
 	return err;
 }
 
+/* What opening with flags asks of the inode (O_TRUNC writes even with O_RDONLY). */
+static int open_may(unsigned flags)
+{
+	unsigned acc = flags & O_ACCMODE;
+	int may = 0;
+	if (acc == O_RDONLY || acc == O_RDWR)
+		may |= MAY_READ;
+	if (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC))
+		may |= MAY_WRITE;
+	return may;
+}
+
 /* Turns a resolved path into an open file (takes over the path's references). */
 static int open_path(struct path *p, unsigned flags, struct file **out)
 {
@@ -82,6 +94,9 @@ static int open_path(struct path *p, unsigned flags, struct file **out)
 		err = -EINVAL;
 		goto fail;
 	}
+	err = inode_permission(inode, open_may(flags));
+	if (err)
+		goto fail;
 	const struct file_ops *fop = inode->fop;
 	if (S_ISCHR(inode->mode)) {
 		fop = MAJOR(inode->rdev) < CHRDEV_MAX ? chrdevs[MAJOR(inode->rdev)] : NULL;
@@ -164,6 +179,9 @@ static int open_create(const struct path *cwd, const char *pathname, unsigned fl
 		err = -ENOENT; /* a removed directory takes no new names */
 		goto out;
 	}
+	err = inode_permission(dir, MAY_WRITE | MAY_EXEC);
+	if (err)
+		goto out;
 	if (!dir->iop || !dir->iop->create) {
 		err = -EPERM;
 		goto out;
@@ -360,7 +378,9 @@ int vfs_truncate(const struct path *cwd, const char *pathname, uint64_t size)
 	mutex_lock(&vfs_lock);
 	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
 	if (!err) {
-		err = do_truncate(p.dentry->inode, size);
+		err = inode_permission(p.dentry->inode, MAY_WRITE);
+		if (!err)
+			err = do_truncate(p.dentry->inode, size);
 		path_put(&p);
 	}
 	mutex_unlock(&vfs_lock);

@@ -116,6 +116,9 @@ static int walk_path(struct path *cur, const char *p, bool follow_last, struct w
 
 		if (!S_ISDIR(cur->dentry->inode->mode))
 			return -ENOTDIR;
+		int err = inode_permission(cur->dentry->inode, MAY_EXEC);
+		if (err)
+			return err;
 		if (len == 1 && name[0] == '.')
 			continue;
 		if (len == 2 && name[0] == '.' && name[1] == '.') {
@@ -126,7 +129,7 @@ static int walk_path(struct path *cur, const char *p, bool follow_last, struct w
 		if (IS_ERR(d))
 			return PTR_ERR(d);
 		if (S_ISLNK(d->inode->mode) && (!last || follow_last || slash)) {
-			int err = follow_link(cur, d, w);
+			err = follow_link(cur, d, w);
 			dentry_put(d);
 			if (err)
 				return err;

@@ -264,6 +264,14 @@ struct inode *inode_alloc(struct super_block *sb); /* zeroed, lock initialised, 
 struct inode *inode_get(struct inode *inode);
 void inode_put(struct inode *inode);                 /* the last put calls sb->sop->evict_inode */
 struct timespec64 vfs_now(void);                     /* the real-time clock, for timestamps */
+/*
+ * Access checks, mask of MAY_* (Linux's values). Every path that reads, writes, searches or
+ * changes a directory asks here; FIXME: always 0 until processes carry credentials.
+ */
+#define MAY_EXEC  0x1
+#define MAY_WRITE 0x2
+#define MAY_READ  0x4
+int inode_permission(struct inode *inode, int mask);
 /* stat's fields from the inode alone (blocks from the size): getattr without one of its own. */
 void vfs_fillattr(struct inode *inode, struct kstat *st);
 struct dentry *d_make_root(struct inode *inode);     /* consumes the inode reference */
