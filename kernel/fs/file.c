@@ -1,21 +1,8 @@
-/* Open files: vfs_open with Linux's O_* semantics, reading, writing, seeking, getdents64, truncate. */
+/* Open files: references, reading, writing, seeking, getdents64. */
 #include "fs/internal.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/slab.h"
-
-#define CHRDEV_MAX 256
-static const struct file_ops *chrdevs[CHRDEV_MAX];
-
-int vfs_register_chrdev(unsigned major, const struct file_ops *fops)
-{
-	if (major >= CHRDEV_MAX)
-		return -EINVAL;
-	if (chrdevs[major])
-		return -EBUSY;
-	chrdevs[major] = fops;
-	return 0;
-}
 
 int64_t vfs_no_llseek(struct file *f, int64_t off, int whence)
 {
@@ -42,195 +29,9 @@ void file_put(struct file *f)
 	kfree(f);
 }
 
-static int do_truncate(struct inode *inode, uint64_t size)
-{
-	if (S_ISDIR(inode->mode))
-		return -EISDIR;
-	if (!S_ISREG(inode->mode))
-		return -EINVAL;
-	if ((int64_t)size < 0)
-		return -EINVAL;
-	if (!inode->iop || !inode->iop->setattr)
-		return -EPERM;
-	struct iattr a = { .valid = ATTR_SIZE, .size = size };
-	mutex_lock(&inode->lock);
-	int err = inode->iop->setattr(inode, &a);
-	mutex_unlock(&inode->lock);
-	return err;
-}
-
-/* What opening with flags asks of the inode (O_TRUNC writes even with O_RDONLY). */
-static int open_may(unsigned flags)
-{
-	unsigned acc = flags & O_ACCMODE;
-	int may = 0;
-	if (acc == O_RDONLY || acc == O_RDWR)
-		may |= MAY_READ;
-	if (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC))
-		may |= MAY_WRITE;
-	return may;
-}
-
-/* Turns a resolved path into an open file (takes over the path's references). */
-static int open_path(struct path *p, unsigned flags, struct file **out)
-{
-	struct inode *inode = p->dentry->inode;
-	unsigned acc = flags & O_ACCMODE;
-	int err;
-
-	if (S_ISLNK(inode->mode)) {
-		err = -ELOOP; /* O_NOFOLLOW on a symlink */
-		goto fail;
-	}
-	if ((flags & O_DIRECTORY) && !S_ISDIR(inode->mode)) {
-		err = -ENOTDIR;
-		goto fail;
-	}
-	if (S_ISDIR(inode->mode) && (acc != O_RDONLY || (flags & O_CREAT))) {
-		err = -EISDIR;
-		goto fail;
-	}
-	if (acc == O_ACCMODE) {
-		err = -EINVAL;
-		goto fail;
-	}
-	err = inode_permission(inode, open_may(flags));
-	if (err)
-		goto fail;
-	const struct file_ops *fop = inode->fop;
-	if (S_ISCHR(inode->mode)) {
-		fop = MAJOR(inode->rdev) < CHRDEV_MAX ? chrdevs[MAJOR(inode->rdev)] : NULL;
-		if (!fop) {
-			err = -ENXIO;
-			goto fail;
-		}
-	} else if (!S_ISREG(inode->mode) && !S_ISDIR(inode->mode)) {
-		err = -ENXIO; /* FIXME: block devices, pipes and sockets come later */
-		goto fail;
-	}
-	if ((flags & O_TRUNC) && S_ISREG(inode->mode) && acc != O_RDONLY) {
-		err = do_truncate(inode, 0);
-		if (err)
-			goto fail;
-	}
-	struct file *f = kzalloc(sizeof(*f));
-	if (!f) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	f->path = *p;
-	f->inode = inode_get(inode);
-	f->fop = fop;
-	f->flags = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
-	f->refcount = 1;
-	mutex_init(&f->pos_lock);
-	if (fop && fop->open) {
-		err = fop->open(inode, f);
-		if (err) {
-			inode_put(f->inode);
-			kfree(f);
-			goto fail;
-		}
-	}
-	*out = f;
-	return 0;
-fail:
-	path_put(p);
-	return err;
-}
-
-static int open_create(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode,
-		       struct path *out)
-{
-	struct nameparent np;
-	int err = namei_parent(cwd, pathname, &np);
-	if (err)
-		return err;
-	if (np.type != LAST_NORM) {
-		err = -EISDIR;
-		goto out;
-	}
-	struct dentry *d = d_lookup(np.parent.dentry, np.name, np.len);
-	if (!IS_ERR(d)) {
-		bool is_link = S_ISLNK(d->inode->mode);
-		dentry_put(d);
-		if (flags & O_EXCL) {
-			err = -EEXIST;
-			goto out;
-		}
-		if (is_link && (flags & O_NOFOLLOW)) {
-			err = -ELOOP;
-			goto out;
-		}
-		/* An existing name: an ordinary lookup, following a final symlink.
-		 * FIXME: O_CREAT through a dangling symlink should create its target. */
-		err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, out);
-		goto out;
-	}
-	err = PTR_ERR(d);
-	if (err != -ENOENT)
-		goto out;
-	if (np.trailing_slash) {
-		err = -EISDIR;
-		goto out;
-	}
-	struct inode *dir = np.parent.dentry->inode;
-	if (dir->nlink == 0) {
-		err = -ENOENT; /* a removed directory takes no new names */
-		goto out;
-	}
-	err = inode_permission(dir, MAY_WRITE | MAY_EXEC);
-	if (err)
-		goto out;
-	if (!dir->iop || !dir->iop->create) {
-		err = -EPERM;
-		goto out;
-	}
-	struct inode *inode;
-	err = dir->iop->create(dir, np.name, np.len, mode & 07777, &inode);
-	if (err)
-		goto out;
-	d = d_add(np.parent.dentry, np.name, np.len, inode);
-	if (!d) {
-		err = -ENOMEM;
-		goto out;
-	}
-	out->mnt = np.parent.mnt;
-	out->dentry = d;
-	mount_get(out->mnt);
-out:
-	path_put(&np.parent);
-	return err;
-}
-
-int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode, struct file **out)
-{
-	struct path p;
-	int err;
-	mutex_lock(&vfs_lock);
-	if (flags & O_CREAT)
-		err = open_create(cwd, pathname, flags, mode, &p);
-	else
-		err = namei_lookup(cwd, pathname, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &p);
-	if (!err)
-		err = open_path(&p, flags, out);
-	mutex_unlock(&vfs_lock);
-	return err;
-}
-
-static bool readable(struct file *f)
-{
-	return (f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_ACCMODE) == O_RDWR;
-}
-
-static bool writable(struct file *f)
-{
-	return (f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_ACCMODE) == O_RDWR;
-}
-
 static ssize_t do_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 {
-	if (!readable(f))
+	if (!file_readable(f))
 		return -EBADF;
 	if (S_ISDIR(f->inode->mode))
 		return -EISDIR;
@@ -243,7 +44,7 @@ static ssize_t do_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 
 static ssize_t do_write(struct file *f, const void *buf, size_t len, uint64_t *pos)
 {
-	if (!writable(f))
+	if (!file_writable(f))
 		return -EBADF;
 	if (!f->fop || !f->fop->write)
 		return -EINVAL;
@@ -370,26 +171,4 @@ ssize_t vfs_getdents64(struct file *f, void *buf, size_t len)
 	if (c.used == 0 && c.full)
 		return -EINVAL; /* the buffer cannot hold the next entry */
 	return (ssize_t)c.used;
-}
-
-int vfs_truncate(const struct path *cwd, const char *pathname, uint64_t size)
-{
-	struct path p;
-	mutex_lock(&vfs_lock);
-	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
-	if (!err) {
-		err = inode_permission(p.dentry->inode, MAY_WRITE);
-		if (!err)
-			err = do_truncate(p.dentry->inode, size);
-		path_put(&p);
-	}
-	mutex_unlock(&vfs_lock);
-	return err;
-}
-
-int vfs_ftruncate(struct file *f, uint64_t size)
-{
-	if (!writable(f))
-		return -EINVAL; /* Linux: EINVAL (or EBADF) for a descriptor not open for writing */
-	return do_truncate(f->inode, size);
 }

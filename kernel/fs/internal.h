@@ -20,6 +20,16 @@ void d_prune_tree(struct dentry *root);
 /* True when d is anc or below it. */
 bool d_is_below(struct dentry *d, struct dentry *anc);
 
+static inline bool file_readable(const struct file *f)
+{
+	return (f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_ACCMODE) == O_RDWR;
+}
+
+static inline bool file_writable(const struct file *f)
+{
+	return (f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_ACCMODE) == O_RDWR;
+}
+
 void mount_get(struct mount *m);
 void mount_put(struct mount *m);
 

@@ -1,4 +1,4 @@
-// unit-deps: kernel/fs/namei.c kernel/fs/dcache.c kernel/fs/inode.c kernel/fs/mount.c kernel/fs/file.c kernel/fs/attr.c kernel/fs/dirops.c kernel/fs/fdtable.c kernel/fs/tmpfs.c kernel/lib/string.c kernel/lib/printf.c
+// unit-deps: kernel/fs/namei.c kernel/fs/dcache.c kernel/fs/inode.c kernel/fs/mount.c kernel/fs/file.c kernel/fs/open.c kernel/fs/attr.c kernel/fs/dirops.c kernel/fs/fdtable.c kernel/fs/tmpfs.c kernel/lib/string.c kernel/lib/printf.c
 /*
  * Host tests for the VFS core and tmpfs: path resolution and every Linux error it can give,
  * mounts crossed with "..", symlink loops, rename corner cases, getdents64, large files.
