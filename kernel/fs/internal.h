@@ -49,3 +49,5 @@ struct nameparent {
 	bool trailing_slash;
 };
 int namei_parent(const struct path *cwd, const char *pathname, struct nameparent *np);
+/* A symlink's target into buf (PATH_MAX bytes), NUL-terminated; 0 or -errno. */
+int namei_link_target(struct inode *link, char *buf);

@@ -117,68 +117,97 @@ fail:
 	return err;
 }
 
+/* What the last component of an O_CREAT open turned out to be (see create_last). */
+enum { CREATED = 1, EXISTS, FOLLOW };
+
+/* Creates np's name as a regular file; out gets the new dentry. */
+static int create_file(struct nameparent *np, uint32_t mode, struct path *out)
+{
+	struct inode *dir = np->parent.dentry->inode;
+	if (dir->nlink == 0)
+		return -ENOENT; /* a removed directory takes no new names */
+	int err = inode_permission(dir, MAY_WRITE | MAY_EXEC);
+	if (err)
+		return err;
+	if (!dir->iop || !dir->iop->create)
+		return -EPERM;
+	struct inode *inode;
+	err = dir->iop->create(dir, np->name, np->len, mode & 07777, &inode);
+	if (err)
+		return err;
+	struct dentry *d = d_add(np->parent.dentry, np->name, np->len, inode);
+	if (!d)
+		return -ENOMEM;
+	out->mnt = np->parent.mnt;
+	out->dentry = d;
+	mount_get(out->mnt);
+	return CREATED;
+}
+
+/*
+ * The last component of an O_CREAT open, in np's directory: CREATED (out set), EXISTS (the
+ * caller resolves it as usual), FOLLOW (a symlink to follow: its target is now in target),
+ * or -errno.
+ */
+static int create_last(struct nameparent *np, unsigned flags, uint32_t mode, char *target, struct path *out)
+{
+	if (np->type != LAST_NORM)
+		return -EISDIR;
+	struct dentry *d = d_lookup(np->parent.dentry, np->name, np->len);
+	if (IS_ERR(d)) {
+		if (PTR_ERR(d) != -ENOENT)
+			return PTR_ERR(d);
+		return np->trailing_slash ? -EISDIR : create_file(np, mode, out);
+	}
+	int ret = EXISTS;
+	bool link = S_ISLNK(d->inode->mode);
+	if (flags & O_EXCL)
+		ret = -EEXIST; /* even a symlink: O_EXCL never follows one */
+	else if (link && (flags & O_NOFOLLOW))
+		ret = -ELOOP;
+	else if (link && !np->trailing_slash)
+		ret = namei_link_target(d->inode, target) ?: FOLLOW;
+	dentry_put(d);
+	return ret;
+}
+
+/*
+ * O_CREAT: opens the last component or creates it. A final symlink is followed even when it
+ * dangles: as on Linux, its target is created if the directory it names exists. Each link's
+ * target is resolved from the link's own directory; SYMLINK_MAX_FOLLOW final links at most.
+ */
 static int open_create(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode,
 		       struct path *out)
 {
-	struct nameparent np;
-	int err = namei_parent(cwd, pathname, &np);
-	if (err)
-		return err;
-	if (np.type != LAST_NORM) {
-		err = -EISDIR;
-		goto out;
-	}
-	struct dentry *d = d_lookup(np.parent.dentry, np.name, np.len);
-	if (!IS_ERR(d)) {
-		bool is_link = S_ISLNK(d->inode->mode);
-		dentry_put(d);
-		if (flags & O_EXCL) {
-			err = -EEXIST;
-			goto out;
+	char *target = kmalloc(PATH_MAX);
+	if (!target)
+		return -ENOMEM;
+	struct path base = { 0 }; /* the last followed link's directory */
+	const char *name = pathname;
+	int err;
+	for (int links = 0;; links++) {
+		struct nameparent np;
+		err = namei_parent(base.mnt ? &base : cwd, name, &np);
+		if (err)
+			break;
+		err = create_last(&np, flags, mode, target, out);
+		if (err == EXISTS)
+			err = namei_lookup(&np.parent, np.name, LOOKUP_FOLLOW, out);
+		if (err != FOLLOW) {
+			path_put(&np.parent);
+			break;
 		}
-		if (is_link && (flags & O_NOFOLLOW)) {
+		path_put(&base);
+		base = np.parent; /* the next target is relative to this link's directory */
+		name = target;
+		if (links + 1 > SYMLINK_MAX_FOLLOW) {
 			err = -ELOOP;
-			goto out;
+			break;
 		}
-		/* An existing name: an ordinary lookup, following a final symlink.
-		 * FIXME: O_CREAT through a dangling symlink should create its target. */
-		err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, out);
-		goto out;
 	}
-	err = PTR_ERR(d);
-	if (err != -ENOENT)
-		goto out;
-	if (np.trailing_slash) {
-		err = -EISDIR;
-		goto out;
-	}
-	struct inode *dir = np.parent.dentry->inode;
-	if (dir->nlink == 0) {
-		err = -ENOENT; /* a removed directory takes no new names */
-		goto out;
-	}
-	err = inode_permission(dir, MAY_WRITE | MAY_EXEC);
-	if (err)
-		goto out;
-	if (!dir->iop || !dir->iop->create) {
-		err = -EPERM;
-		goto out;
-	}
-	struct inode *inode;
-	err = dir->iop->create(dir, np.name, np.len, mode & 07777, &inode);
-	if (err)
-		goto out;
-	d = d_add(np.parent.dentry, np.name, np.len, inode);
-	if (!d) {
-		err = -ENOMEM;
-		goto out;
-	}
-	out->mnt = np.parent.mnt;
-	out->dentry = d;
-	mount_get(out->mnt);
-out:
-	path_put(&np.parent);
-	return err;
+	path_put(&base);
+	kfree(target);
+	return err < 0 ? err : 0;
 }
 
 int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode, struct file **out)

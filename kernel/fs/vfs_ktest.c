@@ -225,3 +225,38 @@ KTEST(vfs_umount_busy)
 	KT_ASSERT_EQ(vfs_umount("/kt_busy"), -EINVAL);
 	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_busy"), 0);
 }
+
+/* O_CREAT through a dangling symlink creates its target (Linux), here across a mount. */
+KTEST(vfs_creat_dangling_symlink)
+{
+	KT_ASSERT(vfs_ready());
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_dang", 0755), 0);
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_dang/m", 0755), 0);
+	KT_ASSERT_EQ(vfs_mount("kt_dang", "/kt_dang/m", "tmpfs", 0, NULL), 0);
+	KT_ASSERT_EQ(vfs_symlink(NULL, "/kt_dang/m/target", "/kt_dang/link"), 0);
+	struct file *f;
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_dang/link", O_WRONLY | O_CREAT | O_EXCL, 0640, &f), -EEXIST);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_dang/link", O_WRONLY | O_CREAT | O_NOFOLLOW, 0640, &f), -ELOOP);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_dang/link", O_WRONLY | O_CREAT, 0640, &f), 0);
+	ssize_t w = vfs_write(f, "made", 4);
+	file_put(f);
+	KT_ASSERT_EQ(w, 4);
+	struct kstat st, mst;
+	KT_ASSERT_EQ(vfs_stat(NULL, "/kt_dang/m/target", false, &st), 0);
+	KT_ASSERT_EQ(vfs_stat(NULL, "/kt_dang/m", true, &mst), 0);
+	KT_ASSERT_EQ(st.mode, S_IFREG | 0640);
+	KT_ASSERT_EQ(st.size, 4);
+	KT_ASSERT_EQ(st.dev, mst.dev); /* in the mounted tmpfs, not under it */
+	char buf[8] = { 0 };
+	KT_ASSERT_EQ(read_file("/kt_dang/link", buf, sizeof(buf) - 1), 4);
+	KT_ASSERT(strcmp(buf, "made") == 0);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_dang/m/target"), 0);
+	KT_ASSERT_EQ(vfs_umount("/kt_dang/m"), 0);
+	/* Now the target's directory is the (empty) covered one; its parent missing gives ENOENT. */
+	KT_ASSERT_EQ(vfs_symlink(NULL, "/kt_dang/none/x", "/kt_dang/bad"), 0);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_dang/bad", O_WRONLY | O_CREAT, 0640, &f), -ENOENT);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_dang/bad"), 0);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_dang/link"), 0);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_dang/m"), 0);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_dang"), 0);
+}

@@ -229,6 +229,54 @@ TEST(symlinks)
 	file_put(f);
 }
 
+/* O_CREAT through a final symlink: Linux follows it and creates a dangling link's target. */
+TEST(creat_through_symlink)
+{
+	CHECK(fresh("cs"));
+	CHECK_INT(vfs_mkdir(NULL, "/cs/d", 0755), 0);
+	CHECK_INT(vfs_symlink(NULL, "d/new", "/cs/rel"), 0);     /* relative to the link's dir */
+	CHECK_INT(vfs_symlink(NULL, "/cs/d/abs", "/cs/abs"), 0);
+	CHECK_INT(vfs_symlink(NULL, "rel2", "/cs/chain"), 0);     /* chain -> rel2 -> d/two */
+	CHECK_INT(vfs_symlink(NULL, "d/two", "/cs/rel2"), 0);
+	CHECK_INT(vfs_symlink(NULL, "missing/x", "/cs/nodir"), 0);
+	CHECK_INT(vfs_symlink(NULL, "d/sub/", "/cs/slash"), 0);
+	CHECK_INT(vfs_symlink(NULL, "loop2", "/cs/loop1"), 0);
+	CHECK_INT(vfs_symlink(NULL, "loop1", "/cs/loop2"), 0);
+	struct file *f;
+	/* O_EXCL never follows: the link itself exists. O_NOFOLLOW refuses it. */
+	CHECK_INT(vfs_open(NULL, "/cs/rel", O_WRONLY | O_CREAT | O_EXCL, 0600, &f), -EEXIST);
+	CHECK_INT(vfs_open(NULL, "/cs/rel", O_WRONLY | O_CREAT | O_NOFOLLOW, 0600, &f), -ELOOP);
+	CHECK_INT(stat_mode("/cs/d/new", false), -ENOENT);
+	CHECK_INT(vfs_open(NULL, "/cs/rel", O_WRONLY | O_CREAT, 0600, &f), 0);
+	CHECK_INT(vfs_write(f, "via link", 8), 8);
+	file_put(f);
+	CHECK_INT(stat_mode("/cs/d/new", false), S_IFREG | 0600);
+	CHECK_STR(get_file("/cs/d/new"), "via link");
+	CHECK_INT(stat_mode("/cs/rel", false), S_IFLNK | 0777);
+	/* Now the target exists: an ordinary open through the link, no new file. */
+	CHECK_INT(vfs_open(NULL, "/cs/rel", O_RDONLY | O_CREAT, 0644, &f), 0);
+	file_put(f);
+	CHECK_STR(get_file("/cs/rel"), "via link");
+	CHECK_INT(vfs_open(NULL, "/cs/abs", O_WRONLY | O_CREAT, 0644, &f), 0);
+	file_put(f);
+	CHECK_INT(stat_mode("/cs/d/abs", false), S_IFREG | 0644);
+	CHECK_INT(vfs_open(NULL, "/cs/chain", O_WRONLY | O_CREAT, 0644, &f), 0);
+	file_put(f);
+	CHECK_INT(stat_mode("/cs/d/two", false), S_IFREG | 0644);
+	/* The target's directory must exist; a target with a trailing slash names a directory. */
+	CHECK_INT(vfs_open(NULL, "/cs/nodir", O_WRONLY | O_CREAT, 0644, &f), -ENOENT);
+	CHECK_INT(vfs_open(NULL, "/cs/slash", O_WRONLY | O_CREAT, 0644, &f), -EISDIR);
+	CHECK_INT(vfs_open(NULL, "/cs/loop1", O_WRONLY | O_CREAT, 0644, &f), -ELOOP);
+	/* A relative open from a directory that is not the link's. */
+	struct path cwd;
+	CHECK_INT(vfs_lookup(NULL, "/cs/d", LOOKUP_DIRECTORY, &cwd), 0);
+	CHECK_INT(vfs_symlink(&cwd, "../made_from_d", "link_in_d"), 0);
+	CHECK_INT(vfs_open(&cwd, "link_in_d", O_WRONLY | O_CREAT, 0644, &f), 0);
+	file_put(f);
+	path_put(&cwd);
+	CHECK_INT(stat_mode("/cs/made_from_d", false), S_IFREG | 0644);
+}
+
 TEST(open_flags)
 {
 	CHECK(fresh("of"));
