@@ -112,10 +112,25 @@ static ssize_t random_write(struct file *f, const void *buf, size_t len, uint64_
 	return (ssize_t)len;
 }
 
-static const struct file_ops null_fops = { .read = null_read, .write = null_write, .llseek = mem_llseek };
-static const struct file_ops zero_fops = { .read = zero_read, .write = null_write, .llseek = mem_llseek };
-static const struct file_ops full_fops = { .read = zero_read, .write = full_write, .llseek = mem_llseek };
-static const struct file_ops random_fops = { .read = random_read, .write = random_write, .llseek = mem_llseek };
+/* Never waiting either way (a write to full fails at once, which is not blocking either). */
+static unsigned mem_poll(struct file *f)
+{
+	(void)f;
+	return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+}
+
+static const struct file_ops null_fops = {
+	.read = null_read, .write = null_write, .llseek = mem_llseek, .poll = mem_poll,
+};
+static const struct file_ops zero_fops = {
+	.read = zero_read, .write = null_write, .llseek = mem_llseek, .poll = mem_poll,
+};
+static const struct file_ops full_fops = {
+	.read = zero_read, .write = full_write, .llseek = mem_llseek, .poll = mem_poll,
+};
+static const struct file_ops random_fops = {
+	.read = random_read, .write = random_write, .llseek = mem_llseek, .poll = mem_poll,
+};
 
 /* ---- kmsg ---- */
 
@@ -243,8 +258,24 @@ static int64_t kmsg_llseek(struct file *f, int64_t off, int whence)
 	return ret;
 }
 
+/* Linux's devkmsg_poll: readable when a record waits, POLLERR|POLLPRI when some were lost. */
+static unsigned kmsg_poll(struct file *f)
+{
+	struct kmsg_reader *r = f->private;
+	const struct klog_ring *ring = klog_ring();
+	mutex_lock(&r->lock);
+	unsigned events = 0;
+	if (r->seq < ring->first_seq)
+		events = POLLIN | POLLRDNORM | POLLERR | POLLPRI;
+	else if (r->seq < ring->next_seq)
+		events = POLLIN | POLLRDNORM;
+	mutex_unlock(&r->lock);
+	return events;
+}
+
 static const struct file_ops kmsg_fops = {
 	.open = kmsg_open,
+	.poll = kmsg_poll,
 	.release = kmsg_release,
 	.read = kmsg_read,
 	.write = kmsg_write,
@@ -307,11 +338,21 @@ static ssize_t ttyS0_write(struct file *f, const void *buf, size_t len, uint64_t
 	return (ssize_t)len;
 }
 
+/* Output never waits; input is ready when a character does. */
+static unsigned input_poll(struct file *f)
+{
+	(void)f;
+	unsigned events = POLLOUT | POLLWRNORM;
+	if (console_input_pending())
+		events |= POLLIN | POLLRDNORM;
+	return events;
+}
+
 static const struct file_ops console_fops = {
-	.read = input_read, .write = console_dev_write, .llseek = vfs_no_llseek,
+	.read = input_read, .write = console_dev_write, .llseek = vfs_no_llseek, .poll = input_poll,
 };
 static const struct file_ops ttyS0_fops = {
-	.read = input_read, .write = ttyS0_write, .llseek = vfs_no_llseek,
+	.read = input_read, .write = ttyS0_write, .llseek = vfs_no_llseek, .poll = input_poll,
 };
 
 static int console_major_open(struct inode *inode, struct file *f)

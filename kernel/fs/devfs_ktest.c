@@ -1,5 +1,6 @@
 /* In-kernel tests for devfs (/dev) and the CSPRNG behind /dev/urandom. */
 #include "console/console.h"
+#include "console/input.h"
 #include "fs/devfs.h"
 #include "lib/errno.h"
 #include "lib/random.h"
@@ -291,4 +292,44 @@ KTEST(devfs_driver_nodes)
 	struct kstat st;
 	KT_ASSERT_EQ(vfs_stat(NULL, "/dev/ktest-null", true, &st), -ENOENT);
 	KT_ASSERT_EQ(devfs_remove_node("ktest-null"), -ENOENT);
+}
+
+KTEST(devfs_poll)
+{
+	devfs_test_setup();
+	const unsigned both = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+	struct file *null = open_dev("/dev/null", O_RDONLY), *zero = open_dev("/dev/zero", O_WRONLY);
+	KT_ASSERT(null && zero);
+	unsigned p_null = vfs_poll(null), p_zero = vfs_poll(zero);
+	file_put(null);
+	file_put(zero);
+	KT_ASSERT_EQ(p_null, both);
+	KT_ASSERT_EQ(p_zero, both);
+	/* The console: writable always, readable exactly when input waits (none queued here). */
+	struct file *c = open_dev("/dev/console", O_RDWR);
+	KT_ASSERT(c);
+	char ch;
+	while (vfs_read(c, &ch, 1) == 1) /* drain anything typed */
+		;
+	unsigned p_empty = vfs_poll(c);
+	console_input_push('p');
+	unsigned p_input = vfs_poll(c);
+	ssize_t r = vfs_read(c, &ch, 1);
+	file_put(c);
+	KT_ASSERT_EQ(p_empty, POLLOUT | POLLWRNORM);
+	KT_ASSERT_EQ(p_input, both);
+	KT_ASSERT_EQ(r, 1);
+	KT_ASSERT_EQ(ch, 'p');
+	/* kmsg: records wait at open; none after SEEK_END; a new one makes it readable again. */
+	struct file *k = open_dev("/dev/kmsg", O_RDONLY);
+	KT_ASSERT(k);
+	unsigned p_start = vfs_poll(k);
+	vfs_lseek(k, 0, SEEK_END);
+	unsigned p_end = vfs_poll(k);
+	pr_info("devfs ktest: kmsg poll\n");
+	unsigned p_new = vfs_poll(k);
+	file_put(k);
+	KT_ASSERT(p_start & POLLIN);
+	KT_ASSERT_EQ(p_end, 0);
+	KT_ASSERT_EQ(p_new, POLLIN | POLLRDNORM);
 }

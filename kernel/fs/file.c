@@ -172,3 +172,36 @@ ssize_t vfs_getdents64(struct file *f, void *buf, size_t len)
 		return -EINVAL; /* the buffer cannot hold the next entry */
 	return (ssize_t)c.used;
 }
+
+int vfs_ioctl(struct file *f, unsigned cmd, uint64_t arg)
+{
+	if (!f->fop || !f->fop->ioctl)
+		return -ENOTTY;
+	return f->fop->ioctl(f, cmd, arg);
+}
+
+/*
+ * A file without a poll of its own never blocks. Linux calls such files ready both ways
+ * whatever the access mode (DEFAULT_POLLMASK); here the access mode decides, so a poll on a
+ * read-only file never promises a write that would fail with EBADF.
+ */
+unsigned vfs_poll(struct file *f)
+{
+	if (f->fop && f->fop->poll)
+		return f->fop->poll(f);
+	unsigned events = 0;
+	if (file_readable(f))
+		events |= POLLIN | POLLRDNORM;
+	if (file_writable(f))
+		events |= POLLOUT | POLLWRNORM;
+	return events;
+}
+
+int vfs_mmap(struct file *f, void *vma)
+{
+	if (!file_readable(f))
+		return -EACCES; /* every mapping reads the file, even a write-only one (Linux) */
+	if (!f->fop || !f->fop->mmap)
+		return -ENODEV;
+	return f->fop->mmap(f, vma);
+}

@@ -119,9 +119,19 @@ struct file_ops {
 	int (*readdir)(struct file *f, filldir_t fill, void *ctx);
 	int64_t (*llseek)(struct file *f, int64_t off, int whence);
 	int (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
-	unsigned (*poll)(struct file *f); /* POLLIN/POLLOUT/... bits; waiting comes later */
+	unsigned (*poll)(struct file *f); /* POLLIN/POLLOUT/... now; FIXME: wait queues with select */
 	int (*mmap)(struct file *f, void *vma); /* FIXME: the VM-area type comes with user processes */
 };
+
+/* poll(2) events, as Linux defines them. */
+#define POLLIN     0x001
+#define POLLPRI    0x002
+#define POLLOUT    0x004
+#define POLLERR    0x008
+#define POLLHUP    0x010
+#define POLLNVAL   0x020
+#define POLLRDNORM 0x040
+#define POLLWRNORM 0x100
 
 struct inode {
 	uint64_t ino;
@@ -221,6 +231,15 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, uint64_t pos);
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);
 /* lseek's arithmetic for a file whose end is `end` (file systems with their own notion of size). */
 int64_t vfs_llseek_end(struct file *f, int64_t off, int whence, uint64_t end);
+/*
+ * Dispatch to the file's operations. vfs_ioctl: -ENOTTY without an ioctl (the generic
+ * FIONBIO/FIOCLEX family is the system-call layer's: it needs user memory and the fd table).
+ * vfs_poll: the ready events now; a file without poll (regular files) is ready for whatever
+ * its access mode allows. vfs_mmap: -EACCES unless open for reading, -ENODEV without mmap.
+ */
+int vfs_ioctl(struct file *f, unsigned cmd, uint64_t arg);
+unsigned vfs_poll(struct file *f);
+int vfs_mmap(struct file *f, void *vma);
 /* Fills buf with struct linux_dirent64 records; the byte count, 0 at the end, or -errno. */
 ssize_t vfs_getdents64(struct file *f, void *buf, size_t len);
 int vfs_mkdir(const struct path *cwd, const char *pathname, uint32_t mode);

@@ -260,3 +260,71 @@ KTEST(vfs_creat_dangling_symlink)
 	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_dang/m"), 0);
 	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_dang"), 0);
 }
+
+/* ---- ioctl, poll, mmap dispatch, through a character device only this test registers ---- */
+
+#define KT_DISP_MAJOR 240 /* Linux's range for local/experimental use */
+
+static void *kt_disp_vma;
+
+static int kt_disp_ioctl(struct file *f, unsigned cmd, uint64_t arg)
+{
+	(void)f;
+	return cmd == 0x5401 ? (int)arg + 1 : -EINVAL;
+}
+
+static unsigned kt_disp_poll(struct file *f)
+{
+	(void)f;
+	return POLLPRI;
+}
+
+static int kt_disp_mmap(struct file *f, void *vma)
+{
+	(void)f;
+	kt_disp_vma = vma;
+	return 0;
+}
+
+static const struct file_ops kt_disp_fops = {
+	.ioctl = kt_disp_ioctl, .poll = kt_disp_poll, .mmap = kt_disp_mmap,
+};
+
+KTEST(vfs_ioctl_poll_mmap)
+{
+	KT_ASSERT(vfs_ready());
+	int err = vfs_register_chrdev(KT_DISP_MAJOR, &kt_disp_fops);
+	KT_ASSERT(err == 0 || err == -EBUSY); /* -EBUSY: registered by an earlier run */
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_disp", 0755), 0);
+	KT_ASSERT_EQ(vfs_mknod(NULL, "/kt_disp/dev", S_IFCHR | 0600, MKDEV(KT_DISP_MAJOR, 0)), 0);
+	KT_ASSERT_EQ(write_file("/kt_disp/reg", "x", 1), 0);
+	struct file *dev, *ro, *wo, *rw;
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_disp/dev", O_RDWR, 0, &dev), 0);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_disp/reg", O_RDONLY, 0, &ro), 0);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_disp/reg", O_WRONLY, 0, &wo), 0);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_disp/reg", O_RDWR, 0, &rw), 0);
+	int dev_ioctl = vfs_ioctl(dev, 0x5401, 41), dev_bad = vfs_ioctl(dev, 1, 0);
+	unsigned dev_poll = vfs_poll(dev);
+	int dev_mmap = vfs_mmap(dev, &kt_disp_vma);
+	int reg_ioctl = vfs_ioctl(rw, 0x5401, 0);
+	unsigned p_ro = vfs_poll(ro), p_wo = vfs_poll(wo), p_rw = vfs_poll(rw);
+	int m_ro = vfs_mmap(ro, NULL), m_wo = vfs_mmap(wo, NULL);
+	file_put(dev);
+	file_put(ro);
+	file_put(wo);
+	file_put(rw);
+	KT_ASSERT_EQ(dev_ioctl, 42);
+	KT_ASSERT_EQ(dev_bad, -EINVAL);
+	KT_ASSERT_EQ(dev_poll, POLLPRI);
+	KT_ASSERT_EQ(dev_mmap, 0);
+	KT_ASSERT(kt_disp_vma == &kt_disp_vma);
+	KT_ASSERT_EQ(reg_ioctl, -ENOTTY);
+	KT_ASSERT_EQ(p_ro, POLLIN | POLLRDNORM);
+	KT_ASSERT_EQ(p_wo, POLLOUT | POLLWRNORM);
+	KT_ASSERT_EQ(p_rw, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
+	KT_ASSERT_EQ(m_ro, -ENODEV);
+	KT_ASSERT_EQ(m_wo, -EACCES);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_disp/dev"), 0);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_disp/reg"), 0);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_disp"), 0);
+}
