@@ -1,4 +1,4 @@
-/* Attributes: stat and fstat, chmod. */
+/* Attributes: stat and fstat, statfs and fstatfs, chmod. */
 #include "fs/internal.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -45,6 +45,41 @@ int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct k
 int vfs_fstat(struct file *f, struct kstat *st)
 {
 	return inode_getattr(f->inode, st);
+}
+
+static void fill_statfs(const struct mount *mnt, struct kstatfs *out)
+{
+	const struct super_block *sb = mnt->sb;
+	memset(out, 0, sizeof(*out));
+	out->f_type = sb->magic;
+	out->f_bsize = out->f_frsize = sb->block_size;
+	out->f_blocks = sb->blocks;
+	out->f_bfree = out->f_bavail = __atomic_load_n(&sb->blocks_free, __ATOMIC_RELAXED);
+	out->f_files = sb->files;
+	out->f_ffree = __atomic_load_n(&sb->files_free, __ATOMIC_RELAXED);
+	/* The device number tells mounts apart (Linux's tmpfs hashes a per-mount UUID instead). */
+	out->f_fsid[0] = sb->dev;
+	out->f_namelen = NAME_MAX;
+	out->f_flags = ST_VALID; /* FIXME: ST_RDONLY, ST_NOSUID... once mounts honour flags */
+}
+
+int vfs_statfs(const struct path *cwd, const char *pathname, struct kstatfs *out)
+{
+	struct path p;
+	mutex_lock(&vfs_lock);
+	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
+	if (!err) {
+		fill_statfs(p.mnt, out);
+		path_put(&p);
+	}
+	mutex_unlock(&vfs_lock);
+	return err;
+}
+
+int vfs_fstatfs(struct file *f, struct kstatfs *out)
+{
+	fill_statfs(f->path.mnt, out);
+	return 0;
 }
 
 int vfs_chmod(const struct path *cwd, const char *pathname, uint32_t mode)

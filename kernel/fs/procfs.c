@@ -660,6 +660,7 @@ static int proc_mount(struct fs_type *type, const char *dev, const void *data, s
 	sb->type = type;
 	sb->sop = &proc_sops;
 	sb->dev = vfs_alloc_anon_dev();
+	sb->magic = PROC_SUPER_MAGIC;
 	sb->block_size = 4096;
 	struct inode *root = proc_make_inode(sb, P_ROOT);
 	if (!root) {

@@ -17,8 +17,6 @@
 
 struct tmpfs_sb {
 	uint64_t next_ino;
-	uint64_t max_pages;  /* 0: no limit */
-	uint64_t used_pages; /* file pages and symlink targets */
 };
 
 struct tmpfs_dirent {
@@ -51,24 +49,28 @@ static struct tmpfs_node *NODE(struct inode *i)
 	return i->private;
 }
 
-static struct tmpfs_sb *TSB(struct inode *i)
+/*
+ * File pages are counted in the superblock, where statfs reads them: blocks is the size=
+ * limit in pages, blocks_free what is left. Without a limit nothing is counted (statfs then
+ * shows 0 blocks, as Linux's tmpfs does).
+ */
+static int charge_pages(struct super_block *sb, uint64_t n)
 {
-	return i->sb->private;
-}
-
-static int charge_pages(struct tmpfs_sb *s, uint64_t n)
-{
-	uint64_t used = __atomic_add_fetch(&s->used_pages, n, __ATOMIC_RELAXED);
-	if (s->max_pages && used > s->max_pages) {
-		__atomic_sub_fetch(&s->used_pages, n, __ATOMIC_RELAXED);
-		return -ENOSPC;
-	}
+	if (!sb->blocks)
+		return 0;
+	uint64_t free = __atomic_load_n(&sb->blocks_free, __ATOMIC_RELAXED);
+	do {
+		if (free < n)
+			return -ENOSPC;
+	} while (!__atomic_compare_exchange_n(&sb->blocks_free, &free, free - n, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 	return 0;
 }
 
-static void uncharge_pages(struct tmpfs_sb *s, uint64_t n)
+static void uncharge_pages(struct super_block *sb, uint64_t n)
 {
-	__atomic_sub_fetch(&s->used_pages, n, __ATOMIC_RELAXED);
+	if (sb->blocks)
+		__atomic_add_fetch(&sb->blocks_free, n, __ATOMIC_RELAXED);
 }
 
 static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
@@ -119,7 +121,7 @@ static void truncate_pages(struct inode *inode, uint64_t size)
 			freed++;
 		}
 	}
-	uncharge_pages(TSB(inode), freed);
+	uncharge_pages(inode->sb, freed);
 	/* The tail of the last page must read as zeros if the file grows again. */
 	if (size % TMPFS_PAGE && keep - 1 < n->npages && n->pages[keep - 1])
 		memset((char *)n->pages[keep - 1] + size % TMPFS_PAGE, 0, TMPFS_PAGE - size % TMPFS_PAGE);
@@ -485,12 +487,12 @@ static ssize_t tmpfs_write(struct file *f, const void *buf, size_t len, uint64_t
 		if (chunk > len - done)
 			chunk = len - done;
 		if (!n->pages[idx]) {
-			err = charge_pages(TSB(inode), 1);
+			err = charge_pages(inode->sb, 1);
 			if (err)
 				break;
 			n->pages[idx] = kzalloc(TMPFS_PAGE);
 			if (!n->pages[idx]) {
-				uncharge_pages(TSB(inode), 1);
+				uncharge_pages(inode->sb, 1);
 				err = -ENOMEM;
 				break;
 			}
@@ -572,7 +574,7 @@ static int tmpfs_mount(struct fs_type *type, const char *dev, const void *data, 
 				kfree(s);
 				return -EINVAL;
 			}
-			s->max_pages = (bytes + TMPFS_PAGE - 1) / TMPFS_PAGE;
+			sb->blocks = (bytes + TMPFS_PAGE - 1) / TMPFS_PAGE;
 		}
 		const char *comma = strchr(o, ',');
 		o = comma ? comma + 1 : NULL;
@@ -581,8 +583,9 @@ static int tmpfs_mount(struct fs_type *type, const char *dev, const void *data, 
 	sb->sop = &tmpfs_sops;
 	sb->private = s;
 	sb->dev = vfs_alloc_anon_dev();
+	sb->magic = TMPFS_MAGIC;
 	sb->block_size = TMPFS_PAGE;
-	sb->blocks = s->max_pages;
+	sb->blocks_free = sb->blocks;
 	struct inode *root = tmpfs_new_inode(sb, S_IFDIR | 01777);
 	if (!root)
 		goto nomem;

@@ -170,14 +170,35 @@ struct super_ops {
 	void (*evict_inode)(struct inode *inode);
 };
 
+/*
+ * What statfs reports comes straight from here: the file system keeps blocks_free (and
+ * files_free) current. blocks == 0 means no limit (tmpfs without size=, procfs), as on Linux.
+ */
 struct super_block {
 	struct fs_type *type;
 	const struct super_ops *sop;
 	dev_t dev;
 	struct dentry *root;
 	void *private;
-	uint64_t block_size, blocks, blocks_free, files, files_free; /* statfs */
+	uint64_t magic;             /* statfs's f_type: TMPFS_MAGIC, PROC_SUPER_MAGIC */
+	uint64_t block_size, blocks, blocks_free, files, files_free;
 };
+
+#define TMPFS_MAGIC      0x01021994
+#define PROC_SUPER_MAGIC 0x9fa0
+
+/* statfs(2)'s fields, as Linux's struct statfs orders them. */
+struct kstatfs {
+	uint64_t f_type;
+	uint64_t f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail; /* in f_bsize units */
+	uint64_t f_files, f_ffree;
+	uint32_t f_fsid[2];
+	uint64_t f_namelen;
+	uint64_t f_frsize;
+	uint64_t f_flags;                     /* ST_* */
+};
+#define ST_VALID 0x0020 /* f_flags is filled in (always, since Linux 2.6.36) */
 
 struct mount {
 	struct super_block *sb;
@@ -252,6 +273,9 @@ int vfs_symlink(const struct path *cwd, const char *target, const char *linkpath
 ssize_t vfs_readlink(const struct path *cwd, const char *pathname, char *buf, size_t size);
 int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct kstat *st);
 int vfs_fstat(struct file *f, struct kstat *st);
+/* The file system holding pathname (symlinks followed) or f. */
+int vfs_statfs(const struct path *cwd, const char *pathname, struct kstatfs *out);
+int vfs_fstatfs(struct file *f, struct kstatfs *out);
 int vfs_truncate(const struct path *cwd, const char *pathname, uint64_t size);
 int vfs_ftruncate(struct file *f, uint64_t size);
 int vfs_chmod(const struct path *cwd, const char *pathname, uint32_t mode);

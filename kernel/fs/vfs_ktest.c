@@ -1,4 +1,6 @@
 /* ktests for the VFS and tmpfs on the kernel heap and mutexes. */
+#include "fs/devfs.h"
+#include "fs/procfs.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
@@ -327,4 +329,45 @@ KTEST(vfs_ioctl_poll_mmap)
 	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_disp/dev"), 0);
 	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_disp/reg"), 0);
 	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_disp"), 0);
+}
+
+/* statfs: each file system's magic, and tmpfs's page count tracking writes and unlinks. */
+KTEST(vfs_statfs)
+{
+	KT_ASSERT(vfs_ready());
+	devfs_init();
+	procfs_init();
+	struct kstatfs root, proc, dev, lim;
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/", &root), 0);
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/proc/version", &proc), 0);
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/dev/null", &dev), 0);
+	KT_ASSERT_EQ(root.f_type, 0x01021994);
+	KT_ASSERT_EQ(proc.f_type, 0x9fa0);
+	KT_ASSERT_EQ(dev.f_type, TMPFS_MAGIC); /* devtmpfs is a tmpfs, as on Linux */
+	KT_ASSERT_EQ(root.f_bsize, 4096);
+	KT_ASSERT_EQ(root.f_namelen, NAME_MAX);
+	KT_ASSERT(root.f_fsid[0] != dev.f_fsid[0]);
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_statfs", 0755), 0);
+	KT_ASSERT_EQ(vfs_mount("kt_statfs", "/kt_statfs", "tmpfs", 0, "size=64k"), 0);
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/kt_statfs", &lim), 0);
+	KT_ASSERT_EQ(lim.f_blocks, 16);
+	KT_ASSERT_EQ(lim.f_bfree, 16);
+	char *buf = kzalloc(3 * 4096);
+	KT_ASSERT(buf);
+	int w = write_file("/kt_statfs/f", buf, 3 * 4096);
+	kfree(buf);
+	KT_ASSERT_EQ(w, 0);
+	struct file *f;
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_statfs/f", O_RDONLY, 0, &f), 0);
+	int fs = vfs_fstatfs(f, &lim);
+	file_put(f);
+	KT_ASSERT_EQ(fs, 0);
+	KT_ASSERT_EQ(lim.f_bfree, 13);
+	KT_ASSERT_EQ(lim.f_bavail, 13);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_statfs/f"), 0);
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/kt_statfs", &lim), 0);
+	KT_ASSERT_EQ(lim.f_bfree, 16);
+	KT_ASSERT_EQ(vfs_umount("/kt_statfs"), 0);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_statfs"), 0);
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/kt_statfs", &lim), -ENOENT);
 }

@@ -277,6 +277,46 @@ TEST(creat_through_symlink)
 	CHECK_INT(stat_mode("/cs/made_from_d", false), S_IFREG | 0644);
 }
 
+/* statfs reads the superblock; tmpfs keeps its page count there (size= limit, ENOSPC). */
+TEST(statfs_tmpfs)
+{
+	CHECK(fresh("sf"));
+	CHECK_INT(vfs_mkdir(NULL, "/sf/lim", 0755), 0);
+	struct kstatfs st;
+	CHECK_INT(vfs_statfs(NULL, "/sf", &st), 0);
+	CHECK_INT(st.f_type, TMPFS_MAGIC);
+	CHECK_INT(st.f_bsize, 4096);
+	CHECK_INT(st.f_blocks, 0); /* the root has no size= limit */
+	CHECK_INT(st.f_namelen, 255);
+	CHECK_INT(st.f_flags & ST_VALID, ST_VALID);
+	CHECK_INT(vfs_mount("none", "/sf/lim", "tmpfs", 0, "size=20k"), 0); /* 5 pages */
+	CHECK_INT(vfs_statfs(NULL, "/sf/lim", &st), 0);
+	CHECK_INT(st.f_blocks, 5);
+	CHECK_INT(st.f_bfree, 5);
+	CHECK_INT(st.f_bavail, 5);
+	static char big[4 * 4096 + 1];
+	memset(big, 'b', sizeof(big) - 1);
+	CHECK_INT(put_file("/sf/lim/a", big), 0); /* 4 pages */
+	CHECK_INT(vfs_statfs(NULL, "/sf/lim/a", &st), 0);
+	CHECK_INT(st.f_bfree, 1);
+	struct file *f;
+	CHECK_INT(vfs_open(NULL, "/sf/lim/b", O_RDWR | O_CREAT, 0644, &f), 0);
+	CHECK_INT(vfs_write(f, big, 4096), 4096);
+	CHECK_INT(vfs_write(f, "x", 1), -ENOSPC);
+	struct kstatfs fst;
+	CHECK_INT(vfs_fstatfs(f, &fst), 0);
+	CHECK_INT(fst.f_bfree, 0);
+	CHECK_INT(vfs_ftruncate(f, 0), 0);
+	file_put(f);
+	CHECK_INT(vfs_unlink(NULL, "/sf/lim/a"), 0);
+	CHECK_INT(vfs_statfs(NULL, "/sf/lim", &st), 0);
+	CHECK_INT(st.f_bfree, 5);
+	CHECK(st.f_fsid[0] != 0);
+	CHECK_INT(vfs_statfs(NULL, "/sf/nope", &st), -ENOENT);
+	CHECK_INT(vfs_unlink(NULL, "/sf/lim/b"), 0);
+	CHECK_INT(vfs_umount("/sf/lim"), 0);
+}
+
 TEST(open_flags)
 {
 	CHECK(fresh("of"));
