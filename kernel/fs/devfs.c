@@ -12,11 +12,14 @@
  *     Reads on both take what console input holds (console_input_getc), -EAGAIN when empty.
  *     FIXME: blocking reads, line discipline and echo come with the TTY layer; ttyS0 reads
  *     share the console input ring rather than reading COM1 alone.
+ *   - driver-model devices of class block or char get a node named after them (0600, their
+ *     devt) when they appear, removed again when they go (hot-unplug), as Linux's devtmpfs.
  */
 #include "fs/devfs.h"
 #include "console/console.h"
 #include "console/input.h"
 #include "console/klog.h"
+#include "drivers/base/device.h"
 #include "drivers/serial/uart16550.h"
 #include "fs/tmpfs.h"
 #include "lib/errno.h"
@@ -415,6 +418,46 @@ int devfs_remove_node(const char *name)
 	return vfs_unlink(&dev_root, name);
 }
 
+/* ---- nodes for driver-model devices ---- */
+
+/* As Linux's devtmpfs: mode 0600, the type from the class; net devices get no node. */
+static uint32_t device_node_mode(const struct device *dev)
+{
+	switch (dev->class) {
+	case DEVICE_CLASS_BLOCK: return S_IFBLK | 0600;
+	case DEVICE_CLASS_CHAR: return S_IFCHR | 0600;
+	default: return 0;
+	}
+}
+
+/* True when /dev/<name> is the node for (mode, rdev): a node made by hand is left alone. */
+static bool is_device_node(const char *name, uint32_t mode, dev_t rdev)
+{
+	struct kstat st;
+	return vfs_stat(&dev_root, name, false, &st) == 0 && (st.mode & S_IFMT) == (mode & S_IFMT) &&
+	       st.rdev == rdev;
+}
+
+/* FIXME: names with a directory ("input/event0") need the directories made (and removed). */
+static void devfs_device_event(struct device_listener *l, enum device_event_type type, struct device *dev)
+{
+	(void)l;
+	uint32_t mode = device_node_mode(dev);
+	if (!mode || !dev->devt)
+		return;
+	if (type == DEVICE_ADDED) {
+		int err = devfs_add_node(dev->name, mode, dev->devt);
+		if (err == -EEXIST && is_device_node(dev->name, mode, dev->devt))
+			err = 0; /* reported twice (see device_listener_register) */
+		if (err)
+			pr_warn("devfs: no node for %s device %s: error %d\n", dev->bus->name, dev->name, err);
+	} else if (type == DEVICE_REMOVED && is_device_node(dev->name, mode, dev->devt)) {
+		devfs_remove_node(dev->name);
+	}
+}
+
+static struct device_listener devfs_listener = { .event = devfs_device_event };
+
 static const struct {
 	const char *name;
 	uint32_t mode;
@@ -469,6 +512,7 @@ int devfs_init(void)
 			err = err ? err : e;
 		}
 	}
+	device_listener_register(&devfs_listener);
 	result = err;
 	return err;
 }

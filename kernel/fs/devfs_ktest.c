@@ -1,6 +1,7 @@
 /* In-kernel tests for devfs (/dev) and the CSPRNG behind /dev/urandom. */
 #include "console/console.h"
 #include "console/input.h"
+#include "drivers/base/device.h"
 #include "fs/devfs.h"
 #include "lib/errno.h"
 #include "lib/random.h"
@@ -332,4 +333,82 @@ KTEST(devfs_poll)
 	KT_ASSERT(p_start & POLLIN);
 	KT_ASSERT_EQ(p_end, 0);
 	KT_ASSERT_EQ(p_new, POLLIN | POLLRDNORM);
+}
+
+/* ---- nodes from the driver model, on a bus of the test's own ---- */
+
+static struct bus_type kt_devfs_bus = { .name = "ktest-devfs" };
+
+static void kt_device(struct device *d, const char *name, enum device_class class, dev_t devt,
+		      struct device *parent)
+{
+	memset(d, 0, sizeof(*d));
+	strlcpy(d->name, name, sizeof(d->name));
+	d->bus = &kt_devfs_bus;
+	d->class = class;
+	d->devt = devt;
+	d->parent = parent;
+}
+
+/* The node's type|mode and rdev, or -errno. */
+static int64_t node_of(const char *path, dev_t *rdev)
+{
+	struct kstat st;
+	int err = vfs_stat(NULL, path, false, &st);
+	if (err)
+		return err;
+	*rdev = st.rdev;
+	return st.mode;
+}
+
+static unsigned kt_replayed;
+
+static void kt_count_added(struct device_listener *l, enum device_event_type type, struct device *dev)
+{
+	(void)l;
+	if (type == DEVICE_ADDED && dev->bus == &kt_devfs_bus)
+		kt_replayed++;
+}
+
+KTEST(devfs_device_nodes)
+{
+	devfs_test_setup();
+	int err = bus_register(&kt_devfs_bus);
+	KT_ASSERT(err == 0 || err == -EEXIST);
+	static struct device disk, part, eth, chr, other;
+	kt_device(&disk, "ktvda", DEVICE_CLASS_BLOCK, MKDEV(254, 0), NULL);
+	kt_device(&part, "ktvda1", DEVICE_CLASS_BLOCK, MKDEV(254, 1), &disk);
+	kt_device(&eth, "kteth0", DEVICE_CLASS_NET, 0, NULL);
+	kt_device(&chr, "ktmisc", DEVICE_CLASS_CHAR, MKDEV(10, 200), NULL);
+	KT_ASSERT_EQ(device_register(&disk), 0);
+	KT_ASSERT_EQ(device_register(&part), 0);
+	KT_ASSERT_EQ(device_register(&eth), 0);
+	KT_ASSERT_EQ(device_register(&chr), 0);
+	dev_t rdev = 0;
+	KT_ASSERT_EQ(node_of("/dev/ktvda", &rdev), S_IFBLK | 0600);
+	KT_ASSERT_EQ(rdev, MKDEV(254, 0));
+	KT_ASSERT_EQ(node_of("/dev/ktvda1", &rdev), S_IFBLK | 0600);
+	KT_ASSERT_EQ(rdev, MKDEV(254, 1));
+	KT_ASSERT_EQ(node_of("/dev/ktmisc", &rdev), S_IFCHR | 0600);
+	KT_ASSERT_EQ(rdev, MKDEV(10, 200));
+	KT_ASSERT_EQ(node_of("/dev/kteth0", &rdev), -ENOENT); /* net devices have none */
+	/* A listener arriving late hears of the devices already there. */
+	static struct device_listener late = { .event = kt_count_added };
+	device_listener_register(&late);
+	KT_ASSERT_EQ(kt_replayed, 4);
+	/* Unplugging the disk takes its partition first; both nodes go. */
+	device_unregister(&disk);
+	KT_ASSERT_EQ(node_of("/dev/ktvda1", &rdev), -ENOENT);
+	KT_ASSERT_EQ(node_of("/dev/ktvda", &rdev), -ENOENT);
+	device_unregister(&eth);
+	device_unregister(&chr);
+	KT_ASSERT_EQ(node_of("/dev/ktmisc", &rdev), -ENOENT);
+	/* A node made by hand under the same name is neither replaced nor removed. */
+	KT_ASSERT_EQ(devfs_add_node("ktother", S_IFCHR | 0644, MKDEV(1, 3)), 0);
+	kt_device(&other, "ktother", DEVICE_CLASS_BLOCK, MKDEV(254, 16), NULL);
+	KT_ASSERT_EQ(device_register(&other), 0);
+	device_unregister(&other);
+	KT_ASSERT_EQ(node_of("/dev/ktother", &rdev), S_IFCHR | 0644);
+	KT_ASSERT_EQ(rdev, MKDEV(1, 3));
+	KT_ASSERT_EQ(devfs_remove_node("ktother"), 0);
 }
