@@ -157,8 +157,11 @@ struct dentry {
 	int refcount;
 };
 
+#define FS_REQUIRES_DEV 1 /* mounts a block device (without it: "nodev" in /proc/filesystems) */
+
 struct fs_type {
 	const char *name;           /* "tmpfs", "devfs", "proc", ... */
+	unsigned flags;             /* FS_* */
 	/* Builds a superblock with its root inode; dev and data are the mount(2) arguments. */
 	int (*mount)(struct fs_type *type, const char *dev, const void *data, struct super_block **out);
 	void (*kill_sb)(struct super_block *sb);
@@ -229,6 +232,8 @@ struct file {
 
 /* File systems. */
 int vfs_register_fs(struct fs_type *type);
+/* Calls fn for every registered type, oldest first. Takes no lock: types are only appended. */
+void vfs_for_each_fs(void (*fn)(const struct fs_type *type, void *ctx), void *ctx);
 /* Mounts the root file system (tmpfs) at "/". */
 int vfs_init(void);
 int vfs_mount(const char *source, const char *target, const char *fstype, unsigned flags, const void *data);
