@@ -49,8 +49,12 @@ static int open_may(unsigned flags)
 	return may;
 }
 
-/* Turns a resolved path into an open file (takes over the path's references). */
-static int open_path(struct path *p, unsigned flags, struct file **out)
+/*
+ * Turns a resolved path into an open file (takes over the path's references). A file this
+ * open just created is not checked against its own mode: open("f", O_CREAT|O_RDWR, 0444)
+ * works on Linux.
+ */
+static int open_path(struct path *p, unsigned flags, bool created, struct file **out)
 {
 	struct inode *inode = p->dentry->inode;
 	unsigned acc = flags & O_ACCMODE;
@@ -72,7 +76,7 @@ static int open_path(struct path *p, unsigned flags, struct file **out)
 		err = -EINVAL;
 		goto fail;
 	}
-	err = inode_permission(inode, open_may(flags));
+	err = created ? 0 : inode_permission(inode, open_may(flags));
 	if (err)
 		goto fail;
 	const struct file_ops *fop = inode->fop;
@@ -118,7 +122,7 @@ fail:
 }
 
 /* What the last component of an O_CREAT open turned out to be (see create_last). */
-enum { CREATED = 1, EXISTS, FOLLOW };
+enum { OPENED, CREATED, EXISTS, FOLLOW };
 
 /* Creates np's name as a regular file; out gets the new dentry. */
 static int create_file(struct nameparent *np, uint32_t mode, struct path *out)
@@ -172,9 +176,10 @@ static int create_last(struct nameparent *np, unsigned flags, uint32_t mode, cha
 }
 
 /*
- * O_CREAT: opens the last component or creates it. A final symlink is followed even when it
- * dangles: as on Linux, its target is created if the directory it names exists. Each link's
- * target is resolved from the link's own directory; SYMLINK_MAX_FOLLOW final links at most.
+ * O_CREAT: opens the last component (OPENED) or creates it (CREATED). A final symlink is
+ * followed even when it dangles: as on Linux, its target is created if the directory it names
+ * exists. Each link's target is resolved from the link's own directory; SYMLINK_MAX_FOLLOW
+ * final links at most.
  */
 static int open_create(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode,
 		       struct path *out)
@@ -207,7 +212,7 @@ static int open_create(const struct path *cwd, const char *pathname, unsigned fl
 	}
 	path_put(&base);
 	kfree(target);
-	return err < 0 ? err : 0;
+	return err;
 }
 
 int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode, struct file **out)
@@ -219,8 +224,8 @@ int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint3
 		err = open_create(cwd, pathname, flags, mode, &p);
 	else
 		err = namei_lookup(cwd, pathname, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &p);
-	if (!err)
-		err = open_path(&p, flags, out);
+	if (err >= 0)
+		err = open_path(&p, flags, err == CREATED, out);
 	mutex_unlock(&vfs_lock);
 	return err;
 }
