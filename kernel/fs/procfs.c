@@ -265,7 +265,8 @@ static void put_cpu_line(struct sbuf *s, const char *label, uint64_t busy_ns, ui
 static size_t gen_stat(char *buf, size_t size)
 {
 	struct sbuf s = SB(buf, size);
-	uint64_t busy[MAX_CPUS], idle[MAX_CPUS], busy_sum = 0, idle_sum = 0;
+	static uint64_t busy[MAX_CPUS], idle[MAX_CPUS]; /* 1 KiB: off the stack; under vfs_lock */
+	uint64_t busy_sum = 0, idle_sum = 0;
 	for (unsigned i = 0; i < MAX_CPUS; i++) {
 		if (!cpus[i].online)
 			continue;
