@@ -39,6 +39,14 @@ int console_input_getc(void)
 	return c;
 }
 
+bool console_input_pending(void)
+{
+	uint64_t flags = spin_lock_irqsave(&input_lock);
+	bool pending = input_head != input_tail;
+	spin_unlock_irqrestore(&input_lock, flags);
+	return pending;
+}
+
 uint64_t console_input_dropped(void)
 {
 	uint64_t flags = spin_lock_irqsave(&input_lock);

@@ -9,5 +9,7 @@
 void console_input_push(char c);
 /* -1 when nothing is waiting. */
 int console_input_getc(void);
+/* True when a character is waiting (poll). */
+bool console_input_pending(void);
 /* Characters dropped because the ring was full. */
 uint64_t console_input_dropped(void);

@@ -5,25 +5,24 @@
  *   - mem, major 1 (one file_ops whose open picks the minor's ops, as Linux's memory_open):
  *     null (EOF / swallows), zero (zeros / swallows), full (zeros / -ENOSPC), random and
  *     urandom (the ChaCha20 CSPRNG of lib/random.c; writes are mixed in, no entropy credited;
- *     random never blocks, as on Linux 5.6+ once seeded), kmsg (one log record per read in
- *     Linux's /dev/kmsg format, the reader's position in file->private; writes log a record,
- *     an optional "<N>" prefix giving the level).
+ *     random never blocks, as on Linux 5.6+ once seeded), kmsg (devfs_kmsg.c).
  *   - console, 5:1: writes go to every kernel console; ttyS0, 4:64: writes go to COM1.
  *     Reads on both take what console input holds (console_input_getc), -EAGAIN when empty.
  *     FIXME: blocking reads, line discipline and echo come with the TTY layer; ttyS0 reads
  *     share the console input ring rather than reading COM1 alone.
+ *   - driver-model devices of class block or char get a node named after them (0600, their
+ *     devt) when they appear, removed again when they go (hot-unplug), as Linux's devtmpfs.
  */
 #include "fs/devfs.h"
+#include "fs/devfs_internal.h"
 #include "console/console.h"
 #include "console/input.h"
-#include "console/klog.h"
+#include "drivers/base/device.h"
 #include "drivers/serial/uart16550.h"
 #include "fs/tmpfs.h"
 #include "lib/errno.h"
-#include "lib/printf.h"
 #include "lib/random.h"
 #include "lib/string.h"
-#include "mm/slab.h"
 
 #define MEM_MAJOR     1
 #define TTY_MAJOR     4
@@ -112,143 +111,24 @@ static ssize_t random_write(struct file *f, const void *buf, size_t len, uint64_
 	return (ssize_t)len;
 }
 
-static const struct file_ops null_fops = { .read = null_read, .write = null_write, .llseek = mem_llseek };
-static const struct file_ops zero_fops = { .read = zero_read, .write = null_write, .llseek = mem_llseek };
-static const struct file_ops full_fops = { .read = zero_read, .write = full_write, .llseek = mem_llseek };
-static const struct file_ops random_fops = { .read = random_read, .write = random_write, .llseek = mem_llseek };
-
-/* ---- kmsg ---- */
-
-#define KMSG_LINE_MAX (48 + 4 * KLOG_TEXT_MAX + 2) /* header, every byte escaped as \xNN, newline */
-
-struct kmsg_reader {
-	struct mutex lock;
-	uint64_t seq;
-	struct klog_record rec;
-	char line[KMSG_LINE_MAX];
-};
-
-static int kmsg_open(struct inode *inode, struct file *f)
-{
-	(void)inode;
-	struct kmsg_reader *r = kzalloc(sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	mutex_init(&r->lock);
-	r->seq = klog_ring()->first_seq;
-	f->private = r;
-	return 0;
-}
-
-static void kmsg_release(struct inode *inode, struct file *f)
-{
-	(void)inode;
-	kfree(f->private);
-	f->private = NULL;
-}
-
-/* Linux's format: "prefix,seq,usec,flags;text\n" with unprintable bytes and '\' as \xNN. */
-static size_t kmsg_format(const struct klog_record *rec, char *out, size_t size)
-{
-	static const char hex[] = "0123456789abcdef";
-	int n = snprintf(out, size, "%u,%llu,%llu,-;", (unsigned)rec->level, (unsigned long long)rec->seq,
-			 (unsigned long long)(rec->ts_ns / 1000));
-	size_t at = n > 0 ? (size_t)n : 0;
-	for (size_t i = 0; i < rec->len && at + 5 < size; i++) {
-		unsigned char c = (unsigned char)rec->text[i];
-		if (c < ' ' || c >= 127 || c == '\\') {
-			out[at++] = '\\';
-			out[at++] = 'x';
-			out[at++] = hex[c >> 4];
-			out[at++] = hex[c & 15];
-		} else {
-			out[at++] = (char)c;
-		}
-	}
-	out[at++] = '\n';
-	return at;
-}
-
-static ssize_t kmsg_read(struct file *f, void *buf, size_t len, uint64_t *pos)
-{
-	(void)pos;
-	struct kmsg_reader *r = f->private;
-	const struct klog_ring *ring = klog_ring();
-	ssize_t ret;
-	mutex_lock(&r->lock);
-	/* FIXME: reads the ring without the console's lock (as procfs does); SMP needs one. */
-	if (r->seq < ring->first_seq) {
-		r->seq = ring->first_seq; /* records were lost before this reader saw them */
-		ret = -EPIPE;
-		goto out;
-	}
-	uint64_t seq = r->seq;
-	if (!klog_ring_read(ring, &seq, &r->rec)) {
-		ret = -EAGAIN; /* FIXME: blocking reads need a log wait queue */
-		goto out;
-	}
-	size_t n = kmsg_format(&r->rec, r->line, sizeof(r->line));
-	if (n > len) {
-		ret = -EINVAL; /* Linux: the buffer must hold a whole record */
-		goto out;
-	}
-	memcpy(buf, r->line, n);
-	r->seq = seq;
-	ret = (ssize_t)n;
-out:
-	mutex_unlock(&r->lock);
-	return ret;
-}
-
-static ssize_t kmsg_write(struct file *f, const void *buf, size_t len, uint64_t *pos)
+/* Never waiting either way (a write to full fails at once, which is not blocking either). */
+static unsigned mem_poll(struct file *f)
 {
 	(void)f;
-	(void)pos;
-	const char *p = buf;
-	size_t n = len;
-	int level = LOG_INFO;
-	if (n >= 3 && p[0] == '<') {
-		unsigned v = 0;
-		size_t i = 1;
-		while (i < n && i < 5 && p[i] >= '0' && p[i] <= '9')
-			v = v * 10 + (unsigned)(p[i++] - '0');
-		if (i > 1 && i < n && p[i] == '>') {
-			level = (int)(v & 7);
-			p += i + 1;
-			n -= i + 1;
-		}
-	}
-	while (n && p[n - 1] == '\n')
-		n--;
-	if (n > KLOG_TEXT_MAX)
-		n = KLOG_TEXT_MAX;
-	klog(level, "%.*s\n", (int)n, p);
-	return (ssize_t)len;
+	return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
 }
 
-static int64_t kmsg_llseek(struct file *f, int64_t off, int whence)
-{
-	struct kmsg_reader *r = f->private;
-	if (off != 0)
-		return -ESPIPE;
-	mutex_lock(&r->lock);
-	int64_t ret = 0;
-	if (whence == SEEK_SET)
-		r->seq = klog_ring()->first_seq;
-	else if (whence == SEEK_END)
-		r->seq = klog_ring()->next_seq;
-	else
-		ret = -EINVAL;
-	mutex_unlock(&r->lock);
-	return ret;
-}
-
-static const struct file_ops kmsg_fops = {
-	.open = kmsg_open,
-	.release = kmsg_release,
-	.read = kmsg_read,
-	.write = kmsg_write,
-	.llseek = kmsg_llseek,
+static const struct file_ops null_fops = {
+	.read = null_read, .write = null_write, .llseek = mem_llseek, .poll = mem_poll,
+};
+static const struct file_ops zero_fops = {
+	.read = zero_read, .write = null_write, .llseek = mem_llseek, .poll = mem_poll,
+};
+static const struct file_ops full_fops = {
+	.read = zero_read, .write = full_write, .llseek = mem_llseek, .poll = mem_poll,
+};
+static const struct file_ops random_fops = {
+	.read = random_read, .write = random_write, .llseek = mem_llseek, .poll = mem_poll,
 };
 
 static int mem_open(struct inode *inode, struct file *f)
@@ -260,7 +140,7 @@ static int mem_open(struct inode *inode, struct file *f)
 	case 7: ops = &full_fops; break;
 	case 8: /* fallthrough: random and urandom are the same generator */
 	case 9: ops = &random_fops; break;
-	case 11: ops = &kmsg_fops; break;
+	case 11: ops = &devfs_kmsg_fops; break;
 	default: return -ENXIO;
 	}
 	f->fop = ops;
@@ -307,11 +187,21 @@ static ssize_t ttyS0_write(struct file *f, const void *buf, size_t len, uint64_t
 	return (ssize_t)len;
 }
 
+/* Output never waits; input is ready when a character does. */
+static unsigned input_poll(struct file *f)
+{
+	(void)f;
+	unsigned events = POLLOUT | POLLWRNORM;
+	if (console_input_pending())
+		events |= POLLIN | POLLRDNORM;
+	return events;
+}
+
 static const struct file_ops console_fops = {
-	.read = input_read, .write = console_dev_write, .llseek = vfs_no_llseek,
+	.read = input_read, .write = console_dev_write, .llseek = vfs_no_llseek, .poll = input_poll,
 };
 static const struct file_ops ttyS0_fops = {
-	.read = input_read, .write = ttyS0_write, .llseek = vfs_no_llseek,
+	.read = input_read, .write = ttyS0_write, .llseek = vfs_no_llseek, .poll = input_poll,
 };
 
 static int console_major_open(struct inode *inode, struct file *f)
@@ -374,6 +264,46 @@ int devfs_remove_node(const char *name)
 	return vfs_unlink(&dev_root, name);
 }
 
+/* ---- nodes for driver-model devices ---- */
+
+/* As Linux's devtmpfs: mode 0600, the type from the class; net devices get no node. */
+static uint32_t device_node_mode(const struct device *dev)
+{
+	switch (dev->class) {
+	case DEVICE_CLASS_BLOCK: return S_IFBLK | 0600;
+	case DEVICE_CLASS_CHAR: return S_IFCHR | 0600;
+	default: return 0;
+	}
+}
+
+/* True when /dev/<name> is the node for (mode, rdev): a node made by hand is left alone. */
+static bool is_device_node(const char *name, uint32_t mode, dev_t rdev)
+{
+	struct kstat st;
+	return vfs_stat(&dev_root, name, false, &st) == 0 && (st.mode & S_IFMT) == (mode & S_IFMT) &&
+	       st.rdev == rdev;
+}
+
+/* FIXME: names with a directory ("input/event0") need the directories made (and removed). */
+static void devfs_device_event(struct device_listener *l, enum device_event_type type, struct device *dev)
+{
+	(void)l;
+	uint32_t mode = device_node_mode(dev);
+	if (!mode || !dev->devt)
+		return;
+	if (type == DEVICE_ADDED) {
+		int err = devfs_add_node(dev->name, mode, dev->devt);
+		if (err == -EEXIST && is_device_node(dev->name, mode, dev->devt))
+			err = 0; /* reported twice (see device_listener_register) */
+		if (err)
+			pr_warn("devfs: no node for %s device %s: error %d\n", dev->bus->name, dev->name, err);
+	} else if (type == DEVICE_REMOVED && is_device_node(dev->name, mode, dev->devt)) {
+		devfs_remove_node(dev->name);
+	}
+}
+
+static struct device_listener devfs_listener = { .event = devfs_device_event };
+
 static const struct {
 	const char *name;
 	uint32_t mode;
@@ -428,6 +358,7 @@ int devfs_init(void)
 			err = err ? err : e;
 		}
 	}
+	device_listener_register(&devfs_listener);
 	result = err;
 	return err;
 }

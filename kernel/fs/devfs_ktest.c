@@ -1,5 +1,7 @@
 /* In-kernel tests for devfs (/dev) and the CSPRNG behind /dev/urandom. */
 #include "console/console.h"
+#include "console/input.h"
+#include "drivers/base/device.h"
 #include "fs/devfs.h"
 #include "lib/errno.h"
 #include "lib/random.h"
@@ -291,4 +293,122 @@ KTEST(devfs_driver_nodes)
 	struct kstat st;
 	KT_ASSERT_EQ(vfs_stat(NULL, "/dev/ktest-null", true, &st), -ENOENT);
 	KT_ASSERT_EQ(devfs_remove_node("ktest-null"), -ENOENT);
+}
+
+KTEST(devfs_poll)
+{
+	devfs_test_setup();
+	const unsigned both = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+	struct file *null = open_dev("/dev/null", O_RDONLY), *zero = open_dev("/dev/zero", O_WRONLY);
+	KT_ASSERT(null && zero);
+	unsigned p_null = vfs_poll(null), p_zero = vfs_poll(zero);
+	file_put(null);
+	file_put(zero);
+	KT_ASSERT_EQ(p_null, both);
+	KT_ASSERT_EQ(p_zero, both);
+	/* The console: writable always, readable exactly when input waits (none queued here). */
+	struct file *c = open_dev("/dev/console", O_RDWR);
+	KT_ASSERT(c);
+	char ch;
+	while (vfs_read(c, &ch, 1) == 1) /* drain anything typed */
+		;
+	unsigned p_empty = vfs_poll(c);
+	console_input_push('p');
+	unsigned p_input = vfs_poll(c);
+	ssize_t r = vfs_read(c, &ch, 1);
+	file_put(c);
+	KT_ASSERT_EQ(p_empty, POLLOUT | POLLWRNORM);
+	KT_ASSERT_EQ(p_input, both);
+	KT_ASSERT_EQ(r, 1);
+	KT_ASSERT_EQ(ch, 'p');
+	/* kmsg: records wait at open; none after SEEK_END; a new one makes it readable again. */
+	struct file *k = open_dev("/dev/kmsg", O_RDONLY);
+	KT_ASSERT(k);
+	unsigned p_start = vfs_poll(k);
+	vfs_lseek(k, 0, SEEK_END);
+	unsigned p_end = vfs_poll(k);
+	pr_info("devfs ktest: kmsg poll\n");
+	unsigned p_new = vfs_poll(k);
+	file_put(k);
+	KT_ASSERT(p_start & POLLIN);
+	KT_ASSERT_EQ(p_end, 0);
+	KT_ASSERT_EQ(p_new, POLLIN | POLLRDNORM);
+}
+
+/* ---- nodes from the driver model, on a bus of the test's own ---- */
+
+static struct bus_type kt_devfs_bus = { .name = "ktest-devfs" };
+
+static void kt_device(struct device *d, const char *name, enum device_class class, dev_t devt,
+		      struct device *parent)
+{
+	memset(d, 0, sizeof(*d));
+	strlcpy(d->name, name, sizeof(d->name));
+	d->bus = &kt_devfs_bus;
+	d->class = class;
+	d->devt = devt;
+	d->parent = parent;
+}
+
+/* The node's type|mode and rdev, or -errno. */
+static int64_t node_of(const char *path, dev_t *rdev)
+{
+	struct kstat st;
+	int err = vfs_stat(NULL, path, false, &st);
+	if (err)
+		return err;
+	*rdev = st.rdev;
+	return st.mode;
+}
+
+static unsigned kt_replayed;
+
+static void kt_count_added(struct device_listener *l, enum device_event_type type, struct device *dev)
+{
+	(void)l;
+	if (type == DEVICE_ADDED && dev->bus == &kt_devfs_bus)
+		kt_replayed++;
+}
+
+KTEST(devfs_device_nodes)
+{
+	devfs_test_setup();
+	int err = bus_register(&kt_devfs_bus);
+	KT_ASSERT(err == 0 || err == -EEXIST);
+	static struct device disk, part, eth, chr, other;
+	kt_device(&disk, "ktvda", DEVICE_CLASS_BLOCK, MKDEV(254, 0), NULL);
+	kt_device(&part, "ktvda1", DEVICE_CLASS_BLOCK, MKDEV(254, 1), &disk);
+	kt_device(&eth, "kteth0", DEVICE_CLASS_NET, 0, NULL);
+	kt_device(&chr, "ktmisc", DEVICE_CLASS_CHAR, MKDEV(10, 200), NULL);
+	KT_ASSERT_EQ(device_register(&disk), 0);
+	KT_ASSERT_EQ(device_register(&part), 0);
+	KT_ASSERT_EQ(device_register(&eth), 0);
+	KT_ASSERT_EQ(device_register(&chr), 0);
+	dev_t rdev = 0;
+	KT_ASSERT_EQ(node_of("/dev/ktvda", &rdev), S_IFBLK | 0600);
+	KT_ASSERT_EQ(rdev, MKDEV(254, 0));
+	KT_ASSERT_EQ(node_of("/dev/ktvda1", &rdev), S_IFBLK | 0600);
+	KT_ASSERT_EQ(rdev, MKDEV(254, 1));
+	KT_ASSERT_EQ(node_of("/dev/ktmisc", &rdev), S_IFCHR | 0600);
+	KT_ASSERT_EQ(rdev, MKDEV(10, 200));
+	KT_ASSERT_EQ(node_of("/dev/kteth0", &rdev), -ENOENT); /* net devices have none */
+	/* A listener arriving late hears of the devices already there. */
+	static struct device_listener late = { .event = kt_count_added };
+	device_listener_register(&late);
+	KT_ASSERT_EQ(kt_replayed, 4);
+	/* Unplugging the disk takes its partition first; both nodes go. */
+	device_unregister(&disk);
+	KT_ASSERT_EQ(node_of("/dev/ktvda1", &rdev), -ENOENT);
+	KT_ASSERT_EQ(node_of("/dev/ktvda", &rdev), -ENOENT);
+	device_unregister(&eth);
+	device_unregister(&chr);
+	KT_ASSERT_EQ(node_of("/dev/ktmisc", &rdev), -ENOENT);
+	/* A node made by hand under the same name is neither replaced nor removed. */
+	KT_ASSERT_EQ(devfs_add_node("ktother", S_IFCHR | 0644, MKDEV(1, 3)), 0);
+	kt_device(&other, "ktother", DEVICE_CLASS_BLOCK, MKDEV(254, 16), NULL);
+	KT_ASSERT_EQ(device_register(&other), 0);
+	device_unregister(&other);
+	KT_ASSERT_EQ(node_of("/dev/ktother", &rdev), S_IFCHR | 0644);
+	KT_ASSERT_EQ(rdev, MKDEV(1, 3));
+	KT_ASSERT_EQ(devfs_remove_node("ktother"), 0);
 }

@@ -31,6 +31,9 @@ static int create_prep(const struct path *cwd, const char *pathname, bool is_dir
 		err = -ENOENT; /* a removed directory takes no new names */
 		goto fail;
 	}
+	err = inode_permission(np->parent.dentry->inode, MAY_WRITE | MAY_EXEC);
+	if (err)
+		goto fail;
 	return 0;
 fail:
 	path_put(&np->parent);
@@ -153,23 +156,51 @@ static bool d_busy_mount(const struct path *parent, struct dentry *d)
 	return d->mounted || d == parent->mnt->root;
 }
 
-int vfs_rmdir(const struct path *cwd, const char *pathname)
+/* rmdir's and unlink's errors for a name that is not a plain one (".", "..", "/"). */
+static int remove_last_type_err(enum last_type type, bool is_dir)
+{
+	if (!is_dir)
+		return -EISDIR;
+	return type == LAST_DOT ? -EINVAL : type == LAST_DOTDOT ? -ENOTEMPTY : -EBUSY;
+}
+
+/* Why victim d cannot be removed from np's directory by rmdir (is_dir) or unlink; 0 if it can. */
+static int remove_check(const struct nameparent *np, struct dentry *d, bool is_dir)
+{
+	struct inode *dir = np->parent.dentry->inode;
+	int err = inode_permission(dir, MAY_WRITE | MAY_EXEC);
+	if (err)
+		return err;
+	if (is_dir) {
+		if (!S_ISDIR(d->inode->mode))
+			return -ENOTDIR;
+		if (d_busy_mount(&np->parent, d))
+			return -EBUSY;
+		if (!dir->iop || !dir->iop->rmdir)
+			return -EPERM;
+	} else {
+		if (S_ISDIR(d->inode->mode))
+			return -EISDIR;
+		if (np->trailing_slash)
+			return -ENOTDIR;
+		if (d->mounted)
+			return -EBUSY;
+		if (!dir->iop || !dir->iop->unlink)
+			return -EPERM;
+	}
+	return 0;
+}
+
+/* rmdir (is_dir) and unlink: the same lookup and unwinding, different checks and operation. */
+static int do_remove(const struct path *cwd, const char *pathname, bool is_dir)
 {
 	struct nameparent np;
 	mutex_lock(&vfs_lock);
 	int err = namei_parent(cwd, pathname, &np);
 	if (err)
 		goto out;
-	if (np.type == LAST_DOT) {
-		err = -EINVAL;
-		goto out_parent;
-	}
-	if (np.type == LAST_DOTDOT) {
-		err = -ENOTEMPTY;
-		goto out_parent;
-	}
-	if (np.type == LAST_ROOT) {
-		err = -EBUSY;
+	if (np.type != LAST_NORM) {
+		err = remove_last_type_err(np.type, is_dir);
 		goto out_parent;
 	}
 	struct dentry *d = d_lookup(np.parent.dentry, np.name, np.len);
@@ -178,14 +209,10 @@ int vfs_rmdir(const struct path *cwd, const char *pathname)
 		goto out_parent;
 	}
 	struct inode *dir = np.parent.dentry->inode;
-	if (!S_ISDIR(d->inode->mode))
-		err = -ENOTDIR;
-	else if (d_busy_mount(&np.parent, d))
-		err = -EBUSY;
-	else if (!dir->iop || !dir->iop->rmdir)
-		err = -EPERM;
-	else
-		err = dir->iop->rmdir(dir, np.name, np.len, d->inode);
+	err = remove_check(&np, d, is_dir);
+	if (!err)
+		err = is_dir ? dir->iop->rmdir(dir, np.name, np.len, d->inode)
+			     : dir->iop->unlink(dir, np.name, np.len, d->inode);
 	if (!err)
 		d_drop(d);
 	dentry_put(d);
@@ -196,41 +223,14 @@ out:
 	return err;
 }
 
+int vfs_rmdir(const struct path *cwd, const char *pathname)
+{
+	return do_remove(cwd, pathname, true);
+}
+
 int vfs_unlink(const struct path *cwd, const char *pathname)
 {
-	struct nameparent np;
-	mutex_lock(&vfs_lock);
-	int err = namei_parent(cwd, pathname, &np);
-	if (err)
-		goto out;
-	if (np.type != LAST_NORM) {
-		err = -EISDIR;
-		goto out_parent;
-	}
-	struct dentry *d = d_lookup(np.parent.dentry, np.name, np.len);
-	if (IS_ERR(d)) {
-		err = PTR_ERR(d);
-		goto out_parent;
-	}
-	struct inode *dir = np.parent.dentry->inode;
-	if (S_ISDIR(d->inode->mode))
-		err = -EISDIR;
-	else if (np.trailing_slash)
-		err = -ENOTDIR;
-	else if (d->mounted)
-		err = -EBUSY;
-	else if (!dir->iop || !dir->iop->unlink)
-		err = -EPERM;
-	else
-		err = dir->iop->unlink(dir, np.name, np.len, d->inode);
-	if (!err)
-		d_drop(d);
-	dentry_put(d);
-out_parent:
-	path_put(&np.parent);
-out:
-	mutex_unlock(&vfs_lock);
-	return err;
+	return do_remove(cwd, pathname, false);
 }
 
 int vfs_rename(const struct path *cwd, const char *oldpath, const char *newpath)
@@ -305,6 +305,11 @@ int vfs_rename(const struct path *cwd, const char *oldpath, const char *newpath)
 		err = -EPERM;
 		goto out_np;
 	}
+	err = inode_permission(odir, MAY_WRITE | MAY_EXEC);
+	if (!err)
+		err = inode_permission(ndir, MAY_WRITE | MAY_EXEC);
+	if (err)
+		goto out_np;
 	err = odir->iop->rename(odir, op.name, op.len, ndir, nparent.name, nparent.len);
 	if (err)
 		goto out_np;

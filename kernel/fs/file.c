@@ -1,21 +1,8 @@
-/* Open files: vfs_open with Linux's O_* semantics, reading, writing, seeking, getdents64, stat. */
+/* Open files: references, reading, writing, seeking, getdents64. */
 #include "fs/internal.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/slab.h"
-
-#define CHRDEV_MAX 256
-static const struct file_ops *chrdevs[CHRDEV_MAX];
-
-int vfs_register_chrdev(unsigned major, const struct file_ops *fops)
-{
-	if (major >= CHRDEV_MAX)
-		return -EINVAL;
-	if (chrdevs[major])
-		return -EBUSY;
-	chrdevs[major] = fops;
-	return 0;
-}
 
 int64_t vfs_no_llseek(struct file *f, int64_t off, int whence)
 {
@@ -42,177 +29,9 @@ void file_put(struct file *f)
 	kfree(f);
 }
 
-static int do_truncate(struct inode *inode, uint64_t size)
-{
-	if (S_ISDIR(inode->mode))
-		return -EISDIR;
-	if (!S_ISREG(inode->mode))
-		return -EINVAL;
-	if ((int64_t)size < 0)
-		return -EINVAL;
-	if (!inode->iop || !inode->iop->setattr)
-		return -EPERM;
-	struct iattr a = { .valid = ATTR_SIZE, .size = size };
-	mutex_lock(&inode->lock);
-	int err = inode->iop->setattr(inode, &a);
-	mutex_unlock(&inode->lock);
-	return err;
-}
-
-/* Turns a resolved path into an open file (takes over the path's references). */
-static int open_path(struct path *p, unsigned flags, struct file **out)
-{
-	struct inode *inode = p->dentry->inode;
-	unsigned acc = flags & O_ACCMODE;
-	int err;
-
-	if (S_ISLNK(inode->mode)) {
-		err = -ELOOP; /* O_NOFOLLOW on a symlink */
-		goto fail;
-	}
-	if ((flags & O_DIRECTORY) && !S_ISDIR(inode->mode)) {
-		err = -ENOTDIR;
-		goto fail;
-	}
-	if (S_ISDIR(inode->mode) && (acc != O_RDONLY || (flags & O_CREAT))) {
-		err = -EISDIR;
-		goto fail;
-	}
-	if (acc == O_ACCMODE) {
-		err = -EINVAL;
-		goto fail;
-	}
-	const struct file_ops *fop = inode->fop;
-	if (S_ISCHR(inode->mode)) {
-		fop = MAJOR(inode->rdev) < CHRDEV_MAX ? chrdevs[MAJOR(inode->rdev)] : NULL;
-		if (!fop) {
-			err = -ENXIO;
-			goto fail;
-		}
-	} else if (!S_ISREG(inode->mode) && !S_ISDIR(inode->mode)) {
-		err = -ENXIO; /* FIXME: block devices, pipes and sockets come later */
-		goto fail;
-	}
-	if ((flags & O_TRUNC) && S_ISREG(inode->mode) && acc != O_RDONLY) {
-		err = do_truncate(inode, 0);
-		if (err)
-			goto fail;
-	}
-	struct file *f = kzalloc(sizeof(*f));
-	if (!f) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	f->path = *p;
-	f->inode = inode_get(inode);
-	f->fop = fop;
-	f->flags = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
-	f->refcount = 1;
-	mutex_init(&f->pos_lock);
-	if (fop && fop->open) {
-		err = fop->open(inode, f);
-		if (err) {
-			inode_put(f->inode);
-			kfree(f);
-			goto fail;
-		}
-	}
-	*out = f;
-	return 0;
-fail:
-	path_put(p);
-	return err;
-}
-
-static int open_create(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode,
-		       struct path *out)
-{
-	struct nameparent np;
-	int err = namei_parent(cwd, pathname, &np);
-	if (err)
-		return err;
-	if (np.type != LAST_NORM) {
-		err = -EISDIR;
-		goto out;
-	}
-	struct dentry *d = d_lookup(np.parent.dentry, np.name, np.len);
-	if (!IS_ERR(d)) {
-		bool is_link = S_ISLNK(d->inode->mode);
-		dentry_put(d);
-		if (flags & O_EXCL) {
-			err = -EEXIST;
-			goto out;
-		}
-		if (is_link && (flags & O_NOFOLLOW)) {
-			err = -ELOOP;
-			goto out;
-		}
-		/* An existing name: an ordinary lookup, following a final symlink.
-		 * FIXME: O_CREAT through a dangling symlink should create its target. */
-		err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, out);
-		goto out;
-	}
-	err = PTR_ERR(d);
-	if (err != -ENOENT)
-		goto out;
-	if (np.trailing_slash) {
-		err = -EISDIR;
-		goto out;
-	}
-	struct inode *dir = np.parent.dentry->inode;
-	if (dir->nlink == 0) {
-		err = -ENOENT; /* a removed directory takes no new names */
-		goto out;
-	}
-	if (!dir->iop || !dir->iop->create) {
-		err = -EPERM;
-		goto out;
-	}
-	struct inode *inode;
-	err = dir->iop->create(dir, np.name, np.len, mode & 07777, &inode);
-	if (err)
-		goto out;
-	d = d_add(np.parent.dentry, np.name, np.len, inode);
-	if (!d) {
-		err = -ENOMEM;
-		goto out;
-	}
-	out->mnt = np.parent.mnt;
-	out->dentry = d;
-	mount_get(out->mnt);
-out:
-	path_put(&np.parent);
-	return err;
-}
-
-int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode, struct file **out)
-{
-	struct path p;
-	int err;
-	mutex_lock(&vfs_lock);
-	if (flags & O_CREAT)
-		err = open_create(cwd, pathname, flags, mode, &p);
-	else
-		err = namei_lookup(cwd, pathname, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &p);
-	if (!err)
-		err = open_path(&p, flags, out);
-	mutex_unlock(&vfs_lock);
-	return err;
-}
-
-static bool readable(struct file *f)
-{
-	return (f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_ACCMODE) == O_RDWR;
-}
-
-static bool writable(struct file *f)
-{
-	return (f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_ACCMODE) == O_RDWR;
-}
-
 static ssize_t do_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 {
-	if (!readable(f))
+	if (!file_readable(f))
 		return -EBADF;
 	if (S_ISDIR(f->inode->mode))
 		return -EISDIR;
@@ -225,7 +44,7 @@ static ssize_t do_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 
 static ssize_t do_write(struct file *f, const void *buf, size_t len, uint64_t *pos)
 {
-	if (!writable(f))
+	if (!file_writable(f))
 		return -EBADF;
 	if (!f->fop || !f->fop->write)
 		return -EINVAL;
@@ -354,81 +173,35 @@ ssize_t vfs_getdents64(struct file *f, void *buf, size_t len)
 	return (ssize_t)c.used;
 }
 
-static int inode_getattr(struct inode *inode, struct kstat *st)
+int vfs_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
-	memset(st, 0, sizeof(*st));
-	if (inode->iop && inode->iop->getattr)
-		return inode->iop->getattr(inode, st);
-	st->dev = inode->sb ? inode->sb->dev : 0;
-	st->rdev = inode->rdev;
-	st->ino = inode->ino;
-	st->mode = inode->mode;
-	st->nlink = inode->nlink;
-	st->uid = inode->uid;
-	st->gid = inode->gid;
-	st->size = inode->size;
-	st->blksize = 4096;
-	st->blocks = (inode->size + 511) / 512;
-	st->atime = inode->atime;
-	st->mtime = inode->mtime;
-	st->ctime = inode->ctime;
-	return 0;
+	if (!f->fop || !f->fop->ioctl)
+		return -ENOTTY;
+	return f->fop->ioctl(f, cmd, arg);
 }
 
-int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct kstat *st)
+/*
+ * A file without a poll of its own never blocks. Linux calls such files ready both ways
+ * whatever the access mode (DEFAULT_POLLMASK); here the access mode decides, so a poll on a
+ * read-only file never promises a write that would fail with EBADF.
+ */
+unsigned vfs_poll(struct file *f)
 {
-	struct path p;
-	mutex_lock(&vfs_lock);
-	int err = namei_lookup(cwd, pathname, follow ? LOOKUP_FOLLOW : 0, &p);
-	if (!err) {
-		err = inode_getattr(p.dentry->inode, st);
-		path_put(&p);
-	}
-	mutex_unlock(&vfs_lock);
-	return err;
+	if (f->fop && f->fop->poll)
+		return f->fop->poll(f);
+	unsigned events = 0;
+	if (file_readable(f))
+		events |= POLLIN | POLLRDNORM;
+	if (file_writable(f))
+		events |= POLLOUT | POLLWRNORM;
+	return events;
 }
 
-int vfs_fstat(struct file *f, struct kstat *st)
+int vfs_mmap(struct file *f, void *vma)
 {
-	return inode_getattr(f->inode, st);
-}
-
-int vfs_truncate(const struct path *cwd, const char *pathname, uint64_t size)
-{
-	struct path p;
-	mutex_lock(&vfs_lock);
-	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
-	if (!err) {
-		err = do_truncate(p.dentry->inode, size);
-		path_put(&p);
-	}
-	mutex_unlock(&vfs_lock);
-	return err;
-}
-
-int vfs_ftruncate(struct file *f, uint64_t size)
-{
-	if (!writable(f))
-		return -EINVAL; /* Linux: EINVAL (or EBADF) for a descriptor not open for writing */
-	return do_truncate(f->inode, size);
-}
-
-int vfs_chmod(const struct path *cwd, const char *pathname, uint32_t mode)
-{
-	struct path p;
-	mutex_lock(&vfs_lock);
-	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
-	if (!err) {
-		struct inode *inode = p.dentry->inode;
-		struct iattr a = { .valid = ATTR_MODE, .mode = mode };
-		if (inode->iop && inode->iop->setattr) {
-			err = inode->iop->setattr(inode, &a);
-		} else {
-			inode->mode = (inode->mode & S_IFMT) | (mode & 07777);
-			inode->ctime = vfs_now();
-		}
-		path_put(&p);
-	}
-	mutex_unlock(&vfs_lock);
-	return err;
+	if (!file_readable(f))
+		return -EACCES; /* every mapping reads the file, even a write-only one (Linux) */
+	if (!f->fop || !f->fop->mmap)
+		return -ENODEV;
+	return f->fop->mmap(f, vma);
 }

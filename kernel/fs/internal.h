@@ -20,6 +20,16 @@ void d_prune_tree(struct dentry *root);
 /* True when d is anc or below it. */
 bool d_is_below(struct dentry *d, struct dentry *anc);
 
+static inline bool file_readable(const struct file *f)
+{
+	return (f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_ACCMODE) == O_RDWR;
+}
+
+static inline bool file_writable(const struct file *f)
+{
+	return (f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_ACCMODE) == O_RDWR;
+}
+
 void mount_get(struct mount *m);
 void mount_put(struct mount *m);
 
@@ -39,3 +49,5 @@ struct nameparent {
 	bool trailing_slash;
 };
 int namei_parent(const struct path *cwd, const char *pathname, struct nameparent *np);
+/* A symlink's target into buf (PATH_MAX bytes), NUL-terminated; 0 or -errno. */
+int namei_link_target(struct inode *link, char *buf);

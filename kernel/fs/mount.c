@@ -8,7 +8,7 @@
 
 struct mutex vfs_lock = MUTEX_INIT;
 struct mount *vfs_root_mnt;
-static struct fs_type *fs_types;
+static struct fs_type *fs_types; /* registration order; only ever appended to */
 static struct mount *mounts; /* oldest first */
 static uint32_t anon_dev_next = 1;
 
@@ -71,11 +71,21 @@ int vfs_register_fs(struct fs_type *type)
 	if (find_fs(type->name)) {
 		err = -EBUSY;
 	} else {
-		type->next = fs_types;
-		fs_types = type;
+		struct fs_type **pp = &fs_types;
+		while (*pp)
+			pp = &(*pp)->next;
+		type->next = NULL;
+		__atomic_store_n(pp, type, __ATOMIC_RELEASE); /* complete before lock-free readers see it */
 	}
 	mutex_unlock(&vfs_lock);
 	return err;
+}
+
+void vfs_for_each_fs(void (*fn)(const struct fs_type *type, void *ctx), void *ctx)
+{
+	for (struct fs_type *t = __atomic_load_n(&fs_types, __ATOMIC_ACQUIRE); t;
+	     t = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE))
+		fn(t, ctx);
 }
 
 static struct mount *mount_new(struct fs_type *type, const char *source, unsigned flags,

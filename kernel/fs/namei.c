@@ -65,27 +65,30 @@ static int check_path_len(const char *pathname)
 
 static int walk_path(struct path *cur, const char *p, bool follow_last, struct walk *w);
 
+int namei_link_target(struct inode *link, char *buf)
+{
+	if (!link->iop || !link->iop->readlink)
+		return -EINVAL;
+	ssize_t n = link->iop->readlink(link, buf, PATH_MAX - 1);
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return -ENOENT; /* Linux: an empty target resolves to nothing */
+	buf[n] = 0;
+	return 0;
+}
+
 /* cur is the directory holding the link; on success cur becomes the link's target. */
 static int follow_link(struct path *cur, struct dentry *link, struct walk *w)
 {
-	struct inode *inode = link->inode;
 	if (++w->links > SYMLINK_MAX_FOLLOW)
 		return -ELOOP;
-	if (!inode->iop || !inode->iop->readlink)
-		return -EINVAL;
 	char *buf = kmalloc(PATH_MAX);
 	if (!buf)
 		return -ENOMEM;
-	ssize_t n = inode->iop->readlink(inode, buf, PATH_MAX - 1);
-	int err;
-	if (n < 0) {
-		err = (int)n;
-	} else if (n == 0) {
-		err = -ENOENT;
-	} else {
-		buf[n] = 0;
+	int err = namei_link_target(link->inode, buf);
+	if (!err)
 		err = walk_path(cur, buf, true, w);
-	}
 	kfree(buf);
 	return err;
 }
@@ -116,6 +119,9 @@ static int walk_path(struct path *cur, const char *p, bool follow_last, struct w
 
 		if (!S_ISDIR(cur->dentry->inode->mode))
 			return -ENOTDIR;
+		int err = inode_permission(cur->dentry->inode, MAY_EXEC);
+		if (err)
+			return err;
 		if (len == 1 && name[0] == '.')
 			continue;
 		if (len == 2 && name[0] == '.' && name[1] == '.') {
@@ -126,7 +132,7 @@ static int walk_path(struct path *cur, const char *p, bool follow_last, struct w
 		if (IS_ERR(d))
 			return PTR_ERR(d);
 		if (S_ISLNK(d->inode->mode) && (!last || follow_last || slash)) {
-			int err = follow_link(cur, d, w);
+			err = follow_link(cur, d, w);
 			dentry_put(d);
 			if (err)
 				return err;

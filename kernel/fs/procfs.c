@@ -14,23 +14,19 @@
  * Notes on the numbers:
  *   - meminfo: MemAvailable = MemFree; nothing is reclaimable yet (no page cache, the slab has
  *     no shrinker), so Buffers/Cached/SReclaimable are 0 and all of Slab is SUnreclaim.
- *   - uptime/stat: there is no per-CPU idle accounting yet (the scheduler does not charge the
- *     idle thread's run time), so uptime's idle field is 0.00 and stat puts every local timer
- *     tick (converted to USER_HZ = 100) in "system" with 0 idle. FIXME: charge idle time in the scheduler.
- *   - loadavg: a real 1/5/15-minute exponentially damped average of the run queues' nr_running
- *     (idle threads excluded), sampled every 5 s by a timer event, in Linux's fixed point.
- *   - stat: ctxt and processes need the scheduler's thread list, which is private to
- *     kernel/sched/thread.c; FIXME: both print 0 until the scheduler exports totals.
+ *   - uptime/stat: idle time is the scheduler's per-CPU time in the idle thread; uptime's
+ *     second field sums it over the CPUs, as Linux does. In stat (USER_HZ = 100) a CPU's time
+ *     since it started scheduling is idle or "system": there is no user mode, and interrupt
+ *     time is not told apart yet.
+ *   - loadavg: the scheduler's 1/5/15-minute averages (kernel/sched/loadavg.c), runnable and
+ *     total threads, the newest thread id. stat: ctxt, processes (threads created since boot),
+ *     procs_running from the scheduler; procs_blocked is 0 (no uninterruptible sleep yet).
  *   - kmsg: the whole kernel log ring as plain text ("<level>[seconds.micros] text" per
  *     record), read without consuming anything; Linux's consuming /proc/kmsg comes with syslog.
- *   - filesystems: mount.c keeps the registered types private; the list is every type reachable
- *     through fs_type->next from "proc" and from the mounted types (types are pushed at the
- *     head, so that is every type registered before the newest one we can see). FIXME: a type
- *     registered after all of those and never mounted is missing until mount.c exports a walk.
+ *   - filesystems: every registered type in registration order, "nodev" unless FS_REQUIRES_DEV.
  */
 #include "fs/procfs.h"
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/vectors.h"
 #include "console/console.h"
@@ -45,10 +41,9 @@
 #include "mm/pmm.h"
 #include "mm/slab.h"
 #include "mm/vmm.h"
-#include "sched/runqueue.h"
 #include "sched/sched.h"
+#include "sched/sched_math.h"
 #include "time/clock.h"
-#include "time/timer.h"
 
 /* ---- appending text ---- */
 
@@ -77,47 +72,8 @@ static size_t sb_done(struct sbuf *s)
 
 #define SB(b, sz) { .buf = (b), .size = (sz), .len = 0 }
 
-/* ---- loadavg: Linux's fixed-point exponential decay, sampled every 5 s ---- */
-
-#define FSHIFT 11
-#define FIXED_1 (1ul << FSHIFT)
-#define LOAD_FREQ_NS 5000000000ull
-/* FIXED_1 * exp(-5 s / 1, 5, 15 minutes) */
-#define EXP_1  1884
-#define EXP_5  2014
-#define EXP_15 2037
-
-static unsigned long avenrun[3];
-static struct timer_event load_timer;
-
-static unsigned nr_running_total(void)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < cpu_count && i < MAX_CPUS; i++)
-		n += __atomic_load_n(&runqueues[i].nr_running, __ATOMIC_RELAXED);
-	return n;
-}
-
-static unsigned long calc_load(unsigned long load, unsigned long exp, unsigned long active)
-{
-	unsigned long newload = load * exp + active * (FIXED_1 - exp);
-	if (active >= load)
-		newload += FIXED_1 - 1; /* round up while rising, as Linux does */
-	return newload / FIXED_1;
-}
-
-static void load_sample(struct timer_event *t, void *ctx)
-{
-	(void)ctx;
-	unsigned long active = (unsigned long)nr_running_total() * FIXED_1;
-	avenrun[0] = calc_load(avenrun[0], EXP_1, active);
-	avenrun[1] = calc_load(avenrun[1], EXP_5, active);
-	avenrun[2] = calc_load(avenrun[2], EXP_15, active);
-	timer_event_add(t, t->deadline_ns + LOAD_FREQ_NS, load_sample, NULL);
-}
-
-#define LOAD_INT(x) ((x) >> FSHIFT)
-#define LOAD_FRAC(x) LOAD_INT(((x) & (FIXED_1 - 1)) * 100)
+#define LOAD_INT(x) ((x) >> SCHED_FSHIFT)
+#define LOAD_FRAC(x) LOAD_INT(((x) & (SCHED_FIXED_1 - 1)) * 100)
 
 /* ---- generators ---- */
 
@@ -258,53 +214,88 @@ static size_t gen_cpuinfo(char *buf, size_t size)
 	return sb_done(&s);
 }
 
+/* Seconds with two decimals, as uptime and loadavg print them. */
+static void put_centis(struct sbuf *s, uint64_t ns)
+{
+	uint64_t cs = ns / 10000000ull;
+	sb_printf(s, "%llu.%02llu", (unsigned long long)(cs / 100), (unsigned long long)(cs % 100));
+}
+
 static size_t gen_uptime(char *buf, size_t size)
 {
-	uint64_t cs = clock_monotonic_ns() / 10000000ull;
-	return (size_t)snprintf(buf, size, "%llu.%02llu 0.00\n", (unsigned long long)(cs / 100),
-				(unsigned long long)(cs % 100));
+	struct sbuf s = SB(buf, size);
+	uint64_t idle = 0;
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		if (cpus[i].online)
+			idle += sched_cpu_idle_ns(i);
+	put_centis(&s, clock_monotonic_ns());
+	sb_printf(&s, " ");
+	put_centis(&s, idle);
+	sb_printf(&s, "\n");
+	return sb_done(&s);
 }
 
 static size_t gen_loadavg(char *buf, size_t size)
 {
-	unsigned long a = avenrun[0] + FIXED_1 / 200, b = avenrun[1] + FIXED_1 / 200,
-		      c = avenrun[2] + FIXED_1 / 200;
-	/* FIXME: the total thread count and the last pid need the scheduler's thread list. */
-	unsigned running = nr_running_total();
-	return (size_t)snprintf(buf, size, "%lu.%02lu %lu.%02lu %lu.%02lu %u/%u 0\n", LOAD_INT(a),
-				LOAD_FRAC(a), LOAD_INT(b), LOAD_FRAC(b), LOAD_INT(c), LOAD_FRAC(c),
-				running, running);
+	unsigned long avg[3];
+	struct sched_stats st;
+	sched_loadavg(avg);
+	sched_get_stats(&st);
+	struct sbuf s = SB(buf, size);
+	for (int i = 0; i < 3; i++) {
+		unsigned long v = avg[i] + SCHED_FIXED_1 / 200; /* rounds to hundredths, as Linux */
+		sb_printf(&s, "%lu.%02lu ", LOAD_INT(v), LOAD_FRAC(v));
+	}
+	sb_printf(&s, "%u/%u %u\n", st.running, st.threads, st.last_tid);
+	return sb_done(&s);
 }
 
-/* /proc/stat counts in USER_HZ (100 per second), the tick runs at LAPIC_TIMER_HZ. */
-static unsigned long long to_user_hz(uint64_t ticks)
+/* /proc/stat counts in USER_HZ: 100 per second. */
+static unsigned long long to_user_hz(uint64_t ns)
 {
-	return (unsigned long long)(ticks * 100 / LAPIC_TIMER_HZ);
+	return (unsigned long long)(ns / 10000000ull);
+}
+
+/* "user nice system idle iowait irq softirq steal guest guest_nice" */
+static void put_cpu_line(struct sbuf *s, const char *label, uint64_t busy_ns, uint64_t idle_ns)
+{
+	sb_printf(s, "%-4s 0 0 %llu %llu 0 0 0 0 0 0\n", label, to_user_hz(busy_ns), to_user_hz(idle_ns));
 }
 
 static size_t gen_stat(char *buf, size_t size)
 {
 	struct sbuf s = SB(buf, size);
-	uint64_t total = 0;
-	for (unsigned i = 0; i < MAX_CPUS; i++)
-		if (cpus[i].online)
-			total += cpus[i].ticks;
-	/* user nice system idle iowait irq softirq steal guest guest_nice (ticks; see top). */
-	sb_printf(&s, "cpu  0 0 %llu 0 0 0 0 0 0 0\n", to_user_hz(total));
-	for (unsigned i = 0; i < MAX_CPUS; i++)
-		if (cpus[i].online)
-			sb_printf(&s, "cpu%u 0 0 %llu 0 0 0 0 0 0 0\n", cpus[i].id,
-				  to_user_hz(cpus[i].ticks));
+	static uint64_t busy[MAX_CPUS], idle[MAX_CPUS]; /* 1 KiB: off the stack; under vfs_lock */
+	uint64_t busy_sum = 0, idle_sum = 0;
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		if (!cpus[i].online)
+			continue;
+		idle[i] = sched_cpu_idle_ns(i);
+		uint64_t up = sched_cpu_uptime_ns(i);
+		busy[i] = up > idle[i] ? up - idle[i] : 0;
+		busy_sum += busy[i];
+		idle_sum += idle[i];
+	}
+	put_cpu_line(&s, "cpu", busy_sum, idle_sum);
+	for (unsigned i = 0; i < MAX_CPUS; i++) {
+		if (!cpus[i].online)
+			continue;
+		char label[16];
+		snprintf(label, sizeof(label), "cpu%u", cpus[i].id);
+		put_cpu_line(&s, label, busy[i], idle[i]);
+	}
+	struct sched_stats st;
+	sched_get_stats(&st);
 	uint64_t intr = 0;
 	for (unsigned v = VEC_PIC_BASE; v < 256; v++)
 		for (unsigned i = 0; i < MAX_CPUS; i++)
 			if (cpus[i].online)
 				intr += irq_vector_count(v, i);
 	sb_printf(&s, "intr %llu\n", (unsigned long long)intr);
-	sb_printf(&s, "ctxt 0\n");
+	sb_printf(&s, "ctxt %llu\n", (unsigned long long)st.switches);
 	sb_printf(&s, "btime %llu\n", (unsigned long long)clock_info.boot_unix_seconds);
-	sb_printf(&s, "processes 0\n");
-	sb_printf(&s, "procs_running %u\n", nr_running_total());
+	sb_printf(&s, "processes %llu\n", (unsigned long long)st.created);
+	sb_printf(&s, "procs_running %u\n", st.running);
 	sb_printf(&s, "procs_blocked 0\n");
 	return sb_done(&s);
 }
@@ -348,34 +339,15 @@ static size_t gen_mounts(char *buf, size_t size)
 	return sb_done(&s);
 }
 
-static struct fs_type proc_fs_type;
+static void put_fs_type(const struct fs_type *t, void *ctx)
+{
+	sb_printf(ctx, "%s\t%s\n", (t->flags & FS_REQUIRES_DEV) ? "" : "nodev", t->name);
+}
 
 static size_t gen_filesystems(char *buf, size_t size)
 {
 	struct sbuf s = SB(buf, size);
-	/* The longest chain is the list from its oldest visible head. */
-	struct fs_type *best = &proc_fs_type;
-	unsigned best_len = 0;
-	for (struct fs_type *t = best; t; t = t->next)
-		best_len++;
-	for (struct mount *m = vfs_mount_list(); m; m = m->next) {
-		unsigned len = 0;
-		if (!m->sb || !m->sb->type)
-			continue;
-		for (struct fs_type *t = m->sb->type; t; t = t->next)
-			len++;
-		if (len > best_len) {
-			best_len = len;
-			best = m->sb->type;
-		}
-	}
-	/* Oldest registered first, as Linux lists them in registration order. */
-	for (unsigned i = best_len; i-- > 0;) {
-		struct fs_type *t = best;
-		for (unsigned j = 0; j < i; j++)
-			t = t->next;
-		sb_printf(&s, "nodev\t%s\n", t->name); /* no block-device file systems yet */
-	}
+	vfs_for_each_fs(put_fs_type, &s);
 	return sb_done(&s);
 }
 
@@ -660,6 +632,7 @@ static int proc_mount(struct fs_type *type, const char *dev, const void *data, s
 	sb->type = type;
 	sb->sop = &proc_sops;
 	sb->dev = vfs_alloc_anon_dev();
+	sb->magic = PROC_SUPER_MAGIC;
 	sb->block_size = 4096;
 	struct inode *root = proc_make_inode(sb, P_ROOT);
 	if (!root) {
@@ -696,7 +669,6 @@ int procfs_init(void)
 	err = vfs_mount("proc", "/proc", "proc", 0, NULL);
 	if (err)
 		goto fail;
-	timer_event_add(&load_timer, clock_monotonic_ns() + LOAD_FREQ_NS, load_sample, NULL);
 	pr_info("procfs: mounted at /proc\n");
 	return 0;
 fail:

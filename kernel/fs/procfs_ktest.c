@@ -5,11 +5,13 @@
 #include "fs/procfs.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
 #include "mm/vmm.h"
 #include "irq/irq_internal.h"
+#include "sched/sched.h"
 #include "test/ktest.h"
 #include "time/clock.h"
 
@@ -323,6 +325,152 @@ KTEST(procfs_misc_formats)
 	for (const char *q = buf; *q && !found; q++)
 		found = strncmp(q, "ktest", 5) == 0;
 	KT_ASSERT(found);
+}
+
+/* "name value" from /proc/stat, or -1. */
+static int64_t stat_value(const char *buf, const char *name)
+{
+	const char *p = find_line(buf, name);
+	if (!p)
+		return -1;
+	p += strlen(name);
+	return (int64_t)parse_u64(&p);
+}
+
+/* The idle column (the fourth number) of a "cpuN" line of /proc/stat, or -1. */
+static int64_t stat_cpu_idle(const char *buf, unsigned cpu)
+{
+	char label[16];
+	snprintf(label, sizeof(label), "cpu%u ", cpu);
+	const char *p = find_line(buf, label);
+	if (!p)
+		return -1;
+	p += strlen(label);
+	uint64_t v = 0;
+	for (int i = 0; i < 4; i++)
+		v = parse_u64(&p);
+	return (int64_t)v;
+}
+
+/* uptime's fields in hundredths of a second. */
+static bool read_uptime(uint64_t *up, uint64_t *idle)
+{
+	char buf[64];
+	if (slurp("/proc/uptime", buf, sizeof(buf)) <= 0)
+		return false;
+	const char *p = buf;
+	*up = parse_u64(&p) * 100;
+	if (*p++ != '.')
+		return false;
+	*up += parse_u64(&p);
+	*idle = parse_u64(&p) * 100;
+	if (*p++ != '.')
+		return false;
+	*idle += parse_u64(&p);
+	return *p == '\n';
+}
+
+/* A CPU with nothing to run is idle: a 200 ms sleep shows in uptime, stat and ctxt. */
+KTEST(procfs_idle_and_switches)
+{
+	KT_ASSERT(proc_ready());
+	char *a = vmalloc(PBUF), *b = vmalloc(PBUF);
+	KT_ASSERT(a && b);
+	unsigned me = cpu_id();
+	uint64_t up0, idle0, up1, idle1;
+	bool ok0 = read_uptime(&up0, &idle0);
+	ssize_t n0 = slurp("/proc/stat", a, PBUF);
+	uint64_t ns0 = sched_cpu_idle_ns(me);
+	thread_sleep_ns(200000000);
+	uint64_t ns1 = sched_cpu_idle_ns(me);
+	ssize_t n1 = slurp("/proc/stat", b, PBUF);
+	bool ok1 = read_uptime(&up1, &idle1);
+	int64_t cpu_idle0 = stat_cpu_idle(a, me), cpu_idle1 = stat_cpu_idle(b, me);
+	int64_t ctxt0 = stat_value(a, "ctxt "), ctxt1 = stat_value(b, "ctxt ");
+	vfree(a);
+	vfree(b);
+	KT_ASSERT(ok0 && ok1 && n0 > 0 && n1 > 0);
+	KT_ASSERT(idle1 >= idle0 + 10);                    /* 0.10 s of the 0.2 s, at least */
+	KT_ASSERT(idle1 <= idle0 + (up1 - up0 + 2) * cpu_count); /* 2: rounding to 0.01 s */
+	KT_ASSERT(ns1 >= ns0 + 100000000ull);
+	KT_ASSERT(cpu_idle0 >= 0 && cpu_idle1 >= cpu_idle0 + 10);
+	KT_ASSERT(ctxt0 >= 0 && ctxt1 >= ctxt0 + 2);       /* to idle and back */
+}
+
+static void sleep_100ms(void *arg)
+{
+	(void)arg;
+	thread_sleep_ns(100000000);
+}
+
+/* loadavg's "R/T last" and stat's processes follow the threads. */
+KTEST(procfs_thread_counts)
+{
+	KT_ASSERT(proc_ready());
+	char *buf = vmalloc(PBUF);
+	KT_ASSERT(buf);
+	slurp("/proc/stat", buf, PBUF);
+	int64_t procs0 = stat_value(buf, "processes ");
+	struct thread *t = thread_create("kt-proc", sleep_100ms, NULL, NULL);
+	KT_ASSERT(t);
+	unsigned tid = t->tid;
+	char la[128];
+	ssize_t n = slurp("/proc/loadavg", la, sizeof(la));
+	slurp("/proc/stat", buf, PBUF);
+	int64_t procs1 = stat_value(buf, "processes ");
+	int64_t running = stat_value(buf, "procs_running ");
+	thread_join(t);
+	vfree(buf);
+	/* "a.aa b.bb c.cc R/T last" */
+	const char *p = la;
+	for (int i = 0; i < 3; i++) {
+		parse_u64(&p);
+		KT_ASSERT(*p == '.');
+		p++;
+		parse_u64(&p);
+	}
+	uint64_t r = parse_u64(&p);
+	KT_ASSERT(n > 0 && *p == '/');
+	p++;
+	uint64_t total = parse_u64(&p);
+	uint64_t last = parse_u64(&p);
+	KT_ASSERT(*p == '\n');
+	struct sched_stats st;
+	sched_get_stats(&st);
+	KT_ASSERT(r >= 1 && r <= total);                   /* the reader itself runs */
+	KT_ASSERT(total >= 2);                             /* it and the sleeper */
+	KT_ASSERT(total <= st.threads + 1);
+	KT_ASSERT(last >= tid);
+	KT_ASSERT(procs0 >= 0 && procs1 >= procs0 + 1);
+	KT_ASSERT(running >= 1);
+}
+
+/* A type registered after every mount still shows up, in order, "nodev" only without a device. */
+static int kt_blkfs_mount(struct fs_type *type, const char *dev, const void *data, struct super_block **out)
+{
+	(void)type;
+	(void)dev;
+	(void)data;
+	(void)out;
+	return -ENODEV;
+}
+
+static struct fs_type kt_blkfs = { .name = "kt_blkfs", .flags = FS_REQUIRES_DEV, .mount = kt_blkfs_mount };
+
+KTEST(procfs_filesystems)
+{
+	KT_ASSERT(proc_ready());
+	int err = vfs_register_fs(&kt_blkfs);
+	KT_ASSERT(err == 0 || err == -EBUSY);
+	char buf[1024];
+	KT_ASSERT(slurp("/proc/filesystems", buf, sizeof(buf)) > 0);
+	const char *tmpfs = find_line(buf, "nodev\ttmpfs\n"), *proc = find_line(buf, "nodev\tproc\n");
+	const char *blk = find_line(buf, "\tkt_blkfs\n");
+	KT_ASSERT(tmpfs == buf); /* registered first, by vfs_init */
+	KT_ASSERT(proc && proc > tmpfs);
+	KT_ASSERT(find_line(buf, "nodev\tdevtmpfs\n"));
+	KT_ASSERT(blk && blk > proc);
+	KT_ASSERT(!find_line(buf, "nodev\tkt_blkfs\n"));
 }
 
 /* Prints every file (for eyeballing the formats): ktest=procfs_dump. */

@@ -18,8 +18,6 @@
 
 struct tmpfs_sb {
 	uint64_t next_ino;
-	uint64_t max_pages;  /* 0: no limit */
-	uint64_t used_pages; /* file pages and symlink targets */
 };
 
 struct tmpfs_dirent {
@@ -52,24 +50,28 @@ static struct tmpfs_node *NODE(struct inode *i)
 	return i->private;
 }
 
-static struct tmpfs_sb *TSB(struct inode *i)
+/*
+ * File pages are counted in the superblock, where statfs reads them: blocks is the size=
+ * limit in pages, blocks_free what is left. Without a limit nothing is counted (statfs then
+ * shows 0 blocks, as Linux's tmpfs does).
+ */
+static int charge_pages(struct super_block *sb, uint64_t n)
 {
-	return i->sb->private;
-}
-
-static int charge_pages(struct tmpfs_sb *s, uint64_t n)
-{
-	uint64_t used = __atomic_add_fetch(&s->used_pages, n, __ATOMIC_RELAXED);
-	if (s->max_pages && used > s->max_pages) {
-		__atomic_sub_fetch(&s->used_pages, n, __ATOMIC_RELAXED);
-		return -ENOSPC;
-	}
+	if (!sb->blocks)
+		return 0;
+	uint64_t free = __atomic_load_n(&sb->blocks_free, __ATOMIC_RELAXED);
+	do {
+		if (free < n)
+			return -ENOSPC;
+	} while (!__atomic_compare_exchange_n(&sb->blocks_free, &free, free - n, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 	return 0;
 }
 
-static void uncharge_pages(struct tmpfs_sb *s, uint64_t n)
+static void uncharge_pages(struct super_block *sb, uint64_t n)
 {
-	__atomic_sub_fetch(&s->used_pages, n, __ATOMIC_RELAXED);
+	if (sb->blocks)
+		__atomic_add_fetch(&sb->blocks_free, n, __ATOMIC_RELAXED);
 }
 
 static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
@@ -120,7 +122,7 @@ static void truncate_pages(struct inode *inode, uint64_t size)
 			freed++;
 		}
 	}
-	uncharge_pages(TSB(inode), freed);
+	uncharge_pages(inode->sb, freed);
 	/* The tail of the last page must read as zeros if the file grows again. */
 	if (size % TMPFS_PAGE && keep - 1 < n->npages && n->pages[keep - 1])
 		memset((char *)n->pages[keep - 1] + size % TMPFS_PAGE, 0, TMPFS_PAGE - size % TMPFS_PAGE);
@@ -347,17 +349,10 @@ static ssize_t tmpfs_readlink(struct inode *inode, char *buf, size_t size)
 	return (ssize_t)n;
 }
 
+/* Blocks are the pages a file really has: holes take none. */
 static int tmpfs_getattr(struct inode *inode, struct kstat *st)
 {
-	st->dev = inode->sb->dev;
-	st->rdev = inode->rdev;
-	st->ino = inode->ino;
-	st->mode = inode->mode;
-	st->nlink = inode->nlink;
-	st->uid = inode->uid;
-	st->gid = inode->gid;
-	st->size = inode->size;
-	st->blksize = TMPFS_PAGE;
+	vfs_fillattr(inode, st);
 	st->blocks = 0;
 	if (S_ISREG(inode->mode)) {
 		struct tmpfs_node *n = NODE(inode);
@@ -365,9 +360,6 @@ static int tmpfs_getattr(struct inode *inode, struct kstat *st)
 			if (n->pages[i])
 				st->blocks += TMPFS_PAGE / 512;
 	}
-	st->atime = inode->atime;
-	st->mtime = inode->mtime;
-	st->ctime = inode->ctime;
 	return 0;
 }
 
@@ -496,12 +488,12 @@ static ssize_t tmpfs_write(struct file *f, const void *buf, size_t len, uint64_t
 		if (chunk > len - done)
 			chunk = len - done;
 		if (!n->pages[idx]) {
-			err = charge_pages(TSB(inode), 1);
+			err = charge_pages(inode->sb, 1);
 			if (err)
 				break;
 			n->pages[idx] = pmm_alloc_virt(0, GFP_ZERO);
 			if (!n->pages[idx]) {
-				uncharge_pages(TSB(inode), 1);
+				uncharge_pages(inode->sb, 1);
 				err = -ENOMEM;
 				break;
 			}
@@ -538,11 +530,11 @@ static int tmpfs_get_page(struct file *f, uint64_t index, paddr_t *pa)
 	if ((err = grow_page_array(n, index + 1)))
 		goto out;
 	if (!n->pages[index]) {
-		if ((err = charge_pages(TSB(inode), 1)))
+		if ((err = charge_pages(inode->sb, 1)))
 			goto out;
 		n->pages[index] = pmm_alloc_virt(0, GFP_ZERO);
 		if (!n->pages[index]) {
-			uncharge_pages(TSB(inode), 1);
+			uncharge_pages(inode->sb, 1);
 			err = -ENOMEM;
 			goto out;
 		}
@@ -618,7 +610,7 @@ static int tmpfs_mount(struct fs_type *type, const char *dev, const void *data, 
 				kfree(s);
 				return -EINVAL;
 			}
-			s->max_pages = (bytes + TMPFS_PAGE - 1) / TMPFS_PAGE;
+			sb->blocks = (bytes + TMPFS_PAGE - 1) / TMPFS_PAGE;
 		}
 		const char *comma = strchr(o, ',');
 		o = comma ? comma + 1 : NULL;
@@ -627,8 +619,9 @@ static int tmpfs_mount(struct fs_type *type, const char *dev, const void *data, 
 	sb->sop = &tmpfs_sops;
 	sb->private = s;
 	sb->dev = vfs_alloc_anon_dev();
+	sb->magic = TMPFS_MAGIC;
 	sb->block_size = TMPFS_PAGE;
-	sb->blocks = s->max_pages;
+	sb->blocks_free = sb->blocks;
 	struct inode *root = tmpfs_new_inode(sb, S_IFDIR | 01777);
 	if (!root)
 		goto nomem;

@@ -119,12 +119,22 @@ struct file_ops {
 	int (*readdir)(struct file *f, filldir_t fill, void *ctx);
 	int64_t (*llseek)(struct file *f, int64_t off, int whence);
 	int (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
-	unsigned (*poll)(struct file *f); /* POLLIN/POLLOUT/... bits; waiting comes later */
+	unsigned (*poll)(struct file *f); /* POLLIN/POLLOUT/... now; FIXME: wait queues with select */
 	int (*mmap)(struct file *f, void *vma); /* FIXME: the VM-area type comes with user processes */
 	/* The page holding the data at page index (a new page reference), for shared mappings:
 	 * writes through the mapping are writes to the file. -ENXIO past the end of the file. */
 	int (*get_page)(struct file *f, uint64_t index, paddr_t *pa);
 };
+
+/* poll(2) events, as Linux defines them. */
+#define POLLIN     0x001
+#define POLLPRI    0x002
+#define POLLOUT    0x004
+#define POLLERR    0x008
+#define POLLHUP    0x010
+#define POLLNVAL   0x020
+#define POLLRDNORM 0x040
+#define POLLWRNORM 0x100
 
 struct inode {
 	uint64_t ino;
@@ -150,8 +160,11 @@ struct dentry {
 	int refcount;
 };
 
+#define FS_REQUIRES_DEV 1 /* mounts a block device (without it: "nodev" in /proc/filesystems) */
+
 struct fs_type {
 	const char *name;           /* "tmpfs", "devfs", "proc", ... */
+	unsigned flags;             /* FS_* */
 	/* Builds a superblock with its root inode; dev and data are the mount(2) arguments. */
 	int (*mount)(struct fs_type *type, const char *dev, const void *data, struct super_block **out);
 	void (*kill_sb)(struct super_block *sb);
@@ -163,14 +176,35 @@ struct super_ops {
 	void (*evict_inode)(struct inode *inode);
 };
 
+/*
+ * What statfs reports comes straight from here: the file system keeps blocks_free (and
+ * files_free) current. blocks == 0 means no limit (tmpfs without size=, procfs), as on Linux.
+ */
 struct super_block {
 	struct fs_type *type;
 	const struct super_ops *sop;
 	dev_t dev;
 	struct dentry *root;
 	void *private;
-	uint64_t block_size, blocks, blocks_free, files, files_free; /* statfs */
+	uint64_t magic;             /* statfs's f_type: TMPFS_MAGIC, PROC_SUPER_MAGIC */
+	uint64_t block_size, blocks, blocks_free, files, files_free;
 };
+
+#define TMPFS_MAGIC      0x01021994
+#define PROC_SUPER_MAGIC 0x9fa0
+
+/* statfs(2)'s fields, as Linux's struct statfs orders them. */
+struct kstatfs {
+	uint64_t f_type;
+	uint64_t f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail; /* in f_bsize units */
+	uint64_t f_files, f_ffree;
+	uint32_t f_fsid[2];
+	uint64_t f_namelen;
+	uint64_t f_frsize;
+	uint64_t f_flags;                     /* ST_* */
+};
+#define ST_VALID 0x0020 /* f_flags is filled in (always, since Linux 2.6.36) */
 
 struct mount {
 	struct super_block *sb;
@@ -201,6 +235,8 @@ struct file {
 
 /* File systems. */
 int vfs_register_fs(struct fs_type *type);
+/* Calls fn for every registered type, oldest first. Takes no lock: types are only appended. */
+void vfs_for_each_fs(void (*fn)(const struct fs_type *type, void *ctx), void *ctx);
 /* Mounts the root file system (tmpfs) at "/". */
 int vfs_init(void);
 int vfs_mount(const char *source, const char *target, const char *fstype, unsigned flags, const void *data);
@@ -224,6 +260,15 @@ ssize_t vfs_pwrite(struct file *f, const void *buf, size_t len, uint64_t pos);
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);
 /* lseek's arithmetic for a file whose end is `end` (file systems with their own notion of size). */
 int64_t vfs_llseek_end(struct file *f, int64_t off, int whence, uint64_t end);
+/*
+ * Dispatch to the file's operations. vfs_ioctl: -ENOTTY without an ioctl (the generic
+ * FIONBIO/FIOCLEX family is the system-call layer's: it needs user memory and the fd table).
+ * vfs_poll: the ready events now; a file without poll (regular files) is ready for whatever
+ * its access mode allows. vfs_mmap: -EACCES unless open for reading, -ENODEV without mmap.
+ */
+int vfs_ioctl(struct file *f, unsigned cmd, uint64_t arg);
+unsigned vfs_poll(struct file *f);
+int vfs_mmap(struct file *f, void *vma);
 /* Fills buf with struct linux_dirent64 records; the byte count, 0 at the end, or -errno. */
 ssize_t vfs_getdents64(struct file *f, void *buf, size_t len);
 int vfs_mkdir(const struct path *cwd, const char *pathname, uint32_t mode);
@@ -236,6 +281,9 @@ int vfs_symlink(const struct path *cwd, const char *target, const char *linkpath
 ssize_t vfs_readlink(const struct path *cwd, const char *pathname, char *buf, size_t size);
 int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct kstat *st);
 int vfs_fstat(struct file *f, struct kstat *st);
+/* The file system holding pathname (symlinks followed) or f. */
+int vfs_statfs(const struct path *cwd, const char *pathname, struct kstatfs *out);
+int vfs_fstatfs(struct file *f, struct kstatfs *out);
 int vfs_truncate(const struct path *cwd, const char *pathname, uint64_t size);
 int vfs_ftruncate(struct file *f, uint64_t size);
 int vfs_chmod(const struct path *cwd, const char *pathname, uint32_t mode);
@@ -267,6 +315,16 @@ struct inode *inode_alloc(struct super_block *sb); /* zeroed, lock initialised, 
 struct inode *inode_get(struct inode *inode);
 void inode_put(struct inode *inode);                 /* the last put calls sb->sop->evict_inode */
 struct timespec64 vfs_now(void);                     /* the real-time clock, for timestamps */
+/*
+ * Access checks, mask of MAY_* (Linux's values). Every path that reads, writes, searches or
+ * changes a directory asks here; FIXME: always 0 until processes carry credentials.
+ */
+#define MAY_EXEC  0x1
+#define MAY_WRITE 0x2
+#define MAY_READ  0x4
+int inode_permission(struct inode *inode, int mask);
+/* stat's fields from the inode alone (blocks from the size): getattr without one of its own. */
+void vfs_fillattr(struct inode *inode, struct kstat *st);
 struct dentry *d_make_root(struct inode *inode);     /* consumes the inode reference */
 struct dentry *dentry_get(struct dentry *d);
 void dentry_put(struct dentry *d);

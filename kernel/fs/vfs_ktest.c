@@ -1,4 +1,6 @@
 /* ktests for the VFS and tmpfs on the kernel heap and mutexes. */
+#include "fs/devfs.h"
+#include "fs/procfs.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
@@ -224,4 +226,148 @@ KTEST(vfs_umount_busy)
 	KT_ASSERT_EQ(vfs_umount("/kt_busy"), 0);
 	KT_ASSERT_EQ(vfs_umount("/kt_busy"), -EINVAL);
 	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_busy"), 0);
+}
+
+/* O_CREAT through a dangling symlink creates its target (Linux), here across a mount. */
+KTEST(vfs_creat_dangling_symlink)
+{
+	KT_ASSERT(vfs_ready());
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_dang", 0755), 0);
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_dang/m", 0755), 0);
+	KT_ASSERT_EQ(vfs_mount("kt_dang", "/kt_dang/m", "tmpfs", 0, NULL), 0);
+	KT_ASSERT_EQ(vfs_symlink(NULL, "/kt_dang/m/target", "/kt_dang/link"), 0);
+	struct file *f;
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_dang/link", O_WRONLY | O_CREAT | O_EXCL, 0640, &f), -EEXIST);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_dang/link", O_WRONLY | O_CREAT | O_NOFOLLOW, 0640, &f), -ELOOP);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_dang/link", O_WRONLY | O_CREAT, 0640, &f), 0);
+	ssize_t w = vfs_write(f, "made", 4);
+	file_put(f);
+	KT_ASSERT_EQ(w, 4);
+	struct kstat st, mst;
+	KT_ASSERT_EQ(vfs_stat(NULL, "/kt_dang/m/target", false, &st), 0);
+	KT_ASSERT_EQ(vfs_stat(NULL, "/kt_dang/m", true, &mst), 0);
+	KT_ASSERT_EQ(st.mode, S_IFREG | 0640);
+	KT_ASSERT_EQ(st.size, 4);
+	KT_ASSERT_EQ(st.dev, mst.dev); /* in the mounted tmpfs, not under it */
+	char buf[8] = { 0 };
+	KT_ASSERT_EQ(read_file("/kt_dang/link", buf, sizeof(buf) - 1), 4);
+	KT_ASSERT(strcmp(buf, "made") == 0);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_dang/m/target"), 0);
+	KT_ASSERT_EQ(vfs_umount("/kt_dang/m"), 0);
+	/* Now the target's directory is the (empty) covered one; its parent missing gives ENOENT. */
+	KT_ASSERT_EQ(vfs_symlink(NULL, "/kt_dang/none/x", "/kt_dang/bad"), 0);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_dang/bad", O_WRONLY | O_CREAT, 0640, &f), -ENOENT);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_dang/bad"), 0);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_dang/link"), 0);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_dang/m"), 0);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_dang"), 0);
+}
+
+/* ---- ioctl, poll, mmap dispatch, through a character device only this test registers ---- */
+
+#define KT_DISP_MAJOR 240 /* Linux's range for local/experimental use */
+
+static void *kt_disp_vma;
+
+static int kt_disp_ioctl(struct file *f, unsigned cmd, uint64_t arg)
+{
+	(void)f;
+	return cmd == 0x5401 ? (int)arg + 1 : -EINVAL;
+}
+
+static unsigned kt_disp_poll(struct file *f)
+{
+	(void)f;
+	return POLLPRI;
+}
+
+static int kt_disp_mmap(struct file *f, void *vma)
+{
+	(void)f;
+	kt_disp_vma = vma;
+	return 0;
+}
+
+static const struct file_ops kt_disp_fops = {
+	.ioctl = kt_disp_ioctl, .poll = kt_disp_poll, .mmap = kt_disp_mmap,
+};
+
+KTEST(vfs_ioctl_poll_mmap)
+{
+	KT_ASSERT(vfs_ready());
+	int err = vfs_register_chrdev(KT_DISP_MAJOR, &kt_disp_fops);
+	KT_ASSERT(err == 0 || err == -EBUSY); /* -EBUSY: registered by an earlier run */
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_disp", 0755), 0);
+	KT_ASSERT_EQ(vfs_mknod(NULL, "/kt_disp/dev", S_IFCHR | 0600, MKDEV(KT_DISP_MAJOR, 0)), 0);
+	KT_ASSERT_EQ(write_file("/kt_disp/reg", "x", 1), 0);
+	struct file *dev, *ro, *wo, *rw;
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_disp/dev", O_RDWR, 0, &dev), 0);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_disp/reg", O_RDONLY, 0, &ro), 0);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_disp/reg", O_WRONLY, 0, &wo), 0);
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_disp/reg", O_RDWR, 0, &rw), 0);
+	int dev_ioctl = vfs_ioctl(dev, 0x5401, 41), dev_bad = vfs_ioctl(dev, 1, 0);
+	unsigned dev_poll = vfs_poll(dev);
+	int dev_mmap = vfs_mmap(dev, &kt_disp_vma);
+	int reg_ioctl = vfs_ioctl(rw, 0x5401, 0);
+	unsigned p_ro = vfs_poll(ro), p_wo = vfs_poll(wo), p_rw = vfs_poll(rw);
+	int m_ro = vfs_mmap(ro, NULL), m_wo = vfs_mmap(wo, NULL);
+	file_put(dev);
+	file_put(ro);
+	file_put(wo);
+	file_put(rw);
+	KT_ASSERT_EQ(dev_ioctl, 42);
+	KT_ASSERT_EQ(dev_bad, -EINVAL);
+	KT_ASSERT_EQ(dev_poll, POLLPRI);
+	KT_ASSERT_EQ(dev_mmap, 0);
+	KT_ASSERT(kt_disp_vma == &kt_disp_vma);
+	KT_ASSERT_EQ(reg_ioctl, -ENOTTY);
+	KT_ASSERT_EQ(p_ro, POLLIN | POLLRDNORM);
+	KT_ASSERT_EQ(p_wo, POLLOUT | POLLWRNORM);
+	KT_ASSERT_EQ(p_rw, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
+	KT_ASSERT_EQ(m_ro, -ENODEV);
+	KT_ASSERT_EQ(m_wo, -EACCES);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_disp/dev"), 0);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_disp/reg"), 0);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_disp"), 0);
+}
+
+/* statfs: each file system's magic, and tmpfs's page count tracking writes and unlinks. */
+KTEST(vfs_statfs)
+{
+	KT_ASSERT(vfs_ready());
+	devfs_init();
+	procfs_init();
+	struct kstatfs root, proc, dev, lim;
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/", &root), 0);
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/proc/version", &proc), 0);
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/dev/null", &dev), 0);
+	KT_ASSERT_EQ(root.f_type, 0x01021994);
+	KT_ASSERT_EQ(proc.f_type, 0x9fa0);
+	KT_ASSERT_EQ(dev.f_type, TMPFS_MAGIC); /* devtmpfs is a tmpfs, as on Linux */
+	KT_ASSERT_EQ(root.f_bsize, 4096);
+	KT_ASSERT_EQ(root.f_namelen, NAME_MAX);
+	KT_ASSERT(root.f_fsid[0] != dev.f_fsid[0]);
+	KT_ASSERT_EQ(vfs_mkdir(NULL, "/kt_statfs", 0755), 0);
+	KT_ASSERT_EQ(vfs_mount("kt_statfs", "/kt_statfs", "tmpfs", 0, "size=64k"), 0);
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/kt_statfs", &lim), 0);
+	KT_ASSERT_EQ(lim.f_blocks, 16);
+	KT_ASSERT_EQ(lim.f_bfree, 16);
+	char *buf = kzalloc(3 * 4096);
+	KT_ASSERT(buf);
+	int w = write_file("/kt_statfs/f", buf, 3 * 4096);
+	kfree(buf);
+	KT_ASSERT_EQ(w, 0);
+	struct file *f;
+	KT_ASSERT_EQ(vfs_open(NULL, "/kt_statfs/f", O_RDONLY, 0, &f), 0);
+	int fs = vfs_fstatfs(f, &lim);
+	file_put(f);
+	KT_ASSERT_EQ(fs, 0);
+	KT_ASSERT_EQ(lim.f_bfree, 13);
+	KT_ASSERT_EQ(lim.f_bavail, 13);
+	KT_ASSERT_EQ(vfs_unlink(NULL, "/kt_statfs/f"), 0);
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/kt_statfs", &lim), 0);
+	KT_ASSERT_EQ(lim.f_bfree, 16);
+	KT_ASSERT_EQ(vfs_umount("/kt_statfs"), 0);
+	KT_ASSERT_EQ(vfs_rmdir(NULL, "/kt_statfs"), 0);
+	KT_ASSERT_EQ(vfs_statfs(NULL, "/kt_statfs", &lim), -ENOENT);
 }

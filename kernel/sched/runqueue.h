@@ -19,6 +19,11 @@ struct runqueue {
 	unsigned nr_running;    /* runnable threads here, running one included, idle excluded */
 	uint64_t ticks;
 	uint64_t wakeup_preempts; /* wake-ups that took the CPU from the running thread */
+	/* For /proc: time in the idle thread (up to its last accounting), when this CPU started
+	 * scheduling, and the context switches it made. */
+	uint64_t idle_ns;
+	uint64_t start_ns;
+	uint64_t nr_switches;
 };
 
 extern struct runqueue runqueues[];
@@ -42,4 +47,7 @@ void sched_migrate_current(void);
 void sched_resched_ipi(struct trap_frame *tf);
 void sched_start(void);
 __noreturn void sched_idle_loop(void);
+/* From CPU 0's tick: samples the load average every 5 s (loadavg.c). */
+void sched_loadavg_tick(uint64_t now);
+unsigned sched_nr_running(void);
 void sched_finish_switch(void);

@@ -153,9 +153,22 @@ static void resched_cpu(unsigned cpu)
 
 /* ---- accounting ---- */
 
+/* The idle thread's time is the CPU's idle time; it has no vruntime. */
+static void account_idle(struct runqueue *rq, struct thread *idle, uint64_t now)
+{
+	if (!idle || now <= idle->exec_start_ns)
+		return;
+	rq->idle_ns += now - idle->exec_start_ns;
+	idle->exec_start_ns = now;
+}
+
 static void update_curr(struct runqueue *rq, struct thread *curr, uint64_t now)
 {
-	if (curr == rq->idle || now <= curr->exec_start_ns)
+	if (curr == rq->idle) {
+		account_idle(rq, curr, now);
+		return;
+	}
+	if (now <= curr->exec_start_ns)
 		return;
 	uint64_t delta = now - curr->exec_start_ns;
 	curr->exec_start_ns = now;
@@ -351,6 +364,7 @@ static void __schedule(bool preempt)
 	next->exec_start_ns = now;
 	next->slice_start_ns = now;
 	next->switches++;
+	rq->nr_switches++;
 	next->ran_on_mask |= 1ull << me->id;
 	me->current = next;
 	if (next->stack) {
@@ -469,6 +483,8 @@ void sched_tick(void)
 	spin_unlock_raw(&rq->lock);
 	if (balance && pull_from_busiest(rq, false))
 		me->need_resched = true;
+	if (me->id == 0)
+		sched_loadavg_tick(now);
 }
 
 void sched_preempt_irq(void)
@@ -503,6 +519,47 @@ __noreturn void sched_idle_loop(void)
 	}
 }
 
+
+/* ---- statistics ---- */
+
+uint64_t sched_cpu_idle_ns(unsigned cpu)
+{
+	if (cpu >= MAX_CPUS)
+		return 0;
+	struct runqueue *rq = rq_of(cpu);
+	uint64_t irq = spin_lock_irqsave(&rq->lock);
+	/* Up to now, not just to the idle thread's last accounting (a tick or a switch). */
+	if (rq->idle && cpus[cpu].current == rq->idle)
+		account_idle(rq, rq->idle, clock_monotonic_ns());
+	uint64_t idle = rq->idle_ns;
+	spin_unlock_irqrestore(&rq->lock, irq);
+	return idle;
+}
+
+uint64_t sched_cpu_uptime_ns(unsigned cpu)
+{
+	if (cpu >= MAX_CPUS)
+		return 0;
+	uint64_t start = __atomic_load_n(&rq_of(cpu)->start_ns, __ATOMIC_ACQUIRE);
+	uint64_t now = clock_monotonic_ns();
+	return start && now > start ? now - start : 0;
+}
+
+unsigned sched_nr_running(void)
+{
+	unsigned n = 0;
+	for (unsigned c = 0; c < cpu_count && c < MAX_CPUS; c++)
+		n += __atomic_load_n(&rq_of(c)->nr_running, __ATOMIC_RELAXED);
+	return n;
+}
+
+uint64_t sched_nr_switches(void)
+{
+	uint64_t n = 0;
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		n += __atomic_load_n(&rq_of(c)->nr_switches, __ATOMIC_RELAXED);
+	return n;
+}
 
 /* ---- helpers for thread.c (run-queue lock held) ---- */
 

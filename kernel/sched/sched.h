@@ -125,6 +125,22 @@ void sched_tick(void);
 /* At interrupt return: switch if need_resched and preemption is allowed. */
 void sched_preempt_irq(void);
 
+/* Totals for /proc (loadavg, stat). */
+struct sched_stats {
+	unsigned threads;   /* threads that exist, idle ones excluded (exited, unjoined ones too) */
+	unsigned running;   /* runnable threads, running ones included */
+	unsigned last_tid;  /* the newest thread's id */
+	uint64_t created;   /* threads created since boot */
+	uint64_t switches;  /* context switches since boot, every CPU */
+};
+void sched_get_stats(struct sched_stats *out);
+/* Time CPU cpu spent in its idle thread, and since it started scheduling. */
+uint64_t sched_cpu_idle_ns(unsigned cpu);
+uint64_t sched_cpu_uptime_ns(unsigned cpu);
+uint64_t sched_nr_switches(void);
+/* The 1, 5 and 15-minute load averages in Linux's fixed point (SCHED_FSHIFT, sched_math.h). */
+void sched_loadavg(unsigned long avg[3]);
+
 /* Priority inheritance on mutexes (on by default; the ktest switches it off to show the stall). */
 extern bool sched_pi_enabled;
 

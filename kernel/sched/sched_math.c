@@ -1,4 +1,4 @@
-/* Time-sharing arithmetic: weights, virtual runtime, slices. */
+/* Scheduler arithmetic: weights, virtual runtime, slices, load averages. */
 #include "sched/sched_math.h"
 
 /* round(1024 / 1.25^nice) for nice -20..19, computed once and written down. */
@@ -35,4 +35,12 @@ uint64_t sched_slice_ns(uint32_t weight, uint64_t total_weight)
 		return SCHED_LATENCY_NS;
 	uint64_t s = SCHED_LATENCY_NS * weight / total_weight; /* < 2^42: no overflow */
 	return s < SCHED_MIN_SLICE_NS ? SCHED_MIN_SLICE_NS : s;
+}
+
+unsigned long sched_calc_load(unsigned long load, unsigned long exp, unsigned long active)
+{
+	unsigned long newload = load * exp + active * (SCHED_FIXED_1 - exp);
+	if (active >= load)
+		newload += SCHED_FIXED_1 - 1;
+	return newload / SCHED_FIXED_1;
 }

@@ -24,6 +24,7 @@ void sched_finish_switch(void);
 static struct kmem_cache *thread_cache, *fpu_cache;
 static void prepare_stack(struct thread *t, void (*fn)(void *), void *arg);
 static unsigned next_tid = 1;
+static uint64_t nr_created; /* by thread_create since boot (Linux's "processes") */
 static struct thread *all_threads;
 static spinlock_t all_lock = SPINLOCK_INIT;
 bool sched_pi_enabled = true;
@@ -184,6 +185,7 @@ static struct thread *create(const char *name, void (*fn)(void *), void *arg, co
 	prepare_stack(t, fn, arg);
 
 	t->state = THREAD_SLEEPING;
+	__atomic_add_fetch(&nr_created, 1, __ATOMIC_RELAXED);
 	if (start)
 		thread_wake(t);
 	return t;
@@ -330,6 +332,25 @@ int thread_set_affinity(struct thread *t, uint64_t mask)
 	return 0;
 }
 
+static bool is_idle_thread(const struct thread *t)
+{
+	return t->cpu < MAX_CPUS && runqueues[t->cpu].idle == t;
+}
+
+void sched_get_stats(struct sched_stats *out)
+{
+	unsigned threads = 0;
+	uint64_t irq = spin_lock_irqsave(&all_lock);
+	for (struct thread *t = all_threads; t; t = t->all_next)
+		threads += !is_idle_thread(t);
+	out->last_tid = next_tid - 1;
+	spin_unlock_irqrestore(&all_lock, irq);
+	out->threads = threads;
+	out->running = sched_nr_running();
+	out->created = __atomic_load_n(&nr_created, __ATOMIC_RELAXED);
+	out->switches = sched_nr_switches();
+}
+
 /* Builds the initial stack context_switch resumes: six callee-saved registers, then the return. */
 static void prepare_stack(struct thread *t, void (*fn)(void *), void *arg)
 {
@@ -399,6 +420,7 @@ void sched_init(void)
 	main->state = THREAD_RUNNABLE;
 	main->ran_on_mask = 1;
 	main->exec_start_ns = main->slice_start_ns = clock_monotonic_ns();
+	runqueues[0].start_ns = main->exec_start_ns;
 	runqueues[0].idle = make_idle(0, true);
 	runqueues[0].nr_running = 1;
 	runqueues[0].fair_weight = main->weight;
@@ -414,7 +436,9 @@ __noreturn void sched_start_ap(void)
 	unsigned cpu = cpu_id();
 	fpu_init_cpu();
 	struct thread *idle = make_idle(cpu, false);
+	idle->exec_start_ns = clock_monotonic_ns(); /* idle time counts from here, not from boot */
 	runqueues[cpu].idle = idle;
 	cpus[cpu].current = idle;
+	__atomic_store_n(&runqueues[cpu].start_ns, idle->exec_start_ns, __ATOMIC_RELEASE);
 	sched_idle_loop();
 }

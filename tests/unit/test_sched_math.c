@@ -52,3 +52,28 @@ TEST(simulated_shares_match_weights)
 		CHECK(fabs(got - want) / want < 0.02);
 	}
 }
+
+/* Linux's load average: one minute of load 1 from idle gives 1 - 1/e; steady load is reached. */
+TEST(load_average)
+{
+	unsigned long a1 = 0, a5 = 0, a15 = 0;
+	for (int i = 0; i < 12; i++) { /* 60 s of samples */
+		a1 = sched_calc_load(a1, SCHED_EXP_1, SCHED_FIXED_1);
+		a5 = sched_calc_load(a5, SCHED_EXP_5, SCHED_FIXED_1);
+		a15 = sched_calc_load(a15, SCHED_EXP_15, SCHED_FIXED_1);
+	}
+	double f1 = (double)a1 / SCHED_FIXED_1, f5 = (double)a5 / SCHED_FIXED_1, f15 = (double)a15 / SCHED_FIXED_1;
+	CHECK(fabs(f1 - (1 - exp(-1.0))) < 0.01);
+	CHECK(fabs(f5 - (1 - exp(-0.2))) < 0.01);
+	CHECK(fabs(f15 - (1 - exp(-1.0 / 15))) < 0.01);
+	for (int i = 0; i < 1000; i++)
+		a1 = sched_calc_load(a1, SCHED_EXP_1, 2 * SCHED_FIXED_1);
+	CHECK_INT(a1, 2 * SCHED_FIXED_1); /* rounding up while rising reaches the load exactly */
+	for (int i = 0; i < 12; i++)
+		a1 = sched_calc_load(a1, SCHED_EXP_1, 0);
+	CHECK(fabs((double)a1 / SCHED_FIXED_1 - 2 * exp(-1.0)) < 0.01);
+	for (int i = 0; i < 1000; i++)
+		a1 = sched_calc_load(a1, SCHED_EXP_1, 0);
+	CHECK_INT(a1, 0); /* and decays to nothing */
+	CHECK_INT(sched_calc_load(0, SCHED_EXP_1, 0), 0);
+}

@@ -1,4 +1,4 @@
-// unit-deps: kernel/fs/namei.c kernel/fs/dcache.c kernel/fs/inode.c kernel/fs/mount.c kernel/fs/file.c kernel/fs/dirops.c kernel/fs/fdtable.c kernel/fs/tmpfs.c kernel/lib/string.c kernel/lib/printf.c
+// unit-deps: kernel/fs/namei.c kernel/fs/dcache.c kernel/fs/inode.c kernel/fs/mount.c kernel/fs/file.c kernel/fs/open.c kernel/fs/attr.c kernel/fs/dirops.c kernel/fs/fdtable.c kernel/fs/tmpfs.c kernel/lib/string.c kernel/lib/printf.c
 /*
  * Host tests for the VFS core and tmpfs: path resolution and every Linux error it can give,
  * mounts crossed with "..", symlink loops, rename corner cases, getdents64, large files.
@@ -227,6 +227,94 @@ TEST(symlinks)
 	CHECK_INT(vfs_open(NULL, "/sl/rel", O_RDONLY | O_NOFOLLOW | O_CREAT, 0644, &f), -ELOOP);
 	CHECK_INT(vfs_open(NULL, "/sl/abs/f", O_RDONLY | O_NOFOLLOW, 0, &f), 0); /* only the last */
 	file_put(f);
+}
+
+/* O_CREAT through a final symlink: Linux follows it and creates a dangling link's target. */
+TEST(creat_through_symlink)
+{
+	CHECK(fresh("cs"));
+	CHECK_INT(vfs_mkdir(NULL, "/cs/d", 0755), 0);
+	CHECK_INT(vfs_symlink(NULL, "d/new", "/cs/rel"), 0);     /* relative to the link's dir */
+	CHECK_INT(vfs_symlink(NULL, "/cs/d/abs", "/cs/abs"), 0);
+	CHECK_INT(vfs_symlink(NULL, "rel2", "/cs/chain"), 0);     /* chain -> rel2 -> d/two */
+	CHECK_INT(vfs_symlink(NULL, "d/two", "/cs/rel2"), 0);
+	CHECK_INT(vfs_symlink(NULL, "missing/x", "/cs/nodir"), 0);
+	CHECK_INT(vfs_symlink(NULL, "d/sub/", "/cs/slash"), 0);
+	CHECK_INT(vfs_symlink(NULL, "loop2", "/cs/loop1"), 0);
+	CHECK_INT(vfs_symlink(NULL, "loop1", "/cs/loop2"), 0);
+	struct file *f;
+	/* O_EXCL never follows: the link itself exists. O_NOFOLLOW refuses it. */
+	CHECK_INT(vfs_open(NULL, "/cs/rel", O_WRONLY | O_CREAT | O_EXCL, 0600, &f), -EEXIST);
+	CHECK_INT(vfs_open(NULL, "/cs/rel", O_WRONLY | O_CREAT | O_NOFOLLOW, 0600, &f), -ELOOP);
+	CHECK_INT(stat_mode("/cs/d/new", false), -ENOENT);
+	CHECK_INT(vfs_open(NULL, "/cs/rel", O_WRONLY | O_CREAT, 0600, &f), 0);
+	CHECK_INT(vfs_write(f, "via link", 8), 8);
+	file_put(f);
+	CHECK_INT(stat_mode("/cs/d/new", false), S_IFREG | 0600);
+	CHECK_STR(get_file("/cs/d/new"), "via link");
+	CHECK_INT(stat_mode("/cs/rel", false), S_IFLNK | 0777);
+	/* Now the target exists: an ordinary open through the link, no new file. */
+	CHECK_INT(vfs_open(NULL, "/cs/rel", O_RDONLY | O_CREAT, 0644, &f), 0);
+	file_put(f);
+	CHECK_STR(get_file("/cs/rel"), "via link");
+	CHECK_INT(vfs_open(NULL, "/cs/abs", O_WRONLY | O_CREAT, 0644, &f), 0);
+	file_put(f);
+	CHECK_INT(stat_mode("/cs/d/abs", false), S_IFREG | 0644);
+	CHECK_INT(vfs_open(NULL, "/cs/chain", O_WRONLY | O_CREAT, 0644, &f), 0);
+	file_put(f);
+	CHECK_INT(stat_mode("/cs/d/two", false), S_IFREG | 0644);
+	/* The target's directory must exist; a target with a trailing slash names a directory. */
+	CHECK_INT(vfs_open(NULL, "/cs/nodir", O_WRONLY | O_CREAT, 0644, &f), -ENOENT);
+	CHECK_INT(vfs_open(NULL, "/cs/slash", O_WRONLY | O_CREAT, 0644, &f), -EISDIR);
+	CHECK_INT(vfs_open(NULL, "/cs/loop1", O_WRONLY | O_CREAT, 0644, &f), -ELOOP);
+	/* A relative open from a directory that is not the link's. */
+	struct path cwd;
+	CHECK_INT(vfs_lookup(NULL, "/cs/d", LOOKUP_DIRECTORY, &cwd), 0);
+	CHECK_INT(vfs_symlink(&cwd, "../made_from_d", "link_in_d"), 0);
+	CHECK_INT(vfs_open(&cwd, "link_in_d", O_WRONLY | O_CREAT, 0644, &f), 0);
+	file_put(f);
+	path_put(&cwd);
+	CHECK_INT(stat_mode("/cs/made_from_d", false), S_IFREG | 0644);
+}
+
+/* statfs reads the superblock; tmpfs keeps its page count there (size= limit, ENOSPC). */
+TEST(statfs_tmpfs)
+{
+	CHECK(fresh("sf"));
+	CHECK_INT(vfs_mkdir(NULL, "/sf/lim", 0755), 0);
+	struct kstatfs st;
+	CHECK_INT(vfs_statfs(NULL, "/sf", &st), 0);
+	CHECK_INT(st.f_type, TMPFS_MAGIC);
+	CHECK_INT(st.f_bsize, 4096);
+	CHECK_INT(st.f_blocks, 0); /* the root has no size= limit */
+	CHECK_INT(st.f_namelen, 255);
+	CHECK_INT(st.f_flags & ST_VALID, ST_VALID);
+	CHECK_INT(vfs_mount("none", "/sf/lim", "tmpfs", 0, "size=20k"), 0); /* 5 pages */
+	CHECK_INT(vfs_statfs(NULL, "/sf/lim", &st), 0);
+	CHECK_INT(st.f_blocks, 5);
+	CHECK_INT(st.f_bfree, 5);
+	CHECK_INT(st.f_bavail, 5);
+	static char big[4 * 4096 + 1];
+	memset(big, 'b', sizeof(big) - 1);
+	CHECK_INT(put_file("/sf/lim/a", big), 0); /* 4 pages */
+	CHECK_INT(vfs_statfs(NULL, "/sf/lim/a", &st), 0);
+	CHECK_INT(st.f_bfree, 1);
+	struct file *f;
+	CHECK_INT(vfs_open(NULL, "/sf/lim/b", O_RDWR | O_CREAT, 0644, &f), 0);
+	CHECK_INT(vfs_write(f, big, 4096), 4096);
+	CHECK_INT(vfs_write(f, "x", 1), -ENOSPC);
+	struct kstatfs fst;
+	CHECK_INT(vfs_fstatfs(f, &fst), 0);
+	CHECK_INT(fst.f_bfree, 0);
+	CHECK_INT(vfs_ftruncate(f, 0), 0);
+	file_put(f);
+	CHECK_INT(vfs_unlink(NULL, "/sf/lim/a"), 0);
+	CHECK_INT(vfs_statfs(NULL, "/sf/lim", &st), 0);
+	CHECK_INT(st.f_bfree, 5);
+	CHECK(st.f_fsid[0] != 0);
+	CHECK_INT(vfs_statfs(NULL, "/sf/nope", &st), -ENOENT);
+	CHECK_INT(vfs_unlink(NULL, "/sf/lim/b"), 0);
+	CHECK_INT(vfs_umount("/sf/lim"), 0);
 }
 
 TEST(open_flags)

@@ -10,6 +10,7 @@
  * probe one device at once. Until a scheduler brings sleeping locks, registration happens at
  * boot and from deferred work (lib/work.h), never from an interrupt handler; device_for_each
  * holds the lock while it calls fn, which must therefore not call back into this file.
+ * Listeners are called without the lock; the list only grows, published with a release store.
  */
 #include "drivers/base/device.h"
 
@@ -24,6 +25,7 @@ static spinlock_t dm_lock = SPINLOCK_INIT;
 static struct bus_type *buses;
 static struct device root; /* its children are the devices without a parent */
 
+static struct device_listener *listeners;
 static struct device_event events[EVENT_RING_SIZE];
 static uint64_t next_seq; /* sequence number of the next event; event s is events[s % SIZE] */
 
@@ -52,6 +54,12 @@ bool device_event_read(uint64_t *seq, struct device_event *out)
 	}
 	spin_unlock(&dm_lock);
 	return ok;
+}
+
+static void notify(enum device_event_type type, struct device *dev)
+{
+	for (struct device_listener *l = __atomic_load_n(&listeners, __ATOMIC_ACQUIRE); l; l = l->next)
+		l->event(l, type, dev);
 }
 
 static bool bus_known(const struct bus_type *bus)
@@ -201,6 +209,7 @@ int device_register(struct device *dev)
 	post_event(DEVICE_ADDED, dev, NULL);
 	spin_unlock(&dm_lock);
 
+	notify(DEVICE_ADDED, dev);
 	device_attach(dev);
 	return 0;
 }
@@ -218,6 +227,7 @@ void device_unregister(struct device *dev)
 			break;
 		device_unregister(child);
 	}
+	notify(DEVICE_REMOVED, dev);
 	device_release_driver(dev);
 
 	spin_lock(&dm_lock);
@@ -236,6 +246,45 @@ void device_unregister(struct device *dev)
 	dev->registered = false;
 	post_event(DEVICE_REMOVED, dev, NULL);
 	spin_unlock(&dm_lock);
+}
+
+/* The n-th bus (newest first), or NULL. */
+static struct bus_type *nth_bus(size_t n)
+{
+	struct bus_type *b = buses;
+	while (b && n--)
+		b = b->next;
+	return b;
+}
+
+void device_listener_register(struct device_listener *l)
+{
+	spin_lock(&dm_lock);
+	for (struct device_listener *o = listeners; o; o = o->next) {
+		if (o == l) { /* twice would make the list a cycle */
+			spin_unlock(&dm_lock);
+			return;
+		}
+	}
+	l->next = listeners;
+	__atomic_store_n(&listeners, l, __ATOMIC_RELEASE);
+	spin_unlock(&dm_lock);
+	/* By position, the lock dropped around each call (as driver_register walks devices). */
+	for (size_t b = 0;; b++) {
+		spin_lock(&dm_lock);
+		struct bus_type *bus = nth_bus(b);
+		spin_unlock(&dm_lock);
+		if (!bus)
+			return;
+		for (size_t i = 0;; i++) {
+			spin_lock(&dm_lock);
+			struct device *dev = nth_device(bus, i);
+			spin_unlock(&dm_lock);
+			if (!dev)
+				break;
+			l->event(l, DEVICE_ADDED, dev);
+		}
+	}
 }
 
 /* ---- drivers ---- */

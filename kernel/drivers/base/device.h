@@ -1,8 +1,8 @@
 /*
  * The driver model: buses own devices and drivers; a driver binds to a device when the bus's
  * match says so, whenever either appears (automatic probing). Devices form a tree through parent
- * links. Every change is recorded in a device event queue that devfs and a uevent-like file
- * read later.
+ * links. Every change is recorded in a device event queue (for a uevent-like file later), and
+ * listeners (devfs) hear of devices coming and going as it happens.
  */
 #pragma once
 
@@ -13,6 +13,9 @@
 struct bus_type;
 struct driver;
 
+/* What a device is to the rest of the kernel: devfs makes /dev nodes for block and char ones. */
+enum device_class { DEVICE_CLASS_NONE, DEVICE_CLASS_BLOCK, DEVICE_CLASS_CHAR, DEVICE_CLASS_NET };
+
 struct device {
 	char name[DEVICE_NAME_MAX]; /* unique on its bus, e.g. "0000:00:03.0" */
 	struct bus_type *bus;
@@ -22,6 +25,8 @@ struct device {
 	struct driver *driver;      /* bound driver, or NULL */
 	void *driver_data;
 	bool registered;
+	enum device_class class;
+	uint32_t devt;              /* a dev_t, MKDEV(major, minor), for block and char devices */
 };
 
 struct driver {
@@ -66,3 +71,19 @@ struct device_event {
 
 /* Reads the first event with seq >= *seq and advances *seq; false when none (oldest dropped). */
 bool device_event_read(uint64_t *seq, struct device_event *out);
+
+/*
+ * A listener hears DEVICE_ADDED once a device is in the tree, before drivers probe it, and
+ * DEVICE_REMOVED once its children are gone, before its driver's remove runs (as Linux removes
+ * the /dev node before unbinding). Called without the driver model's lock, in the context of
+ * whoever (un)registers the device, so it may sleep. Listeners are never removed.
+ */
+struct device_listener {
+	void (*event)(struct device_listener *l, enum device_event_type type, struct device *dev);
+	struct device_listener *next;
+};
+/*
+ * Adds l, then replays DEVICE_ADDED for every device already registered. A device registering
+ * meanwhile may be reported twice; listeners must take a second ADDED calmly.
+ */
+void device_listener_register(struct device_listener *l);

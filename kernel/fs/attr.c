@@ -1,0 +1,103 @@
+/* Attributes: stat and fstat, statfs and fstatfs, chmod. */
+#include "fs/internal.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+
+void vfs_fillattr(struct inode *inode, struct kstat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->dev = inode->sb ? inode->sb->dev : 0;
+	st->rdev = inode->rdev;
+	st->ino = inode->ino;
+	st->mode = inode->mode;
+	st->nlink = inode->nlink;
+	st->uid = inode->uid;
+	st->gid = inode->gid;
+	st->size = inode->size;
+	st->blksize = 4096;
+	st->blocks = (inode->size + 511) / 512;
+	st->atime = inode->atime;
+	st->mtime = inode->mtime;
+	st->ctime = inode->ctime;
+}
+
+static int inode_getattr(struct inode *inode, struct kstat *st)
+{
+	if (inode->iop && inode->iop->getattr)
+		return inode->iop->getattr(inode, st);
+	vfs_fillattr(inode, st);
+	return 0;
+}
+
+int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct kstat *st)
+{
+	struct path p;
+	mutex_lock(&vfs_lock);
+	int err = namei_lookup(cwd, pathname, follow ? LOOKUP_FOLLOW : 0, &p);
+	if (!err) {
+		err = inode_getattr(p.dentry->inode, st);
+		path_put(&p);
+	}
+	mutex_unlock(&vfs_lock);
+	return err;
+}
+
+int vfs_fstat(struct file *f, struct kstat *st)
+{
+	return inode_getattr(f->inode, st);
+}
+
+static void fill_statfs(const struct mount *mnt, struct kstatfs *out)
+{
+	const struct super_block *sb = mnt->sb;
+	memset(out, 0, sizeof(*out));
+	out->f_type = sb->magic;
+	out->f_bsize = out->f_frsize = sb->block_size;
+	out->f_blocks = sb->blocks;
+	out->f_bfree = out->f_bavail = __atomic_load_n(&sb->blocks_free, __ATOMIC_RELAXED);
+	out->f_files = sb->files;
+	out->f_ffree = __atomic_load_n(&sb->files_free, __ATOMIC_RELAXED);
+	/* The device number tells mounts apart (Linux's tmpfs hashes a per-mount UUID instead). */
+	out->f_fsid[0] = sb->dev;
+	out->f_namelen = NAME_MAX;
+	out->f_flags = ST_VALID; /* FIXME: ST_RDONLY, ST_NOSUID... once mounts honour flags */
+}
+
+int vfs_statfs(const struct path *cwd, const char *pathname, struct kstatfs *out)
+{
+	struct path p;
+	mutex_lock(&vfs_lock);
+	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
+	if (!err) {
+		fill_statfs(p.mnt, out);
+		path_put(&p);
+	}
+	mutex_unlock(&vfs_lock);
+	return err;
+}
+
+int vfs_fstatfs(struct file *f, struct kstatfs *out)
+{
+	fill_statfs(f->path.mnt, out);
+	return 0;
+}
+
+int vfs_chmod(const struct path *cwd, const char *pathname, uint32_t mode)
+{
+	struct path p;
+	mutex_lock(&vfs_lock);
+	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
+	if (!err) {
+		struct inode *inode = p.dentry->inode;
+		struct iattr a = { .valid = ATTR_MODE, .mode = mode };
+		if (inode->iop && inode->iop->setattr) {
+			err = inode->iop->setattr(inode, &a);
+		} else {
+			inode->mode = (inode->mode & S_IFMT) | (mode & 07777);
+			inode->ctime = vfs_now();
+		}
+		path_put(&p);
+	}
+	mutex_unlock(&vfs_lock);
+	return err;
+}

@@ -1,0 +1,253 @@
+/*
+ * Opening: vfs_open with Linux's O_* semantics (O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW,
+ * O_DIRECTORY), character devices by major number, and truncation.
+ */
+#include "fs/internal.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/slab.h"
+
+#define CHRDEV_MAX 256
+static const struct file_ops *chrdevs[CHRDEV_MAX];
+
+int vfs_register_chrdev(unsigned major, const struct file_ops *fops)
+{
+	if (major >= CHRDEV_MAX)
+		return -EINVAL;
+	if (chrdevs[major])
+		return -EBUSY;
+	chrdevs[major] = fops;
+	return 0;
+}
+
+static int do_truncate(struct inode *inode, uint64_t size)
+{
+	if (S_ISDIR(inode->mode))
+		return -EISDIR;
+	if (!S_ISREG(inode->mode))
+		return -EINVAL;
+	if ((int64_t)size < 0)
+		return -EINVAL;
+	if (!inode->iop || !inode->iop->setattr)
+		return -EPERM;
+	struct iattr a = { .valid = ATTR_SIZE, .size = size };
+	mutex_lock(&inode->lock);
+	int err = inode->iop->setattr(inode, &a);
+	mutex_unlock(&inode->lock);
+	return err;
+}
+
+/* What opening with flags asks of the inode (O_TRUNC writes even with O_RDONLY). */
+static int open_may(unsigned flags)
+{
+	unsigned acc = flags & O_ACCMODE;
+	int may = 0;
+	if (acc == O_RDONLY || acc == O_RDWR)
+		may |= MAY_READ;
+	if (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC))
+		may |= MAY_WRITE;
+	return may;
+}
+
+/*
+ * Turns a resolved path into an open file (takes over the path's references). A file this
+ * open just created is not checked against its own mode: open("f", O_CREAT|O_RDWR, 0444)
+ * works on Linux.
+ */
+static int open_path(struct path *p, unsigned flags, bool created, struct file **out)
+{
+	struct inode *inode = p->dentry->inode;
+	unsigned acc = flags & O_ACCMODE;
+	int err;
+
+	if (S_ISLNK(inode->mode)) {
+		err = -ELOOP; /* O_NOFOLLOW on a symlink */
+		goto fail;
+	}
+	if ((flags & O_DIRECTORY) && !S_ISDIR(inode->mode)) {
+		err = -ENOTDIR;
+		goto fail;
+	}
+	if (S_ISDIR(inode->mode) && (acc != O_RDONLY || (flags & O_CREAT))) {
+		err = -EISDIR;
+		goto fail;
+	}
+	if (acc == O_ACCMODE) {
+		err = -EINVAL;
+		goto fail;
+	}
+	err = created ? 0 : inode_permission(inode, open_may(flags));
+	if (err)
+		goto fail;
+	const struct file_ops *fop = inode->fop;
+	if (S_ISCHR(inode->mode)) {
+		fop = MAJOR(inode->rdev) < CHRDEV_MAX ? chrdevs[MAJOR(inode->rdev)] : NULL;
+		if (!fop) {
+			err = -ENXIO;
+			goto fail;
+		}
+	} else if (!S_ISREG(inode->mode) && !S_ISDIR(inode->mode)) {
+		err = -ENXIO; /* FIXME: block devices, pipes and sockets come later */
+		goto fail;
+	}
+	if ((flags & O_TRUNC) && S_ISREG(inode->mode) && acc != O_RDONLY) {
+		err = do_truncate(inode, 0);
+		if (err)
+			goto fail;
+	}
+	struct file *f = kzalloc(sizeof(*f));
+	if (!f) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	f->path = *p;
+	f->inode = inode_get(inode);
+	f->fop = fop;
+	f->flags = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
+	f->refcount = 1;
+	mutex_init(&f->pos_lock);
+	if (fop && fop->open) {
+		err = fop->open(inode, f);
+		if (err) {
+			inode_put(f->inode);
+			kfree(f);
+			goto fail;
+		}
+	}
+	*out = f;
+	return 0;
+fail:
+	path_put(p);
+	return err;
+}
+
+/* What the last component of an O_CREAT open turned out to be (see create_last). */
+enum { OPENED, CREATED, EXISTS, FOLLOW };
+
+/* Creates np's name as a regular file; out gets the new dentry. */
+static int create_file(struct nameparent *np, uint32_t mode, struct path *out)
+{
+	struct inode *dir = np->parent.dentry->inode;
+	if (dir->nlink == 0)
+		return -ENOENT; /* a removed directory takes no new names */
+	int err = inode_permission(dir, MAY_WRITE | MAY_EXEC);
+	if (err)
+		return err;
+	if (!dir->iop || !dir->iop->create)
+		return -EPERM;
+	struct inode *inode;
+	err = dir->iop->create(dir, np->name, np->len, mode & 07777, &inode);
+	if (err)
+		return err;
+	struct dentry *d = d_add(np->parent.dentry, np->name, np->len, inode);
+	if (!d)
+		return -ENOMEM;
+	out->mnt = np->parent.mnt;
+	out->dentry = d;
+	mount_get(out->mnt);
+	return CREATED;
+}
+
+/*
+ * The last component of an O_CREAT open, in np's directory: CREATED (out set), EXISTS (the
+ * caller resolves it as usual), FOLLOW (a symlink to follow: its target is now in target),
+ * or -errno.
+ */
+static int create_last(struct nameparent *np, unsigned flags, uint32_t mode, char *target, struct path *out)
+{
+	if (np->type != LAST_NORM)
+		return -EISDIR;
+	struct dentry *d = d_lookup(np->parent.dentry, np->name, np->len);
+	if (IS_ERR(d)) {
+		if (PTR_ERR(d) != -ENOENT)
+			return PTR_ERR(d);
+		return np->trailing_slash ? -EISDIR : create_file(np, mode, out);
+	}
+	int ret = EXISTS;
+	bool link = S_ISLNK(d->inode->mode);
+	if (flags & O_EXCL)
+		ret = -EEXIST; /* even a symlink: O_EXCL never follows one */
+	else if (link && (flags & O_NOFOLLOW))
+		ret = -ELOOP;
+	else if (link && !np->trailing_slash)
+		ret = namei_link_target(d->inode, target) ?: FOLLOW;
+	dentry_put(d);
+	return ret;
+}
+
+/*
+ * O_CREAT: opens the last component (OPENED) or creates it (CREATED). A final symlink is
+ * followed even when it dangles: as on Linux, its target is created if the directory it names
+ * exists. Each link's target is resolved from the link's own directory; SYMLINK_MAX_FOLLOW
+ * final links at most.
+ */
+static int open_create(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode,
+		       struct path *out)
+{
+	char *target = kmalloc(PATH_MAX);
+	if (!target)
+		return -ENOMEM;
+	struct path base = { 0 }; /* the last followed link's directory */
+	const char *name = pathname;
+	int err;
+	for (int links = 0;; links++) {
+		struct nameparent np;
+		err = namei_parent(base.mnt ? &base : cwd, name, &np);
+		if (err)
+			break;
+		err = create_last(&np, flags, mode, target, out);
+		if (err == EXISTS)
+			err = namei_lookup(&np.parent, np.name, LOOKUP_FOLLOW, out);
+		if (err != FOLLOW) {
+			path_put(&np.parent);
+			break;
+		}
+		path_put(&base);
+		base = np.parent; /* the next target is relative to this link's directory */
+		name = target;
+		if (links + 1 > SYMLINK_MAX_FOLLOW) {
+			err = -ELOOP;
+			break;
+		}
+	}
+	path_put(&base);
+	kfree(target);
+	return err;
+}
+
+int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode, struct file **out)
+{
+	struct path p;
+	int err;
+	mutex_lock(&vfs_lock);
+	if (flags & O_CREAT)
+		err = open_create(cwd, pathname, flags, mode, &p);
+	else
+		err = namei_lookup(cwd, pathname, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &p);
+	if (err >= 0)
+		err = open_path(&p, flags, err == CREATED, out);
+	mutex_unlock(&vfs_lock);
+	return err;
+}
+
+int vfs_truncate(const struct path *cwd, const char *pathname, uint64_t size)
+{
+	struct path p;
+	mutex_lock(&vfs_lock);
+	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
+	if (!err) {
+		err = inode_permission(p.dentry->inode, MAY_WRITE);
+		if (!err)
+			err = do_truncate(p.dentry->inode, size);
+		path_put(&p);
+	}
+	mutex_unlock(&vfs_lock);
+	return err;
+}
+
+int vfs_ftruncate(struct file *f, uint64_t size)
+{
+	if (!file_writable(f))
+		return -EINVAL; /* Linux: EINVAL (or EBADF) for a descriptor not open for writing */
+	return do_truncate(f->inode, size);
+}
