@@ -23,6 +23,7 @@
 #include "init/init.h"
 #include "irq/irq_internal.h"
 #include "lib/cmdline.h"
+#include "lib/printf.h"
 #include "lib/random.h"
 #include "lib/string.h"
 #include "lib/work.h"
@@ -197,7 +198,20 @@ static void start_init(void)
 	paths[n++] = "/bin/init";
 	paths[n++] = "/bin/sh";
 	paths[n] = NULL;
-	static char *const argv[] = { "init", NULL };
+	/* Words after a lone "--" are init's arguments, as on Linux (each parsed like an option). */
+	static char words[16][CMDLINE_VAL_MAX + CMDLINE_KEY_MAX];
+	static char *argv[18] = { "init" };
+	int argc = 1;
+	const char *pos = boot_info.cmdline;
+	struct cmdline_param p;
+	while (cmdline_next(&pos, &p))
+		;
+	while (argc < 17 && cmdline_next(&pos, &p)) {
+		snprintf(words[argc - 1], sizeof(words[0]), p.has_val ? "%s=%s" : "%s", p.key, p.val);
+		argv[argc] = words[argc - 1];
+		argc++;
+	}
+	argv[argc] = NULL;
 	static char *const envp[] = { "HOME=/", "TERM=linux", "PATH=/sbin:/usr/sbin:/bin:/usr/bin", NULL };
 	process_start_init(paths, argv, envp);
 }
