@@ -181,20 +181,14 @@ int vfs_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 }
 
 /*
- * A file without a poll of its own never blocks. Linux calls such files ready both ways
- * whatever the access mode (DEFAULT_POLLMASK); here the access mode decides, so a poll on a
- * read-only file never promises a write that would fail with EBADF.
+ * A file without a poll of its own never blocks: ready both ways whatever the access mode, as
+ * Linux's DEFAULT_POLLMASK says (a write on a read-only file then fails with EBADF, not EAGAIN).
  */
 unsigned vfs_poll(struct file *f)
 {
 	if (f->fop && f->fop->poll)
 		return f->fop->poll(f);
-	unsigned events = 0;
-	if (file_readable(f))
-		events |= POLLIN | POLLRDNORM;
-	if (file_writable(f))
-		events |= POLLOUT | POLLWRNORM;
-	return events;
+	return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
 }
 
 int vfs_mmap(struct file *f, void *vma)

@@ -13,6 +13,7 @@
 
 #define dev_t kern_dev_t /* the host's <sys/types.h> has its own */
 #include "fs/vfs.h"
+#include "mm/pmm.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -22,6 +23,19 @@
 void *kmalloc(size_t size) { return size ? malloc(size) : NULL; }
 void *kzalloc(size_t size) { return size ? calloc(1, size) : NULL; }
 void kfree(const void *p) { free((void *)p); }
+/* tmpfs file pages: page-sized heap blocks; a "struct page" is the block itself here. */
+struct page *mem_map;
+void *pmm_alloc_virt(unsigned order, unsigned gfp)
+{
+	(void)gfp;
+	void *p = aligned_alloc(4096, 4096u << order);
+	if (p)
+		memset(p, 0, 4096u << order);
+	return p;
+}
+struct page *virt_to_page(const void *addr) { return (struct page *)addr; }
+void page_ref_get(struct page *p) { (void)p; }
+void page_ref_put(struct page *p) { free(p); }
 void mutex_init(struct mutex *m) { (void)m; }
 void mutex_lock(struct mutex *m) { (void)m; }
 void mutex_unlock(struct mutex *m) { (void)m; }
