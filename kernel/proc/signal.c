@@ -440,6 +440,10 @@ void do_signals(struct trap_frame *tf)
 		spin_unlock_irqrestore(&signal_lock, irq);
 		fix_restart(tf, &act, true);
 		if (!(act.flags & SA_RESTORER) || setup_frame(tf, sig, &act, &info, old) < 0) {
+			/* No frame (bad stack): SIGSEGV with its default action, or this would loop. */
+			irq = spin_lock_irqsave(&signal_lock);
+			p->sighand->action[SIGSEGV].handler = SIG_DFL;
+			spin_unlock_irqrestore(&signal_lock, irq);
 			force_signal(SIGSEGV, SI_KERNEL, 0);
 			continue;
 		}
@@ -514,6 +518,13 @@ static int64_t sys_rt_sigreturn(void)
 	}
 	u->frame_replaced = true;
 	u->syscall_nr = -1; /* never restart "rt_sigreturn" itself */
+	/*
+	 * A non-canonical RIP would make the IRET back fault in ring 0. Linux's "bad IRET" path
+	 * ends in SIGSEGV for the process; here the signal comes first and the IRET never happens
+	 * (a handler's frame replaces the RIP, the default action ends the process).
+	 */
+	if (tf->rip >= USER_TOP)
+		force_signal(SIGSEGV, SI_KERNEL, 0);
 	return 0;
 }
 SYSCALL(15, rt_sigreturn);
