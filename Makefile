@@ -112,7 +112,7 @@ deps:
 run: deps all
 	sh tools/run.sh
 
-test: deps all $(TEST_ISO) unit-tests $(BUILD)/idle-initrd.cpio
+test: deps all $(TEST_ISO) unit-tests $(BUILD)/idle-initrd.cpio $(BUILD)/user/init/runtests
 	@bash tests/run.sh
 
 clean:

@@ -96,6 +96,7 @@ static void process_exit(struct process *p, int status)
 /* Resources a process holds only while it runs. */
 static void release_resources(struct process *p)
 {
+	itimer_stop(p);
 	struct mm *mm = p->mm;
 	p->mm = NULL;
 	pgt_activate(kernel_pml4);

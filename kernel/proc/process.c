@@ -145,6 +145,7 @@ struct process *process_alloc(void)
 		return NULL;
 	}
 	waitqueue_init(&p->child_wait);
+	mutex_init(&p->itimer_lock);
 	memcpy(p->rlim, default_rlimits, sizeof(p->rlim));
 	p->refcount = 1;
 	mutex_lock(&proc_lock);

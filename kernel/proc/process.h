@@ -18,6 +18,7 @@
 #include "lib/types.h"
 #include "proc/signal.h"
 #include "sched/wait.h"
+#include "time/timer.h"
 
 struct mm;
 struct thread;
@@ -108,6 +109,11 @@ struct process {
 	char exe_path[256];
 
 	struct waitqueue child_wait;  /* wait4 sleeps here; children changing state wake it */
+	/* ITIMER_REAL (itimer.c). */
+	struct mutex itimer_lock;
+	struct timer_event itimer;
+	uint64_t itimer_deadline_ns, itimer_interval_ns;
+	bool itimer_running;
 	struct completion *vfork_done; /* the vfork parent waits until exec or exit */
 	uint64_t start_ns;
 	uint64_t cutime_ns, cstime_ns; /* reaped children's times */
@@ -162,6 +168,9 @@ __attribute__((noreturn)) void do_exit_group(int status_word);
 #define W_STOPCODE(sig)       (((sig) << 8) | 0x7f)
 #define W_CONTINUED           0xffff
 #define WCOREFLAG             0x80
+
+/* Cancels the process's ITIMER_REAL and waits out a running callback (exit). */
+void itimer_stop(struct process *p);
 
 /* Runs before every return to user mode: pending signals, rescheduling. */
 void user_return_work(struct trap_frame *tf);
