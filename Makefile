@@ -57,8 +57,9 @@ $(KERNEL): $(BUILD)/ferrite.pass1.elf $(BUILD)/ksyms.o
 	@$(NM) -n --defined-only $@ | grep -i ' t ' > $(BUILD)/syms.final
 	@cmp -s $(BUILD)/syms.pass1 $(BUILD)/syms.final || { echo "ksyms: text moved between link passes"; exit 1; }
 
-$(ISO): $(KERNEL) tools/mkiso.sh
-	sh tools/mkiso.sh $(KERNEL) $@ "console=ttyS0"
+# Until the busybox userland arrives, `make run` boots to a minimal init that only idles.
+$(ISO): $(KERNEL) tools/mkiso.sh $(BUILD)/idle-initrd.cpio
+	sh tools/mkiso.sh $(KERNEL) $@ "console=ttyS0" $(BUILD)/idle-initrd.cpio
 
 # The ISO the system tests boot: runs the ktests, carries a 70000-byte initramfs module.
 TEST_ISO := $(BUILD)/ferrite-test.iso
