@@ -460,11 +460,33 @@ static const char *basename_of(const char *path)
 	return b ? b + 1 : path;
 }
 
+/* Every other thread of the process leaves; the caller takes the thread-group leader's TID. */
+static void kill_other_threads(struct process *p, struct uthread *u)
+{
+	if (p->nthreads == 1)
+		return;
+	uint64_t irq = spin_lock_irqsave(&signal_lock);
+	p->exec_survivor = u;
+	for (struct uthread *o = p->threads; o; o = o->next)
+		if (o != u)
+			thread_wake(o->thread);
+	spin_unlock_irqrestore(&signal_lock, irq);
+	wait_event(&p->thread_exit_wq, __atomic_load_n(&p->nthreads, __ATOMIC_ACQUIRE) == 1);
+	mutex_lock(&proc_lock);
+	p->exec_survivor = NULL;
+	if (u->tid != p->pid) {
+		pid_free(u->tid);
+		u->tid = p->pid;
+	}
+	mutex_unlock(&proc_lock);
+}
+
 /* Past the point of no return: the process becomes the new program. */
 static void commit(struct exec_state *s, struct mm *mm, const char *orig_path)
 {
 	struct process *p = current_process();
 	struct uthread *u = current_uthread();
+	kill_other_threads(p, u);
 	struct mm *old = p->mm;
 	p->mm = mm;
 	pgt_activate(mm->root);

@@ -133,6 +133,8 @@ __attribute__((noreturn)) void do_exit(int code)
 		process_exit(p, p->group_exiting ? p->group_exit_code : W_EXITCODE(code & 0xff, 0));
 	}
 	mutex_unlock(&proc_lock);
+	if (!last)
+		wake_up_all(&p->thread_exit_wq); /* an execve may wait for the others to leave */
 	/* This thread is a kernel thread from here on: no user state to switch to. */
 	uint64_t irq = irq_save();
 	current_thread()->uth = NULL;

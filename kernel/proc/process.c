@@ -146,6 +146,7 @@ struct process *process_alloc(void)
 	}
 	waitqueue_init(&p->child_wait);
 	mutex_init(&p->itimer_lock);
+	waitqueue_init(&p->thread_exit_wq);
 	memcpy(p->rlim, default_rlimits, sizeof(p->rlim));
 	p->refcount = 1;
 	mutex_lock(&proc_lock);

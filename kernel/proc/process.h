@@ -88,6 +88,8 @@ struct process {
 	int exit_signal;          /* sent to the parent at exit (SIGCHLD, or clone's choice) */
 	uint64_t child_events;    /* bumped when a child changes state (wait4's wake-up condition) */
 	bool group_exiting;       /* exit_group in progress: every thread leaves */
+	struct uthread *exec_survivor; /* execve in a threaded process: every other thread leaves */
+	struct waitqueue thread_exit_wq; /* a thread of this process left */
 	int group_exit_code;
 
 	/* Job control: stopped by a signal, and the changes wait4 reports. */

@@ -202,7 +202,8 @@ bool signal_pending(void)
 	if (!u)
 		return false;
 	struct process *p = u->proc;
-	return ((u->pending | p->shared_pending) & ~u->blocked) || p->group_exiting;
+	return ((u->pending | p->shared_pending) & ~u->blocked) || p->group_exiting ||
+	       (p->exec_survivor && p->exec_survivor != u);
 }
 
 /* ---- stop and continue ---- */
@@ -396,7 +397,7 @@ void do_signals(struct trap_frame *tf)
 	struct uthread *u = current_uthread();
 	struct process *p = u->proc;
 	for (;;) {
-		if (p->group_exiting)
+		if (p->group_exiting || (p->exec_survivor && p->exec_survivor != u))
 			do_exit(0);
 		if (!may_run(p)) {
 			signal_stop_wait();
