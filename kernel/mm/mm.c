@@ -163,6 +163,17 @@ static unsigned vma_vm_flags(const struct vma *v)
 	return prot_to_vm(v->prot);
 }
 
+/*
+ * User pages never take the last 1/64 of RAM: a process that runs the machine out of memory
+ * gets FAULT_OOM (and is killed) while the kernel's own allocations still succeed.
+ */
+static struct page *alloc_user_page(unsigned gfp)
+{
+	if (pmm_free_count() < pmm_total_count() / 64 + 64)
+		return NULL;
+	return pmm_alloc_pages(0, gfp);
+}
+
 /* A shared file mapping maps the file's own page. */
 static int fault_in_shared_file(struct mm *mm, const struct vma *v, uint64_t va)
 {
@@ -214,7 +225,7 @@ static int fault_in(struct mm *mm, const struct vma *v, uint64_t va, bool write)
 		return fault_in_shared_file(mm, v, va);
 	if (v->file && can_share_file_page(v, va, write))
 		return fault_in_private_shared_page(mm, v, va);
-	struct page *p = pmm_alloc_pages(0, v->file ? 0 : GFP_ZERO);
+	struct page *p = alloc_user_page(v->file ? 0 : GFP_ZERO);
 	if (!p)
 		return FAULT_OOM;
 	if (v->file) {
@@ -237,7 +248,7 @@ static int fault_cow(struct mm *mm, const struct vma *v, uint64_t va, paddr_t ol
 {
 	if ((v->flags & VMA_SHARED) || !user_page_shared(old)) /* the last user: take it over */
 		return pgt_set(mm->root, va, old, vma_vm_flags(v)) < 0 ? FAULT_OOM : FAULT_OK;
-	struct page *p = pmm_alloc_pages(0, 0);
+	struct page *p = alloc_user_page(0);
 	if (!p)
 		return FAULT_OOM;
 	memcpy(page_to_virt(p), phys_to_virt(old), PAGE_SIZE);

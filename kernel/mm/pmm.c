@@ -204,6 +204,22 @@ void pmm_get_stats(struct pmm_stats *st)
 	st->reserved_pages = (firmware_usable >> PAGE_SHIFT) - st->total_pages;
 }
 
+uint64_t pmm_free_count(void)
+{
+	uint64_t n = 0;
+	for (int z = 0; z < NR_ZONES; z++)
+		n += __atomic_load_n(&zones[z].free_pages, __ATOMIC_RELAXED);
+	return n;
+}
+
+uint64_t pmm_total_count(void)
+{
+	uint64_t n = 0;
+	for (int z = 0; z < NR_ZONES; z++)
+		n += zones[z].managed_pages;
+	return n;
+}
+
 void page_ref_get(struct page *p)
 {
 	__atomic_add_fetch(&p->refcount, 1, __ATOMIC_RELAXED);

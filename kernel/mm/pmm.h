@@ -55,6 +55,9 @@ struct pmm_stats {
 	struct pmm_zone_stats zones[NR_ZONES];
 };
 void pmm_get_stats(struct pmm_stats *st);
+/* Cheap counters (no lock: a snapshot) for allocation policies. */
+uint64_t pmm_free_count(void);
+uint64_t pmm_total_count(void);
 
 #include "arch/x86_64/memlayout.h"
 static inline void *page_to_virt(const struct page *p)

@@ -11,6 +11,7 @@
 #include "lib/errno.h"
 #include "mm/mm_internal.h"
 #include "mm/pgtable.h"
+#include "mm/pmm.h"
 #include "mm/slab.h"
 #include "mm/vmm.h"
 
@@ -164,6 +165,10 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsig
 		return -EINVAL;
 	if (file && type != MAP_PRIVATE && !(file->fop && file->fop->get_page))
 		return -ENODEV; /* FIXME: shared mappings of devices (/dev/zero) */
+	/* Linux's heuristic overcommit: a private writable mapping larger than RAM is refused. */
+	if (type == MAP_PRIVATE && (prot & PROT_WRITE) && !(flags & MAP_NORESERVE) &&
+	    len / PAGE_SIZE > pmm_total_count())
+		return -ENOMEM;
 
 	mutex_lock(&mm->lock);
 	int64_t ret;
@@ -358,7 +363,8 @@ uint64_t mm_brk(struct mm *mm, uint64_t new_brk)
 {
 	mutex_lock(&mm->lock);
 	uint64_t old = mm->brk;
-	if (new_brk < mm->brk_start || new_brk > USER_MMAP_BASE)
+	if (new_brk < mm->brk_start || new_brk > USER_MMAP_BASE ||
+	    (new_brk - mm->brk_start) / PAGE_SIZE > pmm_total_count())
 		goto out;
 	uint64_t old_end = ALIGN_UP(mm->brk, PAGE_SIZE), new_end = ALIGN_UP(new_brk, PAGE_SIZE);
 	if (new_end > old_end) {

@@ -391,6 +391,8 @@ static int64_t sys_getrandom(void *buf, size_t len, unsigned flags)
 {
 	if (flags & ~7u)
 		return -EINVAL;
+	if (len > 33554431)
+		len = 33554431; /* Linux returns at most 32 MiB - 1 per call */
 	uint8_t chunk[256];
 	size_t done = 0;
 	while (done < len) {
@@ -567,9 +569,9 @@ static int64_t sys_sched_getaffinity(int pid, size_t len, uint64_t *mask)
 	if (!u)
 		return -ESRCH;
 	m &= cpu_count >= 64 ? ~0ull : (1ull << cpu_count) - 1;
-	if (copy_to_user(mask, &m, sizeof(m)) || clear_user(mask + 1, len - sizeof(m)))
+	if (copy_to_user(mask, &m, sizeof(m)))
 		return -EFAULT;
-	return sizeof(uint64_t);
+	return sizeof(uint64_t); /* the bytes of the kernel's CPU mask, as Linux returns */
 }
 SYSCALL(204, sched_getaffinity);
 
