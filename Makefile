@@ -1,6 +1,6 @@
 # Ferrite build. `make` builds the kernel and the ISO; `make run` boots it; `make test` runs
-# every test (host unit tests, in-kernel ktests, QEMU system tests) and ends with
-# "N passed, N failed".
+# every test (host unit tests, user-space tests on the host Linux, in-kernel ktests, QEMU
+# system tests) and ends with "N passed, N failed".
 
 BUILD   ?= build
 CC      := gcc
@@ -25,7 +25,7 @@ KOBJS  := $(KSRC_C:%.c=$(BUILD)/%.o) $(KSRC_S:%.S=$(BUILD)/%.o)
 KERNEL := $(BUILD)/ferrite.elf
 ISO    := $(BUILD)/ferrite.iso
 
-.PHONY: all kernel iso run test unit-tests deps clean
+.PHONY: all kernel iso run test unit-tests user-tests deps clean
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
 iso: $(ISO)
@@ -93,13 +93,16 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit_main.c tests/unit/unit.h tests/u
 
 unit-tests: $(UNIT_BINS)
 
+# ---- user-space test programs (user/tests/), static musl binaries ----
+include user/Makefile.inc
+
 deps:
 	@sh tools/install-deps.sh
 
 run: deps all
 	sh tools/run.sh
 
-test: deps all $(TEST_ISO) unit-tests
+test: deps all $(TEST_ISO) unit-tests user-tests
 	@bash tests/run.sh
 
 clean:
