@@ -323,7 +323,7 @@ static void child_main(struct shared *sh, long total, uint64_t seed)
 
 static double now_s(void)
 {
-	struct timespec ts;
+	struct timespec ts = { 0, 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;

@@ -24,7 +24,7 @@ static long futex(volatile int *uaddr, int op, int val, const struct timespec *t
 
 static double now_s(void)
 {
-	struct timespec ts;
+	struct timespec ts = { 0, 0 };
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
