@@ -144,7 +144,8 @@ static void test_misc_pointers(void)
 	CHECK_ERR("rt_sigprocmask_bad_set", syscall(SYS_rt_sigprocmask, SIG_BLOCK, NONCANONICAL, NULL, 8), EFAULT);
 	CHECK_ERR("poll_bad_fds", syscall(SYS_poll, KERNEL_HALF, 1, 0), EFAULT);
 	CHECK_ERR("select_bad_set", syscall(SYS_select, 1, KERNEL_HALF, NULL, NULL, NULL), EFAULT);
-	CHECK_ERR("futex_bad_address", syscall(SYS_futex, KERNEL_HALF, 0 /* FUTEX_WAIT */, 0, NULL, NULL, 0), EFAULT);
+	CHECK_ERR("futex_bad_address", syscall(SYS_futex, KERNEL_HALF, 0 /* FUTEX_WAIT */, 0, NULL, NULL, 0),
+		  EFAULT);
 	CHECK_ERR("sigaltstack_bad", syscall(SYS_sigaltstack, KERNEL_HALF, NULL), EFAULT);
 	CHECK_ERR("wait4_bad_rusage", syscall(SYS_wait4, -1, NULL, WNOHANG, KERNEL_HALF), ECHILD);
 

@@ -406,7 +406,8 @@ static void test_truncate(void)
 	int fd = open("tr", O_RDWR);
 	CHECK_OK("ftruncate_grow", ftruncate(fd, 12));
 	CHECK("ftruncate_size", fstat(fd, &st) == 0 && st.st_size == 12);
-	CHECK("ftruncate_grown_zero", pread(fd, buf, 12, 0) == 12 && !memcmp(buf, "0123", 4) && all_zero(buf + 4, 8));
+	CHECK("ftruncate_grown_zero",
+	      pread(fd, buf, 12, 0) == 12 && !memcmp(buf, "0123", 4) && all_zero(buf + 4, 8));
 	CHECK_ERR("ftruncate_negative_einval", ftruncate(fd, -1), EINVAL);
 	close(fd);
 	CHECK_ERR("truncate_enoent", truncate("nope", 0), ENOENT);
@@ -586,14 +587,16 @@ static void test_select_poll(void)
 	t_write_file("sp", "data", 4, 0644);
 	int fd = open("sp", O_RDWR);
 	struct pollfd pf = { .fd = fd, .events = POLLIN | POLLOUT };
-	CHECK("poll_regular_file_ready", poll(&pf, 1, 0) == 1 && (pf.revents & (POLLIN | POLLOUT)) == (POLLIN | POLLOUT));
+	CHECK("poll_regular_file_ready",
+	      poll(&pf, 1, 0) == 1 && (pf.revents & (POLLIN | POLLOUT)) == (POLLIN | POLLOUT));
 	fd_set r, w;
 	FD_ZERO(&r);
 	FD_ZERO(&w);
 	FD_SET(fd, &r);
 	FD_SET(fd, &w);
 	struct timeval tv = { 0, 0 };
-	CHECK("select_regular_file_ready", select(fd + 1, &r, &w, NULL, &tv) == 2 && FD_ISSET(fd, &r) && FD_ISSET(fd, &w));
+	CHECK("select_regular_file_ready",
+	      select(fd + 1, &r, &w, NULL, &tv) == 2 && FD_ISSET(fd, &r) && FD_ISSET(fd, &w));
 	lseek(fd, 0, SEEK_END);
 	FD_ZERO(&r);
 	FD_SET(fd, &r);

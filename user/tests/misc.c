@@ -58,7 +58,8 @@ static void test_rlimits(void)
 	CHECK("getrlimit_soft_le_hard", old.rlim_cur <= old.rlim_max);
 	struct rlimit low = { 16, old.rlim_max };
 	CHECK_OK("setrlimit_nofile_16", setrlimit(RLIMIT_NOFILE, &low));
-	CHECK("getrlimit_round_trip", getrlimit(RLIMIT_NOFILE, &now) == 0 && now.rlim_cur == 16 && now.rlim_max == old.rlim_max);
+	CHECK("getrlimit_round_trip",
+	      getrlimit(RLIMIT_NOFILE, &now) == 0 && now.rlim_cur == 16 && now.rlim_max == old.rlim_max);
 	CHECK("prlimit64_read", prlimit(0, RLIMIT_NOFILE, NULL, &now) == 0 && now.rlim_cur == 16);
 
 	/* Descriptors up to 15 can be opened, not one more. */
@@ -68,7 +69,8 @@ static void test_rlimits(void)
 	int e = errno, below = 1;
 	for (int i = 0; i < n; i++)
 		below &= fds[i] < 16;
-	t_check("rlimit_nofile_emfile", n > 0 && n < 32 && e == EMFILE && below, "%d opened, then %s", n, t_errname(e));
+	t_check("rlimit_nofile_emfile", n > 0 && n < 32 && e == EMFILE && below, "%d opened, then %s", n,
+		t_errname(e));
 	CHECK_ERR("rlimit_nofile_dup_emfile", dup(0), EMFILE);
 	CHECK_ERR("rlimit_nofile_dup2_ebadf", dup2(0, 16), EBADF);
 	while (n > 0)
@@ -256,15 +258,17 @@ static void test_clocks(void)
 	CHECK("realtime_after_2020", real > 1577836800.0);
 	CHECK("boottime", now_s(CLOCK_BOOTTIME) >= 0);
 	CHECK("monotonic_coarse", now_s(CLOCK_MONOTONIC_COARSE) > 0);
-	CHECK("clock_getres_monotonic", clock_getres(CLOCK_MONOTONIC, &res) == 0 && res.tv_sec == 0 && res.tv_nsec > 0);
-	CHECK("clock_getres_realtime", clock_getres(CLOCK_REALTIME, &res) == 0 && res.tv_sec == 0 && res.tv_nsec > 0);
+	CHECK("clock_getres_monotonic",
+	      clock_getres(CLOCK_MONOTONIC, &res) == 0 && res.tv_sec == 0 && res.tv_nsec > 0);
+	CHECK("clock_getres_realtime",
+	      clock_getres(CLOCK_REALTIME, &res) == 0 && res.tv_sec == 0 && res.tv_nsec > 0);
 	CHECK_ERR("clock_gettime_bad_clock_einval", clock_gettime(12345, &a), EINVAL);
 
 	struct timeval tv;
 	CHECK_OK("gettimeofday", gettimeofday(&tv, NULL));
 	double tod = tv.tv_sec + tv.tv_usec / 1e6;
-	t_check("gettimeofday_matches_realtime", tod - real > -2 && tod - real < 2, "gettimeofday %.3f, realtime %.3f",
-		tod, real);
+	t_check("gettimeofday_matches_realtime", tod - real > -2 && tod - real < 2,
+		"gettimeofday %.3f, realtime %.3f", tod, real);
 	time_t t = time(NULL);
 	CHECK("time_matches_realtime", (double)t - real > -2 && (double)t - real < 2);
 	struct tms tm;

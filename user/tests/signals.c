@@ -613,8 +613,8 @@ static void test_fpu(void)
 	}
 	stop_timer();
 	set_default(SIGALRM);
-	t_check("fpu_state_across_handlers", bad == 0 && hits[SIGALRM] > 0, "%d of %d rounds differ, %d signals", bad,
-		rounds, (int)hits[SIGALRM]);
+	t_check("fpu_state_across_handlers", bad == 0 && hits[SIGALRM] > 0, "%d of %d rounds differ, %d signals",
+		bad, rounds, (int)hits[SIGALRM]);
 }
 
 /* --- what execve keeps: ignored signals, the mask and pending signals; handlers reset --- */

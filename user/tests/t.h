@@ -1,15 +1,16 @@
 /*
- * t.h: the few helpers shared by Ferrite's user-space tests (the programs in user/tests/). Every check prints
- * one line, "PASS <prog>.<check>" or "FAIL <prog>.<check>: <why>", and t_done() ends the run
- * with "DONE <prog> <npass> <nfail>". A line leaves in one write(2), so nothing waits in a stdio
- * buffer when a test forks. Checks run in the parent; a child reports through its exit status.
+ * t.h: the few helpers shared by Ferrite's user-space tests (the programs in user/tests/).
+ * Every check prints one line, "PASS <prog>.<check>" or "FAIL <prog>.<check>: <why>", and
+ * t_done() ends the run with "DONE <prog> <npass> <nfail>". A line leaves in one write(2), so
+ * nothing waits in a stdio buffer when a test forks. Checks run in the parent; a child reports
+ * through its exit status (0, or a number that says which step failed).
  */
 #pragma once
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <setjmp.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -235,7 +235,8 @@ static void test_futex(void)
 	double waited = now_s() - t0;
 	t_check("futex_timeout_waits", waited >= 0.099, "returned after %.3f s", waited);
 	CHECK_EQ("futex_wake_nobody", futex(&fword, FUTEX_WAKE | FUTEX_PRIVATE, INT_MAX, NULL), 0);
-	CHECK_ERR("futex_unaligned_einval", futex((volatile int *)((char *)&fword + 1), FUTEX_WAIT, 0, NULL), EINVAL);
+	volatile int *unaligned = (volatile int *)((char *)&fword + 1);
+	CHECK_ERR("futex_unaligned_einval", futex(unaligned, FUTEX_WAIT, 0, NULL), EINVAL);
 
 	/*
 	 * Three waiters that wait once each. Waking one at a time until three were woken cannot
