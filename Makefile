@@ -1,6 +1,6 @@
 # Ferrite build. `make` builds the kernel and the ISO; `make run` boots it; `make test` runs
-# every test (host unit tests, in-kernel ktests, QEMU system tests) and ends with
-# "N passed, N failed".
+# every test (host unit tests, user-space tests on the host Linux, in-kernel ktests, QEMU
+# system tests) and ends with "N passed, N failed".
 
 BUILD   ?= build
 CC      := gcc
@@ -25,7 +25,7 @@ KOBJS  := $(KSRC_C:%.c=$(BUILD)/%.o) $(KSRC_S:%.S=$(BUILD)/%.o)
 KERNEL := $(BUILD)/ferrite.elf
 ISO    := $(BUILD)/ferrite.iso
 
-.PHONY: all kernel iso run test unit-tests deps clean
+.PHONY: all kernel iso run test unit-tests user-tests deps clean
 all: $(KERNEL) $(ISO)
 kernel: $(KERNEL)
 iso: $(ISO)
@@ -72,12 +72,8 @@ $(BUILD)/test-initrd.bin:
 $(TEST_ISO): $(KERNEL) tools/mkiso.sh $(BUILD)/test-initrd.bin
 	sh tools/mkiso.sh $(KERNEL) $@ "ktest console=ttyS0" $(BUILD)/test-initrd.bin
 
-# ---- user programs (musl, static) ----
-MUSL_CC := musl-gcc
-USER_CFLAGS := -static -O2 -Wall -Wextra -Werror
-$(BUILD)/user/init/%: user/init/%.c
-	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(USER_CFLAGS) -o $@ $<
+# ---- user programs (static musl binaries; rules in user/Makefile.inc) ----
+include user/Makefile.inc
 
 # An initramfs whose /init only idles (system tests that drive the kernel from outside).
 $(BUILD)/idle-initrd.cpio: $(BUILD)/user/init/idle
@@ -113,7 +109,7 @@ deps:
 run: deps all
 	sh tools/run.sh
 
-test: deps all $(TEST_ISO) unit-tests $(BUILD)/idle-initrd.cpio $(BUILD)/user/init/runtests
+test: deps all $(TEST_ISO) unit-tests user-tests $(BUILD)/idle-initrd.cpio $(BUILD)/user/init/runtests
 	@bash tests/run.sh
 
 clean:

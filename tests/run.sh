@@ -1,7 +1,8 @@
 #!/bin/bash
-# Runs every test: host unit tests, then the QEMU system tests (in parallel; they include the
-# in-kernel ktest runs). Each test prints "PASS name" or "FAIL name: why"; the last line is
-# the total, "N passed, N failed". Exit status 0 only when nothing failed.
+# Runs every test: host unit tests, the user-space test programs on the host Linux, then the
+# QEMU system tests (in parallel; they include the in-kernel ktest runs). Each test prints
+# "PASS name" or "FAIL name: why"; the last line is the total, "N passed, N failed". Exit
+# status 0 only when nothing failed.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -36,6 +37,9 @@ echo "== host unit tests"
 for bin in "$BUILD"/unit/test_*; do
 	[ -x "$bin" ] && run_suite "unit-$(basename "$bin")" timeout 300 "$bin"
 done
+
+echo "== user-space tests (user/tests/) on the host Linux"
+run_suite "user-on-linux" bash tests/host/user-on-linux.sh
 
 echo "== system tests (QEMU, $jobs in parallel)"
 find tests/system -name '*.sh' ! -name 'lib.sh' | sort |
