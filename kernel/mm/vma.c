@@ -158,9 +158,10 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsig
 	if (file && off + len < off)
 		return -EOVERFLOW;
 	bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
-	if (fixed && ((addr & (PAGE_SIZE - 1)) || addr < USER_SPACE_START || addr + len < addr ||
-		      addr + len > USER_SPACE_END))
+	if (fixed && (addr & (PAGE_SIZE - 1)))
 		return -EINVAL;
+	if (fixed && (addr < USER_SPACE_START || addr + len < addr || addr + len > USER_SPACE_END))
+		return -ENOMEM; /* Linux: outside the task's address space */
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -EINVAL;
 	if (file && type != MAP_PRIVATE && !(file->fop && file->fop->get_page))
