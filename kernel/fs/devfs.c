@@ -243,11 +243,20 @@ static int64_t kmsg_llseek(struct file *f, int64_t off, int whence)
 	return ret;
 }
 
+/* FIXME: no wait queue for new log records yet: poll reports the present state only. */
+static unsigned kmsg_poll(struct file *f, struct poll_table *pt)
+{
+	(void)pt;
+	struct kmsg_reader *r = f->private;
+	return __atomic_load_n(&r->seq, __ATOMIC_RELAXED) < klog_ring()->next_seq ? POLLIN | POLLRDNORM : 0;
+}
+
 static const struct file_ops kmsg_fops = {
 	.open = kmsg_open,
 	.release = kmsg_release,
 	.read = kmsg_read,
 	.write = kmsg_write,
+	.poll = kmsg_poll,
 	.llseek = kmsg_llseek,
 };
 
@@ -307,11 +316,18 @@ static ssize_t ttyS0_write(struct file *f, const void *buf, size_t len, uint64_t
 	return (ssize_t)len;
 }
 
+static unsigned input_poll(struct file *f, struct poll_table *pt)
+{
+	(void)f;
+	poll_wait(pt, console_input_waitqueue());
+	return POLLOUT | POLLWRNORM | (console_input_ready() ? POLLIN | POLLRDNORM : 0);
+}
+
 static const struct file_ops console_fops = {
-	.read = input_read, .write = console_dev_write, .llseek = vfs_no_llseek,
+	.read = input_read, .write = console_dev_write, .poll = input_poll, .llseek = vfs_no_llseek,
 };
 static const struct file_ops ttyS0_fops = {
-	.read = input_read, .write = ttyS0_write, .llseek = vfs_no_llseek,
+	.read = input_read, .write = ttyS0_write, .poll = input_poll, .llseek = vfs_no_llseek,
 };
 
 static int console_major_open(struct inode *inode, struct file *f)

@@ -64,8 +64,18 @@ static int open_path(struct path *p, unsigned flags, struct file **out)
 {
 	struct inode *inode = p->dentry->inode;
 	unsigned acc = flags & O_ACCMODE;
+	const struct file_ops *fop = inode->fop;
 	int err;
 
+	if (flags & O_PATH) {
+		/* Only the name: no device open, no truncation, no reading or writing. */
+		if ((flags & O_DIRECTORY) && !S_ISDIR(inode->mode)) {
+			err = -ENOTDIR;
+			goto fail;
+		}
+		fop = NULL;
+		goto make;
+	}
 	if (S_ISLNK(inode->mode)) {
 		err = -ELOOP; /* O_NOFOLLOW on a symlink */
 		goto fail;
@@ -82,7 +92,6 @@ static int open_path(struct path *p, unsigned flags, struct file **out)
 		err = -EINVAL;
 		goto fail;
 	}
-	const struct file_ops *fop = inode->fop;
 	if (S_ISCHR(inode->mode)) {
 		fop = MAJOR(inode->rdev) < CHRDEV_MAX ? chrdevs[MAJOR(inode->rdev)] : NULL;
 		if (!fop) {
@@ -98,6 +107,7 @@ static int open_path(struct path *p, unsigned flags, struct file **out)
 		if (err)
 			goto fail;
 	}
+make:;
 	struct file *f = kzalloc(sizeof(*f));
 	if (!f) {
 		err = -ENOMEM;
@@ -189,6 +199,8 @@ int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint3
 {
 	struct path p;
 	int err;
+	if (flags & O_PATH)
+		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW; /* Linux ignores the rest */
 	mutex_lock(&vfs_lock);
 	if (flags & O_CREAT)
 		err = open_create(cwd, pathname, flags, mode, &p);
@@ -202,11 +214,15 @@ int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint3
 
 static bool readable(struct file *f)
 {
+	if (f->flags & O_PATH)
+		return false;
 	return (f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_ACCMODE) == O_RDWR;
 }
 
 static bool writable(struct file *f)
 {
+	if (f->flags & O_PATH)
+		return false;
 	return (f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_ACCMODE) == O_RDWR;
 }
 
@@ -288,6 +304,16 @@ int64_t vfs_llseek_end(struct file *f, int64_t off, int whence, uint64_t end)
 	case SEEK_END:
 		base = (int64_t)end;
 		break;
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		/* No holes are reported: the data runs to the end, where the one hole begins. */
+		if (off < 0 || (uint64_t)off >= end) {
+			ret = -ENXIO;
+			goto out;
+		}
+		ret = whence == SEEK_DATA ? off : (int64_t)end;
+		f->pos = (uint64_t)ret;
+		goto out;
 	default:
 		ret = -EINVAL;
 		goto out;
@@ -354,7 +380,7 @@ ssize_t vfs_getdents64(struct file *f, void *buf, size_t len)
 	return (ssize_t)c.used;
 }
 
-static int inode_getattr(struct inode *inode, struct kstat *st)
+int vfs_getattr(struct inode *inode, struct kstat *st)
 {
 	memset(st, 0, sizeof(*st));
 	if (inode->iop && inode->iop->getattr)
@@ -381,7 +407,7 @@ int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct k
 	mutex_lock(&vfs_lock);
 	int err = namei_lookup(cwd, pathname, follow ? LOOKUP_FOLLOW : 0, &p);
 	if (!err) {
-		err = inode_getattr(p.dentry->inode, st);
+		err = vfs_getattr(p.dentry->inode, st);
 		path_put(&p);
 	}
 	mutex_unlock(&vfs_lock);
@@ -390,7 +416,7 @@ int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct k
 
 int vfs_fstat(struct file *f, struct kstat *st)
 {
-	return inode_getattr(f->inode, st);
+	return vfs_getattr(f->inode, st);
 }
 
 int vfs_truncate(const struct path *cwd, const char *pathname, uint64_t size)
@@ -419,16 +445,48 @@ int vfs_chmod(const struct path *cwd, const char *pathname, uint32_t mode)
 	mutex_lock(&vfs_lock);
 	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
 	if (!err) {
-		struct inode *inode = p.dentry->inode;
 		struct iattr a = { .valid = ATTR_MODE, .mode = mode };
-		if (inode->iop && inode->iop->setattr) {
-			err = inode->iop->setattr(inode, &a);
-		} else {
-			inode->mode = (inode->mode & S_IFMT) | (mode & 07777);
-			inode->ctime = vfs_now();
-		}
+		err = vfs_setattr(p.dentry->inode, &a);
 		path_put(&p);
 	}
 	mutex_unlock(&vfs_lock);
 	return err;
+}
+
+int vfs_setattr(struct inode *inode, const struct iattr *a)
+{
+	int err = 0;
+	mutex_lock(&inode->lock);
+	if (inode->iop && inode->iop->setattr) {
+		err = inode->iop->setattr(inode, a);
+	} else if (a->valid & ATTR_SIZE) {
+		err = -EINVAL;
+	} else {
+		if (a->valid & ATTR_MODE)
+			inode->mode = (inode->mode & S_IFMT) | (a->mode & 07777);
+		if (a->valid & ATTR_UID)
+			inode->uid = a->uid;
+		if (a->valid & ATTR_GID)
+			inode->gid = a->gid;
+		if (a->valid & ATTR_ATIME)
+			inode->atime = a->atime;
+		if (a->valid & ATTR_MTIME)
+			inode->mtime = a->mtime;
+		inode->ctime = vfs_now();
+	}
+	mutex_unlock(&inode->lock);
+	return err;
+}
+
+struct file *vfs_anon_file(struct inode *inode, const struct file_ops *fop, unsigned flags)
+{
+	struct file *f = kzalloc(sizeof(*f));
+	if (!f)
+		return NULL;
+	f->inode = inode_get(inode);
+	f->fop = fop;
+	f->flags = flags;
+	f->refcount = 1;
+	mutex_init(&f->pos_lock);
+	return f;
 }
