@@ -1,5 +1,6 @@
 /*
- * Private to the file system calls (sys_fs.c, sys_stat.c, sys_rw.c, sys_poll.c): descriptor
+ * Private to the file system calls (sys_fs.c, sys_dir.c, sys_stat.c, sys_rw.c, sys_fd.c,
+ * sys_poll.c): descriptor
  * and path helpers. Paths are copied into kernel buffers before the VFS sees them, and every
  * user copy happens with no VFS lock held.
  */
@@ -43,6 +44,20 @@ struct at_target {
 };
 int at_lookup(int dirfd, const char *upath, unsigned at_flags, unsigned lookup_flags, struct at_target *t);
 void at_put(struct at_target *t);
+
+/* A user path and the directory it starts from, both in kernel memory (at_name_put them). */
+struct at_name {
+	char *name;
+	struct path dir;
+};
+int at_name_get(int dirfd, const char *upath, struct at_name *an);
+void at_name_put(struct at_name *an);
+
+/* The caller's working directory, with references (path_put it). */
+void cwd_get(struct path *out);
+uint32_t cur_umask(void);
+/* May create device nodes and mount (euid 0 until capabilities exist). */
+bool fs_privileged(void);
 
 /* The user-space dev_t encoding (glibc's makedev) of a VFS dev_t, and back. */
 uint64_t dev_to_user(dev_t d);
