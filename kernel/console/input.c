@@ -6,6 +6,7 @@
 #include "console/input.h"
 
 #include "lib/spinlock.h"
+#include "sched/wait.h"
 
 #define INPUT_RING_SIZE 4096 /* a power of two: indices wrap with a mask */
 
@@ -16,6 +17,7 @@ static char input_ring[INPUT_RING_SIZE];
 static uint32_t input_head; /* next slot to write */
 static uint32_t input_tail; /* next slot to read */
 static uint64_t input_dropped;
+static struct waitqueue input_wq = { SPINLOCK_INIT, NULL, NULL };
 
 _Static_assert((INPUT_RING_SIZE & (INPUT_RING_SIZE - 1)) == 0, "ring size must be a power of two");
 
@@ -27,6 +29,7 @@ void console_input_push(char c)
 	else
 		input_dropped++;
 	spin_unlock_irqrestore(&input_lock, flags);
+	wake_up_all(&input_wq);
 }
 
 int console_input_getc(void)
@@ -39,18 +42,20 @@ int console_input_getc(void)
 	return c;
 }
 
-bool console_input_pending(void)
-{
-	uint64_t flags = spin_lock_irqsave(&input_lock);
-	bool pending = input_head != input_tail;
-	spin_unlock_irqrestore(&input_lock, flags);
-	return pending;
-}
-
 uint64_t console_input_dropped(void)
 {
 	uint64_t flags = spin_lock_irqsave(&input_lock);
 	uint64_t n = input_dropped;
 	spin_unlock_irqrestore(&input_lock, flags);
 	return n;
+}
+
+bool console_input_ready(void)
+{
+	return __atomic_load_n(&input_head, __ATOMIC_ACQUIRE) != __atomic_load_n(&input_tail, __ATOMIC_ACQUIRE);
+}
+
+struct waitqueue *console_input_waitqueue(void)
+{
+	return &input_wq;
 }

@@ -21,7 +21,7 @@ void vfs_fillattr(struct inode *inode, struct kstat *st)
 	st->ctime = inode->ctime;
 }
 
-static int inode_getattr(struct inode *inode, struct kstat *st)
+int vfs_getattr(struct inode *inode, struct kstat *st)
 {
 	if (inode->iop && inode->iop->getattr)
 		return inode->iop->getattr(inode, st);
@@ -35,7 +35,7 @@ int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct k
 	mutex_lock(&vfs_lock);
 	int err = namei_lookup(cwd, pathname, follow ? LOOKUP_FOLLOW : 0, &p);
 	if (!err) {
-		err = inode_getattr(p.dentry->inode, st);
+		err = vfs_getattr(p.dentry->inode, st);
 		path_put(&p);
 	}
 	mutex_unlock(&vfs_lock);
@@ -44,7 +44,7 @@ int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct k
 
 int vfs_fstat(struct file *f, struct kstat *st)
 {
-	return inode_getattr(f->inode, st);
+	return vfs_getattr(f->inode, st);
 }
 
 static void fill_statfs(const struct mount *mnt, struct kstatfs *out)
@@ -88,16 +88,35 @@ int vfs_chmod(const struct path *cwd, const char *pathname, uint32_t mode)
 	mutex_lock(&vfs_lock);
 	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
 	if (!err) {
-		struct inode *inode = p.dentry->inode;
 		struct iattr a = { .valid = ATTR_MODE, .mode = mode };
-		if (inode->iop && inode->iop->setattr) {
-			err = inode->iop->setattr(inode, &a);
-		} else {
-			inode->mode = (inode->mode & S_IFMT) | (mode & 07777);
-			inode->ctime = vfs_now();
-		}
+		err = vfs_setattr(p.dentry->inode, &a);
 		path_put(&p);
 	}
 	mutex_unlock(&vfs_lock);
+	return err;
+}
+
+int vfs_setattr(struct inode *inode, const struct iattr *a)
+{
+	int err = 0;
+	mutex_lock(&inode->lock);
+	if (inode->iop && inode->iop->setattr) {
+		err = inode->iop->setattr(inode, a);
+	} else if (a->valid & ATTR_SIZE) {
+		err = -EINVAL;
+	} else {
+		if (a->valid & ATTR_MODE)
+			inode->mode = (inode->mode & S_IFMT) | (a->mode & 07777);
+		if (a->valid & ATTR_UID)
+			inode->uid = a->uid;
+		if (a->valid & ATTR_GID)
+			inode->gid = a->gid;
+		if (a->valid & ATTR_ATIME)
+			inode->atime = a->atime;
+		if (a->valid & ATTR_MTIME)
+			inode->mtime = a->mtime;
+		inode->ctime = vfs_now();
+	}
+	mutex_unlock(&inode->lock);
 	return err;
 }

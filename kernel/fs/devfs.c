@@ -112,9 +112,10 @@ static ssize_t random_write(struct file *f, const void *buf, size_t len, uint64_
 }
 
 /* Never waiting either way (a write to full fails at once, which is not blocking either). */
-static unsigned mem_poll(struct file *f)
+static unsigned mem_poll(struct file *f, struct poll_table *pt)
 {
 	(void)f;
+	(void)pt;
 	return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
 }
 
@@ -187,21 +188,18 @@ static ssize_t ttyS0_write(struct file *f, const void *buf, size_t len, uint64_t
 	return (ssize_t)len;
 }
 
-/* Output never waits; input is ready when a character does. */
-static unsigned input_poll(struct file *f)
+static unsigned input_poll(struct file *f, struct poll_table *pt)
 {
 	(void)f;
-	unsigned events = POLLOUT | POLLWRNORM;
-	if (console_input_pending())
-		events |= POLLIN | POLLRDNORM;
-	return events;
+	poll_wait(pt, console_input_waitqueue());
+	return POLLOUT | POLLWRNORM | (console_input_ready() ? POLLIN | POLLRDNORM : 0);
 }
 
 static const struct file_ops console_fops = {
-	.read = input_read, .write = console_dev_write, .llseek = vfs_no_llseek, .poll = input_poll,
+	.read = input_read, .write = console_dev_write, .poll = input_poll, .llseek = vfs_no_llseek,
 };
 static const struct file_ops ttyS0_fops = {
-	.read = input_read, .write = ttyS0_write, .llseek = vfs_no_llseek, .poll = input_poll,
+	.read = input_read, .write = ttyS0_write, .poll = input_poll, .llseek = vfs_no_llseek,
 };
 
 static int console_major_open(struct inode *inode, struct file *f)

@@ -301,7 +301,7 @@ KTEST(devfs_poll)
 	const unsigned both = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
 	struct file *null = open_dev("/dev/null", O_RDONLY), *zero = open_dev("/dev/zero", O_WRONLY);
 	KT_ASSERT(null && zero);
-	unsigned p_null = vfs_poll(null), p_zero = vfs_poll(zero);
+	unsigned p_null = vfs_poll(null, NULL), p_zero = vfs_poll(zero, NULL);
 	file_put(null);
 	file_put(zero);
 	KT_ASSERT_EQ(p_null, both);
@@ -312,9 +312,9 @@ KTEST(devfs_poll)
 	char ch;
 	while (vfs_read(c, &ch, 1) == 1) /* drain anything typed */
 		;
-	unsigned p_empty = vfs_poll(c);
+	unsigned p_empty = vfs_poll(c, NULL);
 	console_input_push('p');
-	unsigned p_input = vfs_poll(c);
+	unsigned p_input = vfs_poll(c, NULL);
 	ssize_t r = vfs_read(c, &ch, 1);
 	file_put(c);
 	KT_ASSERT_EQ(p_empty, POLLOUT | POLLWRNORM);
@@ -324,11 +324,11 @@ KTEST(devfs_poll)
 	/* kmsg: records wait at open; none after SEEK_END; a new one makes it readable again. */
 	struct file *k = open_dev("/dev/kmsg", O_RDONLY);
 	KT_ASSERT(k);
-	unsigned p_start = vfs_poll(k);
+	unsigned p_start = vfs_poll(k, NULL);
 	vfs_lseek(k, 0, SEEK_END);
-	unsigned p_end = vfs_poll(k);
+	unsigned p_end = vfs_poll(k, NULL);
 	pr_info("devfs ktest: kmsg poll\n");
-	unsigned p_new = vfs_poll(k);
+	unsigned p_new = vfs_poll(k, NULL);
 	file_put(k);
 	KT_ASSERT(p_start & POLLIN);
 	KT_ASSERT_EQ(p_end, 0);

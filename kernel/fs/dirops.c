@@ -124,13 +124,19 @@ int vfs_symlink(const struct path *cwd, const char *target, const char *linkpath
 
 int vfs_link(const struct path *cwd, const char *oldpath, const char *newpath)
 {
+	return vfs_linkat(cwd, oldpath, cwd, newpath, false);
+}
+
+int vfs_linkat(const struct path *olddir, const char *oldpath, const struct path *newdir,
+	       const char *newpath, bool follow)
+{
 	struct path old;
 	struct nameparent np;
 	mutex_lock(&vfs_lock);
-	int err = namei_lookup(cwd, oldpath, 0, &old);
+	int err = namei_lookup(olddir, oldpath, follow ? LOOKUP_FOLLOW : 0, &old);
 	if (err)
 		goto out;
-	err = create_prep(cwd, newpath, false, &np);
+	err = create_prep(newdir, newpath, false, &np);
 	if (err)
 		goto out_old;
 	struct inode *inode = old.dentry->inode, *dir = np.parent.dentry->inode;
@@ -235,13 +241,21 @@ int vfs_unlink(const struct path *cwd, const char *pathname)
 
 int vfs_rename(const struct path *cwd, const char *oldpath, const char *newpath)
 {
+	return vfs_renameat(cwd, oldpath, cwd, newpath, 0);
+}
+
+int vfs_renameat(const struct path *olddir, const char *oldpath, const struct path *newdir,
+		 const char *newpath, unsigned flags)
+{
 	struct nameparent op, nparent;
 	struct dentry *od = NULL, *nd = NULL;
+	if (flags & ~RENAME_NOREPLACE)
+		return -EINVAL; /* FIXME: RENAME_EXCHANGE and RENAME_WHITEOUT */
 	mutex_lock(&vfs_lock);
-	int err = namei_parent(cwd, oldpath, &op);
+	int err = namei_parent(olddir, oldpath, &op);
 	if (err)
 		goto out;
-	err = namei_parent(cwd, newpath, &nparent);
+	err = namei_parent(newdir, newpath, &nparent);
 	if (err)
 		goto out_op;
 	if (op.type != LAST_NORM || nparent.type != LAST_NORM) {
@@ -271,6 +285,10 @@ int vfs_rename(const struct path *cwd, const char *oldpath, const char *newpath)
 		if (err != -ENOENT)
 			goto out_np;
 		err = 0;
+	}
+	if (nd && (flags & RENAME_NOREPLACE)) {
+		err = -EEXIST;
+		goto out_np;
 	}
 	if (nd && nd->inode == inode)
 		goto out_np; /* the same file (or two links to it): nothing to do */

@@ -39,15 +39,17 @@ void fd_table_put(struct fd_table *t)
 	kfree(t);
 }
 
-int fd_install(struct fd_table *t, struct file *f, int min, unsigned fd_flags)
+int fd_install(struct fd_table *t, struct file *f, int min, int max, unsigned fd_flags)
 {
+	if (max > FD_MAX || max < 0)
+		max = FD_MAX;
 	if (min < 0 || min >= FD_MAX)
 		return -EINVAL;
 	mutex_lock(&t->lock);
 	int fd = min;
-	while (fd < FD_MAX && t->files[fd])
+	while (fd < max && t->files[fd])
 		fd++;
-	if (fd == FD_MAX) {
+	if (fd >= max) {
 		fd = -EMFILE;
 	} else {
 		t->files[fd] = file_get(f);
@@ -120,4 +122,28 @@ void fd_close_on_exec(struct fd_table *t)
 		mutex_unlock(&t->lock);
 		file_put(f);
 	}
+}
+
+int fd_get_flags(struct fd_table *t, int fd)
+{
+	if (fd < 0 || fd >= FD_MAX)
+		return -EBADF;
+	mutex_lock(&t->lock);
+	int r = t->files[fd] ? t->fd_flags[fd] : -EBADF;
+	mutex_unlock(&t->lock);
+	return r;
+}
+
+int fd_set_flags(struct fd_table *t, int fd, unsigned fd_flags)
+{
+	if (fd < 0 || fd >= FD_MAX)
+		return -EBADF;
+	mutex_lock(&t->lock);
+	int r = 0;
+	if (t->files[fd])
+		t->fd_flags[fd] = (uint8_t)(fd_flags & FD_CLOEXEC);
+	else
+		r = -EBADF;
+	mutex_unlock(&t->lock);
+	return r;
 }

@@ -107,6 +107,16 @@ int64_t vfs_llseek_end(struct file *f, int64_t off, int whence, uint64_t end)
 	case SEEK_END:
 		base = (int64_t)end;
 		break;
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		/* No holes are reported: the data runs to the end, where the one hole begins. */
+		if (off < 0 || (uint64_t)off >= end) {
+			ret = -ENXIO;
+			goto out;
+		}
+		ret = whence == SEEK_DATA ? off : (int64_t)end;
+		f->pos = (uint64_t)ret;
+		goto out;
 	default:
 		ret = -EINVAL;
 		goto out;
@@ -180,17 +190,6 @@ int vfs_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	return f->fop->ioctl(f, cmd, arg);
 }
 
-/*
- * A file without a poll of its own never blocks: ready both ways whatever the access mode, as
- * Linux's DEFAULT_POLLMASK says (a write on a read-only file then fails with EBADF, not EAGAIN).
- */
-unsigned vfs_poll(struct file *f)
-{
-	if (f->fop && f->fop->poll)
-		return f->fop->poll(f);
-	return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
-}
-
 int vfs_mmap(struct file *f, void *vma)
 {
 	if (!file_readable(f))
@@ -198,4 +197,17 @@ int vfs_mmap(struct file *f, void *vma)
 	if (!f->fop || !f->fop->mmap)
 		return -ENODEV;
 	return f->fop->mmap(f, vma);
+}
+
+struct file *vfs_anon_file(struct inode *inode, const struct file_ops *fop, unsigned flags)
+{
+	struct file *f = kzalloc(sizeof(*f));
+	if (!f)
+		return NULL;
+	f->inode = inode_get(inode);
+	f->fop = fop;
+	f->flags = flags;
+	f->refcount = 1;
+	mutex_init(&f->pos_lock);
+	return f;
 }

@@ -20,13 +20,18 @@ void d_prune_tree(struct dentry *root);
 /* True when d is anc or below it. */
 bool d_is_below(struct dentry *d, struct dentry *anc);
 
+/* An O_PATH file only names its inode: neither readable nor writable. */
 static inline bool file_readable(const struct file *f)
 {
+	if (f->flags & O_PATH)
+		return false;
 	return (f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_ACCMODE) == O_RDWR;
 }
 
 static inline bool file_writable(const struct file *f)
 {
+	if (f->flags & O_PATH)
+		return false;
 	return (f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_ACCMODE) == O_RDWR;
 }
 

@@ -228,3 +228,48 @@ int vfs_lookup(const struct path *cwd, const char *pathname, unsigned flags, str
 	mutex_unlock(&vfs_lock);
 	return err;
 }
+
+int vfs_path_of(const struct path *p, char *buf, size_t size)
+{
+	if (size == 0)
+		return -ERANGE;
+	mutex_lock(&vfs_lock);
+	struct mount *mnt = p->mnt;
+	struct dentry *d = p->dentry;
+	int err = 0;
+	if (S_ISDIR(d->inode->mode) && d->inode->nlink == 0)
+		err = -ENOENT; /* removed: Linux's getcwd says ENOENT too */
+	/* Built backwards from the end of buf, one "/name" per step up. */
+	size_t at = size - 1;
+	buf[at] = 0;
+	while (!err) {
+		if (mnt == vfs_root_mnt && d == vfs_root_mnt->root)
+			break;
+		if (d == mnt->root) {
+			if (!mnt->parent)
+				break;
+			d = mnt->mountpoint;
+			mnt = mnt->parent;
+			continue;
+		}
+		if (d->len + 1 > at) {
+			err = -ERANGE;
+			break;
+		}
+		at -= d->len;
+		memcpy(buf + at, d->name, d->len);
+		buf[--at] = '/';
+		d = d->parent;
+	}
+	mutex_unlock(&vfs_lock);
+	if (err)
+		return err;
+	if (at == size - 1) {
+		if (at == 0)
+			return -ERANGE;
+		buf[--at] = '/'; /* the root itself */
+	}
+	size_t len = size - 1 - at;
+	memmove(buf, buf + at, len + 1);
+	return (int)len;
+}

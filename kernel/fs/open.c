@@ -58,8 +58,18 @@ static int open_path(struct path *p, unsigned flags, bool created, struct file *
 {
 	struct inode *inode = p->dentry->inode;
 	unsigned acc = flags & O_ACCMODE;
+	const struct file_ops *fop = inode->fop;
 	int err;
 
+	if (flags & O_PATH) {
+		/* Only the name: no device open, no truncation, no reading or writing. */
+		if ((flags & O_DIRECTORY) && !S_ISDIR(inode->mode)) {
+			err = -ENOTDIR;
+			goto fail;
+		}
+		fop = NULL;
+		goto make;
+	}
 	if (S_ISLNK(inode->mode)) {
 		err = -ELOOP; /* O_NOFOLLOW on a symlink */
 		goto fail;
@@ -79,7 +89,6 @@ static int open_path(struct path *p, unsigned flags, bool created, struct file *
 	err = created ? 0 : inode_permission(inode, open_may(flags));
 	if (err)
 		goto fail;
-	const struct file_ops *fop = inode->fop;
 	if (S_ISCHR(inode->mode)) {
 		fop = MAJOR(inode->rdev) < CHRDEV_MAX ? chrdevs[MAJOR(inode->rdev)] : NULL;
 		if (!fop) {
@@ -95,6 +104,7 @@ static int open_path(struct path *p, unsigned flags, bool created, struct file *
 		if (err)
 			goto fail;
 	}
+make:;
 	struct file *f = kzalloc(sizeof(*f));
 	if (!f) {
 		err = -ENOMEM;
@@ -219,6 +229,8 @@ int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint3
 {
 	struct path p;
 	int err;
+	if (flags & O_PATH)
+		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC; /* Linux ignores the rest */
 	mutex_lock(&vfs_lock);
 	if (flags & O_CREAT)
 		err = open_create(cwd, pathname, flags, mode, &p);

@@ -31,6 +31,8 @@
 #define S_ISLNK(m) (((m) & S_IFMT) == S_IFLNK)
 #define S_ISCHR(m) (((m) & S_IFMT) == S_IFCHR)
 #define S_ISBLK(m) (((m) & S_IFMT) == S_IFBLK)
+#define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)
+#define S_ISSOCK(m) (((m) & S_IFMT) == S_IFSOCK)
 
 /* open(2) flags, as Linux defines them (octal). */
 #define O_ACCMODE   03
@@ -46,6 +48,27 @@
 #define O_DIRECTORY 0200000
 #define O_NOFOLLOW  0400000
 #define O_CLOEXEC   02000000
+#define O_DSYNC     010000
+#define O_ASYNC     020000
+#define O_DIRECT    040000
+#define O_LARGEFILE 0100000
+#define O_NOATIME   01000000
+#define O_SYNC      04010000
+#define O_PATH      010000000  /* a handle on the name only: no reading, writing or device open */
+#define O_TMPFILE   020200000
+
+/* poll(2) events, as Linux defines them. */
+#define POLLIN     0x001
+#define POLLPRI    0x002
+#define POLLOUT    0x004
+#define POLLERR    0x008
+#define POLLHUP    0x010
+#define POLLNVAL   0x020
+#define POLLRDNORM 0x040
+#define POLLRDBAND 0x080
+#define POLLWRNORM 0x100
+#define POLLWRBAND 0x200
+#define POLLRDHUP  0x2000
 
 typedef uint32_t dev_t;
 #define MKDEV(major, minor) (((dev_t)(major) << 20) | (minor))
@@ -57,6 +80,7 @@ struct dentry;
 struct file;
 struct super_block;
 struct mount;
+struct poll_table;
 
 struct timespec64 {
 	int64_t sec;
@@ -118,23 +142,16 @@ struct file_ops {
 	ssize_t (*write)(struct file *f, const void *buf, size_t len, uint64_t *pos);
 	int (*readdir)(struct file *f, filldir_t fill, void *ctx);
 	int64_t (*llseek)(struct file *f, int64_t off, int whence);
+	/* arg is the raw system-call argument (often a user pointer: use uaccess, no locks held). */
 	int (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
-	unsigned (*poll)(struct file *f); /* POLLIN/POLLOUT/... now; FIXME: wait queues with select */
+	/* The POLL* events ready now; registers with poll_wait(pt, wq) each wait queue that is woken
+	 * when they may change (pt may be NULL). Files without poll are always readable and writable. */
+	unsigned (*poll)(struct file *f, struct poll_table *pt);
 	int (*mmap)(struct file *f, void *vma); /* FIXME: the VM-area type comes with user processes */
 	/* The page holding the data at page index (a new page reference), for shared mappings:
 	 * writes through the mapping are writes to the file. -ENXIO past the end of the file. */
 	int (*get_page)(struct file *f, uint64_t index, paddr_t *pa);
 };
-
-/* poll(2) events, as Linux defines them. */
-#define POLLIN     0x001
-#define POLLPRI    0x002
-#define POLLOUT    0x004
-#define POLLERR    0x008
-#define POLLHUP    0x010
-#define POLLNVAL   0x020
-#define POLLRDNORM 0x040
-#define POLLWRNORM 0x100
 
 struct inode {
 	uint64_t ino;
@@ -223,7 +240,7 @@ struct path {
 };
 
 struct file {
-	struct path path;
+	struct path path;           /* path.mnt is NULL for a file with no name (a pipe) */
 	struct inode *inode;
 	const struct file_ops *fop;
 	unsigned flags;             /* O_* status flags (O_APPEND, O_NONBLOCK...) and access mode */
@@ -248,6 +265,9 @@ int vfs_umount(const char *target);
 #define LOOKUP_DIRECTORY 0x2 /* the result must be a directory */
 int vfs_lookup(const struct path *cwd, const char *pathname, unsigned flags, struct path *out);
 void path_put(struct path *p);
+/* The absolute name of p ("/a/b"), crossing mounts: its length, or -ERANGE when it needs more
+ * than size bytes with the NUL, or -ENOENT when p was removed (a directory with no links). */
+int vfs_path_of(const struct path *p, char *buf, size_t size);
 
 /* The calls the system-call layer will make; each returns 0, a count, or a negative errno. */
 int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode, struct file **out);
@@ -263,11 +283,10 @@ int64_t vfs_llseek_end(struct file *f, int64_t off, int whence, uint64_t end);
 /*
  * Dispatch to the file's operations. vfs_ioctl: -ENOTTY without an ioctl (the generic
  * FIONBIO/FIOCLEX family is the system-call layer's: it needs user memory and the fd table).
- * vfs_poll: the ready events now; a file without poll (regular files) is ready for whatever
- * its access mode allows. vfs_mmap: -EACCES unless open for reading, -ENODEV without mmap.
+ * vfs_poll (below, with poll tables). vfs_mmap: -EACCES unless open for reading, -ENODEV
+ * without mmap.
  */
 int vfs_ioctl(struct file *f, unsigned cmd, uint64_t arg);
-unsigned vfs_poll(struct file *f);
 int vfs_mmap(struct file *f, void *vma);
 /* Fills buf with struct linux_dirent64 records; the byte count, 0 at the end, or -errno. */
 ssize_t vfs_getdents64(struct file *f, void *buf, size_t len);
@@ -276,7 +295,16 @@ int vfs_mknod(const struct path *cwd, const char *pathname, uint32_t mode, dev_t
 int vfs_rmdir(const struct path *cwd, const char *pathname);
 int vfs_unlink(const struct path *cwd, const char *pathname);
 int vfs_rename(const struct path *cwd, const char *oldpath, const char *newpath);
+/* renameat2: each name relative to its own directory; flags 0 or RENAME_NOREPLACE. */
+#define RENAME_NOREPLACE 0x1
+#define RENAME_EXCHANGE  0x2
+#define RENAME_WHITEOUT  0x4
+int vfs_renameat(const struct path *olddir, const char *oldpath, const struct path *newdir,
+		 const char *newpath, unsigned flags);
 int vfs_link(const struct path *cwd, const char *oldpath, const char *newpath);
+/* linkat: follow says whether a symlink named by oldpath is followed (AT_SYMLINK_FOLLOW). */
+int vfs_linkat(const struct path *olddir, const char *oldpath, const struct path *newdir,
+	       const char *newpath, bool follow);
 int vfs_symlink(const struct path *cwd, const char *target, const char *linkpath);
 ssize_t vfs_readlink(const struct path *cwd, const char *pathname, char *buf, size_t size);
 int vfs_stat(const struct path *cwd, const char *pathname, bool follow, struct kstat *st);
@@ -287,6 +315,33 @@ int vfs_fstatfs(struct file *f, struct kstatfs *out);
 int vfs_truncate(const struct path *cwd, const char *pathname, uint64_t size);
 int vfs_ftruncate(struct file *f, uint64_t size);
 int vfs_chmod(const struct path *cwd, const char *pathname, uint32_t mode);
+/* What stat reports for an inode. */
+int vfs_getattr(struct inode *inode, struct kstat *st);
+/* Changes attributes under the inode's lock (the file system's setattr, else the inode's own
+ * fields; ATTR_SIZE needs a setattr). No permission checks yet. */
+int vfs_setattr(struct inode *inode, const struct iattr *attr);
+/* A file with no name for an inode (pipes, later sockets): refcount 1, takes an inode reference. */
+struct file *vfs_anon_file(struct inode *inode, const struct file_ops *fop, unsigned flags);
+/* poll support: a file's poll op calls poll_wait for each wait queue that signals a change. */
+void poll_wait(struct poll_table *pt, struct waitqueue *wq);
+/* The file's ready POLL* events (f->fop->poll, or always readable and writable). */
+unsigned vfs_poll(struct file *f, struct poll_table *pt);
+/*
+ * A poll table: the waits a poller has registered. The poller scans its files once with
+ * registering set (each poll_wait queues an entry), sleeps until an entry is woken
+ * (poll_table_woken), re-queues the woken entries (poll_table_rearm) and scans again with a
+ * NULL table. poll_table_free dequeues everything; it must run before the files are put.
+ */
+struct poll_table_block;
+struct poll_table {
+	struct poll_table_block *blocks;
+	bool registering;
+	int error;                  /* -ENOMEM: an entry could not be registered */
+};
+void poll_table_init(struct poll_table *pt);
+bool poll_table_woken(struct poll_table *pt);
+void poll_table_rearm(struct poll_table *pt);
+void poll_table_free(struct poll_table *pt);
 
 /* Per-process descriptor tables: shared by CLONE_FILES threads, copied by fork. */
 #define FD_MAX 1024
@@ -300,8 +355,9 @@ struct fd_table {
 struct fd_table *fd_table_new(void);
 struct fd_table *fd_table_copy(struct fd_table *t);
 void fd_table_put(struct fd_table *t);
-/* The lowest free descriptor >= min, holding a new reference to f; -EMFILE when full. */
-int fd_install(struct fd_table *t, struct file *f, int min, unsigned fd_flags);
+/* The lowest free descriptor in [min, max) (max: RLIMIT_NOFILE, capped at FD_MAX), holding a
+ * new reference to f; -EMFILE when none is free, -EINVAL when min is out of range. */
+int fd_install(struct fd_table *t, struct file *f, int min, int max, unsigned fd_flags);
 /* The file at fd with a new reference, or NULL (-EBADF). */
 struct file *fd_get(struct fd_table *t, int fd);
 int fd_close(struct fd_table *t, int fd);
@@ -309,6 +365,9 @@ int fd_close(struct fd_table *t, int fd);
 int fd_dup_to(struct fd_table *t, int oldfd, int newfd, unsigned fd_flags);
 /* Closes every FD_CLOEXEC descriptor (execve). */
 void fd_close_on_exec(struct fd_table *t);
+/* The FD_* flags of fd, or -EBADF; and setting them. */
+int fd_get_flags(struct fd_table *t, int fd);
+int fd_set_flags(struct fd_table *t, int fd, unsigned fd_flags);
 
 /* For file systems: inodes, dentries, devices. */
 struct inode *inode_alloc(struct super_block *sb); /* zeroed, lock initialised, refcount 1 */
@@ -359,6 +418,8 @@ struct linux_dirent64 {
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define SEEK_END 2
+#define SEEK_DATA 3
+#define SEEK_HOLE 4
 
 /* Error pointers, for functions returning an object or an errno. */
 #define ERR_PTR(e) ((void *)(intptr_t)(e))

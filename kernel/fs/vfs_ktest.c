@@ -275,9 +275,10 @@ static int kt_disp_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	return cmd == 0x5401 ? (int)arg + 1 : -EINVAL;
 }
 
-static unsigned kt_disp_poll(struct file *f)
+static unsigned kt_disp_poll(struct file *f, struct poll_table *pt)
 {
 	(void)f;
+	(void)pt;
 	return POLLPRI;
 }
 
@@ -306,10 +307,10 @@ KTEST(vfs_ioctl_poll_mmap)
 	KT_ASSERT_EQ(vfs_open(NULL, "/kt_disp/reg", O_WRONLY, 0, &wo), 0);
 	KT_ASSERT_EQ(vfs_open(NULL, "/kt_disp/reg", O_RDWR, 0, &rw), 0);
 	int dev_ioctl = vfs_ioctl(dev, 0x5401, 41), dev_bad = vfs_ioctl(dev, 1, 0);
-	unsigned dev_poll = vfs_poll(dev);
+	unsigned dev_poll = vfs_poll(dev, NULL);
 	int dev_mmap = vfs_mmap(dev, &kt_disp_vma);
 	int reg_ioctl = vfs_ioctl(rw, 0x5401, 0);
-	unsigned p_ro = vfs_poll(ro), p_wo = vfs_poll(wo), p_rw = vfs_poll(rw);
+	unsigned p_ro = vfs_poll(ro, NULL), p_wo = vfs_poll(wo, NULL), p_rw = vfs_poll(rw, NULL);
 	int m_ro = vfs_mmap(ro, NULL), m_wo = vfs_mmap(wo, NULL);
 	file_put(dev);
 	file_put(ro);

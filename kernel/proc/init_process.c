@@ -26,7 +26,7 @@ static int open_console(struct process *p)
 	if (err)
 		return err;
 	for (int fd = 0; fd < 3; fd++)
-		fd_install(p->files, f, fd, 0);
+		fd_install(p->files, f, fd, FD_MAX, 0);
 	file_put(f);
 	return 0;
 }

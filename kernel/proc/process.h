@@ -149,6 +149,10 @@ void futex_init(void);
 struct fs_context *fs_context_new(void);
 struct fs_context *fs_context_copy(struct fs_context *fs);
 void fs_context_put(struct fs_context *fs);
+/* The current process's descriptor limit (RLIMIT_NOFILE, at most FD_MAX), and fd_install
+ * below it: the lowest free descriptor >= min, or -EMFILE (sys_fs.c). */
+int fd_limit(void);
+int fd_install_current(struct file *f, int min, unsigned fd_flags);
 
 /* Allocation and linking of threads and processes (fork.c, exit.c). */
 struct process *process_alloc(void);

@@ -31,21 +31,38 @@ static void unlink(struct waitqueue *wq, struct wait_entry *e)
 	e->queued = false;
 }
 
+static void enqueue(struct waitqueue *wq, struct wait_entry *e)
+{
+	if (e->queued)
+		return;
+	e->prev = wq->tail;
+	e->next = NULL;
+	if (wq->tail)
+		wq->tail->next = e;
+	else
+		wq->head = e;
+	wq->tail = e;
+	e->queued = true;
+}
+
 void prepare_to_wait(struct waitqueue *wq, struct wait_entry *e)
 {
 	uint64_t irq = spin_lock_irqsave(&wq->lock);
-	if (!e->queued) {
-		e->prev = wq->tail;
-		e->next = NULL;
-		if (wq->tail)
-			wq->tail->next = e;
-		else
-			wq->head = e;
-		wq->tail = e;
-		e->queued = true;
-	}
+	enqueue(wq, e);
 	set_state(e->thread, THREAD_SLEEPING);
 	spin_unlock_irqrestore(&wq->lock, irq);
+}
+
+void waitqueue_add(struct waitqueue *wq, struct wait_entry *e)
+{
+	uint64_t irq = spin_lock_irqsave(&wq->lock);
+	enqueue(wq, e);
+	spin_unlock_irqrestore(&wq->lock, irq);
+}
+
+void set_current_sleeping(bool sleeping)
+{
+	set_state(current_thread(), sleeping ? THREAD_SLEEPING : THREAD_RUNNABLE);
 }
 
 void finish_wait(struct waitqueue *wq, struct wait_entry *e)

@@ -28,6 +28,16 @@ struct waitqueue {
 void waitqueue_init(struct waitqueue *wq);
 void prepare_to_wait(struct waitqueue *wq, struct wait_entry *e);
 void finish_wait(struct waitqueue *wq, struct wait_entry *e);
+/*
+ * Waiting on several queues at once (poll): waitqueue_add queues e without touching the thread's
+ * state; a wake-up dequeues it (e->queued turns false) and wakes the thread if it sleeps.
+ * set_current_sleeping(true) then schedule() sleeps until such a wake (or a timer or signal).
+ * The waker's dequeue happens before its wake, so testing e->queued after
+ * set_current_sleeping(true) loses no wake-up.
+ */
+void waitqueue_add(struct waitqueue *wq, struct wait_entry *e);
+void set_current_sleeping(bool sleeping);
+
 /* Wakes the first waiter that was really asleep; false if none. */
 bool wake_up_one(struct waitqueue *wq);
 unsigned wake_up_all(struct waitqueue *wq);

@@ -786,12 +786,12 @@ TEST(fd_tables)
 	struct fd_table *t = fd_table_new();
 	struct file *f;
 	CHECK_INT(vfs_open(NULL, "/fdt/f", O_RDONLY, 0, &f), 0);
-	CHECK_INT(fd_install(t, f, 0, 0), 0);
-	CHECK_INT(fd_install(t, f, 0, FD_CLOEXEC), 1);
-	CHECK_INT(fd_install(t, f, 10, 0), 10);
+	CHECK_INT(fd_install(t, f, 0, FD_MAX, 0), 0);
+	CHECK_INT(fd_install(t, f, 0, FD_MAX, FD_CLOEXEC), 1);
+	CHECK_INT(fd_install(t, f, 10, FD_MAX, 0), 10);
 	CHECK_INT(fd_close(t, 0), 0);
 	CHECK_INT(fd_close(t, 0), -EBADF);
-	CHECK_INT(fd_install(t, f, 0, 0), 0);
+	CHECK_INT(fd_install(t, f, 0, FD_MAX, 0), 0);
 	CHECK_INT(fd_dup_to(t, 0, 5, 0), 5);
 	CHECK_INT(fd_dup_to(t, 3, 6, 0), -EBADF);
 	CHECK_INT(fd_dup_to(t, 0, FD_MAX, 0), -EBADF);
@@ -808,10 +808,10 @@ TEST(fd_tables)
 	CHECK(g == f);
 	file_put(g);
 	int n = 0;
-	while (fd_install(t, f, 0, 0) >= 0)
+	while (fd_install(t, f, 0, FD_MAX, 0) >= 0)
 		n++;
 	CHECK_INT(n, FD_MAX - 4);
-	CHECK_INT(fd_install(t, f, 0, 0), -EMFILE);
+	CHECK_INT(fd_install(t, f, 0, FD_MAX, 0), -EMFILE);
 	file_put(f);
 	fd_table_put(c);
 	fd_table_put(t);

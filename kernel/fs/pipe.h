@@ -1,0 +1,15 @@
+/* Anonymous pipes (pipe(2)): a ring buffer between a read file and a write file. */
+#pragma once
+
+#include "fs/vfs.h"
+
+#define PIPE_BUF          4096    /* writes up to this size are atomic */
+#define PIPE_DEFAULT_SIZE 65536
+#define PIPE_MAX_SIZE     1048576 /* Linux's default /proc/sys/fs/pipe-max-size */
+
+/* A new pipe: its read end and write end (flags: O_NONBLOCK), each with one reference. */
+int pipe_create(unsigned flags, struct file **rd, struct file **wr);
+bool file_is_pipe(const struct file *f);
+/* F_GETPIPE_SZ and F_SETPIPE_SZ: the capacity in bytes, or -errno. */
+int64_t pipe_get_size(struct file *f);
+int64_t pipe_set_size(struct file *f, uint64_t size);
