@@ -38,7 +38,8 @@ for src in "$ROOT"/user/tests/*.c; do
 		continue
 	fi
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ferrite-user-$name.XXXXXX")
-	timeout --kill-after=5 60 env TMPDIR="$tmp" "$bin" "${args[@]}" < /dev/null > "$log" 2>&1
+	# (The braces keep bash's own "Segmentation fault" notice out of the output.)
+	{ timeout --kill-after=5 60 env TMPDIR="$tmp" "$bin" "${args[@]}" < /dev/null > "$log" 2>&1; } 2> /dev/null
 	rc=$?
 	rm -rf "$tmp"
 	sed -n -e 's/^PASS /PASS linux:/p' -e 's/^FAIL /FAIL linux:/p' "$log"
