@@ -199,14 +199,14 @@ static void start_init(void)
 	paths[n++] = "/bin/sh";
 	paths[n] = NULL;
 	/* Words after a lone "--" are init's arguments, as on Linux (each parsed like an option). */
-	static char words[16][CMDLINE_VAL_MAX + CMDLINE_KEY_MAX];
-	static char *argv[18] = { "init" };
+	static char words[62][CMDLINE_VAL_MAX + CMDLINE_KEY_MAX];
+	static char *argv[64] = { "init" };
 	int argc = 1;
 	const char *pos = boot_info.cmdline;
 	struct cmdline_param p;
 	while (cmdline_next(&pos, &p))
 		;
-	while (argc < 17 && cmdline_next(&pos, &p)) {
+	while (argc < 63 && cmdline_next(&pos, &p)) {
 		snprintf(words[argc - 1], sizeof(words[0]), p.has_val ? "%s=%s" : "%s", p.key, p.val);
 		argv[argc] = words[argc - 1];
 		argc++;

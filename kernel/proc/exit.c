@@ -110,6 +110,11 @@ static void release_resources(struct process *p)
 	p->fs = NULL;
 }
 
+static bool last_thread_of(const struct process *p)
+{
+	return p->nthreads == 1;
+}
+
 __attribute__((noreturn)) void do_exit(int code)
 {
 	struct uthread *u = current_uthread();
@@ -125,6 +130,12 @@ __attribute__((noreturn)) void do_exit(int code)
 			*pp = u->next;
 			break;
 		}
+	p->dead_threads_ns += thread_runtime_ns(current_thread());
+	uint64_t sirq = spin_lock_irqsave(&signal_lock);
+	sigqueue_flush(p, &u->rt_queue);
+	if (last_thread_of(p))
+		sigqueue_flush(p, &p->shared_rt_queue);
+	spin_unlock_irqrestore(&signal_lock, sirq);
 	bool last = --p->nthreads == 0;
 	if (u->tid != p->pid)
 		pid_free(u->tid);
@@ -186,7 +197,7 @@ static void reap(struct process *c)
 			*pp = c->sibling;
 			break;
 		}
-	parent->cutime_ns += c->cutime_ns;
+	parent->cutime_ns += c->dead_threads_ns + c->cutime_ns; /* FIXME: user and system time not split */
 	parent->cstime_ns += c->cstime_ns;
 	if (c->sighand)
 		sighand_put(c->sighand);

@@ -66,6 +66,7 @@ struct uthread {
 	sigset_t blocked;
 	sigset_t pending;
 	struct siginfo_k pending_info[NSIG]; /* the siginfo of each pending standard signal */
+	struct sigqueue *rt_queue;  /* queued real-time signals, oldest first */
 	sigset_t saved_mask;      /* rt_sigsuspend: restored after the handler runs */
 	bool restore_saved_mask;
 	struct sigaltstack_k altstack;
@@ -103,6 +104,8 @@ struct process {
 	struct sighand *sighand;
 	sigset_t shared_pending;  /* process-directed signals */
 	struct siginfo_k shared_info[NSIG];
+	struct sigqueue *shared_rt_queue;
+	unsigned rt_queued;       /* real-time signals queued (limit: RLIMIT_SIGPENDING) */
 
 	int pgid, sid;
 	struct creds cred;
@@ -119,6 +122,7 @@ struct process {
 	struct completion *vfork_done; /* the vfork parent waits until exec or exit */
 	uint64_t start_ns;
 	uint64_t cutime_ns, cstime_ns; /* reaped children's times */
+	uint64_t dead_threads_ns;      /* CPU time of this process's threads that have exited */
 	struct process *all_next;      /* every process, for kill(-1) and /proc */
 	int refcount;
 };

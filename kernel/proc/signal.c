@@ -132,6 +132,59 @@ static void send_side_effects(struct process *p, int sig)
 	}
 }
 
+/*
+ * Real-time signals queue one entry per send (up to RLIMIT_SIGPENDING per process: -EAGAIN).
+ * The entry comes from a static pool when the heap cannot be used (a timer's interrupt).
+ */
+static int rt_enqueue(struct process *p, struct sigqueue **q, const struct siginfo_k *info)
+{
+	if (p->rt_queued >= p->rlim[11].cur)
+		return -EAGAIN;
+	struct sigqueue *e = kmalloc(sizeof(*e));
+	if (!e)
+		return -EAGAIN;
+	e->info = *info;
+	e->next = NULL;
+	while (*q)
+		q = &(*q)->next;
+	*q = e;
+	p->rt_queued++;
+	return 0;
+}
+
+/* The oldest queued instance of sig: removed into *info; true if another one remains. */
+static bool rt_dequeue(struct process *p, struct sigqueue **q, int sig, struct siginfo_k *info)
+{
+	bool found = false, more = false;
+	for (struct sigqueue **pp = q; *pp;) {
+		struct sigqueue *e = *pp;
+		if (e->info.signo != sig) {
+			pp = &e->next;
+			continue;
+		}
+		if (found) {
+			more = true;
+			break;
+		}
+		*info = e->info;
+		*pp = e->next;
+		kfree(e);
+		p->rt_queued--;
+		found = true;
+	}
+	return more;
+}
+
+void sigqueue_flush(struct process *p, struct sigqueue **q)
+{
+	while (*q) {
+		struct sigqueue *e = *q;
+		*q = e->next;
+		kfree(e);
+		p->rt_queued--;
+	}
+}
+
 static int queue_signal(struct process *p, struct uthread *target, const struct siginfo_k *info)
 {
 	int sig = info->signo;
@@ -141,15 +194,17 @@ static int queue_signal(struct process *p, struct uthread *target, const struct 
 		return 0;
 	uint64_t irq = spin_lock_irqsave(&signal_lock);
 	send_side_effects(p, sig);
+	int err = 0;
 	if (!sig_ignored(p, sig)) {
-		if (target) {
-			if (!(target->pending & SIGBIT(sig)))
-				target->pending_info[sig] = *info;
-			target->pending |= SIGBIT(sig);
+		sigset_t *pending = target ? &target->pending : &p->shared_pending;
+		if (sig >= SIGRTMIN) {
+			err = rt_enqueue(p, target ? &target->rt_queue : &p->shared_rt_queue, info);
+			if (!err)
+				*pending |= SIGBIT(sig);
 		} else {
-			if (!(p->shared_pending & SIGBIT(sig)))
-				p->shared_info[sig] = *info;
-			p->shared_pending |= SIGBIT(sig);
+			if (!(*pending & SIGBIT(sig)))
+				(target ? target->pending_info : p->shared_info)[sig] = *info;
+			*pending |= SIGBIT(sig);
 		}
 		/* Wake a thread that can take it (all of them for SIGKILL). */
 		if (target) {
@@ -167,7 +222,7 @@ static int queue_signal(struct process *p, struct uthread *target, const struct 
 		}
 	}
 	spin_unlock_irqrestore(&signal_lock, irq);
-	return 0;
+	return err;
 }
 
 int send_signal_process(struct process *p, const struct siginfo_k *info)
@@ -213,6 +268,7 @@ static void notify_parent_stop(struct process *p, int why, int status)
 	struct process *parent = p->parent;
 	if (!parent)
 		return;
+	__atomic_add_fetch(&parent->child_events, 1, __ATOMIC_RELEASE); /* wait4's condition */
 	wake_up_all(&parent->child_wait);
 	if (parent->sighand->action[SIGCHLD].flags & SA_NOCLDSTOP)
 		return;
@@ -258,25 +314,33 @@ void signal_stop_wait(void)
 
 /* ---- delivery ---- */
 
-/* Takes the next deliverable signal (signal_lock held): its number and info, or 0. */
-static int dequeue(struct uthread *u, struct siginfo_k *info)
+int dequeue_signal(struct uthread *u, sigset_t mask, struct siginfo_k *info)
 {
 	struct process *p = u->proc;
-	sigset_t ready = (u->pending | p->shared_pending) & ~u->blocked;
+	sigset_t ready = (u->pending | p->shared_pending) & mask;
 	if (!ready)
 		return 0;
 	/* Synchronous fault signals first, then the lowest number (SIGKILL before most). */
 	sigset_t sync = ready & (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE) | SIGBIT(SIGTRAP));
 	sigset_t pick = (ready & SIGBIT(SIGKILL)) ? SIGBIT(SIGKILL) : sync ? sync : ready;
 	int sig = __builtin_ctzll(pick) + 1;
-	if (u->pending & SIGBIT(sig)) {
-		u->pending &= ~SIGBIT(sig);
-		*info = u->pending_info[sig];
+	bool thread = u->pending & SIGBIT(sig);
+	sigset_t *pending = thread ? &u->pending : &p->shared_pending;
+	if (sig >= SIGRTMIN) {
+		*info = (struct siginfo_k){ .signo = sig };
+		if (!rt_dequeue(p, thread ? &u->rt_queue : &p->shared_rt_queue, sig, info))
+			*pending &= ~SIGBIT(sig);
 	} else {
-		p->shared_pending &= ~SIGBIT(sig);
-		*info = p->shared_info[sig];
+		*pending &= ~SIGBIT(sig);
+		*info = thread ? u->pending_info[sig] : p->shared_info[sig];
 	}
 	return sig;
+}
+
+/* Takes the next deliverable signal (signal_lock held): its number and info, or 0. */
+static int dequeue(struct uthread *u, struct siginfo_k *info)
+{
+	return dequeue_signal(u, ~u->blocked, info);
 }
 
 static void fill_user_info(struct user_siginfo *ui, const struct siginfo_k *k)

@@ -94,6 +94,12 @@ struct siginfo_k {
 	uint64_t value;          /* sigqueue / timers */
 };
 
+/* A queued instance of a real-time signal: each sigqueue() is delivered, in order. */
+struct sigqueue {
+	struct siginfo_k info;
+	struct sigqueue *next;
+};
+
 /* struct sigaction as the rt_sigaction system call passes it. */
 struct k_sigaction {
 	uint64_t handler;
@@ -136,6 +142,11 @@ int send_signal_process(struct process *p, const struct siginfo_k *info);
 int send_signal_thread(struct uthread *u, const struct siginfo_k *info);
 /* A fault in user mode: the signal is forced (unblocked, not ignored) like Linux does. */
 void force_signal(int sig, int code, uint64_t addr);
+/* Takes the lowest pending signal of u in mask (signal_lock held): its number and info, or 0. */
+int dequeue_signal(struct uthread *u, sigset_t mask, struct siginfo_k *info);
+/* Frees queued real-time signals (exit). */
+void sigqueue_flush(struct process *p, struct sigqueue **q);
+
 /* True when the current thread has a signal to handle: interruptible waits end with -EINTR. */
 bool signal_pending(void);
 /* Delivers pending signals before returning to user mode at tf. */

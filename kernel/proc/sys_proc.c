@@ -432,14 +432,20 @@ static int64_t prlimit(struct process *p, unsigned res, const struct rlimit64 *u
 	return 0;
 }
 
+/* getrlimit and setrlimit take their pointer unconditionally (NULL: EFAULT), unlike prlimit64. */
 static int64_t sys_getrlimit(unsigned res, struct rlimit64 *old)
 {
-	return prlimit(current_process(), res, NULL, old);
+	if (res >= RLIM_NLIMITS)
+		return -EINVAL;
+	struct rlimit64 v = current_process()->rlim[res];
+	return copy_to_user(old, &v, sizeof(v)) ? -EFAULT : 0;
 }
 SYSCALL(97, getrlimit);
 
 static int64_t sys_setrlimit(unsigned res, const struct rlimit64 *nw)
 {
+	if (!nw)
+		return -EFAULT;
 	return prlimit(current_process(), res, nw, NULL);
 }
 SYSCALL(160, setrlimit);
@@ -472,7 +478,7 @@ static struct timeval_k tv_of(uint64_t ns)
 /* CPU time of a process: its threads' run time (FIXME: user and system time are not split). */
 static uint64_t process_cpu_ns(struct process *p)
 {
-	uint64_t ns = 0;
+	uint64_t ns = p->dead_threads_ns;
 	for (struct uthread *u = p->threads; u; u = u->next)
 		ns += thread_runtime_ns(u->thread);
 	return ns;
@@ -550,6 +556,18 @@ static struct uthread *thread_by_pid(int pid)
 {
 	return pid ? uthread_find(pid) : current_uthread();
 }
+
+static int64_t sys_getcpu(unsigned *ucpu, unsigned *unode, void *cache)
+{
+	(void)cache;
+	unsigned cpu = cpu_id(), node = 0;
+	if (ucpu && put_user(cpu, ucpu))
+		return -EFAULT;
+	if (unode && put_user(node, unode))
+		return -EFAULT;
+	return 0;
+}
+SYSCALL(309, getcpu);
 
 static int64_t sys_sched_yield(void)
 {

@@ -2,6 +2,7 @@
 #include "arch/x86_64/trap.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "lib/string.h"
 #include "mm/uaccess.h"
 #include "proc/process.h"
 #include "proc/syscall.h"
@@ -143,7 +144,6 @@ static int64_t sys_rt_sigtimedwait(const sigset_t *uset, void *uinfo, const stru
 		deadline = clock_monotonic_ns() + (uint64_t)ts.sec * 1000000000ull + (uint64_t)ts.nsec;
 	}
 	struct uthread *u = current_uthread();
-	struct process *p = u->proc;
 	/* The awaited signals are unblocked for the wait, as if by sigsuspend, but taken here. */
 	uint64_t irq = spin_lock_irqsave(&signal_lock);
 	sigset_t old = u->blocked;
@@ -157,19 +157,8 @@ static int64_t sys_rt_sigtimedwait(const sigset_t *uset, void *uinfo, const stru
 						 : wait_interruptible_until(&wq, have_signal_in, &set, deadline);
 	irq = spin_lock_irqsave(&signal_lock);
 	u->blocked = old;
-	int sig = 0;
 	struct siginfo_k info = { 0 };
-	sigset_t ready = (u->pending | p->shared_pending) & set;
-	if (ready) {
-		sig = __builtin_ctzll(ready) + 1;
-		if (u->pending & SIGBIT(sig)) {
-			u->pending &= ~SIGBIT(sig);
-			info = u->pending_info[sig];
-		} else {
-			p->shared_pending &= ~SIGBIT(sig);
-			info = p->shared_info[sig];
-		}
-	}
+	int sig = dequeue_signal(u, set, &info);
 	spin_unlock_irqrestore(&signal_lock, irq);
 	if (!sig)
 		return r == -ETIMEDOUT || r == 0 ? -EAGAIN : -EINTR;
@@ -308,3 +297,44 @@ static int64_t sys_tgkill(int tgid, int tid, int sig)
 	return signal_thread(tgid, tid, sig);
 }
 SYSCALL(234, tgkill);
+
+/* sigqueue(3): a signal with a value; user space may only claim negative si_code values. */
+static int64_t queue_info_to(int tgid, int tid, int sig, const void *uinfo)
+{
+	int32_t si[32];
+	if (copy_from_user(si, uinfo, sizeof(si)))
+		return -EFAULT;
+	if (sig < 1 || sig >= NSIG)
+		return -EINVAL;
+	struct process *me = current_process();
+	if ((si[2] >= 0 || si[2] == SI_TKILL) && tgid != me->pid)
+		return -EPERM; /* only the kernel sends SI_USER/SI_KERNEL codes to others */
+	struct siginfo_k info = { .signo = sig, .code = si[2], .errno_ = si[1], .pid = si[4],
+				  .uid = (uint32_t)si[5] };
+	memcpy(&info.value, &si[6], sizeof(info.value));
+	mutex_lock(&proc_lock);
+	int ret = -ESRCH;
+	if (tid > 0) {
+		struct uthread *u = uthread_find(tid);
+		if (u && u->proc->pid == tgid)
+			ret = may_signal(u->proc) ? send_signal_thread(u, &info) : -EPERM;
+	} else {
+		struct process *p = process_find(tgid);
+		if (p && p->state == PROC_ALIVE)
+			ret = may_signal(p) ? send_signal_process(p, &info) : -EPERM;
+	}
+	mutex_unlock(&proc_lock);
+	return ret;
+}
+
+static int64_t sys_rt_sigqueueinfo(int tgid, int sig, const void *uinfo)
+{
+	return queue_info_to(tgid, 0, sig, uinfo);
+}
+SYSCALL(129, rt_sigqueueinfo);
+
+static int64_t sys_rt_tgsigqueueinfo(int tgid, int tid, int sig, const void *uinfo)
+{
+	return queue_info_to(tgid, tid, sig, uinfo);
+}
+SYSCALL(297, rt_tgsigqueueinfo);

@@ -29,8 +29,14 @@ uint64_t extable_find(uint64_t rip)
 static bool user_page_fault(struct trap_frame *tf, uint64_t addr)
 {
 	struct process *p = current_process();
-	if (!p || !p->mm || addr >= USER_TOP)
+	if (!p || !p->mm)
 		return false;
+	if (addr >= USER_TOP) { /* kernel addresses are never the user's */
+		if (!(tf->cs & 3))
+			return false;
+		force_signal(SIGSEGV, (tf->error_code & 1) ? SEGV_ACCERR : SEGV_MAPERR, addr);
+		return true;
+	}
 	if (!(tf->cs & 3) && !(tf->rflags & 0x200))
 		return false;
 	irq_enable();
@@ -77,6 +83,11 @@ static void kernel_fault(struct trap_frame *tf)
 		return;
 	if (user_exception(tf))
 		return;
+	if ((tf->cs & 3) && current_uthread()) { /* whatever it was, user mode never panics the kernel */
+		force_signal(SIGSEGV, tf->vector == VEC_PAGE_FAULT ? SEGV_MAPERR : SI_KERNEL,
+			     tf->vector == VEC_PAGE_FAULT ? read_cr2() : 0);
+		return;
+	}
 	uint64_t fixup = (tf->cs & 3) ? 0 : extable_find(tf->rip);
 	if (fixup) {
 		last_fixup = (struct fixup_record){ tf->vector, tf->error_code,
