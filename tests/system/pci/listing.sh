@@ -1,5 +1,5 @@
 #!/bin/bash
-# PCI enumeration against QEMU's own view of the machine. Ferrite boots (no ktest, so it idles
+# PCI enumeration against QEMU's own view of the machine. Ferrite boots (no ktest: to an idle init
 # after the boot listing), the QEMU monitor's `info pci` is read over QMP in the same run, and
 # both are parsed and compared: every function (bus:device.function and vendor:device ids),
 # every BAR (kind, address, size), every bridge's bus numbers and windows. Machines: q35 with
@@ -118,7 +118,7 @@ listing_run() {
 
 	idle=0
 	for _ in $(seq 900); do # up to 180 s (UEFI under TCG is slow)
-		if grep -q 'Ferrite: nothing more to start yet' "$LOG" 2>/dev/null; then idle=1; break; fi
+		if grep -q 'idle-init: up' "$LOG" 2>/dev/null; then idle=1; break; fi
 		kill -0 "$qemu" 2>/dev/null || break
 		sleep 0.2
 	done
@@ -184,23 +184,23 @@ check_q35_devices() {
 	expect_log_re "$c/root_ports" 'pci: 0000:00:0[0-9a-f]\.0 \[1b36:000c\] class 06\.04\.00 PCI bridge, buses 0[1-9a-f]-0[1-9a-f]'
 }
 
-listing_run q35 q35 "" -kernel "$KERNEL" "${Q35_DEVICES[@]}"
+listing_run q35 q35 "" -kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio" "${Q35_DEVICES[@]}"
 expect_log q35/ecam "pci: ECAM for segment 0 buses 0-255 at 0xb0000000"
 expect_log_re q35/summary_ecam 'pci: 16 functions on 6 buses, config via ECAM'
 check_q35_devices q35
 
-listing_run q35_acpi_off q35 "acpi=off" -kernel "$KERNEL" "${Q35_DEVICES[@]}"
+listing_run q35_acpi_off q35 "acpi=off" -kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio" "${Q35_DEVICES[@]}"
 expect_log q35_acpi_off/ports "pci: configuration through ports 0xcf8/0xcfc (256 bytes per function), no MCFG"
 check_q35_devices q35_acpi_off
 
-listing_run pc pc "" -kernel "$KERNEL"
+listing_run pc pc "" -kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio"
 expect_log pc/ports "pci: configuration through ports 0xcf8/0xcfc (256 bytes per function), no MCFG"
 expect_log pc/host_bridge "pci: 0000:00:00.0 [8086:1237] class 06.00.00 Host bridge"
 expect_log_re pc/ide 'pci: 0000:00:01\.1 \[8086:7010\] class 01\.01\.80 IDE interface, BAR4 io 0x[0-9a-f]+ \(16 bytes\)'
 
 # UEFI: OVMF's own resource assignment, through GRUB (its own ISO: the default one runs ktests).
 iso=$LOGDIR/pci_uefi.iso
-if sh "$ROOT/tools/mkiso.sh" "$KERNEL" "$iso" "console=ttyS0" > /dev/null 2>&1; then
+if sh "$ROOT/tools/mkiso.sh" "$KERNEL" "$iso" "console=ttyS0" "$BUILD/idle-initrd.cpio" > /dev/null 2>&1; then
 	listing_run uefi_q35 q35 "" -cdrom "$iso" $(ovmf_args pci_uefi) "${Q35_DEVICES[@]}"
 	check_q35_devices uefi_q35
 else
