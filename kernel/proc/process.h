@@ -191,3 +191,9 @@ static inline struct uthread *current_uthread(void)
 {
 	return current_thread()->uth;
 }
+
+/* Root (euid 0): what Linux's capabilities reduce to until the security issue. */
+static inline bool privileged(void)
+{
+	return current_uthread()->proc->cred.euid == 0;
+}
