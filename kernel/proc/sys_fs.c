@@ -44,10 +44,6 @@ char *getname(const char *upath, bool allow_empty)
 	char *buf = kmalloc(PATH_MAX);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-	if (!upath && allow_empty) {
-		buf[0] = 0; /* Linux 6.11+: NULL with AT_EMPTY_PATH means "" */
-		return buf;
-	}
 	long n = strncpy_from_user(buf, upath, PATH_MAX);
 	if (n < 0 || (n == 0 && !allow_empty)) {
 		kfree(buf);
@@ -88,7 +84,13 @@ int at_dir(int dirfd, const char *path, struct path *out)
 int at_lookup(int dirfd, const char *upath, unsigned at_flags, unsigned lookup_flags, struct at_target *t)
 {
 	memset(t, 0, sizeof(*t));
-	char *name = getname(upath, at_flags & AT_EMPTY_PATH);
+	char *name;
+	if (!upath && (at_flags & AT_EMPTY_PATH))
+		name = kzalloc(1); /* Linux 6.11+: NULL with AT_EMPTY_PATH means "" */
+	else
+		name = getname(upath, at_flags & AT_EMPTY_PATH);
+	if (!name)
+		return -ENOMEM;
 	if (IS_ERR(name))
 		return PTR_ERR(name);
 	int err = 0;
