@@ -190,6 +190,16 @@ void paging_init(const struct bootinfo *bi, struct memmap *early)
 		map_direct(ALIGN_DOWN(e->base, PAGE_SIZE), ALIGN_UP(e->base + e->length, PAGE_SIZE), ram);
 	}
 
+	/*
+	 * Boot modules (the initrd) wherever the loader put them: QEMU's -initrd can end inside a
+	 * range the memory map calls reserved (firmware tables grow with the device count).
+	 */
+	for (size_t i = 0; i < bi->module_count; i++) {
+		const struct boot_module *m = &bi->modules[i];
+		if (m->size && m->base + m->size > m->base)
+			map_direct(ALIGN_DOWN(m->base, PAGE_SIZE), ALIGN_UP(m->base + m->size, PAGE_SIZE), ram);
+	}
+
 	/* The kernel image, section by section. */
 	map_image_section(__text_start, __text_end, VM_EXEC);
 	map_image_section(__rodata_start, __rodata_end, 0);
