@@ -57,9 +57,14 @@ $(KERNEL): $(BUILD)/ferrite.pass1.elf $(BUILD)/ksyms.o
 	@$(NM) -n --defined-only $@ | grep -i ' t ' > $(BUILD)/syms.final
 	@cmp -s $(BUILD)/syms.pass1 $(BUILD)/syms.final || { echo "ksyms: text moved between link passes"; exit 1; }
 
-# Until the busybox userland arrives, `make run` boots to a minimal init that only idles.
-$(ISO): $(KERNEL) tools/mkiso.sh $(BUILD)/idle-initrd.cpio
-	sh tools/mkiso.sh $(KERNEL) $@ "console=ttyS0" $(BUILD)/idle-initrd.cpio
+# `make run` boots into Debian's busybox-static: /init and /etc from user/rootfs/, an applet
+# link for every command (tools/mkrootfs.sh).
+ROOTFS := $(BUILD)/rootfs.cpio.gz
+$(ROOTFS): tools/mkrootfs.sh $(shell find user/rootfs -type f)
+	@mkdir -p $(BUILD)
+	sh tools/mkrootfs.sh $@
+$(ISO): $(KERNEL) tools/mkiso.sh $(ROOTFS)
+	sh tools/mkiso.sh $(KERNEL) $@ "console=ttyS0" $(ROOTFS)
 
 # The ISO the system tests boot: runs the ktests, carries a 70000-byte initramfs module.
 TEST_ISO := $(BUILD)/ferrite-test.iso

@@ -2,14 +2,14 @@
 # Boots Ferrite in QEMU with the serial console in this terminal (Ctrl-A X quits).
 #   BOOT=iso (default; GRUB, BIOS)  BOOT=uefi (GRUB, OVMF)  BOOT=kernel (QEMU -kernel, PVH)
 #   ACCEL=tcg|kvm (default: kvm when a quick probe boots Ferrite under it, else tcg)
-#   MEM=512M SMP=2 CMDLINE="..." (BOOT=kernel only) INITRD=file (BOOT=kernel only)
+#   MEM=512M SMP=2 CMDLINE="..." (BOOT=kernel only) INITRD=file (BOOT=kernel only; default the busybox rootfs)
 set -eu
 cd "$(dirname "$0")/.."
 BOOT=${BOOT:-iso}
 MEM=${MEM:-512M}
 SMP=${SMP:-2}
 CMDLINE=${CMDLINE:-console=ttyS0}
-INITRD=${INITRD:-}
+INITRD=${INITRD:-build/rootfs.cpio.gz}
 
 if [ -z "${ACCEL:-}" ]; then
 	ACCEL=tcg

@@ -117,8 +117,12 @@ static int create_entry(struct unpacker *u, const struct cpio_entry *e)
 	switch (type) {
 	case S_IFDIR:
 		err = vfs_mkdir(NULL, path, perm);
-		if (err == -EEXIST)
-			err = vfs_chmod(NULL, path, perm);
+		if (err == -EEXIST) {
+			/* Already there: often a mount point such as /proc or /dev, whose root belongs
+			 * to the mounted file system (procfs refuses chmod). Keep it as it is. */
+			vfs_chmod(NULL, path, perm);
+			err = 0;
+		}
 		break;
 	case S_IFREG: {
 		const char *first = e->nlink > 1 ? seen_path(u, e) : NULL;
