@@ -34,6 +34,7 @@
 #include "drivers/pci/pci.h"
 #include "fs/internal.h"
 #include "init/init.h"
+#include "ipc/ipc.h"
 #include "irq/irq.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
@@ -432,7 +433,7 @@ struct proc_entry {
 	size_t (*gen)(char *buf, size_t size); /* NULL: a directory */
 };
 
-enum { P_ROOT, P_BUS = 12, P_PCI = 13 };
+enum { P_ROOT, P_BUS = 12, P_PCI = 13, P_SYSVIPC = 15 };
 
 static const struct proc_entry proc_table[] = {
 	[P_ROOT] = { "", -1, NULL },
@@ -450,9 +451,13 @@ static const struct proc_entry proc_table[] = {
 	[P_BUS] = { "bus", P_ROOT, NULL },
 	[P_PCI] = { "pci", P_BUS, NULL },
 	{ "devices", P_PCI, gen_pci_devices },
+	[P_SYSVIPC] = { "sysvipc", P_ROOT, NULL },
+	{ "shm", P_SYSVIPC, ipc_format_proc_shm },
+	{ "msg", P_SYSVIPC, ipc_format_proc_msg },
+	{ "sem", P_SYSVIPC, ipc_format_proc_sem },
 };
 #define NR_PROC (sizeof(proc_table) / sizeof(proc_table[0]))
-_Static_assert(NR_PROC == P_PCI + 2, "P_BUS/P_PCI must match the table");
+_Static_assert(NR_PROC == P_SYSVIPC + 4, "P_BUS/P_PCI/P_SYSVIPC must match the table");
 
 static const struct inode_ops proc_dir_iops;
 static const struct file_ops proc_dir_fops, proc_file_fops;

@@ -21,6 +21,7 @@
 #include "fs/procfs.h"
 #include "fs/vfs.h"
 #include "init/init.h"
+#include "ipc/ipc.h"
 #include "irq/irq_internal.h"
 #include "lib/cmdline.h"
 #include "lib/printf.h"
@@ -252,6 +253,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	random_init();
 	devfs_init();
 	procfs_init();
+	ipc_init();
 	unpack_initrd(&boot_info);
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();

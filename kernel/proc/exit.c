@@ -6,6 +6,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "debug/panic.h"
+#include "ipc/ipc.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/mm.h"
@@ -97,6 +98,7 @@ static void process_exit(struct process *p, int status)
 static void release_resources(struct process *p)
 {
 	itimer_stop(p);
+	ipc_sem_exit(p); /* SEM_UNDO adjustments */
 	struct mm *mm = p->mm;
 	p->mm = NULL;
 	pgt_activate(kernel_pml4);

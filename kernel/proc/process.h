@@ -21,6 +21,7 @@
 #include "time/timer.h"
 
 struct mm;
+struct sem_undo_list;
 struct thread;
 struct trap_frame;
 
@@ -109,6 +110,7 @@ struct process {
 
 	int pgid, sid;
 	struct creds cred;
+	struct sem_undo_list *sem_undo; /* System V SEM_UNDO adjustments (ipc/sem.c), applied at exit */
 	struct rlimit64 rlim[RLIM_NLIMITS];
 	char comm[16];
 	char exe_path[256];

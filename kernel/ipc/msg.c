@@ -1,0 +1,304 @@
+/*
+ * System V message queues: a FIFO list of typed messages per queue, bounded by msg_qbytes
+ * bytes (MSGMNB by default) and as many messages. msgsnd sleeps while the queue is full,
+ * msgrcv while nothing matches its type; both wake on the queue's generation counter, which
+ * every change bumps, and leave with EIDRM when the queue is removed under them.
+ */
+#include "ipc/ipc_internal.h"
+#include "lib/errno.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "mm/slab.h"
+#include "proc/process.h"
+#include "proc/signal.h"
+#include "proc/syscall.h"
+
+struct msg_queue {
+	struct ipc_obj obj;       /* first: the table points here */
+	struct ipc_msg *head;
+	uint64_t cbytes, qnum, qbytes;
+	int64_t stime, rtime, ctime;
+	int lspid, lrpid;
+};
+
+#define MQ(o) ((struct msg_queue *)(o))
+
+bool ipc_gen_changed(void *arg)
+{
+	struct ipc_gen_wait *w = arg;
+	return __atomic_load_n(&w->obj->gen, __ATOMIC_ACQUIRE) != w->seen;
+}
+
+static void msq_free(struct ipc_obj *obj)
+{
+	struct msg_queue *q = MQ(obj);
+	while (q->head) {
+		struct ipc_msg *m = q->head;
+		q->head = m->next;
+		kfree(m);
+	}
+	kfree(q);
+}
+
+static struct ipc_obj *msq_create(void *arg)
+{
+	(void)arg;
+	struct msg_queue *q = kzalloc(sizeof(*q));
+	if (!q)
+		return ERR_PTR(-ENOMEM);
+	q->obj.free = msq_free;
+	q->qbytes = MSGMNB;
+	q->ctime = ipc_now();
+	return &q->obj;
+}
+
+int msg_get(int32_t key, int flags)
+{
+	return ipc_getobj(&ipc_msg_ids, key, flags, msq_create, NULL, NULL);
+}
+
+/* Sleeps until the queue changes after gen `seen` was read: 0, or -ERESTARTNOHAND on a signal. */
+static int wait_change(struct ipc_obj *obj, uint64_t seen)
+{
+	struct ipc_gen_wait w = { obj, seen };
+	return wait_interruptible_until(&obj->wait, ipc_gen_changed, &w, 0) ? -ERESTARTNOHAND : 0;
+}
+
+int msg_send(int id, long type, const void *text, size_t size, int flags)
+{
+	if (type < 1 || size > MSGMAX || id < 0)
+		return -EINVAL;
+	struct ipc_msg *m = kmalloc(sizeof(*m) + size);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->type = type;
+	m->size = size;
+	memcpy(m->text, text, size);
+	struct ipc_obj *obj = ipc_obj_get(&ipc_msg_ids, id);
+	if (!obj) {
+		kfree(m);
+		return -EINVAL;
+	}
+	struct msg_queue *q = MQ(obj);
+	int err;
+	for (;;) {
+		mutex_lock(&obj->lock);
+		if (obj->perm.deleted) {
+			err = -EIDRM;
+			break;
+		}
+		if ((err = ipc_check(&obj->perm, 0222)))
+			break;
+		if (size + q->cbytes <= q->qbytes && q->qnum + 1 <= q->qbytes) {
+			struct ipc_msg **tail = &q->head;
+			while (*tail)
+				tail = &(*tail)->next;
+			*tail = m;
+			m = NULL;
+			q->cbytes += size;
+			q->qnum++;
+			q->lspid = current_process()->pid;
+			q->stime = ipc_now();
+			ipc_obj_changed(obj);
+			break;
+		}
+		if (flags & IPC_NOWAIT) {
+			err = -EAGAIN;
+			break;
+		}
+		uint64_t seen = obj->gen;
+		mutex_unlock(&obj->lock);
+		if ((err = wait_change(obj, seen))) {
+			ipc_obj_put(obj);
+			kfree(m);
+			return err;
+		}
+	}
+	mutex_unlock(&obj->lock);
+	ipc_obj_put(obj);
+	kfree(m);
+	return err;
+}
+
+ssize_t msg_receive(int id, long type, void *buf, size_t bufsize, int flags, long *type_out)
+{
+	if (id < 0)
+		return -EINVAL;
+	if (flags & MSG_COPY)
+		return -ENOSYS; /* as Linux without CONFIG_CHECKPOINT_RESTORE */
+	struct ipc_obj *obj = ipc_obj_get(&ipc_msg_ids, id);
+	if (!obj)
+		return -EINVAL;
+	struct msg_queue *q = MQ(obj);
+	struct ipc_msg *m = NULL;
+	ssize_t err;
+	for (;;) {
+		mutex_lock(&obj->lock);
+		if (obj->perm.deleted) {
+			err = -EIDRM;
+			break;
+		}
+		if ((err = ipc_check(&obj->perm, 0444)))
+			break;
+		struct ipc_msg **link;
+		m = ipc_msg_select(&q->head, type, flags, &link);
+		if (m) {
+			if (m->size > bufsize && !(flags & MSG_NOERROR)) {
+				m = NULL;
+				err = -E2BIG; /* the message stays queued */
+				break;
+			}
+			*link = m->next;
+			q->cbytes -= m->size;
+			q->qnum--;
+			q->lrpid = current_process()->pid;
+			q->rtime = ipc_now();
+			ipc_obj_changed(obj);
+			break;
+		}
+		if (flags & IPC_NOWAIT) {
+			err = -ENOMSG;
+			break;
+		}
+		uint64_t seen = obj->gen;
+		mutex_unlock(&obj->lock);
+		if ((err = wait_change(obj, seen))) {
+			ipc_obj_put(obj);
+			return err;
+		}
+	}
+	mutex_unlock(&obj->lock);
+	ipc_obj_put(obj);
+	if (!m)
+		return err;
+	size_t n = m->size < bufsize ? m->size : bufsize; /* MSG_NOERROR truncates */
+	memcpy(buf, m->text, n);
+	*type_out = m->type;
+	kfree(m);
+	return (ssize_t)n;
+}
+
+static void fill_info(struct msginfo_u *info, bool usage)
+{
+	memset(info, 0, sizeof(*info));
+	info->msgmni = MSGMNI;
+	info->msgmax = MSGMAX;
+	info->msgmnb = MSGMNB;
+	info->msgssz = 16;
+	info->msgseg = 0xffff;
+	info->msgpool = MSGMNI * MSGMNB / 1024; /* Linux's formula (kilobytes) */
+	info->msgmap = info->msgtql = MSGMNB;
+	if (usage) {
+		/* MSG_INFO: queues in use, total messages and bytes. */
+		mutex_lock(&ipc_msg_ids.lock);
+		info->msgpool = (int32_t)ipc_msg_ids.table.count;
+		for (unsigned i = 0; i < ipc_msg_ids.table.max_used; i++) {
+			struct msg_queue *q = (struct msg_queue *)ipc_msg_ids.table.slots[i];
+			if (q) {
+				info->msgmap += (int32_t)q->qnum;
+				info->msgtql += (int32_t)q->cbytes;
+			}
+		}
+		mutex_unlock(&ipc_msg_ids.lock);
+	}
+}
+
+static void fill_stat(struct msg_queue *q, struct msqid64_ds_u *ds)
+{
+	memset(ds, 0, sizeof(*ds));
+	ipc_perm_to_user(&q->obj.perm, &ds->msg_perm);
+	ds->msg_stime = q->stime;
+	ds->msg_rtime = q->rtime;
+	ds->msg_ctime = q->ctime;
+	ds->msg_cbytes = q->cbytes;
+	ds->msg_qnum = q->qnum;
+	ds->msg_qbytes = q->qbytes;
+	ds->msg_lspid = q->lspid;
+	ds->msg_lrpid = q->lrpid;
+}
+
+int msg_ctl(int id, int cmd, struct msqid64_ds_u *ds, struct msginfo_u *info)
+{
+	if (cmd == IPC_INFO || cmd == MSG_INFO) {
+		fill_info(info, cmd == MSG_INFO);
+		mutex_lock(&ipc_msg_ids.lock);
+		int top = ipc_msg_ids.table.max_used ? (int)ipc_msg_ids.table.max_used - 1 : 0;
+		mutex_unlock(&ipc_msg_ids.lock);
+		return top;
+	}
+	if (id < 0)
+		return -EINVAL;
+	bool by_slot = cmd == MSG_STAT || cmd == MSG_STAT_ANY;
+	if (!by_slot && cmd != IPC_STAT && cmd != IPC_SET && cmd != IPC_RMID)
+		return -EINVAL;
+	struct ipc_obj *obj = by_slot ? ipc_obj_get_slot(&ipc_msg_ids, id) : ipc_obj_get(&ipc_msg_ids, id);
+	if (!obj)
+		return -EINVAL;
+	struct msg_queue *q = MQ(obj);
+	int ret = 0;
+	mutex_lock(&obj->lock);
+	if (obj->perm.deleted) {
+		ret = by_slot ? -EINVAL : -EIDRM;
+		goto out;
+	}
+	switch (cmd) {
+	case IPC_STAT:
+	case MSG_STAT:
+	case MSG_STAT_ANY:
+		if (cmd != MSG_STAT_ANY && (ret = ipc_check(&obj->perm, 0444)))
+			break;
+		fill_stat(q, ds);
+		ret = by_slot ? obj->perm.id : 0;
+		break;
+	case IPC_SET:
+		if (!ipc_owner(&obj->perm)) {
+			ret = -EPERM;
+			break;
+		}
+		if (ds->msg_qbytes > MSGMNB && !privileged()) {
+			ret = -EPERM;
+			break;
+		}
+		if ((ret = ipc_perm_set(&obj->perm, &ds->msg_perm)))
+			break;
+		q->qbytes = ds->msg_qbytes;
+		q->ctime = ipc_now();
+		ipc_obj_changed(obj); /* a larger queue may take a waiting sender's message */
+		break;
+	case IPC_RMID:
+		if (!ipc_owner(&obj->perm)) {
+			ret = -EPERM;
+			break;
+		}
+		ipc_obj_remove(&ipc_msg_ids, obj);
+		break;
+	}
+out:
+	mutex_unlock(&obj->lock);
+	ipc_obj_put(obj);
+	return ret;
+}
+
+static void msg_line(struct ipc_obj *obj, void *ctx)
+{
+	struct proc_fmt *f = ctx;
+	struct msg_queue *q = MQ(obj);
+	const struct ipc_perm_k *p = &obj->perm;
+	size_t at = f->len < f->size ? f->len : f->size;
+	f->len += (size_t)snprintf(f->buf + at, f->size - at,
+				   "%10d %10d  %4o  %10lu %10lu %5u %5u %5u %5u %5u %5u %10llu %10llu %10llu\n",
+				   p->key, p->id, p->mode, (unsigned long)q->cbytes, (unsigned long)q->qnum,
+				   q->lspid, q->lrpid, p->uid, p->gid, p->cuid, p->cgid,
+				   (unsigned long long)q->stime, (unsigned long long)q->rtime,
+				   (unsigned long long)q->ctime);
+}
+
+size_t ipc_format_proc_msg(char *buf, size_t size)
+{
+	struct proc_fmt f = { buf, size, 0 };
+	f.len = (size_t)snprintf(buf, size, "       key      msqid perms      cbytes       qnum lspid lrpid   uid"
+				 "   gid  cuid  cgid      stime      rtime      ctime\n");
+	ipc_for_each(&ipc_msg_ids, msg_line, &f);
+	return f.len;
+}
