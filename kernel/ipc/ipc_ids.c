@@ -61,7 +61,7 @@ int ipc_getobj(struct ipc_ids *ids, int32_t key, int flags, struct ipc_obj *(*cr
 {
 	mutex_lock(&ids->lock);
 	struct ipc_perm_k *p = ipc_table_find_key(&ids->table, key);
-	int ret = ipc_get_decision(p != NULL, flags);
+	int ret = ipc_get_decision(key, p != NULL, flags);
 	if (ret == 0) {
 		struct ipc_obj *obj = (struct ipc_obj *)p;
 		ret = ipc_check(p, flags & 0777);

@@ -113,10 +113,10 @@ int ipc_perm_check(const struct ipc_perm_k *p, const struct ipc_cred *c, int fla
 bool ipc_is_owner(const struct ipc_perm_k *p, const struct ipc_cred *c);
 
 /*
- * The *get decision for an existing object found by key (NULL when absent): 0 to use it,
- * 1 to create a new one, or -ENOENT / -EEXIST.
+ * The *get decision, given whether key names an existing object: 0 to use it, 1 to create a
+ * new one (always for IPC_PRIVATE), or -ENOENT / -EEXIST.
  */
-int ipc_get_decision(bool found, int flags);
+int ipc_get_decision(int32_t key, bool found, int flags);
 
 /* A queued System V message: the header, then size bytes of text. */
 struct ipc_msg {

@@ -32,7 +32,7 @@ int ipc_table_alloc(struct ipc_table *t, struct ipc_perm_k *p)
 
 struct ipc_perm_k *ipc_table_find_id(const struct ipc_table *t, int id)
 {
-	if (id < 0)
+	if (id < 0 || ipc_id_slot(id) >= IPC_MNI)
 		return NULL;
 	struct ipc_perm_k *p = t->slots[ipc_id_slot(id)];
 	return p && p->id == id ? p : NULL;
@@ -88,8 +88,10 @@ bool ipc_is_owner(const struct ipc_perm_k *p, const struct ipc_cred *c)
 	return c->euid == 0 || c->euid == p->uid || c->euid == p->cuid;
 }
 
-int ipc_get_decision(bool found, int flags)
+int ipc_get_decision(int32_t key, bool found, int flags)
 {
+	if (key == IPC_PRIVATE)
+		return 1; /* always a new object, with or without IPC_CREAT */
 	if (!found)
 		return (flags & IPC_CREAT) ? 1 : -ENOENT;
 	if ((flags & IPC_CREAT) && (flags & IPC_EXCL))
