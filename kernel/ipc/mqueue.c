@@ -36,6 +36,7 @@ struct mq_msg {
 struct mqueue {
 	struct mutex lock;        /* everything below */
 	int64_t maxmsg, msgsize, curmsgs;
+	uint64_t bytes;           /* what the queue may hold, charged to RLIMIT_MSGQUEUE */
 	uint64_t qsize;           /* bytes of message text queued (QSIZE) */
 	struct mq_msg *head;      /* highest priority first */
 	struct waitqueue wait;    /* senders and receivers; woken on every change */
@@ -115,6 +116,16 @@ static int mq_create(struct inode *dir, const char *name, size_t len, uint32_t m
 		return -EEXIST;
 	struct mq_attr_u dflt = { .mq_maxmsg = DFLT_MAXMSG, .mq_msgsize = DFLT_MSGSIZE };
 	const struct mq_attr_u *attr = mq_create_owner == current_thread() && mq_create_attr ? mq_create_attr : &dflt;
+	/* Linux charges maxmsg * (msgsize + bookkeeping) to the owner's RLIMIT_MSGQUEUE: -EMFILE
+	 * beyond it. FIXME: queues already unlinked but still open are not counted. */
+	struct process *p = current_process();
+	uint64_t bytes = (uint64_t)attr->mq_maxmsg * ((uint64_t)attr->mq_msgsize + sizeof(struct mq_msg) + 16);
+	uint64_t used = 0;
+	for (struct mq_dirent *o = mq_entries; o; o = o->next)
+		if (o->inode->uid == p->cred.fsuid)
+			used += MQ(o->inode)->bytes;
+	if (used + bytes > p->rlim[12].cur) /* RLIMIT_MSGQUEUE */
+		return -EMFILE;
 	struct inode *inode = inode_alloc(mq_sb);
 	struct mqueue *q = kzalloc(sizeof(*q));
 	struct mq_dirent *e = kzalloc(sizeof(*e));
@@ -128,7 +139,7 @@ static int mq_create(struct inode *dir, const char *name, size_t len, uint32_t m
 	waitqueue_init(&q->wait);
 	q->maxmsg = attr->mq_maxmsg;
 	q->msgsize = attr->mq_msgsize;
-	struct process *p = current_process();
+	q->bytes = bytes;
 	inode->ino = mq_ino_next++;
 	inode->mode = S_IFREG | (mode & 07777);
 	inode->uid = p->cred.fsuid;

@@ -13,9 +13,17 @@
 #include "proc/signal.h"
 #include "proc/syscall.h"
 
+/*
+ * Receivers sleep on obj.wait (obj.gen: a message arrived), senders on room_wait (room_gen:
+ * room was made), so that a receive wakes only senders and a send only receivers. IPC_RMID
+ * and IPC_SET bump and wake both.
+ */
 struct msg_queue {
 	struct ipc_obj obj;       /* first: the table points here */
+	struct waitqueue room_wait;
+	uint64_t room_gen;
 	struct ipc_msg *head;
+	struct ipc_msg **tailp;   /* the last message's next field (&head when empty): O(1) sends */
 	uint64_t cbytes, qnum, qbytes;
 	int64_t stime, rtime, ctime;
 	int lspid, lrpid;
@@ -47,6 +55,8 @@ static struct ipc_obj *msq_create(void *arg)
 	if (!q)
 		return ERR_PTR(-ENOMEM);
 	q->obj.free = msq_free;
+	waitqueue_init(&q->room_wait);
+	q->tailp = &q->head;
 	q->qbytes = MSGMNB;
 	q->ctime = ipc_now();
 	return &q->obj;
@@ -62,6 +72,29 @@ static int wait_change(struct ipc_obj *obj, uint64_t seen)
 {
 	struct ipc_gen_wait w = { obj, seen };
 	return wait_interruptible_until(&obj->wait, ipc_gen_changed, &w, 0) ? -ERESTARTNOHAND : 0;
+}
+
+struct room_wait {
+	struct msg_queue *q;
+	uint64_t seen;
+};
+
+static bool room_changed(void *arg)
+{
+	struct room_wait *w = arg;
+	return __atomic_load_n(&w->q->room_gen, __ATOMIC_ACQUIRE) != w->seen;
+}
+
+static int wait_room(struct msg_queue *q, uint64_t seen)
+{
+	struct room_wait w = { q, seen };
+	return wait_interruptible_until(&q->room_wait, room_changed, &w, 0) ? -ERESTARTNOHAND : 0;
+}
+
+static void room_made(struct msg_queue *q)
+{
+	__atomic_add_fetch(&q->room_gen, 1, __ATOMIC_ACQ_REL);
+	wake_up_all(&q->room_wait);
 }
 
 int msg_send(int id, long type, const void *text, size_t size, int flags)
@@ -91,10 +124,8 @@ int msg_send(int id, long type, const void *text, size_t size, int flags)
 		if ((err = ipc_check(&obj->perm, 0222)))
 			break;
 		if (size + q->cbytes <= q->qbytes && q->qnum + 1 <= q->qbytes) {
-			struct ipc_msg **tail = &q->head;
-			while (*tail)
-				tail = &(*tail)->next;
-			*tail = m;
+			*q->tailp = m;
+			q->tailp = &m->next;
 			m = NULL;
 			q->cbytes += size;
 			q->qnum++;
@@ -107,9 +138,9 @@ int msg_send(int id, long type, const void *text, size_t size, int flags)
 			err = -EAGAIN;
 			break;
 		}
-		uint64_t seen = obj->gen;
+		uint64_t seen = q->room_gen;
 		mutex_unlock(&obj->lock);
-		if ((err = wait_change(obj, seen))) {
+		if ((err = wait_room(q, seen))) {
 			ipc_obj_put(obj);
 			kfree(m);
 			return err;
@@ -150,11 +181,13 @@ ssize_t msg_receive(int id, long type, void *buf, size_t bufsize, int flags, lon
 				break;
 			}
 			*link = m->next;
+			if (q->tailp == &m->next)
+				q->tailp = link;
 			q->cbytes -= m->size;
 			q->qnum--;
 			q->lrpid = current_process()->pid;
 			q->rtime = ipc_now();
-			ipc_obj_changed(obj);
+			room_made(q);
 			break;
 		}
 		if (flags & IPC_NOWAIT) {
@@ -264,14 +297,15 @@ int msg_ctl(int id, int cmd, struct msqid64_ds_u *ds, struct msginfo_u *info)
 			break;
 		q->qbytes = ds->msg_qbytes;
 		q->ctime = ipc_now();
-		ipc_obj_changed(obj); /* a larger queue may take a waiting sender's message */
+		room_made(q); /* a larger queue may take a waiting sender's message */
 		break;
 	case IPC_RMID:
 		if (!ipc_owner(&obj->perm)) {
 			ret = -EPERM;
 			break;
 		}
-		ipc_obj_remove(&ipc_msg_ids, obj);
+		ipc_obj_remove(&ipc_msg_ids, obj); /* wakes receivers */
+		room_made(q);
 		break;
 	}
 out:

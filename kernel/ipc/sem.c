@@ -44,8 +44,14 @@ struct sem_array {
 
 #define SA(o) ((struct sem_array *)(o))
 
+/* Semaphores in all sets together (Linux's SEMMNS, -ENOSPC); Linux's default is far larger,
+ * this one keeps the arrays within a few MiB of kernel memory. */
+#define SEMMNS_K (SEMMSL * 8)
+static unsigned sem_total;
+
 static void sem_free(struct ipc_obj *obj)
 {
+	__atomic_sub_fetch(&sem_total, (unsigned)SA(obj)->nsems, __ATOMIC_RELAXED);
 	kfree(obj);
 }
 
@@ -54,9 +60,12 @@ static struct ipc_obj *sem_create(void *arg)
 	int nsems = *(int *)arg;
 	if (nsems <= 0)
 		return ERR_PTR(-EINVAL);
+	if (__atomic_load_n(&sem_total, __ATOMIC_RELAXED) + (unsigned)nsems > SEMMNS_K)
+		return ERR_PTR(-ENOSPC);
 	struct sem_array *a = kzalloc(sizeof(*a) + (size_t)nsems * sizeof(struct sem));
 	if (!a)
 		return ERR_PTR(-ENOMEM);
+	__atomic_add_fetch(&sem_total, (unsigned)nsems, __ATOMIC_RELAXED);
 	a->obj.free = sem_free;
 	a->nsems = nsems;
 	a->ctime = ipc_now();
@@ -280,7 +289,7 @@ static void fill_info(struct seminfo_u *info, bool usage)
 	memset(info, 0, sizeof(*info));
 	info->semmni = SEMMNI;
 	info->semmsl = SEMMSL;
-	info->semmns = SEMMNI * SEMMSL;
+	info->semmns = SEMMNS_K;
 	info->semopm = SEMOPM;
 	info->semvmx = SEMVMX;
 	info->semaem = SEMAEM;

@@ -36,6 +36,10 @@ struct shm_segment {
 
 #define SEG(o) ((struct shm_segment *)(o))
 
+/* Pages of all segments together: at most RAM (Linux's SHMALL check, -ENOSPC), so that page
+ * arrays and lazily filled segments cannot promise more memory than exists. */
+static uint64_t shm_total_pages;
+
 static const struct file_ops shm_fops;
 static void shm_evict(struct inode *inode)
 {
@@ -48,6 +52,7 @@ static struct super_block shm_sb = { .type = &shmfs_type, .sop = &shm_sops, .blo
 static void seg_free(struct ipc_obj *obj)
 {
 	struct shm_segment *s = SEG(obj);
+	__atomic_sub_fetch(&shm_total_pages, s->npages, __ATOMIC_RELAXED);
 	if (s->pages) {
 		for (uint64_t i = 0; i < s->npages; i++)
 			if (s->pages[i])
@@ -68,14 +73,15 @@ static struct ipc_obj *seg_create(void *arg)
 	if (size < SHMMIN || size > SHMMAX)
 		return ERR_PTR(-EINVAL);
 	uint64_t npages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
-	if (npages > pmm_total_count())
-		return ERR_PTR(-ENOMEM); /* could never be backed */
+	if (__atomic_load_n(&shm_total_pages, __ATOMIC_RELAXED) + npages > pmm_total_count())
+		return ERR_PTR(-ENOSPC);
 	struct shm_segment *s = kzalloc(sizeof(*s));
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	s->obj.free = seg_free;
 	s->size = size;
 	s->npages = npages;
+	__atomic_add_fetch(&shm_total_pages, npages, __ATOMIC_RELAXED);
 	size_t bytes = npages * sizeof(void *);
 	s->pages_vmalloced = bytes > 16 * PAGE_SIZE;
 	s->pages = s->pages_vmalloced ? vmalloc(bytes) : kzalloc(bytes);
