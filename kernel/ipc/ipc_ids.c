@@ -28,9 +28,29 @@ void ipc_ids_init(void)
 	ids_init(&ipc_sem_ids);
 }
 
+/* Kernel threads (the ktests) act as root with PID 0. */
+static const struct creds kernel_creds;
+
+static const struct creds *caller_creds(void)
+{
+	struct process *p = current_process();
+	return p ? &p->cred : &kernel_creds;
+}
+
+int ipc_caller_pid(void)
+{
+	struct process *p = current_process();
+	return p ? p->pid : 0;
+}
+
+bool ipc_caller_privileged(void)
+{
+	return caller_creds()->euid == 0;
+}
+
 void ipc_current_cred(struct ipc_cred *c)
 {
-	const struct creds *cr = &current_process()->cred;
+	const struct creds *cr = caller_creds();
 	c->euid = cr->euid;
 	c->egid = cr->egid;
 	c->ngroups = cr->ngroups;
@@ -75,7 +95,7 @@ int ipc_getobj(struct ipc_ids *ids, int32_t key, int flags, struct ipc_obj *(*cr
 			ret = PTR_ERR(obj);
 			goto out;
 		}
-		const struct creds *cr = &current_process()->cred;
+		const struct creds *cr = caller_creds();
 		obj->perm.key = key;
 		obj->perm.uid = obj->perm.cuid = cr->euid;
 		obj->perm.gid = obj->perm.cgid = cr->egid;

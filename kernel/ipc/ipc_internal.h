@@ -158,8 +158,10 @@ struct ipc_ids {
 extern struct ipc_ids ipc_shm_ids, ipc_msg_ids, ipc_sem_ids;
 void ipc_ids_init(void);
 
-/* The current process's credentials. */
+/* The current process's credentials, PID and privilege (a kernel thread: root, PID 0). */
 void ipc_current_cred(struct ipc_cred *c);
+int ipc_caller_pid(void);
+bool ipc_caller_privileged(void);
 /* ipc_perm_check / ipc_is_owner for the current process. */
 int ipc_check(const struct ipc_perm_k *p, int flag);
 bool ipc_owner(const struct ipc_perm_k *p);

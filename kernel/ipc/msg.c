@@ -129,7 +129,7 @@ int msg_send(int id, long type, const void *text, size_t size, int flags)
 			m = NULL;
 			q->cbytes += size;
 			q->qnum++;
-			q->lspid = current_process()->pid;
+			q->lspid = ipc_caller_pid();
 			q->stime = ipc_now();
 			ipc_obj_changed(obj);
 			break;
@@ -185,7 +185,7 @@ ssize_t msg_receive(int id, long type, void *buf, size_t bufsize, int flags, lon
 				q->tailp = link;
 			q->cbytes -= m->size;
 			q->qnum--;
-			q->lrpid = current_process()->pid;
+			q->lrpid = ipc_caller_pid();
 			q->rtime = ipc_now();
 			room_made(q);
 			break;
@@ -289,7 +289,7 @@ int msg_ctl(int id, int cmd, struct msqid64_ds_u *ds, struct msginfo_u *info)
 			ret = -EPERM;
 			break;
 		}
-		if (ds->msg_qbytes > MSGMNB && !privileged()) {
+		if (ds->msg_qbytes > MSGMNB && !ipc_caller_privileged()) {
 			ret = -EPERM;
 			break;
 		}

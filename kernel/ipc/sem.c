@@ -88,6 +88,8 @@ int sem_get(int32_t key, int nsems, int flags)
 static struct sem_undo *find_undo(struct sem_array *a, int id)
 {
 	struct process *p = current_process();
+	if (!p)
+		return ERR_PTR(-EINVAL); /* a kernel thread has no exit to undo at */
 	struct sem_undo_list *ul = __atomic_load_n(&p->sem_undo, __ATOMIC_ACQUIRE);
 	if (!ul) {
 		struct sem_undo_list *n = kzalloc(sizeof(*n));
@@ -173,7 +175,7 @@ static int try_ops(struct sem_array *a, const struct sembuf_u *ops, unsigned n, 
 			a->sems[ops[i].sem_num].val -= ops[i].sem_op;
 		return err;
 	}
-	int pid = current_process()->pid;
+	int pid = ipc_caller_pid();
 	for (i = 0; i < n; i++) {
 		a->sems[ops[i].sem_num].pid = pid;
 		if ((ops[i].sem_flg & SEM_UNDO) && un)
@@ -392,7 +394,7 @@ int sem_ctl(int id, int num, int cmd, int val, uint16_t *vals, struct semid64_ds
 				break;
 			}
 			a->sems[num].val = val;
-			a->sems[num].pid = current_process()->pid;
+			a->sems[num].pid = ipc_caller_pid();
 		} else {
 			for (int i = 0; i < a->nsems; i++)
 				if (vals[i] > SEMVMX) {

@@ -96,7 +96,7 @@ static struct ipc_obj *seg_create(void *arg)
 	s->inode->size = size;
 	s->inode->private = s;
 	s->inode->fop = &shm_fops;
-	s->cpid = current_process()->pid;
+	s->cpid = ipc_caller_pid();
 	s->ctime = ipc_now();
 	return &s->obj;
 }
@@ -150,8 +150,8 @@ static void shm_release(struct inode *inode, struct file *f)
 			break;
 		}
 	s->dtime = ipc_now();
-	if (current_thread()->uth)
-		s->lpid = current_process()->pid;
+	if (ipc_caller_pid())
+		s->lpid = ipc_caller_pid();
 	if ((s->obj.perm.mode & SHM_DEST) && !s->obj.perm.deleted && nattch(s) == 0)
 		ipc_obj_remove(&ipc_shm_ids, &s->obj);
 	mutex_unlock(&s->obj.lock);
@@ -196,7 +196,7 @@ int64_t shm_attach(int id, uint64_t addr, int flags)
 	at->next = s->attaches;
 	s->attaches = at;
 	s->atime = ipc_now();
-	s->lpid = current_process()->pid;
+	s->lpid = ipc_caller_pid();
 	uint64_t len = s->npages * PAGE_SIZE;
 	mutex_unlock(&obj->lock);
 
