@@ -8,6 +8,7 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/slab.h"
+#include "mm/vmm.h"
 #include "proc/process.h"
 #include "time/clock.h"
 
@@ -16,9 +17,11 @@ struct ipc_ids ipc_shm_ids = { .name = "shm" }, ipc_msg_ids = { .name = "msg" },
 static void ids_init(struct ipc_ids *ids)
 {
 	mutex_init(&ids->lock);
-	ids->table.slots = kzalloc(IPC_MNI * sizeof(*ids->table.slots));
+	/* vmalloc: a permanent 32 KiB table is no business of the kmalloc large-object pool. */
+	ids->table.slots = vmalloc(IPC_MNI * sizeof(*ids->table.slots));
 	if (!ids->table.slots)
 		panic("ipc: no memory for the %s table", ids->name);
+	memset(ids->table.slots, 0, IPC_MNI * sizeof(*ids->table.slots));
 }
 
 void ipc_ids_init(void)
