@@ -458,15 +458,22 @@ int mq_notify_set(struct file *f, const struct sigevent_u *ev)
 		if (ev->sigev_notify == SIGEV_SIGNAL && (ev->sigev_signo < 1 || ev->sigev_signo >= NSIG))
 			return -EINVAL;
 	}
-	int err = 0;
+	/* A registration whose process is gone no longer counts. proc_lock is never taken under
+	 * q->lock: exit closes queues (mq_release takes q->lock) while holding proc_lock. */
 	mutex_lock(&q->lock);
-	if (q->notify_pid) { /* a registration whose process is gone no longer counts */
+	int owner = q->notify_pid;
+	mutex_unlock(&q->lock);
+	bool gone = false;
+	if (owner) {
 		mutex_lock(&proc_lock);
-		struct process *p = process_find(q->notify_pid);
-		if (!p || p->state != PROC_ALIVE)
-			q->notify_pid = 0;
+		struct process *p = process_find(owner);
+		gone = !p || p->state != PROC_ALIVE;
 		mutex_unlock(&proc_lock);
 	}
+	int err = 0;
+	mutex_lock(&q->lock);
+	if (gone && q->notify_pid == owner)
+		q->notify_pid = 0;
 	if (!ev) {
 		if (q->notify_pid == me->pid)
 			q->notify_pid = 0;
