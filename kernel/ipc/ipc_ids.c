@@ -17,6 +17,7 @@ struct ipc_ids ipc_shm_ids = { .name = "shm" }, ipc_msg_ids = { .name = "msg" },
 static void ids_init(struct ipc_ids *ids)
 {
 	mutex_init(&ids->lock);
+	ids->slot_lock = (spinlock_t)SPINLOCK_INIT;
 	/* vmalloc: a permanent 32 KiB table is no business of the kmalloc large-object pool. */
 	ids->table.slots = vmalloc(IPC_MNI * sizeof(*ids->table.slots));
 	if (!ids->table.slots)
@@ -106,7 +107,9 @@ int ipc_getobj(struct ipc_ids *ids, int32_t key, int flags, struct ipc_obj *(*cr
 		mutex_init(&obj->lock);
 		waitqueue_init(&obj->wait);
 		obj->refcount = 1; /* the table's */
+		spin_lock(&ids->slot_lock);
 		ret = ipc_table_alloc(&ids->table, &obj->perm);
+		spin_unlock(&ids->slot_lock);
 		if (ret < 0)
 			obj->free(obj);
 	}
@@ -124,11 +127,13 @@ static struct ipc_obj *get_locked(struct ipc_perm_k *p)
 	return obj;
 }
 
+/* Every system call on an object starts here: a spinlock, not the table mutex, so that busy
+ * objects do not convoy on it (the mutex hands over to sleeping waiters). */
 struct ipc_obj *ipc_obj_get(struct ipc_ids *ids, int id)
 {
-	mutex_lock(&ids->lock);
+	spin_lock(&ids->slot_lock);
 	struct ipc_obj *obj = get_locked(ipc_table_find_id(&ids->table, id));
-	mutex_unlock(&ids->lock);
+	spin_unlock(&ids->slot_lock);
 	return obj;
 }
 
@@ -136,9 +141,9 @@ struct ipc_obj *ipc_obj_get_slot(struct ipc_ids *ids, int slot)
 {
 	if (slot < 0 || slot >= IPC_MNI)
 		return NULL;
-	mutex_lock(&ids->lock);
+	spin_lock(&ids->slot_lock);
 	struct ipc_obj *obj = get_locked(ids->table.slots[slot]);
-	mutex_unlock(&ids->lock);
+	spin_unlock(&ids->slot_lock);
 	return obj;
 }
 
@@ -158,8 +163,10 @@ void ipc_obj_remove(struct ipc_ids *ids, struct ipc_obj *obj)
 {
 	mutex_lock(&ids->lock);
 	bool was_in = !obj->perm.deleted;
+	spin_lock(&ids->slot_lock);
 	ipc_table_remove(&ids->table, &obj->perm);
 	obj->perm.deleted = true;
+	spin_unlock(&ids->slot_lock);
 	mutex_unlock(&ids->lock);
 	ipc_obj_changed(obj);
 	if (was_in)

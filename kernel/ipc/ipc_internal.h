@@ -151,7 +151,8 @@ struct ipc_obj {
 };
 
 struct ipc_ids {
-	struct mutex lock;
+	struct mutex lock;        /* *get, removal, listing: everything that changes the table */
+	spinlock_t slot_lock;     /* also held to change a slot, so id lookups take only this */
 	struct ipc_table table;
 	const char *name;
 };

@@ -14,12 +14,17 @@
 #include "proc/syscall.h"
 
 /*
+ * qlock (a spinlock) guards the messages, the counters and `removed`: sends and receives only
+ * move pointers under it (texts are copied outside), and a spinlock does not convoy the way the
+ * handing-over mutex does when 9 processes hammer one queue. obj.lock only serialises msgctl.
  * Receivers sleep on obj.wait (obj.gen: a message arrived), senders on room_wait (room_gen:
  * room was made), so that a receive wakes only senders and a send only receivers. IPC_RMID
  * and IPC_SET bump and wake both.
  */
 struct msg_queue {
 	struct ipc_obj obj;       /* first: the table points here */
+	spinlock_t qlock;
+	bool removed;             /* IPC_RMID, under qlock: sleepers see it after their wake-up */
 	struct waitqueue room_wait;
 	uint64_t room_gen;
 	struct ipc_msg *head;
@@ -56,6 +61,7 @@ static struct ipc_obj *msq_create(void *arg)
 		return ERR_PTR(-ENOMEM);
 	q->obj.free = msq_free;
 	waitqueue_init(&q->room_wait);
+	q->qlock = (spinlock_t)SPINLOCK_INIT;
 	q->tailp = &q->head;
 	q->qbytes = MSGMNB;
 	q->ctime = ipc_now();
@@ -115,9 +121,10 @@ int msg_send(int id, long type, const void *text, size_t size, int flags)
 	}
 	struct msg_queue *q = MQ(obj);
 	int err;
+	bool woke = false;
 	for (;;) {
-		mutex_lock(&obj->lock);
-		if (obj->perm.deleted) {
+		spin_lock(&q->qlock);
+		if (q->removed) {
 			err = -EIDRM;
 			break;
 		}
@@ -131,7 +138,8 @@ int msg_send(int id, long type, const void *text, size_t size, int flags)
 			q->qnum++;
 			q->lspid = ipc_caller_pid();
 			q->stime = ipc_now();
-			ipc_obj_changed(obj);
+			__atomic_add_fetch(&obj->gen, 1, __ATOMIC_ACQ_REL);
+			woke = true;
 			break;
 		}
 		if (flags & IPC_NOWAIT) {
@@ -139,14 +147,16 @@ int msg_send(int id, long type, const void *text, size_t size, int flags)
 			break;
 		}
 		uint64_t seen = q->room_gen;
-		mutex_unlock(&obj->lock);
+		spin_unlock(&q->qlock);
 		if ((err = wait_room(q, seen))) {
 			ipc_obj_put(obj);
 			kfree(m);
 			return err;
 		}
 	}
-	mutex_unlock(&obj->lock);
+	spin_unlock(&q->qlock);
+	if (woke)
+		wake_up_all(&obj->wait); /* the receivers */
 	ipc_obj_put(obj);
 	kfree(m);
 	return err;
@@ -165,8 +175,8 @@ ssize_t msg_receive(int id, long type, void *buf, size_t bufsize, int flags, lon
 	struct ipc_msg *m = NULL;
 	ssize_t err;
 	for (;;) {
-		mutex_lock(&obj->lock);
-		if (obj->perm.deleted) {
+		spin_lock(&q->qlock);
+		if (q->removed) {
 			err = -EIDRM;
 			break;
 		}
@@ -187,7 +197,7 @@ ssize_t msg_receive(int id, long type, void *buf, size_t bufsize, int flags, lon
 			q->qnum--;
 			q->lrpid = ipc_caller_pid();
 			q->rtime = ipc_now();
-			room_made(q);
+			__atomic_add_fetch(&q->room_gen, 1, __ATOMIC_ACQ_REL);
 			break;
 		}
 		if (flags & IPC_NOWAIT) {
@@ -195,13 +205,15 @@ ssize_t msg_receive(int id, long type, void *buf, size_t bufsize, int flags, lon
 			break;
 		}
 		uint64_t seen = obj->gen;
-		mutex_unlock(&obj->lock);
+		spin_unlock(&q->qlock);
 		if ((err = wait_change(obj, seen))) {
 			ipc_obj_put(obj);
 			return err;
 		}
 	}
-	mutex_unlock(&obj->lock);
+	spin_unlock(&q->qlock);
+	if (m)
+		wake_up_all(&q->room_wait); /* the senders */
 	ipc_obj_put(obj);
 	if (!m)
 		return err;
@@ -281,7 +293,9 @@ int msg_ctl(int id, int cmd, struct msqid64_ds_u *ds, struct msginfo_u *info)
 	case MSG_STAT_ANY:
 		if (cmd != MSG_STAT_ANY && (ret = ipc_check(&obj->perm, 0444)))
 			break;
+		spin_lock(&q->qlock);
 		fill_stat(q, ds);
+		spin_unlock(&q->qlock);
 		ret = by_slot ? obj->perm.id : 0;
 		break;
 	case IPC_SET:
@@ -293,17 +307,24 @@ int msg_ctl(int id, int cmd, struct msqid64_ds_u *ds, struct msginfo_u *info)
 			ret = -EPERM;
 			break;
 		}
-		if ((ret = ipc_perm_set(&obj->perm, &ds->msg_perm)))
-			break;
-		q->qbytes = ds->msg_qbytes;
-		q->ctime = ipc_now();
-		room_made(q); /* a larger queue may take a waiting sender's message */
+		spin_lock(&q->qlock);
+		ret = ipc_perm_set(&obj->perm, &ds->msg_perm);
+		if (!ret) {
+			q->qbytes = ds->msg_qbytes;
+			q->ctime = ipc_now();
+		}
+		spin_unlock(&q->qlock);
+		if (!ret)
+			room_made(q); /* a larger queue may take a waiting sender's message */
 		break;
 	case IPC_RMID:
 		if (!ipc_owner(&obj->perm)) {
 			ret = -EPERM;
 			break;
 		}
+		spin_lock(&q->qlock);
+		q->removed = true;
+		spin_unlock(&q->qlock);
 		ipc_obj_remove(&ipc_msg_ids, obj); /* wakes receivers */
 		room_made(q);
 		break;
