@@ -77,19 +77,27 @@ static struct file *mq_fd(int fd)
 static int64_t sys_mq_timedsend(int mqd, const char *umsg, uint64_t len, unsigned prio,
 				const struct kernel_timespec *uts)
 {
+	if (prio >= MQ_PRIO_MAX)
+		return -EINVAL; /* Linux's first check */
 	int64_t deadline = deadline_of(uts);
 	if (deadline < 0)
 		return deadline;
 	struct file *f = mq_fd(mqd);
 	if (!f)
 		return -EBADF;
-	int64_t err = -EMSGSIZE;
+	if ((f->flags & O_ACCMODE) == O_RDONLY) {
+		file_put(f);
+		return -EBADF;
+	}
+	struct mq_attr_u attr;
+	mq_getattr(f, &attr);
+	int64_t err = -EMSGSIZE; /* checked before allocating what the caller asks for */
 	void *buf = NULL;
-	if (len <= (16u << 20) && (buf = len > 65536 ? vmalloc(len) : kmalloc(len ? len : 1))) {
+	if (len <= (uint64_t)attr.mq_msgsize && (buf = len > 65536 ? vmalloc(len) : kmalloc(len ? len : 1))) {
 		err = copy_from_user(buf, umsg, len);
 		if (!err)
 			err = mq_send(f, buf, len, prio, (uint64_t)deadline);
-	} else if (len <= (16u << 20)) {
+	} else if (len <= (uint64_t)attr.mq_msgsize) {
 		err = -ENOMEM;
 	}
 	if (buf)
@@ -108,6 +116,10 @@ static int64_t sys_mq_timedreceive(int mqd, char *umsg, uint64_t len, unsigned *
 	struct file *f = mq_fd(mqd);
 	if (!f)
 		return -EBADF;
+	if ((f->flags & O_ACCMODE) == O_WRONLY) {
+		file_put(f);
+		return -EBADF;
+	}
 	struct mq_attr_u attr;
 	mq_getattr(f, &attr);
 	int64_t err;
