@@ -407,6 +407,28 @@ static void test_mq_notify(void)
 		line[n > 0 ? n : 0] = 0;
 		CHECK("dev_mqueue_file", fd >= 0 && !strncmp(line, "QSIZE:1 ", 8));
 		close(fd);
+		/* open(2) there makes a queue with the default attributes; unlink(2) removes it. */
+		char name2[80];
+		snprintf(name2, sizeof(name2), "%s-by-open", mq_name);
+		snprintf(path, sizeof(path), "/dev/mqueue%s", name2);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+		CHECK("dev_mqueue_open_creates", fd >= 0);
+		close(fd);
+		mqd_t q2 = mq_open(name2, O_RDWR);
+		struct mq_attr a2;
+		CHECK("dev_mqueue_default_attr", q2 != (mqd_t)-1 && mq_getattr(q2, &a2) == 0 &&
+							 a2.mq_maxmsg == 10 && a2.mq_msgsize == 8192);
+		DIR *d = opendir("/dev/mqueue");
+		struct dirent *e;
+		int seen = 0;
+		while (d && (e = readdir(d)))
+			seen += !strcmp(e->d_name, name2 + 1);
+		if (d)
+			closedir(d);
+		CHECK_EQ("dev_mqueue_listed", seen, 1);
+		CHECK_OK("dev_mqueue_unlink", unlink(path));
+		CHECK_ERR("dev_mqueue_unlinked_gone", mq_open(name2, O_RDWR), ENOENT);
+		mq_close(q2);
 	} else {
 		t_skip("dev_mqueue_file", "/dev/mqueue is not mounted here");
 	}
