@@ -34,11 +34,18 @@ struct sem_undo_list {
 	struct sem_undo *head;
 };
 
+/*
+ * slock (a spinlock: semop only does arithmetic under it, and a sleeping mutex that hands itself
+ * over convoys when several processes use a set as a lock) guards the values, the counts, the
+ * undo list and `removed`. IPC_RMID sets `removed` under it, then leaves the table.
+ */
 struct sem_array {
 	struct ipc_obj obj;       /* first: the table points here */
+	spinlock_t slock;
+	bool removed;
 	int nsems;
 	int64_t otime, ctime;
-	struct sem_undo *undos;   /* every process's adjustments for this set (obj.lock) */
+	struct sem_undo *undos;   /* every process's adjustments for this set */
 	struct sem sems[];
 };
 
@@ -67,6 +74,7 @@ static struct ipc_obj *sem_create(void *arg)
 		return ERR_PTR(-ENOMEM);
 	__atomic_add_fetch(&sem_total, (unsigned)nsems, __ATOMIC_RELAXED);
 	a->obj.free = sem_free;
+	a->slock = (spinlock_t)SPINLOCK_INIT;
 	a->nsems = nsems;
 	a->ctime = ipc_now();
 	return &a->obj;
@@ -84,7 +92,7 @@ int sem_get(int32_t key, int nsems, int flags)
 	return ipc_getobj(&ipc_sem_ids, key, flags, sem_create, sem_existing, &nsems);
 }
 
-/* The calling process's undo entry for a (obj.lock not held), created if missing. */
+/* The calling process's undo entry for a (slock not held), created if missing. */
 static struct sem_undo *find_undo(struct sem_array *a, int id)
 {
 	struct process *p = current_process();
@@ -117,9 +125,9 @@ static struct sem_undo *find_undo(struct sem_array *a, int id)
 	if (!found && (found = kzalloc(sizeof(*found) + (size_t)a->nsems * sizeof(int)))) {
 		found->semid = id;
 		found->nsems = a->nsems;
-		mutex_lock(&a->obj.lock);
-		if (a->obj.perm.deleted) {
-			mutex_unlock(&a->obj.lock);
+		spin_lock(&a->slock);
+		if (a->removed) {
+			spin_unlock(&a->slock);
 			kfree(found);
 			mutex_unlock(&ul->lock);
 			return ERR_PTR(-EIDRM);
@@ -127,7 +135,7 @@ static struct sem_undo *find_undo(struct sem_array *a, int id)
 		found->arr = a;
 		found->arr_next = a->undos;
 		a->undos = found;
-		mutex_unlock(&a->obj.lock);
+		spin_unlock(&a->slock);
 		found->proc_next = ul->head;
 		ul->head = found;
 	}
@@ -135,7 +143,7 @@ static struct sem_undo *find_undo(struct sem_array *a, int id)
 	return found;
 }
 
-/* Tries every operation (obj.lock held): 0 applied, 1 must wait (*block = the op), or -errno. */
+/* Tries every operation (slock held): 0 applied, 1 must wait (*block = the op), or -errno. */
 static int try_ops(struct sem_array *a, const struct sembuf_u *ops, unsigned n, struct sem_undo *un,
 		   unsigned *block)
 {
@@ -222,17 +230,20 @@ int sem_op(int id, const struct sembuf_u *ops, unsigned nsops, uint64_t deadline
 			goto out_put;
 		}
 	}
+	bool changed = false;
 	for (;;) {
-		mutex_lock(&obj->lock);
-		if (obj->perm.deleted) {
+		spin_lock(&a->slock);
+		if (a->removed) {
 			err = -EIDRM;
 			break;
 		}
 		unsigned b = 0;
 		err = try_ops(a, ops, nsops, un, &b);
 		if (err == 0) {
-			if (alter)
-				ipc_obj_changed(obj);
+			if (alter) {
+				__atomic_add_fetch(&obj->gen, 1, __ATOMIC_ACQ_REL);
+				changed = true;
+			}
 			break;
 		}
 		if (err < 0)
@@ -245,11 +256,11 @@ int sem_op(int id, const struct sembuf_u *ops, unsigned nsops, uint64_t deadline
 		int *cnt = ops[b].sem_op == 0 ? &s->zcnt : &s->ncnt;
 		(*cnt)++;
 		struct ipc_gen_wait w = { obj, obj->gen };
-		mutex_unlock(&obj->lock);
+		spin_unlock(&a->slock);
 		int r = wait_interruptible_until(&obj->wait, ipc_gen_changed, &w, deadline_ns);
-		mutex_lock(&obj->lock);
+		spin_lock(&a->slock);
 		(*cnt)--;
-		mutex_unlock(&obj->lock);
+		spin_unlock(&a->slock);
 		if (r == -EINTR) {
 			err = -EINTR; /* semop is never restarted (Linux) */
 			goto out_put;
@@ -259,7 +270,9 @@ int sem_op(int id, const struct sembuf_u *ops, unsigned nsops, uint64_t deadline
 			goto out_put;
 		}
 	}
-	mutex_unlock(&obj->lock);
+	spin_unlock(&a->slock);
+	if (changed)
+		wake_up_all(&obj->wait);
 out_put:
 	ipc_obj_put(obj);
 	return err;
@@ -327,8 +340,9 @@ int sem_ctl(int id, int num, int cmd, int val, uint16_t *vals, struct semid64_ds
 		return -EINVAL;
 	struct sem_array *a = SA(obj);
 	int ret = 0;
-	mutex_lock(&obj->lock);
-	if (obj->perm.deleted) {
+	bool changed = false, remove = false;
+	spin_lock(&a->slock);
+	if (a->removed) {
 		ret = by_slot ? -EINVAL : -EIDRM;
 		goto out;
 	}
@@ -363,7 +377,8 @@ int sem_ctl(int id, int num, int cmd, int val, uint16_t *vals, struct semid64_ds
 		for (struct sem_undo *u = a->undos; u; u = u->arr_next)
 			__atomic_store_n(&u->arr, NULL, __ATOMIC_RELEASE);
 		a->undos = NULL;
-		ipc_obj_remove(&ipc_sem_ids, obj);
+		a->removed = true;
+		remove = true; /* out of the table once slock is dropped: that takes a mutex */
 		break;
 	case GETVAL:
 	case GETPID:
@@ -406,13 +421,18 @@ int sem_ctl(int id, int num, int cmd, int val, uint16_t *vals, struct semid64_ds
 		}
 		clear_undos(a, cmd == SETVAL ? num : -1);
 		a->ctime = ipc_now();
-		ipc_obj_changed(obj);
+		__atomic_add_fetch(&obj->gen, 1, __ATOMIC_ACQ_REL);
+		changed = true;
 		break;
 	default:
 		ret = -EINVAL;
 	}
 out:
-	mutex_unlock(&obj->lock);
+	spin_unlock(&a->slock);
+	if (remove)
+		ipc_obj_remove(&ipc_sem_ids, obj); /* wakes the sleepers, who find `removed` */
+	else if (changed)
+		wake_up_all(&obj->wait);
 	ipc_obj_put(obj);
 	return ret;
 }
@@ -429,7 +449,8 @@ void ipc_sem_exit(struct process *p)
 		struct ipc_obj *obj = __atomic_load_n(&u->arr, __ATOMIC_ACQUIRE) ? ipc_obj_get(&ipc_sem_ids, u->semid) : NULL;
 		if (obj) {
 			struct sem_array *a = SA(obj);
-			mutex_lock(&obj->lock);
+			bool changed = false;
+			spin_lock(&a->slock);
 			if (u->arr == a) {
 				/* Out of the set's list, then the adjustments, clamped as Linux does. */
 				for (struct sem_undo **pp = &a->undos; *pp; pp = &(*pp)->arr_next)
@@ -445,9 +466,12 @@ void ipc_sem_exit(struct process *p)
 					a->sems[i].pid = p->pid;
 				}
 				a->otime = ipc_now();
-				ipc_obj_changed(obj);
+				__atomic_add_fetch(&obj->gen, 1, __ATOMIC_ACQ_REL);
+				changed = true;
 			}
-			mutex_unlock(&obj->lock);
+			spin_unlock(&a->slock);
+			if (changed)
+				wake_up_all(&obj->wait);
 			ipc_obj_put(obj);
 		}
 		kfree(u);

@@ -14,6 +14,7 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sched.h>
 #include <time.h>
 
 union semun {
@@ -578,6 +579,57 @@ static int shm_exec_probe(const char *arg)
 	return ds.shm_nattch == 1 ? 0 : 2;
 }
 
+/* A System V semaphore as a lock around a System V shared counter, 4 processes. */
+#define LOCKERS 4
+#define LOCK_ROUNDS 2000
+
+static int locker(int s, volatile long *c)
+{
+	struct sembuf down = { 0, -1, SEM_UNDO }, up = { 0, 1, SEM_UNDO };
+
+	for (int i = 0; i < LOCK_ROUNDS; i++) {
+		if (semop(s, &down, 1))
+			return 1;
+		long v = *c;
+		if ((i & 63) == 0)
+			sched_yield(); /* invite a lost update if the lock does not hold */
+		*c = v + 1;
+		if (semop(s, &up, 1))
+			return 2;
+	}
+	return 0;
+}
+
+static void test_sem_lock_counter(void)
+{
+	int s = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+	int m = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	if (!NEED("lock_counter", s) || !NEED("lock_counter", m))
+		return;
+	volatile long *c = shmat(m, NULL, 0);
+	shmctl(m, IPC_RMID, NULL); /* gone with the last detach */
+	union semun a = { .val = 1 };
+	semctl(s, 0, SETVAL, a);
+	double t0 = now_s();
+	pid_t kids[LOCKERS];
+	for (int i = 0; i < LOCKERS; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0)
+			_exit(locker(s, c));
+	}
+	int ok = 1;
+	for (int i = 0; i < LOCKERS; i++) {
+		int st = t_wait(kids[i]);
+		ok &= WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	CHECK("lock_counter_children", ok);
+	CHECK_EQ("lock_counter_exact", *c, LOCKERS * LOCK_ROUNDS);
+	CHECK_EQ("lock_counter_sem_back_to_1", semctl(s, 0, GETVAL), 1);
+	t_say("INFO sysv_ipc: %d x %d semop-locked increments in %.2f s\n", LOCKERS, LOCK_ROUNDS, now_s() - t0);
+	shmdt((void *)c);
+	semctl(s, 0, IPC_RMID);
+}
+
 /* ---- permissions ---- */
 
 static void test_perms(void)
@@ -718,6 +770,7 @@ int main(int argc, char **argv)
 	test_sem_blocking();
 	test_sem_undo();
 	test_shm_basic();
+	test_sem_lock_counter();
 	test_perms();
 	test_proc();
 	return t_done();
