@@ -3,9 +3,10 @@
 # host Linux) booted alone under user/init/runtests, so that IPC work can be checked without
 # the whole user_tests.sh run (which runs them too). Every PASS/FAIL line they print becomes a
 # result; a program that does not exit 0 with its DONE line fails.
-# One CPU: with two, the 8-process message test (like 8 processes writing one pipe) trips a
-# kernel crash that main already has (stack or context corruption under cross-CPU wake-ups,
-# scheduler code); user_tests.sh still runs these programs with -smp 2.
+# One CPU, so that this check of the IPC code is deterministic: main has a crash (kernel stack
+# or context corruption) that 8 processes writing one pipe trip within seconds on two CPUs, and
+# the message test tripped it too while its queue used a mutex. user_tests.sh runs these
+# programs on two CPUs.
 source "$(dirname "$0")/../lib.sh"
 
 progs=(sysv_ipc posix_ipc ipc_leak)
