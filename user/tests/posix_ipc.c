@@ -194,6 +194,14 @@ static void test_unnamed_sem(void)
 
 /* ---- message queues ---- */
 
+static volatile sig_atomic_t usr2_seen;
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	usr2_seen = 1;
+}
+
 static void test_mq_basic(void)
 {
 	struct mq_attr attr = { .mq_maxmsg = 4, .mq_msgsize = 64 };
@@ -261,6 +269,24 @@ static void test_mq_basic(void)
 	CHECK("receiver_blocks", waitpid(pid, NULL, WNOHANG) == 0);
 	mq_send(q, "wake!", 5, 7);
 	CHECK_CHILD("receiver_woken", t_wait(pid));
+
+	/* A signal with SA_RESTART does not end a sleeping mq_receive (Linux restarts it). */
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction sa = { 0 };
+		sa.sa_handler = on_usr2;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGUSR2, &sa, NULL);
+		char b[64];
+		ssize_t k = mq_receive(q2, b, sizeof(b), NULL);
+		_exit(k == 5 && usr2_seen ? 0 : 1);
+	}
+	sleep_ms(100);
+	kill(pid, SIGUSR2);
+	sleep_ms(100);
+	CHECK("receive_restarted_after_signal", waitpid(pid, NULL, WNOHANG) == 0);
+	mq_send(q, "later", 5, 0);
+	CHECK_CHILD("receive_restarted_gets_message", t_wait(pid));
 
 	/* poll: writable with room, readable with a message. */
 	struct pollfd pf = { .fd = q, .events = POLLIN | POLLOUT };

@@ -212,6 +212,42 @@ static void test_msg_blocking(void)
 	CHECK_CHILD("rmid_sender_eidrm", ss);
 }
 
+/* Signals: msgrcv and semop end with EINTR even under SA_RESTART (Linux never restarts them). */
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static int eintr_child(int q, int s, int which)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	struct tmsg m;
+	struct sembuf b = { 0, -1, 0 };
+	int r = which == 0 ? (int)msgrcv(q, &m, sizeof(m.text), 0, 0) : semop(s, &b, 1);
+	return r == -1 && errno == EINTR ? 0 : 1;
+}
+
+static void test_signals(void)
+{
+	int q = msgget(IPC_PRIVATE, 0600), s = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+	if (!NEED("signals", q) || !NEED("signals", s))
+		return;
+	for (int which = 0; which < 2; which++) {
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(eintr_child(q, s, which));
+		sleep_ms(100);
+		kill(pid, SIGUSR1);
+		CHECK_CHILD(which == 0 ? "msgrcv_eintr_despite_sa_restart" : "semop_eintr_despite_sa_restart",
+			    t_wait(pid));
+	}
+	msgctl(q, IPC_RMID, NULL);
+	semctl(s, 0, IPC_RMID);
+}
+
 /* Each child sends N messages of its own type with an increasing sequence number. */
 #define SENDERS 8
 #define PER_SENDER 10000
@@ -765,6 +801,7 @@ int main(int argc, char **argv)
 	test_msg_keys();
 	test_msg_types();
 	test_msg_blocking();
+	test_signals();
 	test_msg_many();
 	test_sem_basic();
 	test_sem_blocking();
