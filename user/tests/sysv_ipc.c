@@ -666,6 +666,26 @@ static void test_sem_lock_counter(void)
 	semctl(s, 0, IPC_RMID);
 }
 
+/* IPC_INFO: Linux's default limits. */
+static void test_info(void)
+{
+	struct msginfo mi;
+	struct seminfo si;
+	struct shminfo hi;
+	union semun a = { .buf = (struct semid_ds *)&si };
+
+	memset(&mi, 0, sizeof(mi));
+	CHECK("msg_ipc_info", msgctl(0, IPC_INFO, (struct msqid_ds *)&mi) >= 0 && mi.msgmax == 8192 &&
+				      mi.msgmnb == 16384);
+	memset(&si, 0, sizeof(si));
+	CHECK("sem_ipc_info", semctl(0, 0, IPC_INFO, a) >= 0 && si.semmsl == 32000 && si.semopm == 500 &&
+				      si.semvmx == 32767);
+	memset(&hi, 0, sizeof(hi));
+	CHECK("shm_ipc_info", shmctl(0, IPC_INFO, (struct shmid_ds *)&hi) >= 0 && hi.shmmin == 1 &&
+				      hi.shmmni == 4096);
+	CHECK_ERR("msgctl_bad_cmd_einval", msgctl(0, 9999, NULL), EINVAL);
+}
+
 /* ---- permissions ---- */
 
 static void test_perms(void)
@@ -808,6 +828,7 @@ int main(int argc, char **argv)
 	test_sem_undo();
 	test_shm_basic();
 	test_sem_lock_counter();
+	test_info();
 	test_perms();
 	test_proc();
 	return t_done();
