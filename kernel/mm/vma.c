@@ -244,6 +244,13 @@ int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot)
 			err = -ENOMEM;
 			goto out;
 		}
+		/* A shared mapping of a file not open for writing never becomes writable (Linux's
+		 * VM_MAYWRITE): a read-only shmat or O_RDONLY mmap stays read-only. */
+		if ((prot & PROT_WRITE) && (v->flags & VMA_SHARED) && v->file &&
+		    (v->file->flags & O_ACCMODE) == O_RDONLY) {
+			err = -EACCES;
+			goto out;
+		}
 		a = v->end;
 	}
 	if ((err = split_at(mm, addr)) < 0 || (err = split_at(mm, end)) < 0)

@@ -93,6 +93,7 @@ static void test_shm(void)
 	int fd2 = shm_open(shm_name, O_RDONLY, 0);
 	char *q = fd2 >= 0 ? mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd2, 0) : MAP_FAILED;
 	CHECK("second_mapping_same", q != MAP_FAILED && !strcmp(q, "from exec'd process"));
+	CHECK_ERR("rdonly_mapping_mprotect_eacces", mprotect(q, 4096, PROT_READ | PROT_WRITE), EACCES);
 	CHECK_OK("shm_unlink", shm_unlink(shm_name));
 	CHECK_ERR("shm_open_after_unlink_enoent", shm_open(shm_name, O_RDWR, 0), ENOENT);
 	strcpy(p, "after unlink");

@@ -13,6 +13,7 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
 #include <sched.h>
 #include <time.h>
@@ -538,6 +539,7 @@ static void test_shm_basic(void)
 	CHECK_EQ("nattch_2", ds.shm_nattch, 2);
 	siginfo_t si;
 	CHECK_EQ("rdonly_write_segv", t_fault(t_write_byte, b, &si), SIGSEGV);
+	CHECK_ERR("rdonly_mprotect_write_eacces", mprotect(b, 4096, PROT_READ | PROT_WRITE), EACCES);
 	CHECK_OK("shmdt_second", shmdt(b));
 
 	/* fork: the child inherits the attachment, writes through it. */
