@@ -13,6 +13,7 @@
 #include <semaphore.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <time.h>
 
 static char shm_name[64], sem_name[64], mq_name[64];
@@ -453,6 +454,15 @@ static void test_mq_notify(void)
 		if (d)
 			closedir(d);
 		CHECK_EQ("dev_mqueue_listed", seen, 1);
+		/* A second mount of type mqueue shows the same queues. */
+		if (mkdir("mq2", 0700) == 0 && mount("none", "mq2", "mqueue", 0, NULL) == 0) {
+			char p2[128];
+			snprintf(p2, sizeof(p2), "mq2%s", name2);
+			CHECK("second_mount_same_queues", access(p2, F_OK) == 0);
+			CHECK_OK("second_mount_umount", umount("mq2"));
+		} else {
+			t_skip("second_mount_same_queues", "cannot mount mqueue here");
+		}
 		CHECK_OK("dev_mqueue_unlink", unlink(path));
 		CHECK_ERR("dev_mqueue_unlinked_gone", mq_open(name2, O_RDWR), ENOENT);
 		mq_close(q2);
