@@ -374,8 +374,10 @@ int sem_ctl(int id, int num, int cmd, int val, uint16_t *vals, struct semid64_ds
 			ret = -EPERM;
 			break;
 		}
-		for (struct sem_undo *u = a->undos; u; u = u->arr_next)
+		for (struct sem_undo *u = a->undos, *next; u; u = next) {
+			next = u->arr_next; /* once arr is NULL, its process may free u at once */
 			__atomic_store_n(&u->arr, NULL, __ATOMIC_RELEASE);
+		}
 		a->undos = NULL;
 		a->removed = true;
 		remove = true; /* out of the table once slock is dropped: that takes a mutex */
