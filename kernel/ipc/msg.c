@@ -166,8 +166,9 @@ ssize_t msg_receive(int id, long type, void *buf, size_t bufsize, int flags, lon
 {
 	if (id < 0)
 		return -EINVAL;
-	if (flags & MSG_COPY)
-		return -ENOSYS; /* as Linux without CONFIG_CHECKPOINT_RESTORE */
+	bool copy = flags & MSG_COPY; /* checkpoint/restore: a copy of the message at index type */
+	if (copy && ((flags & MSG_EXCEPT) || !(flags & IPC_NOWAIT)))
+		return -EINVAL;
 	struct ipc_obj *obj = ipc_obj_get(&ipc_msg_ids, id);
 	if (!obj)
 		return -EINVAL;
@@ -183,6 +184,24 @@ ssize_t msg_receive(int id, long type, void *buf, size_t bufsize, int flags, lon
 		if ((err = ipc_check(&obj->perm, 0444)))
 			break;
 		struct ipc_msg **link;
+		if (copy) {
+			m = q->head;
+			for (long i = 0; m && i < type; i++)
+				m = m->next;
+			if (m && m->size > bufsize && !(flags & MSG_NOERROR)) {
+				m = NULL;
+				err = -E2BIG;
+			} else if (m) {
+				size_t n = m->size < bufsize ? m->size : bufsize;
+				memcpy(buf, m->text, n); /* under the lock: the message stays queued */
+				*type_out = m->type;
+				err = (ssize_t)n;
+				m = NULL;
+			} else {
+				err = -ENOMSG;
+			}
+			break;
+		}
 		m = ipc_msg_select(&q->head, type, flags, &link);
 		if (m) {
 			if (m->size > bufsize && !(flags & MSG_NOERROR)) {
