@@ -74,6 +74,14 @@ void console_unregister(struct console *con)
 	}
 }
 
+struct console *console_find(const char *name)
+{
+	for (struct console *c = consoles; c; c = c->next)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
 void console_write(const char *s, size_t n)
 {
 	for (struct console *c = consoles; c; c = c->next)

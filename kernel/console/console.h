@@ -17,11 +17,14 @@ enum log_level {
 struct console {
 	const char *name;
 	void (*write)(struct console *con, const char *s, size_t n);
+	unsigned rows, cols;        /* text cells of a screen console (0: not a screen) */
 	struct console *next;
 };
 
 void console_register(struct console *con);
 void console_unregister(struct console *con);
+/* The registered console called name, or NULL (the TTY layer writes to a screen through it). */
+struct console *console_find(const char *name);
 /* Writes to every console, bypassing the log (panic paths). */
 void console_write(const char *s, size_t n);
 

@@ -7,6 +7,10 @@
 #include "lib/types.h"
 
 void console_input_push(char c);
+/* Once a sink is set (the TTY layer's keyboard terminal), pushed characters go to it instead of
+ * the ring. Returns the previous sink (a test that reads the ring sets NULL, then restores). */
+typedef void (*console_input_sink_t)(char c);
+console_input_sink_t console_input_set_sink(console_input_sink_t sink);
 /* -1 when nothing is waiting. */
 int console_input_getc(void);
 /* True when a character is waiting; the queue below is woken by every push (for poll). */

@@ -21,6 +21,7 @@
 #include "time/timer.h"
 
 struct mm;
+struct tty;
 struct thread;
 struct trap_frame;
 
@@ -108,6 +109,7 @@ struct process {
 	unsigned rt_queued;       /* real-time signals queued (limit: RLIMIT_SIGPENDING) */
 
 	int pgid, sid;
+	struct tty *tty;           /* the controlling terminal (proc_lock; inherited at fork) */
 	struct creds cred;
 	struct rlimit64 rlim[RLIM_NLIMITS];
 	char comm[16];

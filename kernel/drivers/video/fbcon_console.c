@@ -37,6 +37,8 @@ void fbcon_init(const struct boot_framebuffer *fb)
 			fb->height, fb->bpp, fb->pitch, err);
 		return;
 	}
+	fb0_console.rows = fb0.rows;
+	fb0_console.cols = fb0.cols;
 	console_register(&fb0_console);
 	registered = true;
 	pr_info("fbcon: fb0: %ux%u %ubpp at %#llx, %ux%u text cells\n", fb->width, fb->height,

@@ -1,0 +1,80 @@
+/*
+ * The TTY layer: terminals (the serial port ttyS0, the virtual terminal tty1 on the framebuffer
+ * and keyboard), /dev/console and /dev/tty, each a struct tty with the N_TTY line discipline
+ * (ldisc.h), controlling terminals, sessions and foreground process groups for job control.
+ *
+ * Input arrives from interrupt handlers (tty_receive) into a small raw ring; deferred work
+ * feeds it through the line discipline (echo, signals to the foreground group), so nothing
+ * heavier than a ring push runs with interrupts off.
+ *
+ * Locking: tty->lock (a spinlock, irqsave) guards the line discipline and output; raw_lock the
+ * raw ring; the session/pgrp fields and struct process's tty pointer are guarded by proc_lock.
+ * Terminals are static objects that live forever, so a process's tty pointer needs no count.
+ */
+#pragma once
+
+#include "fs/vfs.h"
+#include "lib/spinlock.h"
+#include "lib/types.h"
+#include "lib/work.h"
+#include "sched/wait.h"
+#include "tty/ldisc.h"
+
+struct tty;
+struct process;
+
+struct tty_driver {
+	/* Raw output to the device (after OPOST); called with tty->lock held, interrupts off. */
+	void (*write)(struct tty *t, const char *s, size_t n);
+};
+
+struct winsize_k {
+	uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel;
+};
+
+#define TTY_RAW_SIZE 512 /* a power of two */
+
+struct tty {
+	const char *name;
+	dev_t devt;
+	const struct tty_driver *driver;
+	bool vt;                    /* a virtual terminal (screen and keyboard) */
+
+	spinlock_t lock;            /* ld, ws */
+	struct ldisc ld;
+	struct winsize_k ws;
+	struct waitqueue read_wq;   /* input became readable, or output was restarted */
+	struct mutex write_lock;    /* keeps one write()'s bytes together */
+
+	spinlock_t raw_lock;        /* the raw ring between interrupt handlers and input work */
+	char raw[TTY_RAW_SIZE];
+	uint32_t raw_head, raw_tail;
+	uint64_t raw_dropped;
+	struct work input_work;
+
+	/* proc_lock: the session this is the controlling terminal of (0: none), its foreground group. */
+	int session, pgrp;
+};
+
+/* Sets up a terminal with Linux's default termios and the given window size. */
+void tty_setup(struct tty *t, const char *name, dev_t devt, const struct tty_driver *drv,
+	       uint16_t rows, uint16_t cols);
+/* Input bytes from the device (interrupt context): queued, processed by deferred work. */
+void tty_receive(struct tty *t, const char *s, size_t n);
+/* Runs queued input through the line discipline now (the deferred work; ktests). */
+void tty_process_input(struct tty *t);
+
+/* The file operations of an open terminal (f->private is the struct tty). */
+extern const struct file_ops tty_fops;
+/* Opens f on t: the open of a tty node (sets f->fop, f->private; may make t the caller's
+ * controlling terminal, as Linux does for a session leader without one unless O_NOCTTY). */
+int tty_open_file(struct tty *t, struct file *f, bool may_become_ctty);
+
+/* Job control hooks of the process layer (proc_lock held). A session leader leaving or calling
+ * setsid gives its terminal up: SIGHUP and SIGCONT to the foreground group. */
+void tty_session_leader_exit(struct process *p);
+
+/* Brings up ttyS0 (COM1 interrupts), tty1 (keyboard + screen), /dev/console and /dev/tty. */
+void tty_init(void);
+/* The terminal behind /dev/console (console=ttyS0 or tty0/tty1, as Linux picks). */
+struct tty *tty_console(void);

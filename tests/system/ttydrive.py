@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Drives Ferrite's serial console from outside, like a person at a terminal.
+
+QEMU runs with its first serial port on a Unix socket (QEMU is the server); this module
+connects, sends keystrokes and waits for output. Everything received is appended to a log.
+
+    qemu = Qemu(logpath, args, timeout)   # starts qemu-system-x86_64 with the socket serial
+    qemu.expect(rb"# $")                  # waits for a regex over what arrived since the mark
+    qemu.send(b"echo hi\\r")
+    qemu.check("name", cond, why)         # prints PASS/FAIL system/<test>/<name>
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+class Qemu:
+    def __init__(self, test, log, qemu_args, timeout=120, qmp=False):
+        self.test = test
+        self.dir = tempfile.mkdtemp(prefix="ferrite-tty.", dir="/tmp")
+        self.sock_path = os.path.join(self.dir, "serial.sock")
+        self.qmp_path = os.path.join(self.dir, "qmp.sock") if qmp else None
+        self.log = open(log, "wb")
+        self.buf = b""
+        self.mark = 0
+        self.failed = 0
+        args = ["timeout", "--kill-after=5", str(timeout), "qemu-system-x86_64", "-accel", "tcg",
+                "-display", "none", "-monitor", "none", "-no-reboot",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                "-chardev", "socket,id=ser0,path=%s,server=on,wait=off" % self.sock_path,
+                "-serial", "chardev:ser0"]
+        if qmp:
+            args += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
+        self.proc = subprocess.Popen(args + qemu_args, stdout=subprocess.DEVNULL,
+                                     stderr=open(log + ".qemu.txt", "wb"))
+        self.sock = None
+        for _ in range(200):
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(self.sock_path)
+                self.sock = s
+                break
+            except OSError:
+                time.sleep(0.05)
+        if not self.sock:
+            raise RuntimeError("no serial socket from QEMU")
+        self.sock.settimeout(0.1)
+
+    def _pump(self):
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return True
+        except OSError:
+            return False
+        if not data:
+            return False
+        self.buf += data
+        self.log.write(data)
+        self.log.flush()
+        return True
+
+    def expect(self, pattern, timeout=30):
+        """Waits until pattern (bytes regex) matches the output after the mark; moves the mark
+        past the match and returns the match, or None on timeout or when QEMU ends."""
+        rx = re.compile(pattern)
+        end = time.time() + timeout
+        while True:
+            m = rx.search(self.buf, self.mark)
+            if m:
+                self.mark = m.end()
+                return m
+            if time.time() > end or not self._pump():
+                return None
+
+    def output_since(self, start):
+        return self.buf[start:]
+
+    def send(self, data, delay=0.02):
+        """Types data one byte at a time (as a person would; the UART FIFO is 16 bytes)."""
+        for b in data:
+            self.sock.sendall(bytes([b]))
+            time.sleep(delay)
+            self._pump()
+
+    def wait_exit(self, timeout=60):
+        end = time.time() + timeout
+        while time.time() < end:
+            self._pump()
+            if self.proc.poll() is not None:
+                while self._pump() and self.proc.poll() is None:
+                    pass
+                return self.proc.returncode
+        return None
+
+    def qmp(self):
+        import json
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(self.qmp_path)
+        f = s.makefile("rw")
+
+        def reply():
+            while True:
+                msg = json.loads(f.readline())
+                if "event" not in msg:
+                    return msg
+
+        def command(name, **args):
+            f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+            f.flush()
+            return reply()
+
+        reply()
+        command("qmp_capabilities")
+        return command
+
+    def check(self, name, ok, why=""):
+        if ok:
+            print("PASS system/%s/%s" % (self.test, name))
+        else:
+            self.failed += 1
+            print("FAIL system/%s/%s: %s (log: %s)" % (self.test, name, why, self.log.name))
+        sys.stdout.flush()
+        return ok
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.sock:
+            self.sock.close()
+        self.log.close()
+        for name in os.listdir(self.dir):
+            os.unlink(os.path.join(self.dir, name))
+        os.rmdir(self.dir)
