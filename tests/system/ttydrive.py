@@ -81,11 +81,16 @@ class Qemu:
         return self.buf[start:]
 
     def send(self, data, delay=0.02):
-        """Types data one byte at a time (as a person would; the UART FIFO is 16 bytes)."""
+        """Types data one byte at a time, as a person would."""
         for b in data:
             self.sock.sendall(bytes([b]))
             time.sleep(delay)
-            self._pump()
+
+    def key(self, seq):
+        """Sends a key's whole escape sequence at once, as a terminal does (ash tells an Escape
+        key from an arrow key's sequence by how soon the rest follows)."""
+        self.sock.sendall(seq)
+        time.sleep(0.05)
 
     def wait_exit(self, timeout=60):
         end = time.time() + timeout
