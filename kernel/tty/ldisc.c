@@ -240,10 +240,15 @@ static size_t used(const struct ldisc *ld)
 	return ld->head - ld->tail;
 }
 
-static void put(struct ldisc *ld, uint8_t c, uint8_t mark)
+/* Called before a byte's echo: the first byte of a line records where the line starts. */
+static void note_line_start(struct ldisc *ld)
 {
 	if ((ld->tio.c_lflag & ICANON) && ld->head == ld->canon_head)
-		ld->canon_column = ld->column; /* a new line starts being edited here */
+		ld->canon_column = ld->column;
+}
+
+static void put(struct ldisc *ld, uint8_t c, uint8_t mark)
+{
 	ld->buf[MASK(ld->head)] = (char)c;
 	ld->mark[MASK(ld->head)] = mark;
 	ld->head++;
@@ -266,6 +271,7 @@ static void receive_plain(struct ldisc *ld, uint8_t c)
 			echo_raw(ld, "\a");
 		return;
 	}
+	note_line_start(ld);
 	if (echoing(ld))
 		echo_char(ld, c);
 	put(ld, c, 0);
