@@ -124,6 +124,33 @@ class Qemu:
         command("qmp_capabilities")
         return command
 
+    # Characters as PS/2 keys (QMP qcodes) on a US layout; for type_keys.
+    KEYS = {" ": ["spc"], "\n": ["ret"], "|": ["shift", "backslash"], ">": ["shift", "dot"],
+            "-": ["minus"], "$": ["shift", "4"], "?": ["shift", "slash"], "/": ["slash"],
+            ".": ["dot"], "=": ["equal"], "'": ["apostrophe"], ";": ["semicolon"],
+            "&": ["shift", "7"], "\x03": ["ctrl", "c"], "\x1a": ["ctrl", "z"],
+            "\x7f": ["backspace"], "\x1b[A": ["up"]}
+
+    def type_keys(self, command, text, delay=0.05):
+        """Presses the keys that type text on the emulated PS/2 keyboard (QMP send-key)."""
+        i = 0
+        while i < len(text):
+            if text.startswith("\x1b[A", i):
+                keys, i = self.KEYS["\x1b[A"], i + 3
+            else:
+                c = text[i]
+                i += 1
+                if c in self.KEYS:
+                    keys = self.KEYS[c]
+                elif c.isupper():
+                    keys = ["shift", c.lower()]
+                else:
+                    keys = [c]
+            r = command("send-key", keys=[{"type": "qcode", "data": k} for k in keys])
+            if "error" in r:
+                raise RuntimeError("send-key %s: %s" % (keys, r))
+            time.sleep(delay)
+
     def check(self, name, ok, why=""):
         if ok:
             print("PASS system/%s/%s" % (self.test, name))

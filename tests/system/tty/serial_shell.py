@@ -97,6 +97,8 @@ try:
     q.send(b"poweroff -f\r")
     rc = q.wait_exit(30)
     q.check("poweroff", rc == 0, "QEMU did not end cleanly after poweroff -f (status %s)" % rc)
+except Exception as e:  # a broken driver must show as a failure, not silence
+    q.check("driver", False, repr(e))
 finally:
     q.close()
 
@@ -107,6 +109,8 @@ try:
     r.send(b"reboot -f\r")
     rc = r.wait_exit(30)
     r.check("reboot", ok and rc == 0, "QEMU did not end cleanly after reboot -f (status %s)" % rc)
+except Exception as e:
+    r.check("driver", False, repr(e))
 finally:
     r.close()
 sys.exit(1 if q.failed or r.failed else 0)
