@@ -6,6 +6,7 @@
 #pragma once
 
 #include "boot/bootinfo.h"
+#include "drivers/video/vtparse.h"
 #include "lib/types.h"
 
 struct fbcon {
@@ -23,6 +24,8 @@ struct fbcon {
 	bool cursor_enabled;
 	bool cursor_drawn;
 	uint32_t cursor_col, cursor_row, cursor_mask;
+
+	struct vtparse vtp;  /* escape sequences of the Linux console (cursor moves, erases, colours) */
 };
 
 /*
@@ -44,7 +47,9 @@ void fbcon_clear(struct fbcon *fc);
 /*
  * Writes text: '\n' starts a new line (it implies '\r', as on every kernel console), '\r',
  * '\t' (stops every 8 columns), '\b' (moves left, does not erase). Other control bytes are
- * ignored; bytes outside ASCII draw the font's box, one per UTF-8 sequence.
+ * ignored; bytes outside ASCII draw the font's box, one per UTF-8 sequence. The escape
+ * sequences shells use are obeyed: CSI A/B/C/D/G/H/f/d (cursor), J/K (erase), m (the eight
+ * colours), ?25l/?25h (cursor off/on); others are swallowed.
  */
 void fbcon_write(struct fbcon *fc, const char *s, size_t n);
 void fbcon_putc(struct fbcon *fc, char c);
