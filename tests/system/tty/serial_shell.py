@@ -94,6 +94,24 @@ try:
             "stty -echo")
     q.check("dev_tty", run(b"echo via-tty > /dev/tty", rb"\r\nvia-tty\r\n"), "/dev/tty")
 
+    # TOSTOP: a background writer stops with SIGTTOU; without it, it writes.
+    q.send(b"stty tostop; echo bg-out &\r")
+    prompt()
+    time.sleep(1)
+    q.check("sigttou", run(b"jobs", rb"Stopped \(tty output\)"), "background writer not stopped")
+    q.send(b"stty -tostop; fg\r")
+    q.check("sigttou_fg", q.expect(rb"bg-out\r\n", 10) is not None and prompt(), "no output after fg")
+
+    # The shell exits: busybox init starts another, which gets the terminal as its own
+    # controlling terminal again (the old session let go of it), with working job control.
+    q.send(b"exit\r")
+    ok = prompt(30)
+    q.send(b"sleep 100\r")
+    time.sleep(1.5)
+    q.send(b"\x03")
+    q.check("respawn", ok and q.expect(rb"\^C", 10) is not None and prompt() and
+            run(b"echo again $?", rb"again 130"), "no working shell after exit")
+
     q.send(b"poweroff -f\r")
     rc = q.wait_exit(30)
     q.check("poweroff", rc == 0, "QEMU did not end cleanly after poweroff -f (status %s)" % rc)
