@@ -69,6 +69,7 @@ struct uthread {
 	struct siginfo_k pending_info[NSIG]; /* the siginfo of each pending standard signal */
 	struct sigqueue *rt_queue;  /* queued real-time signals, oldest first */
 	sigset_t saved_mask;      /* rt_sigsuspend: restored after the handler runs */
+	sigset_t real_blocked;    /* rt_sigtimedwait: the mask before the wait (still "blocked") */
 	bool restore_saved_mask;
 	struct sigaltstack_k altstack;
 	uint64_t fs_base, gs_base;

@@ -86,7 +86,11 @@ try:
     prompt()
     time.sleep(1)
     q.check("sigttin", run(b"jobs", rb"Stopped \(tty input\)\s+cat"), "background cat not stopped")
-    q.check("kill_job", run(b"kill %1; sleep 0.2; jobs; echo killed", rb"killed"), "kill %1")
+    # A stopped job keeps a SIGTERM pending until continued (Linux); SIGKILL ends it at once.
+    q.send(b"kill -9 %1; sleep 0.2; jobs; echo killed\r")
+    start = q.mark
+    ok = q.expect(rb"\r\nkilled\r\n", 10) is not None
+    q.check("kill_job", ok and b"Stopped" not in q.buf[start:q.mark] and prompt(), "kill -9 %1")
 
     # termios and window size through busybox stty; the controlling terminal as /dev/tty.
     q.check("stty", run(b"stty -a", rb"icanon") and run(b"stty size", rb"\r\n24 80\r\n"), "stty")
