@@ -6,7 +6,7 @@
  *     null (EOF / swallows), zero (zeros / swallows), full (zeros / -ENOSPC), random and
  *     urandom (the ChaCha20 CSPRNG of lib/random.c; writes are mixed in, no entropy credited;
  *     random never blocks, as on Linux 5.6+ once seeded), kmsg (devfs_kmsg.c).
- *   - the terminal nodes (tty, console, tty0, tty1, ttyS0); their majors 4 and 5 belong to
+ *   - the terminal nodes (tty, console, ptmx, tty0, tty1, ttyS0); their majors 4 and 5 belong to
  *     the TTY layer (tty/tty_devices.c).
  *   - driver-model devices of class block or char get a node named after them (0600, their
  *     devt) when they appear, removed again when they go (hot-unplug), as Linux's devtmpfs.
@@ -243,6 +243,7 @@ static const struct {
 	{ "tty1", 0620, TTY_MAJOR, 1 },
 	{ "tty", 0666, TTYAUX_MAJOR, 0 },
 	{ "console", 0600, TTYAUX_MAJOR, 1 },
+	{ "ptmx", 0666, TTYAUX_MAJOR, 2 },
 };
 
 int devfs_init(void)

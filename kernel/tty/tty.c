@@ -34,6 +34,7 @@ void tty_setup(struct tty *t, const char *name, dev_t devt, const struct tty_dri
 	t->lock = (spinlock_t)SPINLOCK_INIT;
 	t->raw_lock = (spinlock_t)SPINLOCK_INIT;
 	waitqueue_init(&t->read_wq);
+	waitqueue_init(&t->write_wq);
 	mutex_init(&t->write_lock);
 	ldisc_init(&t->ld, tty_ldisc_out, t);
 	t->ws = (struct winsize_k){ .ws_row = rows, .ws_col = cols };
@@ -153,7 +154,7 @@ static bool read_ready(void *arg)
 {
 	struct read_wait *w = arg;
 	uint64_t fl = spin_lock_irqsave(&w->t->lock);
-	bool r = read_ready_locked(w->t, w->want);
+	bool r = read_ready_locked(w->t, w->want) || w->t->hung_up;
 	spin_unlock_irqrestore(&w->t->lock, fl);
 	return r;
 }
@@ -180,6 +181,8 @@ static ssize_t tty_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 		spin_unlock_irqrestore(&t->lock, fl);
 		if (n || eof || (!canon && (timed_out || (!vmin && !vtime))))
 			return (ssize_t)n;
+		if (__atomic_load_n(&t->hung_up, __ATOMIC_ACQUIRE))
+			return 0;
 		if (f->flags & O_NONBLOCK)
 			return -EAGAIN;
 		uint64_t deadline = !canon && vtime ? clock_monotonic_ns() + vtime * 100000000ull : 0;
@@ -197,7 +200,17 @@ static ssize_t tty_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 static bool output_running(void *arg)
 {
 	struct tty *t = arg;
-	return !__atomic_load_n(&t->ld.stopped, __ATOMIC_ACQUIRE);
+	return !__atomic_load_n(&t->ld.stopped, __ATOMIC_ACQUIRE) || t->hung_up;
+}
+
+/* Room for at least a few bytes (each may become two under ONLCR), or hung up. */
+static bool has_room(void *arg)
+{
+	struct tty *t = arg;
+	uint64_t fl = spin_lock_irqsave(&t->lock);
+	bool r = t->hung_up || t->driver->write_room(t) >= 2;
+	spin_unlock_irqrestore(&t->lock, fl);
+	return r;
 }
 
 static ssize_t tty_write(struct file *f, const void *buf, size_t len, uint64_t *pos)
@@ -214,6 +227,10 @@ static ssize_t tty_write(struct file *f, const void *buf, size_t len, uint64_t *
 	mutex_lock(&t->write_lock);
 	size_t done = 0;
 	while (done < len) {
+		if (__atomic_load_n(&t->hung_up, __ATOMIC_ACQUIRE)) {
+			mutex_unlock(&t->write_lock);
+			return done ? (ssize_t)done : -EIO;
+		}
 		if (t->ld.stopped) { /* ^S: wait for ^Q */
 			if (f->flags & O_NONBLOCK)
 				break;
@@ -226,6 +243,21 @@ static ssize_t tty_write(struct file *f, const void *buf, size_t len, uint64_t *
 		/* Small chunks: output runs with interrupts off. */
 		size_t n = len - done < 256 ? len - done : 256;
 		uint64_t fl = spin_lock_irqsave(&t->lock);
+		if (t->driver->write_room) {
+			size_t room = t->driver->write_room(t) / 2; /* ONLCR may double each byte */
+			if (room == 0) {
+				spin_unlock_irqrestore(&t->lock, fl);
+				if (f->flags & O_NONBLOCK)
+					break;
+				mutex_unlock(&t->write_lock);
+				if (wait_interruptible_until(&t->write_wq, has_room, t, 0))
+					return done ? (ssize_t)done : -ERESTARTSYS;
+				mutex_lock(&t->write_lock);
+				continue;
+			}
+			if (n > room)
+				n = room;
+		}
 		ldisc_write(&t->ld, (const char *)buf + done, n);
 		spin_unlock_irqrestore(&t->lock, fl);
 		done += n;
@@ -242,12 +274,31 @@ static unsigned tty_poll(struct file *f, struct poll_table *pt)
 	poll_wait(pt, &t->read_wq);
 	uint64_t fl = spin_lock_irqsave(&t->lock);
 	bool in = read_ready_locked(t, SIZE_MAX);
+	bool out = !t->driver->write_room || t->driver->write_room(t) >= 2;
+	bool hup = t->hung_up;
 	spin_unlock_irqrestore(&t->lock, fl);
-	return POLLOUT | POLLWRNORM | (in ? POLLIN | POLLRDNORM : 0);
+	if (t->driver->write_room)
+		poll_wait(pt, &t->write_wq);
+	if (hup)
+		return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLHUP;
+	return (out ? POLLOUT | POLLWRNORM : 0) | (in ? POLLIN | POLLRDNORM : 0);
+}
+
+static void tty_release(struct inode *inode, struct file *f)
+{
+	(void)inode;
+	struct tty *t = f->private;
+	if (t && t->driver->close)
+		t->driver->close(t, f);
 }
 
 int tty_open_file(struct tty *t, struct file *f, bool may_become_ctty)
 {
+	if (t->driver->open) {
+		int err = t->driver->open(t);
+		if (err)
+			return err;
+	}
 	f->fop = &tty_fops;
 	f->private = t;
 	struct process *p = current_process();
@@ -283,5 +334,5 @@ void tty_session_leader_exit(struct process *leader)
 
 const struct file_ops tty_fops = {
 	.read = tty_read, .write = tty_write, .poll = tty_poll, .ioctl = tty_ioctl,
-	.llseek = vfs_no_llseek,
+	.release = tty_release, .llseek = vfs_no_llseek,
 };

@@ -26,6 +26,14 @@ struct process;
 struct tty_driver {
 	/* Raw output to the device (after OPOST); called with tty->lock held, interrupts off. */
 	void (*write)(struct tty *t, const char *s, size_t n);
+	/* Optional: bytes write() can take now (tty->lock held); writers wait on write_wq while
+	 * it is small. Without it, output never waits (a UART, a screen). */
+	size_t (*write_room)(struct tty *t);
+	/* Optional: a file of this terminal is opened (any node: its own, /dev/tty...): 0 or
+	 * -errno; every successful open is matched by one close. */
+	int (*open)(struct tty *t);
+	/* Optional: an open file of this terminal is closed. */
+	void (*close)(struct tty *t, struct file *f);
 };
 
 struct winsize_k {
@@ -44,6 +52,9 @@ struct tty {
 	struct ldisc ld;
 	struct winsize_k ws;
 	struct waitqueue read_wq;   /* input became readable, or output was restarted */
+	struct waitqueue write_wq;  /* the driver has room again (write_room) */
+	bool hung_up;               /* the other side is gone (a pty whose master closed): reads
+				     * see end of file, writes fail with EIO */
 	struct mutex write_lock;    /* keeps one write()'s bytes together */
 
 	spinlock_t raw_lock;        /* the raw ring between interrupt handlers and input work */

@@ -4,10 +4,12 @@
  *   4:1  tty1   the virtual terminal: keyboard input (console/input.c's sink), output to the
  *               framebuffer (or VGA text) console; 4:0 tty0 is the current VT, always tty1;
  *   5:1  console  the terminal console= names (ttyS0, or tty0/tty1 and the default);
- *   5:0  tty    the caller's controlling terminal (-ENXIO without one).
- * FIXME: one VT, one serial port; pseudo-terminals (/dev/ptmx) do not exist yet.
+ *   5:0  tty    the caller's controlling terminal (-ENXIO without one);
+ *   5:2  ptmx   a new pseudo-terminal pair (pty.c), slaves at /dev/pts/N (136:N).
+ * FIXME: one VT, one serial port.
  */
 #include "tty/tty.h"
+#include "tty/tty_internal.h"
 
 #include "arch/x86_64/cpu.h"
 #include "console/console.h"
@@ -144,6 +146,8 @@ static int ttyaux_open(struct inode *inode, struct file *f)
 	}
 	case 1: /* Linux never makes /dev/console a controlling terminal by opening it. */
 		return tty_open_file(tty_console(), f, false);
+	case 2: /* /dev/ptmx */
+		return pty_open_master(f);
 	default: return -ENXIO;
 	}
 }
@@ -160,4 +164,5 @@ void tty_init(void)
 		err = vfs_register_chrdev(TTYAUX_MAJOR, &ttyaux_fops);
 	if (err)
 		pr_err("tty: cannot register majors 4 and 5: error %d\n", err);
+	pty_init();
 }

@@ -11,3 +11,6 @@ void tty_signal_foreground(struct tty *t, int sig);
  * (SIGTTIN/SIGTTOU) to the caller's background group; -EIO for a reader that cannot stop. */
 int tty_job_check(struct tty *t, int sig);
 int tty_ioctl(struct file *f, unsigned cmd, uint64_t arg);
+/* Pseudo-terminals (pty.c): /dev/ptmx's open makes a pair; pty_init registers /dev/pts. */
+int pty_open_master(struct file *f);
+void pty_init(void);

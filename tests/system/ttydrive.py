@@ -162,8 +162,13 @@ class Qemu:
 
     def close(self):
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            # SIGTERM to timeout(1), which passes it on to QEMU (a SIGKILL would orphan QEMU).
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         if self.sock:
             self.sock.close()
         self.log.close()
