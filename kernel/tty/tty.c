@@ -107,6 +107,20 @@ static bool sig_blocked_or_ignored(int sig)
 	return r;
 }
 
+/* POSIX: a group is orphaned when no member has a parent in another group of the same
+ * session (nobody is left to continue it once stopped). proc_lock held. */
+static bool pgrp_orphaned_locked(int pgid)
+{
+	for (struct process *q = process_first(); q; q = q->all_next) {
+		if (q->pgid != pgid || q->state != PROC_ALIVE)
+			continue;
+		struct process *parent = q->parent;
+		if (parent && parent->pgid != pgid && parent->sid == q->sid)
+			return false;
+	}
+	return true;
+}
+
 int tty_job_check(struct tty *t, int sig)
 {
 	struct process *p = current_process();
@@ -115,13 +129,15 @@ int tty_job_check(struct tty *t, int sig)
 	mutex_lock(&proc_lock);
 	bool background = p->tty == t && t->pgrp && p->pgid != t->pgrp;
 	int pgid = p->pgid;
+	bool orphaned = background && pgrp_orphaned_locked(pgid);
 	mutex_unlock(&proc_lock);
 	if (!background)
 		return 0;
-	/* Linux: a background reader that cannot be stopped gets EIO; a writer just writes.
-	 * FIXME: orphaned process groups should get EIO too instead of stopping. */
+	/* Linux: a background reader that cannot be stopped gets EIO; a writer just writes. */
 	if (sig_blocked_or_ignored(sig))
 		return sig == SIGTTIN ? -EIO : 0;
+	if (orphaned)
+		return -EIO; /* a stop would never end */
 	mutex_lock(&proc_lock);
 	tty_kill_pgrp_locked(pgid, sig);
 	mutex_unlock(&proc_lock);

@@ -215,6 +215,40 @@ static int child_tostop(void)
 	return ok ? 0 : 4;
 }
 
+/* A background reader in an orphaned group (its only member's parent is gone): EIO, not a
+ * stop nobody could end. */
+static int child_orphan(void)
+{
+	if (setsid() < 0)
+		return 1;
+	int fd = open(slave_name, O_RDWR);
+	if (fd < 0)
+		return 2;
+	int pfd[2];
+	if (pipe(pfd))
+		return 3;
+	pid_t c = fork();
+	if (c == 0) {
+		setpgid(0, 0);
+		if (fork() == 0) {
+			usleep(200 * 1000); /* until the middle process is gone */
+			char ch;
+			int r = (int)read(fd, &ch, 1);
+			int e = r < 0 ? errno : 0;
+			write(pfd[1], &e, sizeof(e));
+			_exit(0);
+		}
+		_exit(0);
+	}
+	int st;
+	waitpid(c, &st, 0);
+	close(pfd[1]);
+	int e = -1;
+	if (read(pfd[0], &e, sizeof(e)) != sizeof(e))
+		return 4;
+	return e == EIO ? 0 : 5;
+}
+
 static void test_hangup(int s)
 {
 	char buf[8];
@@ -252,6 +286,7 @@ int main(int argc, char **argv)
 	test_winsize(s);
 	test_signals();
 	CHECK_CHILD("tostop_sigttou", t_in_child(child_tostop));
+	CHECK_CHILD("orphaned_read_eio", t_in_child(child_orphan));
 	test_hangup(s);
 	return t_done();
 }
