@@ -25,7 +25,9 @@ void console_register(struct console *con);
 void console_unregister(struct console *con);
 /* The registered console called name, or NULL (the TTY layer writes to a screen through it). */
 struct console *console_find(const char *name);
-/* Writes to every console, bypassing the log (panic paths). */
+/* Writes to one console under the console lock (the TTY layer's screen output). */
+void console_write_one(struct console *con, const char *s, size_t n);
+/* Writes to every console, bypassing the log and the lock (panic paths). */
 void console_write(const char *s, size_t n);
 
 void klog(int level, const char *fmt, ...) __printf(2, 3);

@@ -97,7 +97,7 @@ static void vt_write(struct tty *t, const char *s, size_t n)
 {
 	(void)t;
 	if (vt_screen)
-		vt_screen->write(vt_screen, s, n);
+		console_write_one(vt_screen, s, n); /* serialised with kernel messages */
 }
 
 static const struct tty_driver vt_driver = { .write = vt_write };
