@@ -3,7 +3,8 @@
 screen and the PS/2 keyboard). Keys are pressed through QMP send-key; the shell's answers are
 sent to /dev/ttyS0, whose output the test reads on the serial port (the kernel log is there
 too). Checks: a command typed on the keyboard runs, backspace edits, ^C from the keyboard
-interrupts the foreground job, and poweroff -f ends the machine.
+interrupts the foreground job, the serial port has a shell as well, and poweroff -f ends the
+machine.
 Usage: vt_keyboard.py KERNEL INITRD LOGDIR"""
 import os
 import sys
@@ -31,6 +32,10 @@ try:
     time.sleep(1)
     q.type_keys(cmd, "echo status $? > /dev/ttyS0\n")
     q.check("keyboard_ctrl_c", q.expect(rb"status 130\r\n", 30) is not None, "^C did not interrupt sleep")
+    # /init gives the serial port a shell too when the console is the screen.
+    q.send(b"\r")
+    q.send(b"echo serial-$((40+2))\r")
+    q.check("serial_shell_too", q.expect(rb"\r\nserial-42\r\n", 20) is not None, "no shell on ttyS0")
     q.type_keys(cmd, "poweroff -f\n")
     rc = q.wait_exit(30)
     q.check("poweroff", rc == 0, "QEMU did not end after poweroff -f (status %s)" % rc)
