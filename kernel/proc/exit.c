@@ -85,6 +85,7 @@ static void process_exit(struct process *p, int status)
 		panic("init (PID 1) exited with status 0x%x", status);
 	p->exit_status = status;
 	tty_session_leader_exit(p); /* a session leader's terminal hangs up */
+	tty_exit_orphans(p);
 	reparent_children(p);
 	p->state = PROC_ZOMBIE;
 	if (p->vfork_done) {

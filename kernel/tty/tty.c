@@ -121,6 +121,43 @@ static bool pgrp_orphaned_locked(int pgid)
 	return true;
 }
 
+/* Would pgid be orphaned once gone has left (its children then belong to init)? */
+static bool orphaned_without(int pgid, struct process *gone)
+{
+	for (struct process *q = process_first(); q; q = q->all_next) {
+		if (q->pgid != pgid || q->state != PROC_ALIVE || q == gone)
+			continue;
+		struct process *parent = q->parent;
+		if (parent && parent != gone && parent->pgid != pgid && parent->sid == q->sid)
+			return false;
+	}
+	return true;
+}
+
+/* POSIX: a group that the exit orphans and that has a stopped member gets SIGHUP, then SIGCONT
+ * (nobody could continue it otherwise). */
+static void hup_if_orphaned(int pgid, struct process *gone)
+{
+	bool stopped = false;
+	for (struct process *q = process_first(); q && !stopped; q = q->all_next)
+		if (q->pgid == pgid && q->state == PROC_ALIVE && q != gone && q->stopped)
+			stopped = true;
+	if (stopped && orphaned_without(pgid, gone)) {
+		tty_kill_pgrp_locked(pgid, SIGHUP);
+		tty_kill_pgrp_locked(pgid, SIGCONT);
+	}
+}
+
+void tty_exit_orphans(struct process *p)
+{
+	struct process *parent = p->parent;
+	if (parent && parent->pgid != p->pgid && parent->sid == p->sid)
+		hup_if_orphaned(p->pgid, p); /* p may have been what tied its own group */
+	for (struct process *c = p->children; c; c = c->sibling)
+		if (c->pgid != p->pgid && c->sid == p->sid)
+			hup_if_orphaned(c->pgid, p);
+}
+
 int tty_job_check(struct tty *t, int sig)
 {
 	struct process *p = current_process();

@@ -84,6 +84,9 @@ int tty_open_file(struct tty *t, struct file *f, bool may_become_ctty);
 /* Job control hooks of the process layer (proc_lock held). A session leader leaving or calling
  * setsid gives its terminal up: SIGHUP and SIGCONT to the foreground group. */
 void tty_session_leader_exit(struct process *p);
+/* p is exiting (before its children are re-parented): process groups it orphans that have a
+ * stopped member get SIGHUP and SIGCONT, as POSIX asks. */
+void tty_exit_orphans(struct process *p);
 
 /* Brings up ttyS0 (COM1 interrupts), tty1 (keyboard + screen), /dev/console and /dev/tty. */
 void tty_init(void);

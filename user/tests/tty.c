@@ -249,6 +249,40 @@ static int child_orphan(void)
 	return e == EIO ? 0 : 5;
 }
 
+/* POSIX: a process group that an exit orphans and that has a stopped member gets SIGHUP and
+ * SIGCONT. A new session makes sure the re-parented child lands outside it. */
+static int child_orphan_stopped(void)
+{
+	int pfd[2];
+	if (pipe(pfd))
+		return 1;
+	pid_t m = fork();
+	if (m == 0) {
+		setsid();
+		pid_t s = fork();
+		if (s == 0) {
+			close(pfd[0]);
+			setpgid(0, 0);
+			raise(SIGSTOP);
+			_exit(0); /* SIGHUP's default action ends it first */
+		}
+		setpgid(s, s);
+		int st;
+		waitpid(s, &st, WUNTRACED); /* stopped: now leave, orphaning its group */
+		_exit(WIFSTOPPED(st) ? 0 : 1);
+	}
+	close(pfd[1]);
+	int st;
+	waitpid(m, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return 2;
+	struct pollfd p = { pfd[0], POLLIN, 0 };
+	if (poll(&p, 1, 3000) != 1)
+		return 3; /* still stopped: the write end never closed */
+	char c;
+	return read(pfd[0], &c, 1) == 0 ? 0 : 4;
+}
+
 static void test_hangup(int s)
 {
 	char buf[8];
@@ -287,6 +321,7 @@ int main(int argc, char **argv)
 	test_signals();
 	CHECK_CHILD("tostop_sigttou", t_in_child(child_tostop));
 	CHECK_CHILD("orphaned_read_eio", t_in_child(child_orphan));
+	CHECK_CHILD("orphaned_stopped_group_hup", t_in_child(child_orphan_stopped));
 	test_hangup(s);
 	return t_done();
 }
