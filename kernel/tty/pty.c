@@ -156,15 +156,9 @@ static ssize_t master_write(struct file *f, const void *buf, size_t len, uint64_
 {
 	(void)pos;
 	struct pty *p = f->private;
-	const char *s = buf;
-	/* The raw ring takes TTY_RAW_SIZE at a time; process each piece at once (no interrupt
-	 * context here, so no deferral is needed). */
-	for (size_t done = 0; done < len;) {
-		size_t n = len - done < TTY_RAW_SIZE / 2 ? len - done : TTY_RAW_SIZE / 2;
-		tty_receive(&p->slave, s + done, n);
-		tty_process_input(&p->slave);
-		done += n;
-	}
+	/* Thread context: straight into the line discipline. The slave's deferred input work is
+	 * never queued, so a freed pair leaves nothing behind in the worker's list. */
+	tty_input_direct(&p->slave, buf, len);
 	return (ssize_t)len;
 }
 

@@ -36,6 +36,7 @@ void tty_setup(struct tty *t, const char *name, dev_t devt, const struct tty_dri
 	waitqueue_init(&t->read_wq);
 	waitqueue_init(&t->write_wq);
 	mutex_init(&t->write_lock);
+	mutex_init(&t->input_lock);
 	ldisc_init(&t->ld, tty_ldisc_out, t);
 	t->ws = (struct winsize_k){ .ws_row = rows, .ws_col = cols };
 	t->input_work.fn = tty_input_work;
@@ -56,8 +57,23 @@ void tty_receive(struct tty *t, const char *s, size_t n)
 	work_queue(&t->input_work);
 }
 
+/* Feeds bytes to the line discipline (input_lock held). */
+static void feed(struct tty *t, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t fl = spin_lock_irqsave(&t->lock);
+		int sig = ldisc_receive(&t->ld, (uint8_t)s[i]);
+		spin_unlock_irqrestore(&t->lock, fl);
+		if (sig)
+			tty_signal_foreground(t, sig);
+	}
+	wake_up_all(&t->read_wq); /* readable, or output restarted (VSTART) */
+}
+
 void tty_process_input(struct tty *t)
 {
+	/* The lock keeps the order when the worker and a ktest (or TIOCSTI) drain at once. */
+	mutex_lock(&t->input_lock);
 	for (;;) {
 		char batch[64];
 		size_t n = 0;
@@ -66,16 +82,17 @@ void tty_process_input(struct tty *t)
 			batch[n++] = t->raw[t->raw_tail++ % TTY_RAW_SIZE];
 		spin_unlock_irqrestore(&t->raw_lock, fl);
 		if (n == 0)
-			return;
-		for (size_t i = 0; i < n; i++) {
-			fl = spin_lock_irqsave(&t->lock);
-			int sig = ldisc_receive(&t->ld, (uint8_t)batch[i]);
-			spin_unlock_irqrestore(&t->lock, fl);
-			if (sig)
-				tty_signal_foreground(t, sig);
-		}
-		wake_up_all(&t->read_wq); /* readable, or output restarted (VSTART) */
+			break;
+		feed(t, batch, n);
 	}
+	mutex_unlock(&t->input_lock);
+}
+
+void tty_input_direct(struct tty *t, const char *s, size_t n)
+{
+	mutex_lock(&t->input_lock);
+	feed(t, s, n);
+	mutex_unlock(&t->input_lock);
 }
 
 /* ---- signals and job control ---- */

@@ -62,6 +62,7 @@ struct tty {
 	uint32_t raw_head, raw_tail;
 	uint64_t raw_dropped;
 	struct work input_work;
+	struct mutex input_lock;    /* one feeder of the line discipline at a time: keeps order */
 
 	/* proc_lock: the session this is the controlling terminal of (0: none), its foreground group. */
 	int session, pgrp;
@@ -74,6 +75,9 @@ void tty_setup(struct tty *t, const char *name, dev_t devt, const struct tty_dri
 void tty_receive(struct tty *t, const char *s, size_t n);
 /* Runs queued input through the line discipline now (the deferred work; ktests). */
 void tty_process_input(struct tty *t);
+/* Input from thread context (a pty master's write, TIOCSTI): straight through the line
+ * discipline, no raw ring or deferred work. */
+void tty_input_direct(struct tty *t, const char *s, size_t n);
 
 /* The file operations of an open terminal (f->private is the struct tty). */
 extern const struct file_ops tty_fops;

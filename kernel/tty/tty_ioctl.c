@@ -245,8 +245,7 @@ int tty_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 		mutex_unlock(&proc_lock);
 		if (!ok)
 			return -EPERM;
-		tty_receive(t, &c, 1);
-		tty_process_input(t);
+		tty_input_direct(t, &c, 1);
 		return 0;
 	}
 	case TIOCEXCL:

@@ -22,19 +22,27 @@ static void kt_write(struct tty *t, const char *s, size_t n)
 }
 
 static const struct tty_driver kt_driver = { .write = kt_write };
-static struct tty kt_tty;
+/* kt_tty is set up afresh by each test and only ever fed directly; kt_worker_tty gets input
+ * through the deferred work, so it is set up once (the worker may still be finishing with it
+ * when a test ends). */
+static struct tty kt_tty, kt_worker_tty;
 
-/* An open file of /dev/console turned to the test terminal. */
-static struct file *kt_open(unsigned flags)
+/* An open file of /dev/console turned to a test terminal. */
+static struct file *kt_open_on(struct tty *t, unsigned flags)
 {
-	tty_setup(&kt_tty, "ktest-tty", 0, &kt_driver, 24, 80);
 	kt_out_len = 0;
 	kt_out[0] = 0;
 	struct file *f = NULL;
 	if (vfs_open(NULL, "/dev/console", O_RDWR | flags, 0, &f))
 		return NULL;
-	f->private = &kt_tty;
+	f->private = t;
 	return f;
+}
+
+static struct file *kt_open(unsigned flags)
+{
+	tty_setup(&kt_tty, "ktest-tty", 0, &kt_driver, 24, 80);
+	return kt_open_on(&kt_tty, flags);
 }
 
 static void kt_close(struct file *f)
@@ -53,11 +61,9 @@ KTEST(tty_write_and_canonical_read)
 	ssize_t empty = vfs_read(f, buf, sizeof(buf));
 	unsigned p_empty = vfs_poll(f, NULL);
 	kt_out_len = 0;
-	tty_receive(&kt_tty, "hi", 2);
-	tty_process_input(&kt_tty);
+	tty_input_direct(&kt_tty, "hi", 2);
 	unsigned p_half = vfs_poll(f, NULL); /* half a line is not readable in canonical mode */
-	tty_receive(&kt_tty, "\r", 1);
-	tty_process_input(&kt_tty);
+	tty_input_direct(&kt_tty, "\r", 1);
 	unsigned p_line = vfs_poll(f, NULL);
 	bool echo = strcmp(kt_out, "hi\r\n") == 0;
 	ssize_t n = vfs_read(f, buf, sizeof(buf));
@@ -75,9 +81,14 @@ KTEST(tty_write_and_canonical_read)
 /* A blocking read sleeps until the deferred input work has run the line discipline. */
 KTEST(tty_blocking_read)
 {
-	struct file *f = kt_open(0);
+	static bool ready;
+	if (!ready) {
+		tty_setup(&kt_worker_tty, "ktest-worker-tty", 0, &kt_driver, 24, 80);
+		ready = true;
+	}
+	struct file *f = kt_open_on(&kt_worker_tty, 0);
 	KT_ASSERT(f);
-	tty_receive(&kt_tty, "line\r", 5); /* processed by the worker thread, not here */
+	tty_receive(&kt_worker_tty, "line\r", 5); /* processed by the worker thread, not here */
 	char buf[16];
 	ssize_t n = vfs_read(f, buf, sizeof(buf));
 	kt_close(f);
@@ -90,15 +101,13 @@ KTEST(tty_raw_mode_and_eof)
 	struct file *f = kt_open(O_NONBLOCK);
 	KT_ASSERT(f);
 	char buf[16];
-	tty_receive(&kt_tty, "\x04", 1); /* ^D alone: end of file */
-	tty_process_input(&kt_tty);
+	tty_input_direct(&kt_tty, "\x04", 1); /* ^D alone: end of file */
 	ssize_t eof = vfs_read(f, buf, sizeof(buf));
 	struct termios_k t = kt_tty.ld.tio;
 	t.c_lflag &= ~(ICANON | ECHO);
 	ldisc_set_termios(&kt_tty.ld, &t);
 	kt_out_len = 0;
-	tty_receive(&kt_tty, "xy", 2);
-	tty_process_input(&kt_tty);
+	tty_input_direct(&kt_tty, "xy", 2);
 	unsigned p = vfs_poll(f, NULL);
 	ssize_t n = vfs_read(f, buf, 1); /* VMIN 1: a byte at a time is enough */
 	ssize_t n2 = vfs_read(f, buf + 1, sizeof(buf) - 1);
