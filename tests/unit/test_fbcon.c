@@ -400,10 +400,39 @@ TEST(escape_sequences_move_and_erase)
 	puts_fc(&fc, "\x1b[2J"); /* the whole screen, the cursor stays */
 	CHECK_CELL(&f, 0, 0, ' ', WHITE, BLACK);
 	CHECK_CELL(&f, 3, 2, ' ', WHITE, BLACK);
-	/* Colours: red on the default background, then reset; unknown sequences draw nothing. */
+	/* Colours: red on the default background, then reset; unknown sequences draw nothing, nor
+	 * does a status request without a report callback. */
 	puts_fc(&fc, "\x1b[31mR\x1b[0m\x1b[?1049h\x1b[6nN");
 	CHECK_CELL(&f, 0, 0, 'R', 0xaa0000, BLACK);
 	CHECK_CELL(&f, 1, 0, 'N', 0xc0c0c0, BLACK);
 	CHECK_INT(fc.cx, 2);
+	free(f.mem);
+}
+
+static char reported[64];
+static size_t reported_len;
+
+static void capture_report(const char *s, size_t n)
+{
+	memcpy(reported + reported_len, s, n);
+	reported_len += n;
+}
+
+/* ESC [ 6 n asks where the cursor is: the answer (1-based row;column) goes to report. */
+TEST(cursor_position_report)
+{
+	struct fakefb f;
+	struct fbcon fc;
+	fake_init(&f, 20 * 8, 4 * 16, 32, 0);
+	CHECK_INT(fbcon_setup(&fc, f.mem, &f.desc), 0);
+	fc.report = capture_report;
+	reported_len = 0;
+	puts_fc(&fc, "\nabc\x1b[6n");
+	CHECK_INT(reported_len, 6);
+	CHECK(memcmp(reported, "\x1b[2;4R", 6) == 0);
+	reported_len = 0;
+	puts_fc(&fc, "\x1b[5n\x1b[?6n");
+	CHECK_INT(reported_len, 4);
+	CHECK(memcmp(reported, "\x1b[0n", 4) == 0);
 	free(f.mem);
 }

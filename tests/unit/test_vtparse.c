@@ -72,3 +72,22 @@ TEST(escape_aborts_and_controls)
 	feed(&p, "\x1b\x1b[C", t, &s); /* ESC restarts */
 	CHECK(strcmp(t, "...s") == 0 && s.final == 'C');
 }
+
+TEST(status_replies)
+{
+	struct vtparse p;
+	vtparse_init(&p);
+	char t[32], buf[24];
+	struct vt_seq s;
+	feed(&p, "\x1b[6n", t, &s);
+	size_t n = vt_status_reply(&s, 79, 23, buf);
+	CHECK(n == 8 && memcmp(buf, "\x1b[24;80R", 8) == 0);
+	feed(&p, "\x1b[5n", t, &s);
+	CHECK(vt_status_reply(&s, 0, 0, buf) == 4);
+	feed(&p, "\x1b[K", t, &s);
+	CHECK(vt_status_reply(&s, 0, 0, buf) == 0);
+	feed(&p, "\x1b[9999;9999H", t, &s);
+	CHECK(vt_status_reply(&s, 0, 0, buf) == 0);
+	feed(&p, "\x1b[6n", t, &s);
+	CHECK(vt_status_reply(&s, 9998, 9998, buf) == 12); /* ESC [ 9999 ; 9999 R */
+}

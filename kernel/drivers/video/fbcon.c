@@ -343,7 +343,14 @@ static void do_sequence(struct fbcon *fc, const struct vt_seq *s)
 		break;
 	}
 	case 'm': select_graphic(fc, s); break;
-	default: break; /* FIXME: scroll regions, insert/delete, device reports are not done */
+	case 'n': {
+		char reply[24];
+		size_t len = vt_status_reply(s, cx, cy, reply);
+		if (len && fc->report)
+			fc->report(reply, len);
+		break;
+	}
+	default: break; /* FIXME: scroll regions, insert/delete are not done */
 	}
 }
 

@@ -7,6 +7,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/memlayout.h"
 #include "console/console.h"
+#include "console/input.h"
 #include "drivers/video/vtparse.h"
 #include "lib/compiler.h"
 
@@ -175,6 +176,13 @@ static void do_sequence(const struct vt_seq *s)
 		}
 		break;
 	case 'm': select_graphic(s); break;
+	case 'n': { /* status reports: answered as typed input, like a terminal */
+		char reply[24];
+		size_t len = vt_status_reply(s, cx, cy, reply);
+		for (size_t i = 0; i < len; i++)
+			console_input_push(reply[i]);
+		break;
+	}
 	default: break;
 	}
 }

@@ -21,6 +21,38 @@ unsigned vt_seq_param(const struct vt_seq *s, unsigned i, unsigned dflt)
 	return s->params[i];
 }
 
+static size_t put_uint(char *p, unsigned v)
+{
+	char tmp[12];
+	size_t n = 0, k = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < sizeof(tmp));
+	while (n)
+		p[k++] = tmp[--n];
+	return k;
+}
+
+size_t vt_status_reply(const struct vt_seq *s, unsigned col, unsigned row, char *buf)
+{
+	if (!s->csi || s->private_ || s->final != 'n' || s->nparams != 1)
+		return 0;
+	if (s->params[0] == 5) { /* "are you well?": yes */
+		memcpy(buf, "\x1b[0n", 4);
+		return 4;
+	}
+	if (s->params[0] != 6)
+		return 0;
+	size_t n = 0;
+	buf[n++] = 0x1b;
+	buf[n++] = '[';
+	n += put_uint(buf + n, row + 1);
+	buf[n++] = ';';
+	n += put_uint(buf + n, col + 1);
+	buf[n++] = 'R';
+	return n;
+}
+
 enum vtp_result vtparse_feed(struct vtparse *p, uint8_t c, struct vt_seq *out)
 {
 	if (c == 0x1b) {

@@ -33,3 +33,6 @@ void vtparse_init(struct vtparse *p);
 enum vtp_result vtparse_feed(struct vtparse *p, uint8_t c, struct vt_seq *out);
 /* Parameter i, or dflt when it is missing or 0 (ECMA-48: 0 means the default). */
 unsigned vt_seq_param(const struct vt_seq *s, unsigned i, unsigned dflt);
+/* The answer to a device status report request (ESC [ 5 n, ESC [ 6 n) for a cursor at 0-based
+ * (col, row), into buf (at least 24 bytes); returns its length, 0 when s asks for none. */
+size_t vt_status_reply(const struct vt_seq *s, unsigned col, unsigned row, char *buf);
