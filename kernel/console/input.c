@@ -1,7 +1,8 @@
 /*
- * Console input: a 4 KiB ring of characters between interrupt handlers (keyboard, serial) and
- * the console reader. When it is full the newest characters are dropped and counted, as a
- * terminal's input queue does; nothing that was already typed is lost.
+ * Console input: a 4 KiB ring of characters between the keyboard's interrupt handler and the
+ * console reader, or a sink (the TTY layer's tty1) that takes them instead once set. When the
+ * ring is full the newest characters are dropped and counted, as a terminal's input queue
+ * does; nothing that was already typed is lost.
  */
 #include "console/input.h"
 

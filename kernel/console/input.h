@@ -1,6 +1,7 @@
 /*
- * Console input: keyboards and the serial port push characters here (from interrupt handlers);
- * the console reader (the TTY layer later) takes them out. A fixed ring; overflow drops input.
+ * Console input: the keyboard pushes characters here (from its interrupt handler). Until the
+ * TTY layer sets a sink (tty1, at tty_init) they wait in a fixed ring, which the keyboard ktest
+ * reads; overflow drops input. The serial port feeds its terminal directly.
  */
 #pragma once
 
