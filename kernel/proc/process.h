@@ -22,6 +22,7 @@
 
 struct mm;
 struct sem_undo_list;
+struct tty;
 struct thread;
 struct trap_frame;
 
@@ -69,6 +70,7 @@ struct uthread {
 	struct siginfo_k pending_info[NSIG]; /* the siginfo of each pending standard signal */
 	struct sigqueue *rt_queue;  /* queued real-time signals, oldest first */
 	sigset_t saved_mask;      /* rt_sigsuspend: restored after the handler runs */
+	sigset_t real_blocked;    /* rt_sigtimedwait: the mask before the wait (still "blocked") */
 	bool restore_saved_mask;
 	struct sigaltstack_k altstack;
 	uint64_t fs_base, gs_base;
@@ -109,6 +111,7 @@ struct process {
 	unsigned rt_queued;       /* real-time signals queued (limit: RLIMIT_SIGPENDING) */
 
 	int pgid, sid;
+	struct tty *tty;           /* the controlling terminal (proc_lock; inherited at fork) */
 	struct creds cred;
 	struct sem_undo_list *sem_undo; /* System V SEM_UNDO adjustments (ipc/sem.c), applied at exit */
 	struct rlimit64 rlim[RLIM_NLIMITS];
