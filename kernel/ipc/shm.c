@@ -212,16 +212,29 @@ int shm_detach(uint64_t addr)
 	if (addr & (PAGE_SIZE - 1))
 		return -EINVAL;
 	struct mm *mm = current_process()->mm;
+	/* Linux's rule: the VMA at addr must map a segment from offset 0; then every VMA of the
+	 * same attach within the segment's length from addr goes (pieces mprotect split off too),
+	 * and nothing else there. */
+	enum { MAX_PIECES = 16 };
+	uint64_t start[MAX_PIECES], end[MAX_PIECES];
+	int n = 0;
 	mutex_lock(&mm->lock);
 	struct vma *v = vma_find(mm, addr);
-	uint64_t len = 0;
-	if (v && v->start == addr && v->file && v->file->fop == &shm_fops && v->file_off == 0)
-		len = ((struct shm_attach *)v->file->private)->seg->npages * PAGE_SIZE;
+	if (v && v->start == addr && v->file && v->file->fop == &shm_fops && v->file_off == 0) {
+		struct file *f = v->file;
+		uint64_t limit = addr + ((struct shm_attach *)f->private)->seg->npages * PAGE_SIZE;
+		for (; v && v->start < limit && n < MAX_PIECES; v = v->next)
+			if (v->file == f) {
+				start[n] = v->start;
+				end[n++] = v->end < limit ? v->end : limit;
+			}
+	}
 	mutex_unlock(&mm->lock);
-	if (!len)
+	if (!n)
 		return -EINVAL;
-	/* FIXME: Linux unmaps only this segment's VMAs in the range; this unmaps the whole range. */
-	return mm_munmap(mm, addr, len);
+	for (int i = 0; i < n; i++)
+		mm_munmap(mm, start[i], end[i] - start[i]);
+	return 0;
 }
 
 static void fill_stat(struct shm_segment *s, struct shmid64_ds_u *ds)

@@ -592,7 +592,13 @@ static void test_shm_basic(void)
 	CHECK("shm_rnd_fixed", c == fixed && !strcmp(c, "child"));
 	CHECK_ERR("unaligned_without_rnd_einval", (long)shmat(id, fixed + 123, 0), EINVAL);
 	CHECK_ERR("overlap_without_remap_einval", (long)shmat(id, fixed, 0), EINVAL);
-	shmdt(c);
+	/* shmdt takes only the segment's own pieces: here a page of it was replaced by another mapping. */
+	void *other = mmap(fixed + 4096, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (other != MAP_FAILED)
+		*(volatile char *)other = 7;
+	CHECK_OK("shmdt_fixed", shmdt(c));
+	CHECK("shmdt_leaves_other_mapping", other != MAP_FAILED && *(volatile char *)other == 7);
+	munmap(other, 4096);
 	CHECK_ERR("shmdt_not_attached_einval", shmdt(fixed), EINVAL);
 	CHECK_ERR("shmdt_unaligned_einval", shmdt(a + 1), EINVAL);
 
