@@ -108,11 +108,14 @@ void vfree(void *addr)
 	struct vm_area *a = areas;
 	while (a && a->start != (vaddr_t)addr)
 		a = a->next;
-	if (a)
-		release_range(a);
 	spin_unlock_irqrestore(&vmalloc_lock, irq);
 	if (!a)
 		return; /* FIXME: report a bad vfree once there is a warn-once helper */
+	/* Unmapped (and shot down) before the range is free again: released first, a vmalloc on
+	 * another CPU could map the same addresses and lose its fresh pages to this unmap. */
 	unmap_and_free(a->start, a->pages);
+	irq = spin_lock_irqsave(&vmalloc_lock);
+	release_range(a);
+	spin_unlock_irqrestore(&vmalloc_lock, irq);
 	kfree(a);
 }
