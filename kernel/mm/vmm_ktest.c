@@ -6,6 +6,7 @@
 #include "console/console.h"
 #include "mm/pmm.h"
 #include "mm/vmm.h"
+#include "sched/sched.h"
 #include "test/ktest.h"
 
 /* A scratch address in vmalloc space, far above anything vmalloc hands out in tests. */
@@ -200,4 +201,52 @@ KTEST_MANUAL(stack_overflow)
 {
 	recurse(0);
 	ktest_fail_at(__FILE__, __LINE__, "recursion returned");
+}
+
+/*
+ * vmalloc and vfree racing on every CPU: each thread's areas must keep their own pages. vfree
+ * once made the range reusable before unmapping it, so another CPU's new area could lose its
+ * pages to the old area's unmap (a fault or someone else's data here).
+ */
+struct vmalloc_racer {
+	unsigned id;
+	unsigned bad;
+};
+
+static void vmalloc_race_fn(void *arg)
+{
+	struct vmalloc_racer *r = arg;
+	for (unsigned i = 0; i < 1500; i++) {
+		size_t pages = 1 + (i + r->id) % 3;
+		uint32_t *p = vmalloc(pages * PAGE_SIZE);
+		if (!p)
+			continue;
+		uint32_t tag = r->id << 24 | i;
+		for (size_t k = 0; k < pages * PAGE_SIZE / 4; k += 256)
+			p[k] = tag;
+		if (i % 8 == 0)
+			thread_yield();
+		for (size_t k = 0; k < pages * PAGE_SIZE / 4; k += 256)
+			r->bad += p[k] != tag;
+		vfree(p);
+	}
+	thread_exit(0);
+}
+
+KTEST(vmalloc_concurrent_reuse)
+{
+	enum { N = 4 };
+	struct vmalloc_racer r[N];
+	struct thread *t[N];
+	for (unsigned i = 0; i < N; i++) {
+		r[i] = (struct vmalloc_racer){ .id = i + 1 };
+		t[i] = thread_create("vmalloc-race", vmalloc_race_fn, &r[i], NULL);
+		KT_ASSERT(t[i]);
+	}
+	unsigned bad = 0;
+	for (unsigned i = 0; i < N; i++) {
+		thread_join(t[i]);
+		bad += r[i].bad;
+	}
+	KT_ASSERT_EQ(bad, 0);
 }
