@@ -3,10 +3,7 @@
 # host Linux) booted alone under user/init/runtests, so that IPC work can be checked without
 # the whole user_tests.sh run (which runs them too). Every PASS/FAIL line they print becomes a
 # result; a program that does not exit 0 with its DONE line fails.
-# One CPU, so that this check of the IPC code is deterministic: main has a crash (kernel stack
-# or context corruption) that 8 processes writing one pipe trip within seconds on two CPUs, and
-# the message test tripped it too while its queue used a mutex. user_tests.sh runs these
-# programs on two CPUs.
+# Two CPUs, so that senders, receivers and semaphore holders really run at once.
 source "$(dirname "$0")/../lib.sh"
 
 progs=(sysv_ipc posix_ipc ipc_leak)
@@ -25,7 +22,7 @@ for p in "${progs[@]}"; do
 done
 (cd "$tree" && find . | cpio -o -H newc --quiet > "$BUILD/ipc-tests.cpio")
 
-qemu_boot ipc_user 240 -machine q35 -m 512M -smp 1 -nic none -kernel "$KERNEL" \
+qemu_boot ipc_user 240 -machine q35 -m 512M -smp 2 -nic none -kernel "$KERNEL" \
 	-initrd "$BUILD/ipc-tests.cpio" -append "console=ttyS0 -- ${args[*]}"
 
 log_text | awk '
