@@ -44,9 +44,9 @@
 #define ENODATA 61
 #define ETIME 62
 #define EOVERFLOW 75
-#define EMSGSIZE 90
 #define ELIBBAD 80
 #define EILSEQ 84
+#define EMSGSIZE 90
 #define ENOTSUP 95
 #define EOPNOTSUPP 95
 #define ETIMEDOUT 110
