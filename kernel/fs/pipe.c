@@ -23,19 +23,21 @@ struct pipe {
 	size_t size;              /* capacity */
 	size_t start, len;        /* the unread bytes: len of them from start, wrapping */
 	unsigned readers, writers;
+	unsigned r_opens, w_opens;  /* FIFOs: opens so far, so a blocked open sees a partner that came and went */
+	bool fifo;                  /* owned by a FIFO inode's opens, not by the inode */
 	struct waitqueue rd_wait; /* readers wait for data or the last writer leaving */
 	struct waitqueue wr_wait; /* writers wait for room or the last reader leaving */
 };
 
 static const struct file_ops pipe_fops;
 
+static void pipe_free(struct pipe *p);
+
 static void pipe_evict(struct inode *inode)
 {
 	struct pipe *p = inode->private;
-	if (p) {
-		kfree(p->buf);
-		kfree(p);
-	}
+	if (p)
+		pipe_free(p);
 	kfree(inode);
 }
 
@@ -65,7 +67,7 @@ static bool writer_end(const struct file *f)
 
 bool file_is_pipe(const struct file *f)
 {
-	return f->fop == &pipe_fops;
+	return f->fop == &pipe_fops || f->fop == &pipe_fifo_fops;
 }
 
 static bool can_read(void *arg)
@@ -195,16 +197,35 @@ static int pipe_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	return put_user(n, (int *)arg); /* after the unlock: a user copy may fault */
 }
 
+static void pipe_free(struct pipe *p)
+{
+	kfree(p->buf);
+	kfree(p);
+}
+
+/* Guards FIFO inodes' pipe pointers: attaching on the first open, detaching on the last close. */
+static struct mutex fifo_lock = MUTEX_INIT;
+
 static void pipe_release(struct inode *inode, struct file *f)
 {
-	(void)inode;
 	struct pipe *p = f->private;
+	if (p->fifo)
+		mutex_lock(&fifo_lock);
 	mutex_lock(&p->lock);
 	if (reader_end(f))
 		p->readers--;
 	if (writer_end(f))
 		p->writers--;
+	bool last = p->fifo && p->readers == 0 && p->writers == 0;
+	if (last)
+		inode->pipe = NULL; /* as on Linux, unread data goes with the last close */
 	mutex_unlock(&p->lock);
+	if (p->fifo)
+		mutex_unlock(&fifo_lock);
+	if (last) {
+		pipe_free(p); /* nobody else can reach it: no opener, no open file */
+		return;
+	}
 	wake_up_all(&p->rd_wait);
 	wake_up_all(&p->wr_wait);
 }
@@ -218,22 +239,33 @@ static const struct file_ops pipe_fops = {
 	.llseek = vfs_no_llseek,
 };
 
-int pipe_create(unsigned flags, struct file **rd, struct file **wr)
+static struct pipe *pipe_alloc(void)
 {
 	struct pipe *p = kzalloc(sizeof(*p));
 	if (!p)
-		return -ENOMEM;
+		return NULL;
 	p->buf = kmalloc(PIPE_DEFAULT_SIZE);
-	struct inode *inode = p->buf ? inode_alloc(pipefs()) : NULL;
-	if (!inode) {
-		kfree(p->buf);
+	if (!p->buf) {
 		kfree(p);
-		return -ENOMEM;
+		return NULL;
 	}
 	mutex_init(&p->lock);
 	waitqueue_init(&p->rd_wait);
 	waitqueue_init(&p->wr_wait);
 	p->size = PIPE_DEFAULT_SIZE;
+	return p;
+}
+
+int pipe_create(unsigned flags, struct file **rd, struct file **wr)
+{
+	struct pipe *p = pipe_alloc();
+	if (!p)
+		return -ENOMEM;
+	struct inode *inode = inode_alloc(pipefs());
+	if (!inode) {
+		pipe_free(p);
+		return -ENOMEM;
+	}
 	p->readers = p->writers = 1;
 	inode->ino = __atomic_fetch_add(&pipe_ino_next, 1, __ATOMIC_RELAXED);
 	inode->mode = S_IFIFO | 0600;
@@ -302,3 +334,89 @@ int64_t pipe_set_size(struct file *f, uint64_t size)
 	wake_up_all(&p->wr_wait);
 	return (int64_t)n;
 }
+
+/* ---- FIFOs: named pipes, opened through their S_IFIFO inode on any file system ---- */
+
+struct open_wait {
+	struct pipe *p;
+	unsigned *counter, seen;
+};
+
+static bool partner_opened(void *arg)
+{
+	struct open_wait *w = arg;
+	return __atomic_load_n(w->counter, __ATOMIC_ACQUIRE) != w->seen;
+}
+
+/*
+ * Linux's rules: O_RDONLY waits for a writer and O_WRONLY for a reader (unless O_NONBLOCK:
+ * a reader opens at once, a writer fails with ENXIO); O_RDWR never waits. A partner that
+ * opened and closed again while we slept still counts (the open counters tell).
+ */
+static int fifo_open(struct inode *inode, struct file *f)
+{
+	unsigned acc = f->flags & O_ACCMODE;
+	bool nonblock = f->flags & O_NONBLOCK;
+	mutex_lock(&fifo_lock);
+	struct pipe *p = inode->pipe;
+	if (!p) {
+		if (acc == O_WRONLY && nonblock) {
+			mutex_unlock(&fifo_lock);
+			return -ENXIO;
+		}
+		p = pipe_alloc();
+		if (!p) {
+			mutex_unlock(&fifo_lock);
+			return -ENOMEM;
+		}
+		p->fifo = true;
+		inode->pipe = p;
+	}
+	mutex_lock(&p->lock);
+	if (acc == O_WRONLY && nonblock && p->readers == 0) {
+		bool unused = p->writers == 0;
+		mutex_unlock(&p->lock);
+		if (unused) {
+			inode->pipe = NULL;
+			pipe_free(p);
+		}
+		mutex_unlock(&fifo_lock);
+		return -ENXIO;
+	}
+	struct open_wait w = { p, NULL, 0 };
+	if (acc != O_WRONLY) {
+		p->readers++;
+		p->r_opens++;
+		if (acc == O_RDONLY && !nonblock && p->writers == 0)
+			w = (struct open_wait){ p, &p->w_opens, p->w_opens };
+	}
+	if (acc != O_RDONLY) {
+		p->writers++;
+		p->w_opens++;
+		if (acc == O_WRONLY && p->readers == 0)
+			w = (struct open_wait){ p, &p->r_opens, p->r_opens };
+	}
+	f->private = p;
+	mutex_unlock(&p->lock);
+	mutex_unlock(&fifo_lock);
+	wake_up_all(&p->rd_wait);
+	wake_up_all(&p->wr_wait);
+	if (!w.counter)
+		return 0;
+	struct waitqueue *wq = acc == O_RDONLY ? &p->rd_wait : &p->wr_wait;
+	if (wait_interruptible_until(wq, partner_opened, &w, 0) == 0)
+		return 0;
+	/* Interrupted: undo this open as a close would (the file gets no release). */
+	pipe_release(inode, f);
+	return -ERESTARTSYS;
+}
+
+const struct file_ops pipe_fifo_fops = {
+	.open = fifo_open,
+	.read = pipe_read,
+	.write = pipe_write,
+	.poll = pipe_poll,
+	.ioctl = pipe_ioctl,
+	.release = pipe_release,
+	.llseek = vfs_no_llseek,
+};

@@ -163,6 +163,7 @@ struct inode {
 	const struct inode_ops *iop;
 	const struct file_ops *fop;
 	void *private;              /* the file system's data */
+	void *pipe;                 /* a FIFO's pipe while it is open (fs/pipe.c, under its lock) */
 	struct mutex lock;          /* contents and size */
 	int refcount;
 };

@@ -1,4 +1,5 @@
 /* kmain: the first C code. Parses what the loader handed over, brings up the consoles, reports. */
+#include "net/unix/unix.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/extable.h"
 #include "arch/x86_64/gdt.h"
@@ -252,6 +253,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	random_init();
 	devfs_init();
 	procfs_init();
+	unix_init();
 	unpack_initrd(&boot_info);
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();

@@ -1,0 +1,945 @@
+/*
+ * AF_UNIX: stream, datagram and seqpacket sockets between processes of this machine, named by
+ * a file (an S_IFSOCK node made by bind) or by an abstract name, or unnamed (socketpair).
+ *
+ * Each socket's family state is a struct unix_sock; data travels as unix_skb buffers queued
+ * on the receiver, carrying the sender's credentials and any passed descriptors (file
+ * references while in flight). A stream connect makes the server's end at once (an
+ * "embryo" on the listener's accept queue, already connected), as Linux does, so connect
+ * never returns EINPROGRESS. Flow control: a stream or seqpacket sender waits while its peer
+ * holds sndbuf bytes unread; a datagram sender while the receiver holds rcvbuf bytes or 512
+ * datagrams.
+ *
+ * Locking: one mutex (unix_lock) guards every unix_sock, its queues and the table of names.
+ * Blocking waits sleep on a socket's wait queue with the lock dropped. Buffers are freed, and
+ * in-flight files put, only after the lock is dropped: putting a file can release another
+ * AF_UNIX socket. FIXME: per-socket locks; a collector for sockets passed over themselves
+ * (such a cycle is never freed).
+ */
+#include "net/unix/unix.h"
+#include "arch/x86_64/percpu.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/slab.h"
+#include "mm/uaccess.h"
+#include "net/socket.h"
+#include "proc/process.h"
+#include "proc/signal.h"
+#include "proc/sys_fs.h"
+#include "proc/syscall.h"
+
+#define UNIX_DGRAM_QLEN 512
+#define FIONREAD        0x541b
+#define SIOCOUTQ        0x5411
+
+enum { US_UNCONNECTED, US_LISTENING, US_CONNECTED };
+
+struct unix_skb {
+	struct unix_skb *next;
+	size_t len, off;            /* off: bytes already read (streams read buffers in pieces) */
+	struct unix_sock *from;     /* the sender, for datagrams' source address (a reference) */
+	struct scm_k *scm;          /* passed descriptors, or NULL */
+	struct ucred_k cred;        /* the sender's credentials */
+	char data[];
+};
+
+struct unix_sock {
+	int type, state, refcount;
+	bool dead;                  /* its socket was closed */
+	bool rcv_shut, snd_shut;    /* own shutdowns and those mirrored from the peer */
+	struct socket *sock;        /* NULL for an embryo and after release */
+	struct unix_sock *peer;     /* a reference */
+	struct unix_skb *rq_head, *rq_tail;
+	size_t rq_bytes;
+	unsigned rq_count;
+	struct sockaddr_un_k addr;
+	int addrlen;                /* 0: unbound */
+	struct inode *node;         /* the file a path bind made (a reference) */
+	struct unix_sock *bound_next;
+	int backlog;
+	struct unix_sock *acc_head, *acc_tail; /* embryos waiting for accept */
+	int acc_count;
+	bool has_peercred;
+	struct ucred_k peercred;
+	struct waitqueue wq;        /* any change: data, room, connections, shutdown */
+};
+
+static struct mutex unix_lock = MUTEX_INIT;
+static struct unix_sock *unix_bound; /* every bound socket */
+static long unix_live;
+static unsigned unix_autobind_next;
+
+long unix_sock_count(void)
+{
+	return __atomic_load_n(&unix_live, __ATOMIC_RELAXED);
+}
+
+static struct unix_sock *usk_alloc(int type)
+{
+	struct unix_sock *u = kzalloc(sizeof(*u));
+	if (!u)
+		return NULL;
+	u->type = type;
+	u->refcount = 1;
+	waitqueue_init(&u->wq);
+	__atomic_fetch_add(&unix_live, 1, __ATOMIC_RELAXED);
+	return u;
+}
+
+static struct unix_sock *usk_get(struct unix_sock *u)
+{
+	__atomic_fetch_add(&u->refcount, 1, __ATOMIC_RELAXED);
+	return u;
+}
+
+/* The last reference goes only after release emptied the queues: nothing else to free. */
+static void usk_put(struct unix_sock *u)
+{
+	if (!u || __atomic_sub_fetch(&u->refcount, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (u->node)
+		inode_put(u->node);
+	__atomic_fetch_sub(&unix_live, 1, __ATOMIC_RELAXED);
+	kfree(u);
+}
+
+/* Frees a chain of buffers (unix_lock not held: in-flight files are put here). */
+static void skb_free_list(struct unix_skb *s)
+{
+	while (s) {
+		struct unix_skb *next = s->next;
+		if (s->scm) {
+			scm_release(s->scm);
+			kfree(s->scm);
+		}
+		usk_put(s->from);
+		kfree(s);
+		s = next;
+	}
+}
+
+static void rq_push(struct unix_sock *u, struct unix_skb *s)
+{
+	s->next = NULL;
+	if (u->rq_tail)
+		u->rq_tail->next = s;
+	else
+		u->rq_head = s;
+	u->rq_tail = s;
+	u->rq_bytes += s->len;
+	u->rq_count++;
+}
+
+static struct unix_skb *rq_pop(struct unix_sock *u)
+{
+	struct unix_skb *s = u->rq_head;
+	u->rq_head = s->next;
+	if (!u->rq_head)
+		u->rq_tail = NULL;
+	u->rq_bytes -= s->len - s->off;
+	u->rq_count--;
+	s->next = NULL;
+	return s;
+}
+
+static uint32_t sndbuf_of(struct unix_sock *u)
+{
+	return u->sock ? u->sock->sndbuf : SOCK_DEFAULT_BUF;
+}
+
+static uint32_t rcvbuf_of(struct unix_sock *u)
+{
+	return u->sock ? u->sock->rcvbuf : SOCK_DEFAULT_BUF;
+}
+
+static void wake(struct unix_sock *u)
+{
+	if (u)
+		wake_up_all(&u->wq);
+}
+
+/* A blocking wait's result as a socket call returns it. */
+static int usk_wait(struct waitqueue *wq, bool (*cond)(void *), void *arg, uint64_t timeo_ns)
+{
+	int r = wait_interruptible_until(wq, cond, arg, sock_deadline(timeo_ns));
+	if (r == -ETIMEDOUT)
+		return -EAGAIN;
+	if (r == -EINTR)
+		return timeo_ns ? -EINTR : -ERESTARTSYS;
+	return r;
+}
+
+/* ---- names ---- */
+
+/* The bound socket named by addr (a reference), or -errno. unix_lock held. */
+static struct unix_sock *lookup_name(const void *addr, int len, int type)
+{
+	int norm;
+	int kind = unix_addr_parse(addr, len, &norm);
+	if (kind < 0)
+		return ERR_PTR(kind);
+	if (kind == UNIX_ADDR_AUTOBIND)
+		return ERR_PTR(-EINVAL);
+	struct unix_sock *found = NULL;
+	if (kind == UNIX_ADDR_ABSTRACT) {
+		for (struct unix_sock *u = unix_bound; u; u = u->bound_next)
+			if (!u->node && u->addrlen == norm && !memcmp(&u->addr, addr, (size_t)norm)) {
+				found = u;
+				break;
+			}
+		if (!found)
+			return ERR_PTR(-ECONNREFUSED);
+	} else {
+		char path[UNIX_PATH_MAX + 1];
+		memcpy(path, (const char *)addr + UNIX_PATH_OFF, (size_t)(norm - UNIX_PATH_OFF - 1));
+		path[norm - UNIX_PATH_OFF - 1] = 0;
+		struct path cwd, p;
+		cwd_get(&cwd);
+		int err = vfs_lookup(&cwd, path, LOOKUP_FOLLOW, &p);
+		path_put(&cwd);
+		if (err)
+			return ERR_PTR(err);
+		struct inode *inode = p.dentry->inode;
+		if (S_ISSOCK(inode->mode))
+			for (struct unix_sock *u = unix_bound; u; u = u->bound_next)
+				if (u->node == inode) {
+					found = u;
+					break;
+				}
+		path_put(&p);
+		if (!found)
+			return ERR_PTR(-ECONNREFUSED);
+	}
+	if (found->type != type)
+		return ERR_PTR(-EPROTOTYPE);
+	return usk_get(found);
+}
+
+static int unix_bind(struct socket *sock, const void *addr, int len)
+{
+	struct unix_sock *u = sock->sk;
+	int norm;
+	int kind = unix_addr_parse(addr, len, &norm);
+	if (kind < 0)
+		return kind;
+	mutex_lock(&unix_lock);
+	int err = 0;
+	if (u->addrlen) {
+		err = -EINVAL;
+		goto out;
+	}
+	struct sockaddr_un_k a = { .sun_family = UNIX_FAMILY };
+	if (kind == UNIX_ADDR_AUTOBIND) {
+		/* Linux's autobind: an abstract name of five hex digits. */
+		for (int tries = 0;; tries++) {
+			if (tries == 0xfffff) {
+				err = -ENOSPC;
+				goto out;
+			}
+			unsigned n = unix_autobind_next++ & 0xfffff;
+			static const char hex[] = "0123456789abcdef";
+			a.sun_path[0] = 0;
+			for (int i = 0; i < 5; i++)
+				a.sun_path[1 + i] = hex[(n >> (16 - 4 * i)) & 0xf];
+			norm = UNIX_PATH_OFF + 6;
+			struct unix_sock *v = unix_bound;
+			while (v && !(!v->node && v->addrlen == norm && !memcmp(&v->addr, &a, (size_t)norm)))
+				v = v->bound_next;
+			if (!v)
+				break;
+		}
+	} else if (kind == UNIX_ADDR_ABSTRACT) {
+		memcpy(&a, addr, (size_t)norm);
+		for (struct unix_sock *v = unix_bound; v; v = v->bound_next)
+			if (!v->node && v->addrlen == norm && !memcmp(&v->addr, &a, (size_t)norm)) {
+				err = -EADDRINUSE;
+				goto out;
+			}
+	} else {
+		memcpy(a.sun_path, (const char *)addr + UNIX_PATH_OFF, (size_t)(norm - UNIX_PATH_OFF - 1));
+		struct path cwd, p;
+		cwd_get(&cwd);
+		err = vfs_mknod(&cwd, a.sun_path, S_IFSOCK | (0777 & ~cur_umask()), 0);
+		if (!err)
+			err = vfs_lookup(&cwd, a.sun_path, 0, &p);
+		path_put(&cwd);
+		if (err) {
+			if (err == -EEXIST)
+				err = -EADDRINUSE;
+			goto out;
+		}
+		u->node = inode_get(p.dentry->inode);
+		path_put(&p);
+	}
+	u->addr = a;
+	u->addrlen = norm;
+	u->bound_next = unix_bound;
+	unix_bound = u;
+out:
+	mutex_unlock(&unix_lock);
+	return err;
+}
+
+static void unbind(struct unix_sock *u)
+{
+	for (struct unix_sock **pp = &unix_bound; *pp; pp = &(*pp)->bound_next)
+		if (*pp == u) {
+			*pp = u->bound_next;
+			break;
+		}
+}
+
+static int unix_getname(struct socket *sock, void *addr, int *len, bool peer)
+{
+	struct unix_sock *u = sock->sk;
+	mutex_lock(&unix_lock);
+	struct unix_sock *who = peer ? u->peer : u;
+	int err = 0;
+	if (peer && (!who || (u->type != SOCK_DGRAM && u->state != US_CONNECTED))) {
+		err = -ENOTCONN;
+	} else if (who->addrlen) {
+		memcpy(addr, &who->addr, (size_t)who->addrlen);
+		*len = who->addrlen;
+	} else {
+		struct sockaddr_un_k a = { .sun_family = UNIX_FAMILY };
+		memcpy(addr, &a, UNIX_PATH_OFF);
+		*len = UNIX_PATH_OFF;
+	}
+	mutex_unlock(&unix_lock);
+	return err;
+}
+
+/* ---- creation, connections, release ---- */
+
+static const struct proto_ops unix_ops;
+
+static int unix_create(struct socket *sock, int protocol)
+{
+	if (protocol != 0 && protocol != AF_UNIX)
+		return -EPROTONOSUPPORT;
+	if (sock->type != SOCK_STREAM && sock->type != SOCK_DGRAM && sock->type != SOCK_SEQPACKET)
+		return -ESOCKTNOSUPPORT;
+	struct unix_sock *u = usk_alloc(sock->type);
+	if (!u)
+		return -ENOMEM;
+	u->sock = sock;
+	sock->sk = u;
+	sock->ops = &unix_ops;
+	return 0;
+}
+
+static void pair_up(struct unix_sock *a, struct unix_sock *b)
+{
+	a->peer = usk_get(b);
+	b->peer = usk_get(a);
+	a->state = b->state = US_CONNECTED;
+}
+
+static int unix_socketpair(struct socket *sa, struct socket *sb)
+{
+	struct unix_sock *a = sa->sk, *b = sb->sk;
+	mutex_lock(&unix_lock);
+	pair_up(a, b);
+	sock_current_cred(&a->peercred);
+	b->peercred = a->peercred;
+	a->has_peercred = b->has_peercred = true;
+	mutex_unlock(&unix_lock);
+	return 0;
+}
+
+static int unix_listen(struct socket *sock, int backlog)
+{
+	struct unix_sock *u = sock->sk;
+	if (u->type == SOCK_DGRAM)
+		return -EOPNOTSUPP;
+	mutex_lock(&unix_lock);
+	int err = 0;
+	if (!u->addrlen || u->state == US_CONNECTED) {
+		err = -EINVAL;
+	} else {
+		if (u->state != US_LISTENING)
+			sock_current_cred(&u->peercred); /* what connecting clients will see */
+		u->has_peercred = true;
+		u->backlog = backlog;
+		u->state = US_LISTENING;
+	}
+	mutex_unlock(&unix_lock);
+	wake(u); /* connecters waiting for room see the new backlog */
+	return err;
+}
+
+static bool backlog_room(void *arg)
+{
+	struct unix_sock *l = arg;
+	return __atomic_load_n(&l->acc_count, __ATOMIC_ACQUIRE) <= __atomic_load_n(&l->backlog, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&l->dead, __ATOMIC_ACQUIRE) || l->state != US_LISTENING;
+}
+
+static int dgram_connect(struct unix_sock *u, const void *addr, int len)
+{
+	const struct sockaddr_un_k *a = addr;
+	struct unix_sock *old;
+	mutex_lock(&unix_lock);
+	if (len >= 2 && a->sun_family == AF_UNSPEC) {
+		old = u->peer; /* dissolve the association */
+		u->peer = NULL;
+		u->state = US_UNCONNECTED;
+		mutex_unlock(&unix_lock);
+		usk_put(old);
+		return 0;
+	}
+	struct unix_sock *t = lookup_name(addr, len, u->type);
+	if (IS_ERR(t)) {
+		mutex_unlock(&unix_lock);
+		return PTR_ERR(t);
+	}
+	old = u->peer;
+	u->peer = t;
+	u->state = US_CONNECTED;
+	mutex_unlock(&unix_lock);
+	usk_put(old);
+	return 0;
+}
+
+static int unix_connect(struct socket *sock, const void *addr, int len, unsigned flags)
+{
+	struct unix_sock *u = sock->sk;
+	if (u->type == SOCK_DGRAM)
+		return dgram_connect(u, addr, len);
+	for (;;) {
+		mutex_lock(&unix_lock);
+		int err = 0;
+		struct unix_sock *l = NULL, *e = NULL;
+		if (u->state == US_CONNECTED)
+			err = -EISCONN;
+		else if (u->state == US_LISTENING)
+			err = -EINVAL;
+		if (!err) {
+			l = lookup_name(addr, len, u->type);
+			if (IS_ERR(l)) {
+				err = PTR_ERR(l);
+				l = NULL;
+			} else if (l->state != US_LISTENING || l->dead) {
+				err = -ECONNREFUSED;
+			}
+		}
+		if (!err && l->acc_count > l->backlog) {
+			mutex_unlock(&unix_lock);
+			if (flags & MSG_DONTWAIT)
+				err = -EAGAIN;
+			else
+				err = usk_wait(&l->wq, backlog_room, l, sock->sndtimeo_ns);
+			usk_put(l);
+			if (err)
+				return err;
+			continue; /* the listener may have gone: look it up again */
+		}
+		if (!err && !(e = usk_alloc(u->type)))
+			err = -ENOMEM;
+		if (err) {
+			mutex_unlock(&unix_lock);
+			usk_put(l);
+			return err;
+		}
+		/* The server's end, connected now, waiting on the accept queue (which holds e). */
+		pair_up(u, e);
+		e->addr = l->addr;
+		e->addrlen = l->addrlen;
+		u->peercred = l->peercred;
+		sock_current_cred(&e->peercred);
+		u->has_peercred = e->has_peercred = true;
+		if (l->acc_tail)
+			l->acc_tail->bound_next = e; /* embryos chain through bound_next (never bound) */
+		else
+			l->acc_head = e;
+		l->acc_tail = e;
+		l->acc_count++;
+		mutex_unlock(&unix_lock);
+		wake(l);
+		usk_put(l);
+		return 0;
+	}
+}
+
+static bool accept_ready(void *arg)
+{
+	struct unix_sock *l = arg;
+	return __atomic_load_n(&l->acc_head, __ATOMIC_ACQUIRE) || l->state != US_LISTENING;
+}
+
+static int unix_accept(struct socket *sock, struct socket *newsock, unsigned flags)
+{
+	struct unix_sock *l = sock->sk;
+	for (;;) {
+		mutex_lock(&unix_lock);
+		if (l->state != US_LISTENING) {
+			mutex_unlock(&unix_lock);
+			return -EINVAL;
+		}
+		struct unix_sock *e = l->acc_head;
+		if (e) {
+			l->acc_head = e->bound_next;
+			if (!l->acc_head)
+				l->acc_tail = NULL;
+			e->bound_next = NULL;
+			l->acc_count--;
+			e->sock = newsock; /* takes over the accept queue's reference */
+			newsock->sk = e;
+			mutex_unlock(&unix_lock);
+			wake(l); /* room in the backlog */
+			return 0;
+		}
+		mutex_unlock(&unix_lock);
+		if (flags & MSG_DONTWAIT)
+			return -EAGAIN;
+		int err = usk_wait(&l->wq, accept_ready, l, sock->rcvtimeo_ns);
+		if (err)
+			return err;
+	}
+}
+
+/* Closes u: the peer sees end-of-file (streams) or a refused destination (datagrams); queued
+ * data and embryos go. Called once per socket (its file's release), never with unix_lock. */
+static void usk_release(struct unix_sock *u)
+{
+	mutex_lock(&unix_lock);
+	u->dead = true;
+	u->sock = NULL;
+	if (u->addrlen)
+		unbind(u);
+	struct unix_sock *peer = u->peer;
+	u->peer = NULL;
+	if (peer && u->type != SOCK_DGRAM) {
+		peer->rcv_shut = peer->snd_shut = true;
+	}
+	struct unix_skb *q = u->rq_head;
+	u->rq_head = u->rq_tail = NULL;
+	u->rq_bytes = 0;
+	u->rq_count = 0;
+	struct unix_sock *emb = u->acc_head;
+	u->acc_head = u->acc_tail = NULL;
+	u->acc_count = 0;
+	u->state = US_UNCONNECTED;
+	u->rcv_shut = u->snd_shut = true;
+	mutex_unlock(&unix_lock);
+	wake(u);
+	wake(peer);
+	usk_put(peer);
+	skb_free_list(q);
+	while (emb) {
+		struct unix_sock *next = emb->bound_next;
+		emb->bound_next = NULL;
+		usk_release(emb); /* a client connected but never accepted: it sees end-of-file */
+		emb = next;
+	}
+	usk_put(u);
+}
+
+static void unix_release(struct socket *sock)
+{
+	if (sock->sk)
+		usk_release(sock->sk);
+	sock->sk = NULL;
+}
+
+static int unix_shutdown(struct socket *sock, int how)
+{
+	struct unix_sock *u = sock->sk;
+	mutex_lock(&unix_lock);
+	bool rd = how != SHUT_WR, wr = how != SHUT_RD;
+	u->rcv_shut |= rd;
+	u->snd_shut |= wr;
+	struct unix_sock *peer = u->type != SOCK_DGRAM ? u->peer : NULL;
+	if (peer) {
+		peer->snd_shut |= rd; /* the peer's writes now fail with EPIPE */
+		peer->rcv_shut |= wr; /* the peer reads end-of-file after the queued data */
+		usk_get(peer);
+	}
+	mutex_unlock(&unix_lock);
+	wake(u);
+	wake(peer);
+	usk_put(peer);
+	return 0;
+}
+
+/* ---- data ---- */
+
+struct room_wait {
+	struct unix_sock *self, *to;
+	size_t need;
+};
+
+static bool has_room(void *arg)
+{
+	struct room_wait *w = arg;
+	struct unix_sock *t = w->to;
+	if (t->dead || w->self->snd_shut || t->rcv_shut)
+		return true;
+	if (t->type == SOCK_DGRAM)
+		return t->rq_count < UNIX_DGRAM_QLEN && t->rq_bytes + w->need <= rcvbuf_of(t);
+	return t->rq_bytes + w->need <= sndbuf_of(w->self) || t->rq_bytes == 0;
+}
+
+static struct unix_skb *skb_make(struct unix_sock *from, const char *data, size_t len, struct scm_k *scm)
+{
+	struct unix_skb *s = kmalloc(sizeof(*s) + (len ? len : 1));
+	if (!s)
+		return NULL;
+	s->next = NULL;
+	s->len = len;
+	s->off = 0;
+	s->from = from ? usk_get(from) : NULL;
+	s->scm = NULL;
+	if (scm && (scm->nfiles || scm->has_cred)) {
+		s->scm = kmalloc(sizeof(*s->scm));
+		if (!s->scm) {
+			usk_put(s->from);
+			kfree(s);
+			return NULL;
+		}
+		*s->scm = *scm; /* the references move to the buffer */
+		scm->nfiles = 0;
+	}
+	if (scm && scm->has_cred)
+		s->cred = scm->cred;
+	else
+		sock_current_cred(&s->cred);
+	memcpy(s->data, data, len);
+	return s;
+}
+
+/* Stream and seqpacket sends to the connected peer. */
+static ssize_t conn_send(struct socket *sock, struct unix_sock *u, struct msg_k *m, unsigned flags)
+{
+	if (m->name)
+		return u->state == US_CONNECTED ? -EISCONN : -EOPNOTSUPP;
+	bool record = u->type == SOCK_SEQPACKET;
+	if (record && m->len > sndbuf_of(u))
+		return -EMSGSIZE;
+	size_t done = 0;
+	do {
+		mutex_lock(&unix_lock);
+		struct unix_sock *peer = u->peer;
+		if (u->state != US_CONNECTED || !peer) {
+			mutex_unlock(&unix_lock);
+			return done ? (ssize_t)done : u->snd_shut ? -EPIPE : -ENOTCONN;
+		}
+		if (u->snd_shut || peer->dead || peer->rcv_shut) {
+			mutex_unlock(&unix_lock);
+			return done ? (ssize_t)done : -EPIPE;
+		}
+		size_t limit = sndbuf_of(u), want = m->len - done;
+		size_t room = peer->rq_bytes < limit ? limit - peer->rq_bytes : 0;
+		if (record ? (room < want && peer->rq_bytes) : room == 0) {
+			struct room_wait w = { u, usk_get(peer), record ? want : 1 };
+			mutex_unlock(&unix_lock);
+			int err = (flags & MSG_DONTWAIT) ? -EAGAIN : usk_wait(&peer->wq, has_room, &w, sock->sndtimeo_ns);
+			usk_put(peer);
+			if (err)
+				return done ? (ssize_t)done : err;
+			continue;
+		}
+		size_t n = record || room > want ? want : room;
+		struct unix_skb *s = skb_make(NULL, m->buf + done, n, done ? NULL : m->scm);
+		if (!s) {
+			mutex_unlock(&unix_lock);
+			return done ? (ssize_t)done : -ENOMEM;
+		}
+		rq_push(peer, s);
+		done += n;
+		mutex_unlock(&unix_lock);
+		wake(peer);
+	} while (done < m->len);
+	return (ssize_t)done;
+}
+
+static ssize_t dgram_send(struct socket *sock, struct unix_sock *u, struct msg_k *m, unsigned flags)
+{
+	if (m->len > sndbuf_of(u) - 32)
+		return -EMSGSIZE;
+	for (;;) {
+		mutex_lock(&unix_lock);
+		struct unix_sock *t;
+		if (m->name) {
+			t = lookup_name(m->name, m->namelen, u->type);
+			if (IS_ERR(t)) {
+				mutex_unlock(&unix_lock);
+				return PTR_ERR(t);
+			}
+		} else if (u->peer) {
+			t = usk_get(u->peer);
+		} else {
+			mutex_unlock(&unix_lock);
+			return u->snd_shut ? -EPIPE : -ENOTCONN;
+		}
+		int err = 0;
+		if (u->snd_shut)
+			err = -EPIPE;
+		else if (t->dead)
+			err = -ECONNREFUSED;
+		else if (t->peer && t->peer != u)
+			err = -EPERM; /* it only takes datagrams from its own peer */
+		else if (t->rcv_shut)
+			err = -EPIPE;
+		if (err) {
+			mutex_unlock(&unix_lock);
+			usk_put(t);
+			return err;
+		}
+		struct room_wait w = { u, t, m->len };
+		if (!has_room(&w)) {
+			mutex_unlock(&unix_lock);
+			err = (flags & MSG_DONTWAIT) ? -EAGAIN : usk_wait(&t->wq, has_room, &w, sock->sndtimeo_ns);
+			usk_put(t);
+			if (err)
+				return err;
+			continue;
+		}
+		struct unix_skb *s = skb_make(u, m->buf, m->len, m->scm);
+		if (s)
+			rq_push(t, s);
+		mutex_unlock(&unix_lock);
+		wake(t);
+		usk_put(t);
+		return s ? (ssize_t)m->len : -ENOMEM;
+	}
+}
+
+static ssize_t unix_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags)
+{
+	struct unix_sock *u = sock->sk;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	return u->type == SOCK_DGRAM ? dgram_send(sock, u, m, flags) : conn_send(sock, u, m, flags);
+}
+
+static bool can_recv(void *arg)
+{
+	struct unix_sock *u = arg;
+	return __atomic_load_n(&u->rq_head, __ATOMIC_ACQUIRE) || u->rcv_shut || u->dead;
+}
+
+/* Hands a buffer's descriptors and credentials to the receive (consuming them unless peek). */
+static void take_scm(struct unix_skb *s, struct msg_k *m, bool peek)
+{
+	if (!m->scm)
+		return;
+	m->scm->has_cred = true;
+	m->scm->cred = s->cred;
+	if (s->scm && !peek) {
+		/* FIXME: MSG_PEEK does not duplicate descriptors as Linux does. */
+		for (int i = 0; i < s->scm->nfiles; i++)
+			m->scm->files[i] = s->scm->files[i];
+		m->scm->nfiles = s->scm->nfiles;
+		s->scm->nfiles = 0;
+	}
+}
+
+static ssize_t unix_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
+{
+	struct unix_sock *u = sock->sk;
+	bool peek = flags & MSG_PEEK, stream = u->type == SOCK_STREAM;
+	struct unix_skb *junk = NULL, **junk_tail = &junk;
+	size_t copied = 0;
+	ssize_t ret = 0;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	m->namelen = 0;
+	mutex_lock(&unix_lock);
+	if (u->type != SOCK_DGRAM && u->state != US_CONNECTED) {
+		mutex_unlock(&unix_lock);
+		return -EINVAL; /* listening or never connected, as Linux answers */
+	}
+	for (;;) {
+		if (!u->rq_head) {
+			if (copied && !(flags & MSG_WAITALL))
+				break;
+			if (u->rcv_shut || (u->type != SOCK_DGRAM && u->state != US_CONNECTED))
+				break; /* end of file */
+			if (flags & MSG_DONTWAIT) {
+				ret = -EAGAIN;
+				break;
+			}
+			mutex_unlock(&unix_lock);
+			int err = usk_wait(&u->wq, can_recv, u, sock->rcvtimeo_ns);
+			mutex_lock(&unix_lock);
+			if (err) {
+				ret = err;
+				break;
+			}
+			continue;
+		}
+		if (!stream) {
+			/* One datagram or record per call, cut to the room given. */
+			struct unix_skb *s = u->rq_head;
+			size_t n = s->len < m->len ? s->len : m->len;
+			memcpy(m->buf, s->data, n);
+			if (s->len > m->len)
+				m->flags_out |= MSG_TRUNC;
+			ret = (flags & MSG_TRUNC) ? (ssize_t)s->len : (ssize_t)n;
+			if (m->name && s->from && s->from->addrlen) {
+				memcpy(m->name, &s->from->addr, (size_t)s->from->addrlen);
+				m->namelen = s->from->addrlen;
+			}
+			take_scm(s, m, peek);
+			if (!peek)
+				*junk_tail = rq_pop(u);
+			goto out;
+		}
+		/* Streams: gather from consecutive buffers; a buffer with descriptors starts a read and
+		 * ends it, so each batch arrives with the bytes sent beside it. */
+		struct unix_skb *s = u->rq_head;
+		size_t off = s->off;
+		bool stop = false;
+		while (s && copied < m->len) {
+			bool files = s->scm && s->scm->nfiles;
+			if (copied && files) {
+				stop = true;
+				break;
+			}
+			size_t n = s->len - off < m->len - copied ? s->len - off : m->len - copied;
+			memcpy(m->buf + copied, s->data + off, n);
+			if (copied == 0)
+				take_scm(s, m, peek);
+			copied += n;
+			if (peek) {
+				s = s->next;
+				off = s ? s->off : 0;
+			} else {
+				s->off += n;
+				u->rq_bytes -= n;
+				if (s->off == s->len) {
+					*junk_tail = rq_pop(u);
+					junk_tail = &(*junk_tail)->next;
+				}
+				s = u->rq_head;
+				off = s ? s->off : 0;
+			}
+			if (files) {
+				stop = true;
+				break;
+			}
+		}
+		if (stop || copied == m->len || peek || !(flags & MSG_WAITALL))
+			break;
+	}
+	if (stream)
+		ret = copied ? (ssize_t)copied : ret;
+out:;
+	mutex_unlock(&unix_lock);
+	if (!peek)
+		wake(u); /* senders waiting for room (and a stream peer's POLLOUT) sleep on our queue */
+	skb_free_list(junk);
+	return ret;
+}
+
+/* ---- readiness, options ---- */
+
+static unsigned unix_poll(struct socket *sock, struct poll_table *pt)
+{
+	struct unix_sock *u = sock->sk;
+	poll_wait(pt, &u->wq);
+	mutex_lock(&unix_lock);
+	unsigned mask = 0;
+	struct unix_sock *peer = u->peer;
+	if (u->type != SOCK_DGRAM && peer)
+		poll_wait(pt, &peer->wq); /* room appears when the peer reads (a stream peer lives as long as we do) */
+	if (sock->error)
+		mask |= POLLERR;
+	if (u->rq_head)
+		mask |= POLLIN | POLLRDNORM;
+	if (u->rcv_shut)
+		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
+	if (u->rcv_shut && u->snd_shut)
+		mask |= POLLHUP;
+	if (u->state == US_LISTENING) {
+		if (u->acc_head)
+			mask |= POLLIN | POLLRDNORM;
+	} else if (u->type != SOCK_DGRAM) {
+		if (u->state != US_CONNECTED)
+			mask |= POLLHUP;
+		else if (!peer || u->snd_shut || peer->dead || peer->rcv_shut || peer->rq_bytes < sndbuf_of(u))
+			mask |= POLLOUT | POLLWRNORM;
+	} else {
+		/* FIXME: a datagram sender's POLLOUT does not look at the receiver's queue. */
+		mask |= POLLOUT | POLLWRNORM;
+	}
+	mutex_unlock(&unix_lock);
+	return mask;
+}
+
+static int unix_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
+{
+	struct unix_sock *u = sock->sk;
+	if (cmd != FIONREAD && cmd != SIOCOUTQ)
+		return -ENOTTY;
+	int v;
+	mutex_lock(&unix_lock);
+	if (cmd == SIOCOUTQ)
+		v = u->peer && u->type != SOCK_DGRAM ? (int)u->peer->rq_bytes : 0;
+	else if (u->state == US_LISTENING)
+		v = -EINVAL;
+	else if (u->type == SOCK_STREAM)
+		v = (int)u->rq_bytes;
+	else
+		v = u->rq_head ? (int)u->rq_head->len : 0;
+	mutex_unlock(&unix_lock);
+	if (v < 0)
+		return v;
+	return put_user(v, (int *)arg); /* after the unlock: a user copy may fault */
+}
+
+static int unix_peercred(struct socket *sock, struct ucred_k *out)
+{
+	struct unix_sock *u = sock->sk;
+	mutex_lock(&unix_lock);
+	if (u->has_peercred)
+		*out = u->peercred;
+	else
+		*out = (struct ucred_k){ 0, 65534, 65534 }; /* Linux's overflow ids */
+	mutex_unlock(&unix_lock);
+	return 0;
+}
+
+static int unix_getsockopt(struct socket *sock, int level, int name, void *val, int *len)
+{
+	struct unix_sock *u = sock->sk;
+	if (level == SOL_SOCKET && name == SO_ACCEPTCONN) {
+		*(int *)val = u->state == US_LISTENING;
+		*len = sizeof(int);
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+static int unix_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
+{
+	(void)sock, (void)level, (void)name, (void)val, (void)len;
+	return -EOPNOTSUPP;
+}
+
+static const struct proto_ops unix_ops = {
+	.family = AF_UNIX,
+	.release = unix_release,
+	.bind = unix_bind,
+	.connect = unix_connect,
+	.socketpair = unix_socketpair,
+	.listen = unix_listen,
+	.accept = unix_accept,
+	.sendmsg = unix_sendmsg,
+	.recvmsg = unix_recvmsg,
+	.shutdown = unix_shutdown,
+	.getname = unix_getname,
+	.poll = unix_poll,
+	.ioctl = unix_ioctl,
+	.peercred = unix_peercred,
+	.setsockopt = unix_setsockopt,
+	.getsockopt = unix_getsockopt,
+};
+
+static const struct net_family unix_family = { .family = AF_UNIX, .create = unix_create };
+
+void unix_init(void)
+{
+	net_register_family(&unix_family);
+}
