@@ -248,6 +248,7 @@ struct file {
 	uint64_t pos;
 	struct mutex pos_lock;
 	void *private;
+	void *ep_links;             /* epoll registrations watching this file (fs/eventpoll.c) */
 	int refcount;
 };
 
@@ -338,6 +339,9 @@ struct poll_table {
 	struct poll_table_block *blocks;
 	bool registering;
 	int error;                  /* -ENOMEM: an entry could not be registered */
+	/* When set, poll_wait hands each queue to it instead (epoll's callback entries). */
+	void (*qproc)(struct poll_table *pt, struct waitqueue *wq);
+	void *priv;
 };
 void poll_table_init(struct poll_table *pt);
 bool poll_table_woken(struct poll_table *pt);
