@@ -16,7 +16,7 @@
  * AF_UNIX socket. FIXME: per-socket locks; a collector for sockets passed over themselves
  * (such a cycle is never freed).
  */
-#include "net/unix/unix.h"
+#include "net/unix/unix_internal.h"
 #include "arch/x86_64/percpu.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -28,43 +28,7 @@
 #include "proc/sys_fs.h"
 #include "proc/syscall.h"
 
-#define UNIX_DGRAM_QLEN 512
-#define FIONREAD        0x541b
-#define SIOCOUTQ        0x5411
-
-enum { US_UNCONNECTED, US_LISTENING, US_CONNECTED };
-
-struct unix_skb {
-	struct unix_skb *next;
-	size_t len, off;            /* off: bytes already read (streams read buffers in pieces) */
-	struct unix_sock *from;     /* the sender, for datagrams' source address (a reference) */
-	struct scm_k *scm;          /* passed descriptors, or NULL */
-	struct ucred_k cred;        /* the sender's credentials */
-	char data[];
-};
-
-struct unix_sock {
-	int type, state, refcount;
-	bool dead;                  /* its socket was closed */
-	bool rcv_shut, snd_shut;    /* own shutdowns and those mirrored from the peer */
-	struct socket *sock;        /* NULL for an embryo and after release */
-	struct unix_sock *peer;     /* a reference */
-	struct unix_skb *rq_head, *rq_tail;
-	size_t rq_bytes;
-	unsigned rq_count;
-	struct sockaddr_un_k addr;
-	int addrlen;                /* 0: unbound */
-	struct inode *node;         /* the file a path bind made (a reference) */
-	struct unix_sock *bound_next;
-	int backlog;
-	struct unix_sock *acc_head, *acc_tail; /* embryos waiting for accept */
-	int acc_count;
-	bool has_peercred;
-	struct ucred_k peercred;
-	struct waitqueue wq;        /* any change: data, room, connections, shutdown */
-};
-
-static struct mutex unix_lock = MUTEX_INIT;
+struct mutex unix_lock = MUTEX_INIT;
 static struct unix_sock *unix_bound; /* every bound socket */
 static long unix_live;
 static unsigned unix_autobind_next;
@@ -86,14 +50,13 @@ static struct unix_sock *usk_alloc(int type)
 	return u;
 }
 
-static struct unix_sock *usk_get(struct unix_sock *u)
+struct unix_sock *usk_get(struct unix_sock *u)
 {
 	__atomic_fetch_add(&u->refcount, 1, __ATOMIC_RELAXED);
 	return u;
 }
 
-/* The last reference goes only after release emptied the queues: nothing else to free. */
-static void usk_put(struct unix_sock *u)
+void usk_put(struct unix_sock *u)
 {
 	if (!u || __atomic_sub_fetch(&u->refcount, 1, __ATOMIC_ACQ_REL))
 		return;
@@ -103,8 +66,7 @@ static void usk_put(struct unix_sock *u)
 	kfree(u);
 }
 
-/* Frees a chain of buffers (unix_lock not held: in-flight files are put here). */
-static void skb_free_list(struct unix_skb *s)
+void skb_free_list(struct unix_skb *s)
 {
 	while (s) {
 		struct unix_skb *next = s->next;
@@ -118,48 +80,23 @@ static void skb_free_list(struct unix_skb *s)
 	}
 }
 
-static void rq_push(struct unix_sock *u, struct unix_skb *s)
-{
-	s->next = NULL;
-	if (u->rq_tail)
-		u->rq_tail->next = s;
-	else
-		u->rq_head = s;
-	u->rq_tail = s;
-	u->rq_bytes += s->len;
-	u->rq_count++;
-}
-
-static struct unix_skb *rq_pop(struct unix_sock *u)
-{
-	struct unix_skb *s = u->rq_head;
-	u->rq_head = s->next;
-	if (!u->rq_head)
-		u->rq_tail = NULL;
-	u->rq_bytes -= s->len - s->off;
-	u->rq_count--;
-	s->next = NULL;
-	return s;
-}
-
-static uint32_t sndbuf_of(struct unix_sock *u)
+uint32_t sndbuf_of(struct unix_sock *u)
 {
 	return u->sock ? u->sock->sndbuf : SOCK_DEFAULT_BUF;
 }
 
-static uint32_t rcvbuf_of(struct unix_sock *u)
+uint32_t rcvbuf_of(struct unix_sock *u)
 {
 	return u->sock ? u->sock->rcvbuf : SOCK_DEFAULT_BUF;
 }
 
-static void wake(struct unix_sock *u)
+void usk_wake(struct unix_sock *u)
 {
 	if (u)
 		wake_up_all(&u->wq);
 }
 
-/* A blocking wait's result as a socket call returns it. */
-static int usk_wait(struct waitqueue *wq, bool (*cond)(void *), void *arg, uint64_t timeo_ns)
+int usk_wait(struct waitqueue *wq, bool (*cond)(void *), void *arg, uint64_t timeo_ns)
 {
 	int r = wait_interruptible_until(wq, cond, arg, sock_deadline(timeo_ns));
 	if (r == -ETIMEDOUT)
@@ -171,8 +108,7 @@ static int usk_wait(struct waitqueue *wq, bool (*cond)(void *), void *arg, uint6
 
 /* ---- names ---- */
 
-/* The bound socket named by addr (a reference), or -errno. unix_lock held. */
-static struct unix_sock *lookup_name(const void *addr, int len, int type)
+struct unix_sock *unix_lookup_name(const void *addr, int len, int type)
 {
 	int norm;
 	int kind = unix_addr_parse(addr, len, &norm);
@@ -364,7 +300,7 @@ static int unix_listen(struct socket *sock, int backlog)
 		u->state = US_LISTENING;
 	}
 	mutex_unlock(&unix_lock);
-	wake(u); /* connecters waiting for room see the new backlog */
+	usk_wake(u); /* connecters waiting for room see the new backlog */
 	return err;
 }
 
@@ -388,7 +324,7 @@ static int dgram_connect(struct unix_sock *u, const void *addr, int len)
 		usk_put(old);
 		return 0;
 	}
-	struct unix_sock *t = lookup_name(addr, len, u->type);
+	struct unix_sock *t = unix_lookup_name(addr, len, u->type);
 	if (IS_ERR(t)) {
 		mutex_unlock(&unix_lock);
 		return PTR_ERR(t);
@@ -415,7 +351,7 @@ static int unix_connect(struct socket *sock, const void *addr, int len, unsigned
 		else if (u->state == US_LISTENING)
 			err = -EINVAL;
 		if (!err) {
-			l = lookup_name(addr, len, u->type);
+			l = unix_lookup_name(addr, len, u->type);
 			if (IS_ERR(l)) {
 				err = PTR_ERR(l);
 				l = NULL;
@@ -455,7 +391,7 @@ static int unix_connect(struct socket *sock, const void *addr, int len, unsigned
 		l->acc_tail = e;
 		l->acc_count++;
 		mutex_unlock(&unix_lock);
-		wake(l);
+		usk_wake(l);
 		usk_put(l);
 		return 0;
 	}
@@ -486,7 +422,7 @@ static int unix_accept(struct socket *sock, struct socket *newsock, unsigned fla
 			e->sock = newsock; /* takes over the accept queue's reference */
 			newsock->sk = e;
 			mutex_unlock(&unix_lock);
-			wake(l); /* room in the backlog */
+			usk_wake(l); /* room in the backlog */
 			return 0;
 		}
 		mutex_unlock(&unix_lock);
@@ -522,8 +458,8 @@ static void usk_release(struct unix_sock *u)
 	u->state = US_UNCONNECTED;
 	u->rcv_shut = u->snd_shut = true;
 	mutex_unlock(&unix_lock);
-	wake(u);
-	wake(peer);
+	usk_wake(u);
+	usk_wake(peer);
 	usk_put(peer);
 	skb_free_list(q);
 	while (emb) {
@@ -556,337 +492,10 @@ static int unix_shutdown(struct socket *sock, int how)
 		usk_get(peer);
 	}
 	mutex_unlock(&unix_lock);
-	wake(u);
-	wake(peer);
+	usk_wake(u);
+	usk_wake(peer);
 	usk_put(peer);
 	return 0;
-}
-
-/* ---- data ---- */
-
-struct room_wait {
-	struct unix_sock *self, *to;
-	size_t need;
-};
-
-static bool has_room(void *arg)
-{
-	struct room_wait *w = arg;
-	struct unix_sock *t = w->to;
-	if (t->dead || w->self->snd_shut || t->rcv_shut)
-		return true;
-	if (t->type == SOCK_DGRAM)
-		return t->rq_count < UNIX_DGRAM_QLEN && t->rq_bytes + w->need <= rcvbuf_of(t);
-	return t->rq_bytes + w->need <= sndbuf_of(w->self) || t->rq_bytes == 0;
-}
-
-static struct unix_skb *skb_make(struct unix_sock *from, const char *data, size_t len, struct scm_k *scm)
-{
-	struct unix_skb *s = kmalloc(sizeof(*s) + (len ? len : 1));
-	if (!s)
-		return NULL;
-	s->next = NULL;
-	s->len = len;
-	s->off = 0;
-	s->from = from ? usk_get(from) : NULL;
-	s->scm = NULL;
-	if (scm && (scm->nfiles || scm->has_cred)) {
-		s->scm = kmalloc(sizeof(*s->scm));
-		if (!s->scm) {
-			usk_put(s->from);
-			kfree(s);
-			return NULL;
-		}
-		*s->scm = *scm; /* the references move to the buffer */
-		scm->nfiles = 0;
-	}
-	if (scm && scm->has_cred)
-		s->cred = scm->cred;
-	else
-		sock_current_cred(&s->cred);
-	memcpy(s->data, data, len);
-	return s;
-}
-
-/* Stream and seqpacket sends to the connected peer. */
-static ssize_t conn_send(struct socket *sock, struct unix_sock *u, struct msg_k *m, unsigned flags)
-{
-	if (m->name)
-		return u->state == US_CONNECTED ? -EISCONN : -EOPNOTSUPP;
-	bool record = u->type == SOCK_SEQPACKET;
-	if (record && m->len > sndbuf_of(u))
-		return -EMSGSIZE;
-	size_t done = 0;
-	do {
-		mutex_lock(&unix_lock);
-		struct unix_sock *peer = u->peer;
-		if (u->state != US_CONNECTED || !peer) {
-			mutex_unlock(&unix_lock);
-			return done ? (ssize_t)done : u->snd_shut ? -EPIPE : -ENOTCONN;
-		}
-		if (u->snd_shut || peer->dead || peer->rcv_shut) {
-			mutex_unlock(&unix_lock);
-			return done ? (ssize_t)done : -EPIPE;
-		}
-		size_t limit = sndbuf_of(u), want = m->len - done;
-		size_t room = peer->rq_bytes < limit ? limit - peer->rq_bytes : 0;
-		if (record ? (room < want && peer->rq_bytes) : room == 0) {
-			struct room_wait w = { u, usk_get(peer), record ? want : 1 };
-			mutex_unlock(&unix_lock);
-			int err = (flags & MSG_DONTWAIT) ? -EAGAIN : usk_wait(&peer->wq, has_room, &w, sock->sndtimeo_ns);
-			usk_put(peer);
-			if (err)
-				return done ? (ssize_t)done : err;
-			continue;
-		}
-		size_t n = record || room > want ? want : room;
-		struct unix_skb *s = skb_make(NULL, m->buf + done, n, done ? NULL : m->scm);
-		if (!s) {
-			mutex_unlock(&unix_lock);
-			return done ? (ssize_t)done : -ENOMEM;
-		}
-		rq_push(peer, s);
-		done += n;
-		mutex_unlock(&unix_lock);
-		wake(peer);
-	} while (done < m->len);
-	return (ssize_t)done;
-}
-
-static ssize_t dgram_send(struct socket *sock, struct unix_sock *u, struct msg_k *m, unsigned flags)
-{
-	if (m->len > sndbuf_of(u) - 32)
-		return -EMSGSIZE;
-	for (;;) {
-		mutex_lock(&unix_lock);
-		struct unix_sock *t;
-		if (m->name) {
-			t = lookup_name(m->name, m->namelen, u->type);
-			if (IS_ERR(t)) {
-				mutex_unlock(&unix_lock);
-				return PTR_ERR(t);
-			}
-		} else if (u->peer) {
-			t = usk_get(u->peer);
-		} else {
-			mutex_unlock(&unix_lock);
-			return u->snd_shut ? -EPIPE : -ENOTCONN;
-		}
-		int err = 0;
-		if (u->snd_shut)
-			err = -EPIPE;
-		else if (t->dead)
-			err = -ECONNREFUSED;
-		else if (t->peer && t->peer != u)
-			err = -EPERM; /* it only takes datagrams from its own peer */
-		else if (t->rcv_shut)
-			err = -EPIPE;
-		if (err) {
-			mutex_unlock(&unix_lock);
-			usk_put(t);
-			return err;
-		}
-		struct room_wait w = { u, t, m->len };
-		if (!has_room(&w)) {
-			mutex_unlock(&unix_lock);
-			err = (flags & MSG_DONTWAIT) ? -EAGAIN : usk_wait(&t->wq, has_room, &w, sock->sndtimeo_ns);
-			usk_put(t);
-			if (err)
-				return err;
-			continue;
-		}
-		struct unix_skb *s = skb_make(u, m->buf, m->len, m->scm);
-		if (s)
-			rq_push(t, s);
-		mutex_unlock(&unix_lock);
-		wake(t);
-		usk_put(t);
-		return s ? (ssize_t)m->len : -ENOMEM;
-	}
-}
-
-static ssize_t unix_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags)
-{
-	struct unix_sock *u = sock->sk;
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	return u->type == SOCK_DGRAM ? dgram_send(sock, u, m, flags) : conn_send(sock, u, m, flags);
-}
-
-static bool can_recv(void *arg)
-{
-	struct unix_sock *u = arg;
-	return __atomic_load_n(&u->rq_head, __ATOMIC_ACQUIRE) || u->rcv_shut || u->dead;
-}
-
-/* Hands a buffer's descriptors and credentials to the receive (consuming them unless peek). */
-static void take_scm(struct unix_skb *s, struct msg_k *m, bool peek)
-{
-	if (!m->scm)
-		return;
-	m->scm->has_cred = true;
-	m->scm->cred = s->cred;
-	if (s->scm && !peek) {
-		/* FIXME: MSG_PEEK does not duplicate descriptors as Linux does. */
-		for (int i = 0; i < s->scm->nfiles; i++)
-			m->scm->files[i] = s->scm->files[i];
-		m->scm->nfiles = s->scm->nfiles;
-		s->scm->nfiles = 0;
-	}
-}
-
-static ssize_t unix_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
-{
-	struct unix_sock *u = sock->sk;
-	bool peek = flags & MSG_PEEK, stream = u->type == SOCK_STREAM;
-	struct unix_skb *junk = NULL, **junk_tail = &junk;
-	size_t copied = 0;
-	ssize_t ret = 0;
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	m->namelen = 0;
-	mutex_lock(&unix_lock);
-	if (u->type != SOCK_DGRAM && u->state != US_CONNECTED) {
-		mutex_unlock(&unix_lock);
-		return -EINVAL; /* listening or never connected, as Linux answers */
-	}
-	for (;;) {
-		if (!u->rq_head) {
-			if (copied && !(flags & MSG_WAITALL))
-				break;
-			if (u->rcv_shut || (u->type != SOCK_DGRAM && u->state != US_CONNECTED))
-				break; /* end of file */
-			if (flags & MSG_DONTWAIT) {
-				ret = -EAGAIN;
-				break;
-			}
-			mutex_unlock(&unix_lock);
-			int err = usk_wait(&u->wq, can_recv, u, sock->rcvtimeo_ns);
-			mutex_lock(&unix_lock);
-			if (err) {
-				ret = err;
-				break;
-			}
-			continue;
-		}
-		if (!stream) {
-			/* One datagram or record per call, cut to the room given. */
-			struct unix_skb *s = u->rq_head;
-			size_t n = s->len < m->len ? s->len : m->len;
-			memcpy(m->buf, s->data, n);
-			if (s->len > m->len)
-				m->flags_out |= MSG_TRUNC;
-			ret = (flags & MSG_TRUNC) ? (ssize_t)s->len : (ssize_t)n;
-			if (m->name && s->from && s->from->addrlen) {
-				memcpy(m->name, &s->from->addr, (size_t)s->from->addrlen);
-				m->namelen = s->from->addrlen;
-			}
-			take_scm(s, m, peek);
-			if (!peek)
-				*junk_tail = rq_pop(u);
-			goto out;
-		}
-		/* Streams: gather from consecutive buffers; a buffer with descriptors starts a read and
-		 * ends it, so each batch arrives with the bytes sent beside it. */
-		struct unix_skb *s = u->rq_head;
-		size_t off = s->off;
-		bool stop = false;
-		while (s && copied < m->len) {
-			bool files = s->scm && s->scm->nfiles;
-			if (copied && files) {
-				stop = true;
-				break;
-			}
-			size_t n = s->len - off < m->len - copied ? s->len - off : m->len - copied;
-			memcpy(m->buf + copied, s->data + off, n);
-			if (copied == 0)
-				take_scm(s, m, peek);
-			copied += n;
-			if (peek) {
-				s = s->next;
-				off = s ? s->off : 0;
-			} else {
-				s->off += n;
-				u->rq_bytes -= n;
-				if (s->off == s->len) {
-					*junk_tail = rq_pop(u);
-					junk_tail = &(*junk_tail)->next;
-				}
-				s = u->rq_head;
-				off = s ? s->off : 0;
-			}
-			if (files) {
-				stop = true;
-				break;
-			}
-		}
-		if (stop || copied == m->len || peek || !(flags & MSG_WAITALL))
-			break;
-	}
-	if (stream)
-		ret = copied ? (ssize_t)copied : ret;
-out:;
-	mutex_unlock(&unix_lock);
-	if (!peek)
-		wake(u); /* senders waiting for room (and a stream peer's POLLOUT) sleep on our queue */
-	skb_free_list(junk);
-	return ret;
-}
-
-/* ---- readiness, options ---- */
-
-static unsigned unix_poll(struct socket *sock, struct poll_table *pt)
-{
-	struct unix_sock *u = sock->sk;
-	poll_wait(pt, &u->wq);
-	mutex_lock(&unix_lock);
-	unsigned mask = 0;
-	struct unix_sock *peer = u->peer;
-	if (u->type != SOCK_DGRAM && peer)
-		poll_wait(pt, &peer->wq); /* room appears when the peer reads (a stream peer lives as long as we do) */
-	if (sock->error)
-		mask |= POLLERR;
-	if (u->rq_head)
-		mask |= POLLIN | POLLRDNORM;
-	if (u->rcv_shut)
-		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
-	if (u->rcv_shut && u->snd_shut)
-		mask |= POLLHUP;
-	if (u->state == US_LISTENING) {
-		if (u->acc_head)
-			mask |= POLLIN | POLLRDNORM;
-	} else if (u->type != SOCK_DGRAM) {
-		if (u->state != US_CONNECTED)
-			mask |= POLLHUP;
-		else if (!peer || u->snd_shut || peer->dead || peer->rcv_shut || peer->rq_bytes < sndbuf_of(u))
-			mask |= POLLOUT | POLLWRNORM;
-	} else {
-		/* FIXME: a datagram sender's POLLOUT does not look at the receiver's queue. */
-		mask |= POLLOUT | POLLWRNORM;
-	}
-	mutex_unlock(&unix_lock);
-	return mask;
-}
-
-static int unix_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
-{
-	struct unix_sock *u = sock->sk;
-	if (cmd != FIONREAD && cmd != SIOCOUTQ)
-		return -ENOTTY;
-	int v;
-	mutex_lock(&unix_lock);
-	if (cmd == SIOCOUTQ)
-		v = u->peer && u->type != SOCK_DGRAM ? (int)u->peer->rq_bytes : 0;
-	else if (u->state == US_LISTENING)
-		v = -EINVAL;
-	else if (u->type == SOCK_STREAM)
-		v = (int)u->rq_bytes;
-	else
-		v = u->rq_head ? (int)u->rq_head->len : 0;
-	mutex_unlock(&unix_lock);
-	if (v < 0)
-		return v;
-	return put_user(v, (int *)arg); /* after the unlock: a user copy may fault */
 }
 
 static int unix_peercred(struct socket *sock, struct ucred_k *out)

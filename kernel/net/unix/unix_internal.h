@@ -1,0 +1,64 @@
+/*
+ * Private to AF_UNIX (af_unix.c: names, connections, release; unix_data.c: data, readiness).
+ * unix_lock guards every field of every unix_sock and the table of bound names.
+ */
+#pragma once
+
+#include "lib/types.h"
+#include "net/socket.h"
+#include "net/unix/unix.h"
+#include "sched/wait.h"
+
+#define UNIX_DGRAM_QLEN 512
+
+enum { US_UNCONNECTED, US_LISTENING, US_CONNECTED };
+
+struct unix_skb {
+	struct unix_skb *next;
+	size_t len, off;            /* off: bytes already read (streams read buffers in pieces) */
+	struct unix_sock *from;     /* the sender, for datagrams' source address (a reference) */
+	struct scm_k *scm;          /* passed descriptors, or NULL */
+	struct ucred_k cred;        /* the sender's credentials */
+	char data[];
+};
+
+struct unix_sock {
+	int type, state, refcount;
+	bool dead;                  /* its socket was closed */
+	bool rcv_shut, snd_shut;    /* own shutdowns and those mirrored from the peer */
+	struct socket *sock;        /* NULL for an embryo and after release */
+	struct unix_sock *peer;     /* a reference */
+	struct unix_skb *rq_head, *rq_tail;
+	size_t rq_bytes;
+	unsigned rq_count;
+	struct sockaddr_un_k addr;
+	int addrlen;                /* 0: unbound */
+	struct inode *node;         /* the file a path bind made (a reference) */
+	struct unix_sock *bound_next;
+	int backlog;
+	struct unix_sock *acc_head, *acc_tail; /* embryos waiting for accept */
+	int acc_count;
+	bool has_peercred;
+	struct ucred_k peercred;
+	struct waitqueue wq;        /* any change: data, room, connections, shutdown */
+};
+
+extern struct mutex unix_lock;
+
+struct unix_sock *usk_get(struct unix_sock *u);
+/* The last reference goes only after release emptied the queues: nothing else to free. */
+void usk_put(struct unix_sock *u);
+/* Frees a chain of buffers (unix_lock not held: in-flight files are put here). */
+void skb_free_list(struct unix_skb *s);
+uint32_t sndbuf_of(struct unix_sock *u);
+uint32_t rcvbuf_of(struct unix_sock *u);
+void usk_wake(struct unix_sock *u);
+/* A blocking wait's result as a socket call returns it (-EAGAIN on timeout, -ERESTARTSYS). */
+int usk_wait(struct waitqueue *wq, bool (*cond)(void *), void *arg, uint64_t timeo_ns);
+/* The bound socket named by addr (a reference), or an ERR_PTR. unix_lock held. */
+struct unix_sock *unix_lookup_name(const void *addr, int len, int type);
+
+ssize_t unix_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags);
+ssize_t unix_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags);
+unsigned unix_poll(struct socket *sock, struct poll_table *pt);
+int unix_ioctl(struct socket *sock, unsigned cmd, uint64_t arg);
