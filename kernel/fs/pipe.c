@@ -173,7 +173,9 @@ static unsigned pipe_poll(struct file *f, struct poll_table *pt)
 	if (reader_end(f)) {
 		if (p->len)
 			mask |= POLLIN | POLLRDNORM;
-		if (!p->writers)
+		/* A FIFO reader that has not seen a writer yet is not hung up (Linux): it can
+		 * poll for the first writer. f->pos holds the writer opens seen at its open. */
+		if (!p->writers && (!p->fifo || f->pos != p->w_opens))
 			mask |= POLLHUP;
 	}
 	if (writer_end(f)) {
@@ -397,6 +399,7 @@ static int fifo_open(struct inode *inode, struct file *f)
 			w = (struct open_wait){ p, &p->r_opens, p->r_opens };
 	}
 	f->private = p;
+	f->pos = p->w_opens; /* pipes never seek: pos is free to mark what this open saw */
 	mutex_unlock(&p->lock);
 	mutex_unlock(&fifo_lock);
 	wake_up_all(&p->rd_wait);

@@ -455,3 +455,52 @@ static int64_t sys_recvmsg(int fd, struct msghdr_u *umsg, unsigned flags)
 }
 SYSCALL(47, recvmsg);
 
+
+/* ---- several messages per call ---- */
+
+struct mmsghdr_u {
+	struct msghdr_u hdr;
+	uint32_t len;
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct mmsghdr_u) == 64, "struct mmsghdr is 64 bytes");
+
+#define MSG_WAITFORONE 0x10000
+#define UIO_MAXIOV     1024
+
+/* As Linux: the count sent, or the error when the first message fails. */
+static int64_t sys_sendmmsg(int fd, struct mmsghdr_u *vec, unsigned vlen, unsigned flags)
+{
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	unsigned i;
+	for (i = 0; i < vlen; i++) {
+		int64_t r = sys_sendmsg(fd, &vec[i].hdr, flags);
+		if (r < 0)
+			return i ? (int64_t)i : r;
+		if (put_user((uint32_t)r, &vec[i].len))
+			return i ? (int64_t)i : -EFAULT;
+	}
+	return i;
+}
+SYSCALL(307, sendmmsg);
+
+/* FIXME: the timeout is only checked between messages, not while waiting for one. */
+static int64_t sys_recvmmsg(int fd, struct mmsghdr_u *vec, unsigned vlen, unsigned flags, const void *utimeout)
+{
+	(void)utimeout;
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	unsigned i;
+	for (i = 0; i < vlen; i++) {
+		int64_t r = sys_recvmsg(fd, &vec[i].hdr, flags & ~MSG_WAITFORONE);
+		if (r < 0)
+			return i ? (int64_t)i : r;
+		if (put_user((uint32_t)r, &vec[i].len))
+			return i ? (int64_t)i : -EFAULT;
+		if (flags & MSG_WAITFORONE)
+			flags |= MSG_DONTWAIT;
+	}
+	return i;
+}
+SYSCALL(299, recvmmsg);

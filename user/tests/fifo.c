@@ -29,6 +29,9 @@ static void test_nonblocking_rules(void)
 		return;
 	char b;
 	CHECK_EQ("read_no_writer_eof", read(r, &b, 1), 0);
+	/* No writer has come yet: no POLLHUP, so a reader can poll for the first one. */
+	struct pollfd p0 = { r, POLLIN, 0 };
+	CHECK_EQ("poll_before_first_writer", poll(&p0, 1, 0), 0);
 	int w = open("f1", O_WRONLY | O_NONBLOCK);
 	CHECK_OK("wronly_nonblock_with_reader", w);
 	CHECK_ERR("read_empty_with_writer_eagain", read(r, &b, 1), EAGAIN);
@@ -42,6 +45,8 @@ static void test_nonblocking_rules(void)
 	CHECK("fifo_read", read(r, buf, 3) == 3 && !memcmp(buf, "abc", 3));
 	close(w);
 	CHECK_EQ("fifo_eof_after_writer_closes", read(r, &b, 1), 0);
+	p.revents = 0;
+	CHECK("fifo_pollhup_after_writer_left", poll(&p, 1, 0) == 1 && (p.revents & POLLHUP));
 	close(r);
 	int rw = open("f1", O_RDWR);
 	if (CHECK_OK("rdwr_never_blocks", rw)) {

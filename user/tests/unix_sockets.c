@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -498,6 +499,118 @@ static void test_many_writes(void)
 	close(s[0]);
 }
 
+static void test_seqpacket(void)
+{
+	int s[2];
+	if (!NEED("seqpacket_pair", socketpair(AF_UNIX, SOCK_SEQPACKET, 0, s)))
+		return;
+	CHECK_EQ("seqpacket_send1", send(s[0], "one", 3, 0), 3);
+	CHECK_EQ("seqpacket_send2", send(s[0], "three", 5, 0), 5);
+	char buf[16];
+	CHECK_EQ("seqpacket_record_boundary", recv(s[1], buf, sizeof(buf), 0), 3);
+	struct iovec iov = { buf, 2 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	CHECK("seqpacket_trunc", recvmsg(s[1], &mh, 0) == 2 && (mh.msg_flags & MSG_TRUNC));
+	CHECK_ERR("seqpacket_rest_discarded", recv(s[1], buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
+	close(s[0]);
+	CHECK_EQ("seqpacket_eof", recv(s[1], buf, sizeof(buf), 0), 0);
+	close(s[1]);
+	/* Named, through listen and accept. */
+	char name[64];
+	snprintf(name, sizeof(name), "ferrite-seqpacket-%d", getpid());
+	struct sockaddr_un a;
+	socklen_t alen = abstract_addr(&a, name);
+	int l = socket(AF_UNIX, SOCK_SEQPACKET, 0), c = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	if (!NEED("seqpacket_bind", bind(l, (struct sockaddr *)&a, alen)) || !NEED("seqpacket_listen", listen(l, 2)))
+		return;
+	CHECK_OK("seqpacket_connect", connect(c, (struct sockaddr *)&a, alen));
+	int acc = accept(l, NULL, NULL);
+	CHECK("seqpacket_accepted_record", acc >= 0 && send(c, "rec", 3, 0) == 3 && recv(acc, buf, sizeof(buf), 0) == 3);
+	int st = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK_ERR("seqpacket_stream_mismatch", connect(st, (struct sockaddr *)&a, alen), ECONNREFUSED);
+	close(st);
+	close(acc);
+	close(c);
+	close(l);
+}
+
+/* SO_PASSCRED: each message carries its sender's pid, uid and gid. */
+static void test_credentials(void)
+{
+	int s[2], one = 1;
+	if (!NEED("cred_pair", socketpair(AF_UNIX, SOCK_DGRAM, 0, s)))
+		return;
+	CHECK_OK("cred_passcred", setsockopt(s[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)));
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(send(s[0], "c", 1, 0) == 1 ? 0 : 1);
+	CHECK_CHILD("cred_child_sent", t_wait(pid));
+	char c, ctl[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { &c, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	CHECK_EQ("cred_recvmsg", recvmsg(s[1], &mh, 0), 1);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	struct ucred cr = { 0, 0, 0 };
+	if (cm && cm->cmsg_type == SCM_CREDENTIALS)
+		memcpy(&cr, CMSG_DATA(cm), sizeof(cr));
+	t_check("cred_sender_pid", cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+					   cr.pid == pid && cr.uid == getuid() && cr.gid == getgid(),
+		"cmsg %p, pid %d (child %d), uid %u, gid %u", (void *)cm, cr.pid, pid, cr.uid, cr.gid);
+	/* Without room for it, the control data is cut: MSG_CTRUNC. */
+	send(s[0], "d", 1, 0);
+	mh.msg_controllen = 4;
+	CHECK("cred_ctrunc", recvmsg(s[1], &mh, 0) == 1 && (mh.msg_flags & MSG_CTRUNC));
+	close(s[0]);
+	close(s[1]);
+}
+
+static void test_select(void)
+{
+	int s[2];
+	if (!NEED("select_pair", socketpair(AF_UNIX, SOCK_STREAM, 0, s)))
+		return;
+	fd_set r;
+	FD_ZERO(&r);
+	FD_SET(s[1], &r);
+	struct timeval tv = { 0, 0 };
+	CHECK_EQ("select_idle", select(s[1] + 1, &r, NULL, NULL, &tv), 0);
+	send(s[0], "s", 1, 0);
+	FD_ZERO(&r);
+	FD_SET(s[1], &r);
+	tv.tv_sec = 1;
+	CHECK("select_readable", select(s[1] + 1, &r, NULL, NULL, &tv) == 1 && FD_ISSET(s[1], &r));
+	close(s[0]);
+	close(s[1]);
+}
+
+static void test_mmsg(void)
+{
+	int s[2];
+	if (!NEED("mmsg_pair", socketpair(AF_UNIX, SOCK_DGRAM, 0, s)))
+		return;
+	struct iovec out[3] = { { "a", 1 }, { "bb", 2 }, { "ccc", 3 } };
+	struct mmsghdr vec[3];
+	memset(vec, 0, sizeof(vec));
+	for (int i = 0; i < 3; i++) {
+		vec[i].msg_hdr.msg_iov = &out[i];
+		vec[i].msg_hdr.msg_iovlen = 1;
+	}
+	CHECK("sendmmsg_three", sendmmsg(s[0], vec, 3, 0) == 3 && vec[2].msg_len == 3);
+	char bufs[4][8];
+	struct iovec in[4];
+	struct mmsghdr rv[4];
+	memset(rv, 0, sizeof(rv));
+	for (int i = 0; i < 4; i++) {
+		in[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		rv[i].msg_hdr.msg_iov = &in[i];
+		rv[i].msg_hdr.msg_iovlen = 1;
+	}
+	CHECK("recvmmsg_waitforone", recvmmsg(s[1], rv, 4, MSG_WAITFORONE, NULL) == 3 && rv[0].msg_len == 1 &&
+					     rv[1].msg_len == 2 && rv[2].msg_len == 3 && !memcmp(bufs[2], "ccc", 3));
+	close(s[0]);
+	close(s[1]);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -514,5 +627,9 @@ int main(int argc, char **argv)
 	test_poll_ready();
 	test_options();
 	test_many_writes();
+	test_seqpacket();
+	test_credentials();
+	test_select();
+	test_mmsg();
 	return t_done();
 }

@@ -118,8 +118,10 @@ struct unix_sock *unix_lookup_name(const void *addr, int len, int type)
 		return ERR_PTR(-EINVAL);
 	struct unix_sock *found = NULL;
 	if (kind == UNIX_ADDR_ABSTRACT) {
+		/* Abstract names are looked up per type (Linux): another type's name is absent. */
 		for (struct unix_sock *u = unix_bound; u; u = u->bound_next)
-			if (!u->node && u->addrlen == norm && !memcmp(&u->addr, addr, (size_t)norm)) {
+			if (!u->node && u->type == type && u->addrlen == norm &&
+			    !memcmp(&u->addr, addr, (size_t)norm)) {
 				found = u;
 				break;
 			}
