@@ -611,6 +611,52 @@ static void test_mmsg(void)
 	close(s[1]);
 }
 
+/* Closing a stream socket with unread data resets the connection; a peek passes descriptors too. */
+static void test_reset_and_peek_fds(void)
+{
+	int s[2];
+	if (!NEED("reset_pair", socketpair(AF_UNIX, SOCK_STREAM, 0, s)))
+		return;
+	CHECK_EQ("reset_unread", send(s[0], "x", 1, 0), 1);
+	close(s[1]);
+	char b;
+	CHECK_ERR("reset_econnreset", recv(s[0], &b, 1, 0), ECONNRESET);
+	CHECK_EQ("reset_then_eof", recv(s[0], &b, 1, 0), 0);
+	close(s[0]);
+
+	int p[2];
+	if (!NEED("peekfd_pair", socketpair(AF_UNIX, SOCK_STREAM, 0, s)) || !NEED("peekfd_pipe", pipe(p)))
+		return;
+	char ctl[CMSG_SPACE(sizeof(int))];
+	memset(ctl, 0, sizeof(ctl));
+	struct iovec iov = { "p", 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &p[1], sizeof(int));
+	CHECK_EQ("peekfd_send", sendmsg(s[0], &mh, 0), 1);
+	int got[2] = { -1, -1 };
+	for (int i = 0; i < 2; i++) {
+		char c, rctl[CMSG_SPACE(sizeof(int))];
+		struct iovec riov = { &c, 1 };
+		struct msghdr rmh = { .msg_iov = &riov, .msg_iovlen = 1, .msg_control = rctl, .msg_controllen = sizeof(rctl) };
+		if (recvmsg(s[1], &rmh, i == 0 ? MSG_PEEK : 0) == 1 && CMSG_FIRSTHDR(&rmh) &&
+		    CMSG_FIRSTHDR(&rmh)->cmsg_type == SCM_RIGHTS)
+			memcpy(&got[i], CMSG_DATA(CMSG_FIRSTHDR(&rmh)), sizeof(int));
+	}
+	CHECK("peekfd_both_get_descriptor", got[0] >= 0 && got[1] >= 0 && got[0] != got[1]);
+	CHECK("peekfd_same_pipe", got[0] >= 0 && write(got[0], "1", 1) == 1 && write(got[1], "2", 1) == 1 &&
+					  read(p[0], ctl, 2) == 2);
+	close(got[0]);
+	close(got[1]);
+	close(p[0]);
+	close(p[1]);
+	close(s[0]);
+	close(s[1]);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -631,5 +677,6 @@ int main(int argc, char **argv)
 	test_credentials();
 	test_select();
 	test_mmsg();
+	test_reset_and_peek_fds();
 	return t_done();
 }

@@ -261,6 +261,7 @@ static int unix_create(struct socket *sock, int protocol)
 	if (!u)
 		return -ENOMEM;
 	u->sock = sock;
+	u->had_sock = true;
 	sock->sk = u;
 	sock->ops = &unix_ops;
 	return 0;
@@ -422,6 +423,7 @@ static int unix_accept(struct socket *sock, struct socket *newsock, unsigned fla
 			e->bound_next = NULL;
 			l->acc_count--;
 			e->sock = newsock; /* takes over the accept queue's reference */
+			e->had_sock = true;
 			newsock->sk = e;
 			mutex_unlock(&unix_lock);
 			usk_wake(l); /* room in the backlog */
@@ -449,6 +451,10 @@ static void usk_release(struct unix_sock *u)
 	u->peer = NULL;
 	if (peer && u->type != SOCK_DGRAM) {
 		peer->rcv_shut = peer->snd_shut = true;
+		/* Closing with unread data (or never accepted) resets the connection: the peer's
+		 * next read fails once with ECONNRESET, as on Linux. */
+		if ((u->rq_head || !u->had_sock) && peer->sock)
+			peer->sock->error = -ECONNRESET;
 	}
 	struct unix_skb *q = u->rq_head;
 	u->rq_head = u->rq_tail = NULL;

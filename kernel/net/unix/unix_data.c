@@ -202,13 +202,14 @@ static void take_scm(struct unix_skb *s, struct msg_k *m, bool peek)
 		return;
 	m->scm->has_cred = true;
 	m->scm->cred = s->cred;
-	if (s->scm && !peek) {
-		/* FIXME: MSG_PEEK does not duplicate descriptors as Linux does. */
-		for (int i = 0; i < s->scm->nfiles; i++)
-			m->scm->files[i] = s->scm->files[i];
-		m->scm->nfiles = s->scm->nfiles;
+	if (!s->scm)
+		return;
+	/* A peek installs new references (the message keeps its own), as Linux does. */
+	for (int i = 0; i < s->scm->nfiles; i++)
+		m->scm->files[i] = peek ? file_get(s->scm->files[i]) : s->scm->files[i];
+	m->scm->nfiles = s->scm->nfiles;
+	if (!peek)
 		s->scm->nfiles = 0;
-	}
 }
 
 ssize_t unix_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
@@ -230,6 +231,10 @@ ssize_t unix_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 		if (!u->rq_head) {
 			if (copied && !(flags & MSG_WAITALL))
 				break;
+			if (!copied && sock->error) {
+				ret = __atomic_exchange_n(&sock->error, 0, __ATOMIC_ACQ_REL); /* reported once */
+				break;
+			}
 			if (u->rcv_shut || (u->type != SOCK_DGRAM && u->state != US_CONNECTED))
 				break; /* end of file */
 			if (flags & MSG_DONTWAIT) {

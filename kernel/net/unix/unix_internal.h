@@ -27,6 +27,7 @@ struct unix_sock {
 	bool dead;                  /* its socket was closed */
 	bool rcv_shut, snd_shut;    /* own shutdowns and those mirrored from the peer */
 	struct socket *sock;        /* NULL for an embryo and after release */
+	bool had_sock;              /* not an embryo that was never accepted */
 	struct unix_sock *peer;     /* a reference */
 	struct unix_skb *rq_head, *rq_tail;
 	size_t rq_bytes;
