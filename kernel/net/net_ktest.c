@@ -8,7 +8,7 @@
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "net/socket.h"
-#include "net/unix/unix.h"
+#include "net/unix/unix_internal.h"
 #include "test/ktest.h"
 
 static ssize_t ksend(struct file *f, const char *s, size_t n, struct scm_k *scm)
@@ -119,4 +119,41 @@ KTEST(ipc_no_leak)
 	if (after + 32 < before)
 		ktest_fail_at(__FILE__, __LINE__, "%llu pages free before, %llu after 1000 rounds",
 			      (unsigned long long)before, (unsigned long long)after);
+}
+
+/* A socket pair sent over itself is freed by the collector once its files are dropped, and a
+ * chain of 2000 sockets each queued in the previous one is freed without deep recursion. */
+KTEST(unix_gc_and_chains)
+{
+	long live = unix_sock_count();
+	struct file *a, *b, *c, *d;
+	KT_ASSERT_EQ(kpair(SOCK_STREAM, &a, &b), 0);
+	struct scm_k scm = { .nfiles = 2 };
+	scm.files[0] = file_get(a);
+	scm.files[1] = file_get(b);
+	KT_ASSERT_EQ(ksend(a, "x", 1, &scm), 1);
+	scm_release(&scm);
+	file_put(a);
+	file_put(b);
+	KT_ASSERT_EQ(kpair(SOCK_STREAM, &c, &d), 0);
+	file_put(c);
+	file_put(d);
+	unix_gc(); /* releases only schedule it */
+	KT_ASSERT_EQ(unix_sock_count(), live);
+
+	struct file *head, *x;
+	KT_ASSERT_EQ(kpair(SOCK_STREAM, &x, &head), 0);
+	for (int i = 0; i < 2000; i++) {
+		struct file *nx, *ny;
+		KT_ASSERT_EQ(kpair(SOCK_STREAM, &nx, &ny), 0);
+		struct scm_k one = { .nfiles = 1 };
+		one.files[0] = ny; /* our reference travels */
+		KT_ASSERT_EQ(ksend(x, "c", 1, &one), 1);
+		file_put(x);
+		x = nx;
+	}
+	file_put(x);
+	file_put(head); /* unwinds the whole chain */
+	unix_gc();
+	KT_ASSERT_EQ(unix_sock_count(), live);
 }

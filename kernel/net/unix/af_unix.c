@@ -30,6 +30,7 @@
 
 struct mutex unix_lock = MUTEX_INIT;
 static struct unix_sock *unix_bound; /* every bound socket */
+struct unix_sock *unix_all;
 static long unix_live;
 static unsigned unix_autobind_next;
 
@@ -38,6 +39,7 @@ long unix_sock_count(void)
 	return __atomic_load_n(&unix_live, __ATOMIC_RELAXED);
 }
 
+/* A new unix_sock on unix_all (unix_lock held). */
 static struct unix_sock *usk_alloc(int type)
 {
 	struct unix_sock *u = kzalloc(sizeof(*u));
@@ -46,6 +48,10 @@ static struct unix_sock *usk_alloc(int type)
 	u->type = type;
 	u->refcount = 1;
 	waitqueue_init(&u->wq);
+	u->all_next = unix_all;
+	if (unix_all)
+		unix_all->all_prev = u;
+	unix_all = u;
 	__atomic_fetch_add(&unix_live, 1, __ATOMIC_RELAXED);
 	return u;
 }
@@ -60,24 +66,18 @@ void usk_put(struct unix_sock *u)
 {
 	if (!u || __atomic_sub_fetch(&u->refcount, 1, __ATOMIC_ACQ_REL))
 		return;
+	mutex_lock(&unix_lock);
+	if (u->all_prev)
+		u->all_prev->all_next = u->all_next;
+	else
+		unix_all = u->all_next;
+	if (u->all_next)
+		u->all_next->all_prev = u->all_prev;
+	mutex_unlock(&unix_lock);
 	if (u->node)
 		inode_put(u->node);
 	__atomic_fetch_sub(&unix_live, 1, __ATOMIC_RELAXED);
 	kfree(u);
-}
-
-void skb_free_list(struct unix_skb *s)
-{
-	while (s) {
-		struct unix_skb *next = s->next;
-		if (s->scm) {
-			scm_release(s->scm);
-			kfree(s->scm);
-		}
-		usk_put(s->from);
-		kfree(s);
-		s = next;
-	}
 }
 
 uint32_t sndbuf_of(struct unix_sock *u)
@@ -257,7 +257,9 @@ static int unix_create(struct socket *sock, int protocol)
 		return -EPROTONOSUPPORT;
 	if (sock->type != SOCK_STREAM && sock->type != SOCK_DGRAM && sock->type != SOCK_SEQPACKET)
 		return -ESOCKTNOSUPPORT;
+	mutex_lock(&unix_lock);
 	struct unix_sock *u = usk_alloc(sock->type);
+	mutex_unlock(&unix_lock);
 	if (!u)
 		return -ENOMEM;
 	u->sock = sock;
@@ -477,6 +479,13 @@ static void usk_release(struct unix_sock *u)
 		emb = next;
 	}
 	usk_put(u);
+	unix_gc_schedule(); /* a close may have left a cycle that only messages in flight hold */
+}
+
+struct unix_sock *unix_sock_of_file(struct file *f)
+{
+	struct socket *sock = sock_from_file(f);
+	return sock && sock->ops == &unix_ops ? sock->sk : NULL;
 }
 
 static void unix_release(struct socket *sock)

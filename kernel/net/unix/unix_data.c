@@ -75,6 +75,7 @@ static struct unix_skb *skb_make(struct unix_sock *from, const char *data, size_
 		}
 		*s->scm = *scm; /* the references move to the buffer */
 		scm->nfiles = 0;
+		unix_inflight_add(s->scm, 1);
 	}
 	if (scm && scm->has_cred)
 		s->cred = scm->cred;
@@ -204,6 +205,8 @@ static void take_scm(struct unix_skb *s, struct msg_k *m, bool peek)
 	m->scm->cred = s->cred;
 	if (!s->scm)
 		return;
+	if (!peek)
+		unix_inflight_add(s->scm, -1); /* they land in the receiver's table */
 	/* A peek installs new references (the message keeps its own), as Linux does. */
 	for (int i = 0; i < s->scm->nfiles; i++)
 		m->scm->files[i] = peek ? file_get(s->scm->files[i]) : s->scm->files[i];

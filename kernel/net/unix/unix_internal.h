@@ -28,6 +28,11 @@ struct unix_sock {
 	bool rcv_shut, snd_shut;    /* own shutdowns and those mirrored from the peer */
 	struct socket *sock;        /* NULL for an embryo and after release */
 	bool had_sock;              /* not an embryo that was never accepted */
+	int inflight;               /* references to its file held by messages in flight */
+	int gc_refs;                /* the collector's scratch (unix_gc.c) */
+	bool gc_cand, gc_alive;
+	struct unix_sock *gc_next;
+	struct unix_sock *all_next, *all_prev; /* unix_all */
 	struct unix_sock *peer;     /* a reference */
 	struct unix_skb *rq_head, *rq_tail;
 	size_t rq_bytes;
@@ -45,11 +50,23 @@ struct unix_sock {
 };
 
 extern struct mutex unix_lock;
+extern struct unix_sock *unix_all; /* every unix_sock, embryos included */
+
+/* The AF_UNIX socket behind f, or NULL. */
+struct unix_sock *unix_sock_of_file(struct file *f);
+/* Counts (delta +1) or uncounts (-1) the AF_UNIX sockets among scm's files as in flight
+ * (unix_lock held). */
+void unix_inflight_add(struct scm_k *scm, int delta);
+/* Frees what only messages in flight keep alive (unix_lock not held), now; or soon, in the
+ * deferred-work thread, once however many releases ask (unix_gc_schedule). */
+void unix_gc(void);
+void unix_gc_schedule(void);
 
 struct unix_sock *usk_get(struct unix_sock *u);
 /* The last reference goes only after release emptied the queues: nothing else to free. */
 void usk_put(struct unix_sock *u);
-/* Frees a chain of buffers (unix_lock not held: in-flight files are put here). */
+/* Frees a chain of buffers (unix_lock not held: in-flight files are put here, and nested
+ * releases only queue theirs, unix_gc.c). */
 void skb_free_list(struct unix_skb *s);
 uint32_t sndbuf_of(struct unix_sock *u);
 uint32_t rcvbuf_of(struct unix_sock *u);
