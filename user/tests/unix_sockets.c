@@ -698,6 +698,29 @@ static void test_gc_cycle(void)
 	close(p[0]);
 }
 
+/* Empty stream writes queue nothing; a flood of tiny datagrams is bounded by memory charged. */
+static void test_small_messages(void)
+{
+	int s[2];
+	if (!NEED("small_pair", socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, s)))
+		return;
+	for (int i = 0; i < 100000; i++)
+		if (send(s[0], "", 0, 0) != 0)
+			break;
+	char b;
+	CHECK_ERR("empty_stream_writes_queue_nothing", recv(s[1], &b, 1, 0), EAGAIN);
+	close(s[0]);
+	close(s[1]);
+	if (!NEED("tiny_pair", socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, s)))
+		return;
+	long n = 0;
+	while (n < 1000000 && send(s[0], "t", 1, 0) == 1)
+		n++;
+	t_check("tiny_writes_bounded", n < 1000000 && errno == EAGAIN, "%ld one-byte sends accepted", n);
+	close(s[0]);
+	close(s[1]);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -720,5 +743,6 @@ int main(int argc, char **argv)
 	test_mmsg();
 	test_reset_and_peek_fds();
 	test_gc_cycle();
+	test_small_messages();
 	return t_done();
 }

@@ -461,6 +461,7 @@ static void usk_release(struct unix_sock *u)
 	struct unix_skb *q = u->rq_head;
 	u->rq_head = u->rq_tail = NULL;
 	u->rq_bytes = 0;
+	u->rq_overhead = 0;
 	u->rq_count = 0;
 	struct unix_sock *emb = u->acc_head;
 	u->acc_head = u->acc_tail = NULL;

@@ -14,6 +14,11 @@
 #define FIONREAD 0x541b
 #define SIOCOUTQ 0x5411
 
+static size_t skb_overhead(const struct unix_skb *s)
+{
+	return sizeof(*s) + (s->scm ? sizeof(*s->scm) : 0);
+}
+
 static void rq_push(struct unix_sock *u, struct unix_skb *s)
 {
 	s->next = NULL;
@@ -23,6 +28,7 @@ static void rq_push(struct unix_sock *u, struct unix_skb *s)
 		u->rq_head = s;
 	u->rq_tail = s;
 	u->rq_bytes += s->len;
+	u->rq_overhead += skb_overhead(s);
 	u->rq_count++;
 }
 
@@ -33,6 +39,7 @@ static struct unix_skb *rq_pop(struct unix_sock *u)
 	if (!u->rq_head)
 		u->rq_tail = NULL;
 	u->rq_bytes -= s->len - s->off;
+	u->rq_overhead -= skb_overhead(s);
 	u->rq_count--;
 	s->next = NULL;
 	return s;
@@ -52,8 +59,8 @@ static bool has_room(void *arg)
 	if (t->dead || w->self->snd_shut || t->rcv_shut)
 		return true;
 	if (t->type == SOCK_DGRAM)
-		return t->rq_count < UNIX_DGRAM_QLEN && t->rq_bytes + w->need <= rcvbuf_of(t);
-	return t->rq_bytes + w->need <= sndbuf_of(w->self) || t->rq_bytes == 0;
+		return t->rq_count < UNIX_DGRAM_QLEN && unix_rq_charge(t) + w->need <= rcvbuf_of(t);
+	return unix_rq_charge(t) + w->need <= sndbuf_of(w->self) || t->rq_count == 0;
 }
 
 static struct unix_skb *skb_make(struct unix_sock *from, const char *data, size_t len, struct scm_k *scm)
@@ -105,9 +112,14 @@ static ssize_t conn_send(struct socket *sock, struct unix_sock *u, struct msg_k 
 			mutex_unlock(&unix_lock);
 			return done ? (ssize_t)done : -EPIPE;
 		}
+		if (!record && m->len == 0) {
+			mutex_unlock(&unix_lock);
+			return 0; /* nothing to queue (passed descriptors go too, as on Linux) */
+		}
 		size_t limit = sndbuf_of(u), want = m->len - done;
-		size_t room = peer->rq_bytes < limit ? limit - peer->rq_bytes : 0;
-		if (record ? (room < want && peer->rq_bytes) : room == 0) {
+		size_t charge = unix_rq_charge(peer);
+		size_t room = charge < limit ? limit - charge : 0;
+		if (record ? (room < want && peer->rq_count) : room == 0) {
 			struct room_wait w = { u, usk_get(peer), record ? want : 1 };
 			mutex_unlock(&unix_lock);
 			int err = (flags & MSG_DONTWAIT) ? -EAGAIN : usk_wait(&peer->wq, has_room, &w, sock->sndtimeo_ns);
@@ -342,7 +354,7 @@ unsigned unix_poll(struct socket *sock, struct poll_table *pt)
 	} else if (u->type != SOCK_DGRAM) {
 		if (u->state != US_CONNECTED)
 			mask |= POLLHUP;
-		else if (!peer || u->snd_shut || peer->dead || peer->rcv_shut || peer->rq_bytes < sndbuf_of(u))
+		else if (!peer || u->snd_shut || peer->dead || peer->rcv_shut || unix_rq_charge(peer) < sndbuf_of(u))
 			mask |= POLLOUT | POLLWRNORM;
 	} else {
 		/* FIXME: a datagram sender's POLLOUT does not look at the receiver's queue. */

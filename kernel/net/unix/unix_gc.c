@@ -131,6 +131,7 @@ static void steal_queue(struct unix_sock *q, struct unix_skb **head, struct unix
 	*tail = q->rq_tail;
 	q->rq_head = q->rq_tail = NULL;
 	q->rq_bytes = 0;
+	q->rq_overhead = 0;
 	q->rq_count = 0;
 }
 

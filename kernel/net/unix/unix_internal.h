@@ -35,7 +35,8 @@ struct unix_sock {
 	struct unix_sock *all_next, *all_prev; /* unix_all */
 	struct unix_sock *peer;     /* a reference */
 	struct unix_skb *rq_head, *rq_tail;
-	size_t rq_bytes;
+	size_t rq_bytes;            /* unread data bytes (FIONREAD) */
+	size_t rq_overhead;         /* the queued buffers' own memory, charged to flow control too */
 	unsigned rq_count;
 	struct sockaddr_un_k addr;
 	int addrlen;                /* 0: unbound */
@@ -48,6 +49,13 @@ struct unix_sock {
 	struct ucred_k peercred;
 	struct waitqueue wq;        /* any change: data, room, connections, shutdown */
 };
+
+/* What a receive queue costs: flow control counts the buffers, not only the bytes, so a stream
+ * of tiny or empty messages cannot pile up without limit. */
+static inline size_t unix_rq_charge(const struct unix_sock *u)
+{
+	return u->rq_bytes + u->rq_overhead;
+}
 
 extern struct mutex unix_lock;
 extern struct unix_sock *unix_all; /* every unix_sock, embryos included */
