@@ -11,7 +11,8 @@
  * first; an eventpoll's mtx guards its items and is held while epoll_wait polls them, so a
  * file being closed (eventpoll_release_file takes mtx) is never polled half-gone; the ready
  * list has a spinlock, since callbacks run in wake-up context under the file's queue lock.
- * FIXME: an epoll file cannot be watched by another epoll (EINVAL) until loop checks exist.
+ * An epoll may watch other epolls (its poll op says whether anything is listed), up to
+ * EP_MAX_NESTS deep; adding one that would close a loop fails with ELOOP, as on Linux.
  */
 #include "fs/eventpoll.h"
 #include "arch/x86_64/percpu.h"
@@ -41,6 +42,7 @@
 #define EPOLL_CTL_MOD 3
 
 #define EP_MAX_QUEUES 4     /* wait queues one file may name */
+#define EP_MAX_NESTS  4     /* Linux's EP_MAX_NESTS: epolls inside epolls, at most this deep */
 #define EP_MAX_EVENTS (0x7fffffff / 12)
 
 struct epoll_event_u {
@@ -80,6 +82,7 @@ struct eventpoll {
 	struct epitem *rdlist;
 	struct waitqueue wq;        /* epoll_wait sleepers */
 	struct waitqueue poll_wq;   /* poll/select on the epoll file itself */
+	struct file *file;          /* its own file (no reference: the file owns it) */
 };
 
 static struct mutex ep_mutex = MUTEX_INIT;
@@ -222,6 +225,7 @@ static int64_t sys_epoll_create1(int flags)
 		kfree(ep);
 		return -ENOMEM;
 	}
+	ep->file = f;
 	int fd = fd_install_current(f, 0, (flags & O_CLOEXEC) ? FD_CLOEXEC : 0);
 	file_put(f);
 	return fd;
@@ -235,6 +239,49 @@ static int64_t sys_epoll_create(int size)
 	return sys_epoll_create1(0);
 }
 SYSCALL(213, epoll_create);
+
+/* Whether from (an epoll) watches target, directly or through nested epolls (ep_mutex held:
+ * item lists change only under it). depth bounds the walk. */
+static bool ep_reaches(struct eventpoll *from, struct eventpoll *target, int depth)
+{
+	if (from == target)
+		return true;
+	if (depth > EP_MAX_NESTS)
+		return true; /* too deep to tell: refused like a loop */
+	for (struct epitem *it = from->items; it; it = it->next)
+		if (it->file->fop == &eventpoll_fops && ep_reaches(it->file->private, target, depth + 1))
+			return true;
+	return false;
+}
+
+/* How many epolls deep the epolls watched by ep go (0: none), capped past EP_MAX_NESTS. */
+static int ep_height(struct eventpoll *ep, int depth)
+{
+	int h = 0;
+	if (depth > EP_MAX_NESTS)
+		return depth;
+	for (struct epitem *it = ep->items; it; it = it->next)
+		if (it->file->fop == &eventpoll_fops) {
+			int sub = 1 + ep_height(it->file->private, depth + 1);
+			if (sub > h)
+				h = sub;
+		}
+	return h;
+}
+
+/* How many epolls watch ep from above, the longest chain (ep_mutex held). */
+static int ep_depth(struct eventpoll *ep)
+{
+	int d = 0;
+	for (struct epitem *it = ep->file->ep_links; it; it = it->fnext) {
+		int up = 1 + ep_depth(it->ep);
+		if (up > d)
+			d = up;
+		if (d > EP_MAX_NESTS)
+			break;
+	}
+	return d;
+}
 
 static struct epitem *find_item(struct eventpoll *ep, struct file *f, int fd)
 {
@@ -275,7 +322,7 @@ static int64_t sys_epoll_ctl(int epfd, int op, int fd, const struct epoll_event_
 		err = -EPERM; /* regular files and directories: always ready, so not allowed */
 		goto out;
 	}
-	if (epf->fop != &eventpoll_fops || f == epf || f->fop == &eventpoll_fops) {
+	if (epf->fop != &eventpoll_fops || f == epf) {
 		err = -EINVAL;
 		goto out;
 	}
@@ -291,6 +338,10 @@ static int64_t sys_epoll_ctl(int epfd, int op, int fd, const struct epoll_event_
 	case EPOLL_CTL_ADD:
 		if (it) {
 			err = -EEXIST;
+			break;
+		}
+		if (f->fop == &eventpoll_fops && (ep_reaches(f->private, ep, 1) || ep_depth(ep) + 1 + ep_height(f->private, 0) > EP_MAX_NESTS)) {
+			err = -ELOOP; /* a cycle of epolls, or nesting deeper than Linux allows */
 			break;
 		}
 		it = kzalloc(sizeof(*it));

@@ -183,6 +183,28 @@ static void test_epoll_pipe(void)
 	CHECK_ERR("ctl_regular_file_eperm", epoll_ctl(ep, EPOLL_CTL_ADD, f, &ev), EPERM);
 	CHECK_ERR("ctl_not_epoll_einval", epoll_ctl(f, EPOLL_CTL_ADD, ep, &ev), EINVAL);
 	CHECK_ERR("ctl_self_einval", epoll_ctl(ep, EPOLL_CTL_ADD, ep, &ev), EINVAL);
+	/* Nested: an epoll watching another is told when the inner one has events. */
+	int inner = epoll_create1(0), q[2];
+	if (inner >= 0 && pipe(q) == 0) {
+		struct epoll_event iev = { .events = EPOLLIN, .data.fd = q[0] };
+		epoll_ctl(inner, EPOLL_CTL_ADD, q[0], &iev);
+		struct epoll_event oev = { .events = EPOLLIN, .data.fd = inner };
+		CHECK_OK("nested_add", epoll_ctl(ep, EPOLL_CTL_ADD, inner, &oev));
+		CHECK_EQ("nested_idle", wait1(ep, &out, 0), 0);
+		pid_t w = fork();
+		if (w == 0) {
+			usleep(100000);
+			_exit(write(q[1], "n", 1) == 1 ? 0 : 1);
+		}
+		CHECK("nested_wakes_outer", wait1(ep, &out, 5000) == 1 && out.data.fd == inner && (out.events & EPOLLIN));
+		CHECK_CHILD("nested_child", t_wait(w));
+		CHECK("nested_inner_event", wait1(inner, &out, 0) == 1 && out.data.fd == q[0]);
+		struct epoll_event back = { .events = EPOLLIN };
+		CHECK_ERR("nested_loop_eloop", epoll_ctl(inner, EPOLL_CTL_ADD, ep, &back), ELOOP);
+		close(q[0]);
+		close(q[1]);
+		close(inner);
+	}
 	CHECK_ERR("wait_maxevents_einval", epoll_wait(ep, &out, 0, 0), EINVAL);
 	CHECK_ERR("wait_not_epoll_einval", epoll_wait(f, &out, 1, 0), EINVAL);
 	CHECK_ERR("create_size_einval", syscall(SYS_epoll_create, 0), EINVAL);
