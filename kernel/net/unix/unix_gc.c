@@ -28,7 +28,6 @@ static spinlock_t free_lock = SPINLOCK_INIT;
 static struct unix_skb *free_head, *free_tail; /* free_lock */
 static bool free_draining;                     /* free_lock: someone is emptying the list */
 static long unix_inflight_total;               /* unix_lock */
-static bool gc_running;                        /* unix_lock */
 static uint64_t gc_last_ns;                    /* when the last run started */
 
 void unix_inflight_add(struct scm_k *scm, int delta)
@@ -139,11 +138,10 @@ void unix_gc(void)
 {
 	struct unix_skb *garbage = NULL, *gtail = NULL;
 	mutex_lock(&unix_lock);
-	if (gc_running || unix_inflight_total == 0) {
+	if (unix_inflight_total == 0) {
 		mutex_unlock(&unix_lock);
 		return;
 	}
-	gc_running = true;
 	__atomic_store_n(&gc_last_ns, clock_monotonic_ns(), __ATOMIC_RELAXED);
 	/* Candidates: every reference to the socket's file belongs to a message in flight
 	 * (a descriptor, or a system call in progress, holds one more). */
@@ -173,7 +171,6 @@ void unix_gc(void)
 			for (struct unix_sock *e = u->acc_head; e; e = e->bound_next)
 				steal_queue(e, &garbage, &gtail);
 	}
-	gc_running = false;
 	mutex_unlock(&unix_lock);
 	skb_free_list(garbage); /* puts the files: the sockets of the cycle are released */
 }
