@@ -471,6 +471,8 @@ static void usk_release(struct unix_sock *u)
 	mutex_unlock(&unix_lock);
 	usk_wake(u);
 	usk_wake(peer);
+	if (u->type == SOCK_DGRAM)
+		wake_up_all(&unix_dgram_room_wq); /* its senders' writes now fail at once */
 	usk_put(peer);
 	skb_free_list(q);
 	while (emb) {

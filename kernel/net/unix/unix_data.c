@@ -11,6 +11,8 @@
 #include "mm/uaccess.h"
 #include "net/unix/unix_internal.h"
 
+struct waitqueue unix_dgram_room_wq; /* zero is an empty queue with an unlocked lock */
+
 #define FIONREAD 0x541b
 #define SIOCOUTQ 0x5411
 
@@ -323,8 +325,11 @@ ssize_t unix_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 		ret = copied ? (ssize_t)copied : ret;
 out:;
 	mutex_unlock(&unix_lock);
-	if (!peek)
+	if (!peek) {
 		usk_wake(u); /* senders waiting for room (and a stream peer's POLLOUT) sleep on our queue */
+		if (u->type == SOCK_DGRAM)
+			wake_up_all(&unix_dgram_room_wq);
+	}
 	skb_free_list(junk);
 	return ret;
 }
@@ -354,11 +359,20 @@ unsigned unix_poll(struct socket *sock, struct poll_table *pt)
 	} else if (u->type != SOCK_DGRAM) {
 		if (u->state != US_CONNECTED)
 			mask |= POLLHUP;
-		else if (!peer || u->snd_shut || peer->dead || peer->rcv_shut || unix_rq_charge(peer) < sndbuf_of(u))
+		else if (!peer || u->snd_shut || peer->dead || peer->rcv_shut ||
+			 unix_rq_charge(peer) * 4 <= sndbuf_of(u))
 			mask |= POLLOUT | POLLWRNORM;
+	} else if (peer && !peer->dead && !u->snd_shut && !peer->rcv_shut && (!peer->peer || peer->peer == u)) {
+		/* A connected datagram socket is writable while its receiver's queue is at most a
+		 * quarter full (Linux's rule for its send buffer: poll reports room to spare). The receiver
+		 * may change or go while we wait, so the wait is on the queue every datagram receive
+		 * wakes, which lives for ever (spurious wake-ups only make poll look again). */
+		if (peer->rq_count < UNIX_DGRAM_QLEN && unix_rq_charge(peer) * 4 <= rcvbuf_of(peer))
+			mask |= POLLOUT | POLLWRNORM;
+		else
+			poll_wait(pt, &unix_dgram_room_wq);
 	} else {
-		/* FIXME: a datagram sender's POLLOUT does not look at the receiver's queue. */
-		mask |= POLLOUT | POLLWRNORM;
+		mask |= POLLOUT | POLLWRNORM; /* unconnected, or a send fails at once */
 	}
 	mutex_unlock(&unix_lock);
 	return mask;

@@ -58,6 +58,8 @@ static inline size_t unix_rq_charge(const struct unix_sock *u)
 }
 
 extern struct mutex unix_lock;
+/* Woken by every datagram receive and close: where datagram senders poll for room. */
+extern struct waitqueue unix_dgram_room_wq;
 extern struct unix_sock *unix_all; /* every unix_sock, embryos included */
 
 /* The AF_UNIX socket behind f, or NULL. */
