@@ -138,6 +138,11 @@ struct unix_sock *unix_lookup_name(const void *addr, int len, int type)
 		if (err)
 			return ERR_PTR(err);
 		struct inode *inode = p.dentry->inode;
+		err = inode_permission(inode, MAY_WRITE); /* connecting writes to the socket file */
+		if (err) {
+			path_put(&p);
+			return ERR_PTR(err);
+		}
 		if (S_ISSOCK(inode->mode))
 			for (struct unix_sock *u = unix_bound; u; u = u->bound_next)
 				if (u->node == inode) {
