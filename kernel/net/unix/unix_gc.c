@@ -4,9 +4,9 @@
  *
  * Freeing a buffer puts the files it carries; putting the last reference to an AF_UNIX socket
  * releases it, which frees its own queue, and so on down a chain of sockets queued in each
- * other. skb_free_list therefore only queues buffers on a pending list; whichever caller found
- * the list idle drains it in a loop, so the nesting stays one level deep whatever a program
- * builds.
+ * other. skb_free_list therefore queues buffers on a pending list and drains it in a loop;
+ * a call nested inside a drain (the same thread) only queues, so the nesting stays one level
+ * deep whatever a program builds.
  *
  * A socket sent over itself (or a ring of sockets each queued in the next) keeps its own file
  * alive after every descriptor is closed. unix_gc, queued as deferred work when a socket is
@@ -15,6 +15,7 @@
  * subtracted; a candidate still referenced from outside is alive, and so is everything queued
  * in a live one; the queues of the rest are freed, which breaks the cycles.
  */
+#include "arch/x86_64/percpu.h"
 #include "lib/errno.h"
 #include "lib/work.h"
 #include "mm/slab.h"
@@ -26,7 +27,8 @@
 
 static spinlock_t free_lock = SPINLOCK_INIT;
 static struct unix_skb *free_head, *free_tail; /* free_lock */
-static bool free_draining;                     /* free_lock: someone is emptying the list */
+#define DRAINERS 16
+static struct thread *drainers[DRAINERS];      /* free_lock: the threads emptying the list */
 static long unix_inflight_total;               /* unix_lock */
 static uint64_t gc_last_ns;                    /* when the last run started */
 
@@ -56,6 +58,31 @@ static void skb_free_one(struct unix_skb *s)
 	kfree(s);
 }
 
+/* Whether the current thread is already draining (then it only queues: no recursion). Every
+ * other caller drains too, so its buffers are gone, or being freed, when it returns. */
+static bool drain_enter(void)
+{
+	struct thread *me = current_thread();
+	int free_slot = -1;
+	for (int i = 0; i < DRAINERS; i++) {
+		if (drainers[i] == me)
+			return false;
+		if (!drainers[i] && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return false; /* that many drainers at once: one of them frees ours */
+	drainers[free_slot] = me;
+	return true;
+}
+
+static void drain_leave(void)
+{
+	for (int i = 0; i < DRAINERS; i++)
+		if (drainers[i] == current_thread())
+			drainers[i] = NULL;
+}
+
 void skb_free_list(struct unix_skb *s)
 {
 	if (!s)
@@ -69,15 +96,14 @@ void skb_free_list(struct unix_skb *s)
 	else
 		free_head = s;
 	free_tail = last;
-	if (free_draining) {
-		spin_unlock(&free_lock); /* the drainer (maybe our caller) will free them */
+	if (!drain_enter()) {
+		spin_unlock(&free_lock); /* our own caller is draining and will free them */
 		return;
 	}
-	free_draining = true;
 	for (;;) {
 		struct unix_skb *one = free_head;
 		if (!one) {
-			free_draining = false;
+			drain_leave();
 			spin_unlock(&free_lock);
 			return;
 		}
