@@ -11,6 +11,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 
 static socklen_t path_addr(struct sockaddr_un *a, const char *path)
 {
@@ -749,6 +750,95 @@ static void test_dgram_pollout(void)
 	close(d[1]);
 }
 
+/* Four client processes, 50 connections each, against one server that echoes on each. */
+static void test_many_clients(void)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "ferrite-many-%d", getpid());
+	struct sockaddr_un a;
+	socklen_t alen = abstract_addr(&a, name);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (!NEED("many_bind", bind(l, (struct sockaddr *)&a, alen)) || !NEED("many_listen", listen(l, 8)))
+		return;
+	pid_t kids[4];
+	for (int k = 0; k < 4; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			for (int i = 0; i < 50; i++) {
+				int c = socket(AF_UNIX, SOCK_STREAM, 0);
+				char msg[16], back[16];
+				snprintf(msg, sizeof(msg), "k%d-i%03d-xxxxxx", k, i);
+				if (connect(c, (struct sockaddr *)&a, alen) || write(c, msg, 16) != 16 ||
+				    recv(c, back, 16, MSG_WAITALL) != 16 || memcmp(msg, back, 16))
+					_exit(1 + i);
+				close(c);
+			}
+			_exit(0);
+		}
+	}
+	int served = 0, bad = 0;
+	for (int i = 0; i < 200; i++) {
+		int s = accept(l, NULL, NULL);
+		char buf[16];
+		if (s < 0 || recv(s, buf, 16, MSG_WAITALL) != 16 || write(s, buf, 16) != 16)
+			bad++;
+		else
+			served++;
+		if (s >= 0)
+			close(s);
+	}
+	t_check("many_served", served == 200 && bad == 0, "%d served, %d bad", served, bad);
+	int ok = 1;
+	for (int k = 0; k < 4; k++) {
+		int st = t_wait(kids[k]);
+		ok &= st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	CHECK("many_clients_done", ok);
+	close(l);
+
+	/* Datagrams: each client autobinds and gets its reply at its own address. */
+	int srv = socket(AF_UNIX, SOCK_DGRAM, 0);
+	socklen_t dl = abstract_addr(&a, "ferrite-many-dgram");
+	char dname[64];
+	snprintf(dname, sizeof(dname), "ferrite-many-dgram-%d", getpid());
+	dl = abstract_addr(&a, dname);
+	if (!NEED("many_dgram_bind", bind(srv, (struct sockaddr *)&a, dl)))
+		return;
+	for (int k = 0; k < 4; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			int c = socket(AF_UNIX, SOCK_DGRAM, 0);
+			struct sockaddr_un me = { .sun_family = AF_UNIX };
+			if (bind(c, (struct sockaddr *)&me, sizeof(sa_family_t)))
+				_exit(1);
+			for (int i = 0; i < 50; i++) {
+				char msg[8] = { (char)k, (char)i }, back[8];
+				if (sendto(c, msg, 8, 0, (struct sockaddr *)&a, dl) != 8 || recv(c, back, 8, 0) != 8 ||
+				    memcmp(msg, back, 8))
+					_exit(2 + i);
+			}
+			_exit(0);
+		}
+	}
+	bad = 0;
+	for (int i = 0; i < 200; i++) {
+		char buf[8];
+		struct sockaddr_un from;
+		socklen_t fl = sizeof(from);
+		if (recvfrom(srv, buf, 8, 0, (struct sockaddr *)&from, &fl) != 8 ||
+		    sendto(srv, buf, 8, 0, (struct sockaddr *)&from, fl) != 8)
+			bad++;
+	}
+	CHECK_EQ("many_dgram_replies", bad, 0);
+	ok = 1;
+	for (int k = 0; k < 4; k++) {
+		int st = t_wait(kids[k]);
+		ok &= st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	CHECK("many_dgram_clients_done", ok);
+	close(srv);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -773,5 +863,6 @@ int main(int argc, char **argv)
 	test_gc_cycle();
 	test_small_messages();
 	test_dgram_pollout();
+	test_many_clients();
 	return t_done();
 }
