@@ -287,6 +287,75 @@ static void test_epoll_pwait(void)
 	close(ep);
 }
 
+/* An edge-triggered epoll echo server: three client processes, 30 connections each. */
+static void test_epoll_server(void)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "ferrite-epoll-srv-%d", getpid());
+	struct sockaddr_un a;
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	memcpy(a.sun_path + 1, name, strlen(name));
+	socklen_t alen = (socklen_t)(sizeof(sa_family_t) + 1 + strlen(name));
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0), ep = epoll_create1(0);
+	if (!NEED("srv_bind", bind(l, (struct sockaddr *)&a, alen)) || !NEED("srv_listen", listen(l, 16)))
+		return;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.fd = l };
+	epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev);
+	pid_t kids[3];
+	for (int k = 0; k < 3; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			for (int i = 0; i < 30; i++) {
+				int c = socket(AF_UNIX, SOCK_STREAM, 0);
+				char msg[12], back[12];
+				snprintf(msg, sizeof(msg), "%d:%02d-abcdef", k, i);
+				if (connect(c, (struct sockaddr *)&a, alen) || write(c, msg, 12) != 12 ||
+				    recv(c, back, 12, MSG_WAITALL) != 12 || memcmp(msg, back, 12))
+					_exit(1 + i);
+				close(c);
+			}
+			_exit(0);
+		}
+	}
+	int done = 0, errors = 0;
+	double t0 = now();
+	while (done < 90 && now() - t0 < 30) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, 8, 1000);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.fd == l) {
+				int c;
+				while ((c = accept4(l, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+					struct epoll_event cev = { .events = EPOLLIN | EPOLLET | EPOLLRDHUP, .data.fd = c };
+					epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
+				}
+				continue;
+			}
+			int c = evs[i].data.fd;
+			char buf[64];
+			ssize_t r;
+			while ((r = read(c, buf, sizeof(buf))) > 0)
+				if (write(c, buf, (size_t)r) != r)
+					errors++;
+			if (r == 0 || (evs[i].events & (EPOLLRDHUP | EPOLLHUP))) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL);
+				close(c);
+				done++;
+			}
+		}
+	}
+	t_check("epoll_server_all_connections", done == 90 && errors == 0, "%d of 90 connections, %d errors", done, errors);
+	int ok = 1;
+	for (int k = 0; k < 3; k++) {
+		int st = t_wait(kids[k]);
+		ok &= st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	}
+	CHECK("epoll_server_clients_done", ok);
+	close(ep);
+	close(l);
+}
+
 static long memfree_kb(void)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
@@ -366,6 +435,7 @@ int main(int argc, char **argv)
 	test_epoll_pipe();
 	test_epoll_socket();
 	test_epoll_pwait();
+	test_epoll_server();
 	test_leaks();
 	return t_done();
 }
