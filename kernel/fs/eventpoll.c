@@ -72,6 +72,7 @@ struct epitem {
 	int nwaits;
 	struct epitem *next;        /* ep->items (ep->mtx) */
 	struct epitem *rdnext;      /* ep->rdlist (ep->lock) */
+	struct epitem *txnext;      /* ep_collect's private walk (ep->mtx) */
 	struct epitem *fnext;       /* file->ep_links (ep_mutex) */
 };
 
@@ -400,24 +401,30 @@ out:
 }
 SYSCALL(233, epoll_ctl);
 
-/* Collects up to max events from the ready list into out (ep->mtx held): their number. */
+/*
+ * Collects up to max events from the ready list into out (ep->mtx held): their number. The
+ * list is taken whole and walked through txnext, since callbacks may put its items back on
+ * the ready list (through rdnext) while they are being polled.
+ */
 static int ep_collect(struct eventpoll *ep, struct epoll_event_u *out, int max)
 {
 	uint64_t irq = spin_lock_irqsave(&ep->lock);
 	struct epitem *list = ep->rdlist;
 	ep->rdlist = NULL;
-	for (struct epitem *it = list; it; it = it->rdnext)
+	for (struct epitem *it = list; it; it = it->rdnext) {
 		it->ready = false;
+		it->txnext = it->rdnext;
+	}
 	spin_unlock_irqrestore(&ep->lock, irq);
 	int n = 0;
 	struct epitem *keep = NULL, *next;
 	for (struct epitem *it = list; it; it = next) {
-		next = it->rdnext;
-		if (n == max || it->disabled) {
-			if (n == max && !it->disabled) {
-				it->rdnext = keep;
-				keep = it;
-			}
+		next = it->txnext;
+		if (it->disabled)
+			continue;
+		if (n == max) {
+			it->txnext = keep; /* no room this time: still listed */
+			keep = it;
 			continue;
 		}
 		unsigned mask = vfs_poll(it->file, NULL) & (it->events | EPOLLERR | EPOLLHUP);
@@ -429,15 +436,13 @@ static int ep_collect(struct eventpoll *ep, struct epoll_event_u *out, int max)
 		if (it->events & EPOLLONESHOT)
 			it->disabled = true;
 		else if (!(it->events & EPOLLET)) {
-			it->rdnext = keep; /* level-triggered: looked at again next time */
+			it->txnext = keep; /* level-triggered: looked at again next time */
 			keep = it;
 		}
 	}
 	irq = spin_lock_irqsave(&ep->lock);
-	for (struct epitem *it = keep; it; it = next) {
-		next = it->rdnext;
-		rd_add(ep, it);
-	}
+	for (struct epitem *it = keep; it; it = it->txnext)
+		rd_add(ep, it); /* an item a callback listed meanwhile is listed once */
 	spin_unlock_irqrestore(&ep->lock, irq);
 	return n;
 }
