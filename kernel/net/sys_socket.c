@@ -74,7 +74,7 @@ static int install_pair(struct file *a, struct file *b, unsigned fdf, int *ufds)
 	if (fds[0] >= 0)
 		fds[1] = b ? fd_install_current(b, 0, fdf) : 0;
 	int err = fds[0] < 0 ? fds[0] : fds[1] < 0 ? fds[1] : 0;
-	if (!err && ufds && copy_to_user(ufds, fds, sizeof(fds)))
+	if (!err && b && copy_to_user(ufds, fds, sizeof(fds))) /* a pair goes back to the caller */
 		err = -EFAULT;
 	if (err) {
 		struct fd_table *t = current_process()->files;

@@ -112,10 +112,9 @@ static int scm_from_user(const void *uctl, uint64_t len, struct scm_k *scm)
 		size_t dlen = h.len - CMSG_HDR;
 		const char *data = ctl + off + CMSG_HDR;
 		if (h.level != SOL_SOCKET) {
-			err = -EINVAL;
-			goto out;
-		}
-		if (h.type == SCM_RIGHTS) {
+			/* Another protocol's message: AF_UNIX ignores it, as Linux does.
+			 * FIXME: AF_INET will want IP_PKTINFO and friends passed down. */
+		} else if (h.type == SCM_RIGHTS) {
 			int n = (int)(dlen / sizeof(int));
 			if (n == 0 || scm->nfiles + n > SCM_MAX_FD) {
 				err = -EINVAL;

@@ -839,6 +839,81 @@ static void test_many_clients(void)
 	close(srv);
 }
 
+/* Hostile arguments: bad pointers, lengths and control messages fail as on Linux. */
+static void test_bad_arguments(void)
+{
+	int s[2];
+	if (!NEED("bad_pair", socketpair(AF_UNIX, SOCK_DGRAM, 0, s)))
+		return;
+	void *kernel = (void *)0xffffffff81000000ul;
+	CHECK_ERR("sendmsg_null_msghdr", syscall(SYS_sendmsg, s[0], NULL, 0), EFAULT);
+	CHECK_ERR("recvmsg_null_msghdr", syscall(SYS_recvmsg, s[0], NULL, 0), EFAULT);
+	struct iovec bad = { kernel, 16 };
+	struct msghdr mh = { .msg_iov = &bad, .msg_iovlen = 1 };
+	CHECK_ERR("sendmsg_kernel_iov", sendmsg(s[0], &mh, 0), EFAULT);
+	CHECK_ERR("send_kernel_buf", send(s[0], kernel, 8, 0), EFAULT);
+	send(s[0], "12345678", 8, 0);
+	CHECK_ERR("recv_kernel_buf", recv(s[1], kernel, 8, 0), EFAULT);
+	CHECK_ERR("socketpair_null", socketpair(AF_UNIX, SOCK_STREAM, 0, NULL), EFAULT);
+	int v;
+	CHECK_ERR("getsockopt_null_len", getsockopt(s[0], SOL_SOCKET, SO_TYPE, &v, NULL), EFAULT);
+	socklen_t bl = (socklen_t)-1;
+	CHECK_ERR("getsockopt_negative_len", getsockopt(s[0], SOL_SOCKET, SO_TYPE, &v, &bl), EINVAL);
+	CHECK_ERR("getsockname_kernel_addr", getsockname(s[0], kernel, &(socklen_t){ 16 }), EFAULT);
+	CHECK_ERR("bind_long_len", bind(s[0], (struct sockaddr *)&v, 4096), EINVAL);
+
+	/* Control messages: a header claiming more than the buffer, a foreign level, too many fds. */
+	char ctl[CMSG_SPACE(256 * sizeof(int))];
+	memset(ctl, 0, sizeof(ctl));
+	struct iovec iov = { "x", 1 };
+	mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = CMSG_SPACE(sizeof(int)) };
+	struct cmsghdr *cm = (struct cmsghdr *)ctl;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int)) + 64;
+	CHECK_ERR("cmsg_len_past_buffer", sendmsg(s[0], &mh, 0), EINVAL);
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	cm->cmsg_level = 12345;
+	memcpy(CMSG_DATA(cm), &s[0], sizeof(int));
+	CHECK_EQ("cmsg_foreign_level_ignored", sendmsg(s[0], &mh, 0), 1); /* Linux skips other levels */
+	cm->cmsg_level = SOL_SOCKET;
+	int pp[2];
+	if (!NEED("bad_pipe", pipe(pp)))
+		return;
+	int fds[6];
+	for (int i = 0; i < 6; i++)
+		fds[i] = pp[0];
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	mh.msg_controllen = CMSG_SPACE(sizeof(fds));
+	CHECK_EQ("scm_six_fds", sendmsg(s[0], &mh, 0), 1);
+	char c, rctl[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec riov = { &c, 1 };
+	struct msghdr rmh = { .msg_iov = &riov, .msg_iovlen = 1, .msg_control = rctl, .msg_controllen = sizeof(rctl) };
+	recv(s[1], &c, 1, 0); /* the "12345678" datagram */
+	recv(s[1], &c, 1, 0); /* the one with the foreign control message */
+	int before = open("/", O_RDONLY);
+	close(before);
+	CHECK("scm_six_truncated_ctrunc", recvmsg(s[1], &rmh, 0) == 1 && (rmh.msg_flags & MSG_CTRUNC));
+	int got = 0;
+	if (CMSG_FIRSTHDR(&rmh))
+		got = (int)((CMSG_FIRSTHDR(&rmh)->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+	CHECK_EQ("scm_four_of_six_installed", got, 4);
+	int fds4[4];
+	if (got == 4) {
+		memcpy(fds4, CMSG_DATA(CMSG_FIRSTHDR(&rmh)), sizeof(fds4));
+		for (int i = 0; i < 4; i++)
+			close(fds4[i]);
+	}
+	int after = open("/", O_RDONLY);
+	CHECK_EQ("scm_rest_closed_no_fd_leak", after, before);
+	close(after);
+	close(pp[0]);
+	close(pp[1]);
+	close(s[0]);
+	close(s[1]);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -864,5 +939,6 @@ int main(int argc, char **argv)
 	test_small_messages();
 	test_dgram_pollout();
 	test_many_clients();
+	test_bad_arguments();
 	return t_done();
 }
