@@ -25,6 +25,12 @@ struct pipe {
 	unsigned readers, writers;
 	unsigned r_opens, w_opens;  /* FIFOs: opens so far, so a blocked open sees a partner that came and went */
 	bool fifo;                  /* owned by a FIFO inode's opens, not by the inode */
+	/* Packet mode (pipe2 O_DIRECT): each write of up to PIPE_BUF bytes is a packet, one per
+	 * PIPE_BUF of capacity (Linux's one page per slot); a read takes at most one packet and
+	 * drops what did not fit. */
+	bool packet;
+	unsigned pkt_head, pkt_count;
+	uint16_t pkt_len[PIPE_MAX_SIZE / PIPE_BUF];
 	struct waitqueue rd_wait; /* readers wait for data or the last writer leaving */
 	struct waitqueue wr_wait; /* writers wait for room or the last reader leaving */
 };
@@ -95,12 +101,18 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t count, uint64_t *pos)
 			return -ERESTARTSYS;
 		mutex_lock(&p->lock);
 	}
-	size_t n = count < p->len ? count : p->len;
+	size_t n = count < p->len ? count : p->len, take = n;
+	if (p->packet) {
+		take = p->pkt_len[p->pkt_head];
+		n = count < take ? count : take;
+		p->pkt_head = (p->pkt_head + 1) % (PIPE_MAX_SIZE / PIPE_BUF);
+		p->pkt_count--;
+	}
 	size_t first = p->size - p->start < n ? p->size - p->start : n;
 	memcpy(buf, p->buf + p->start, first);
 	memcpy((char *)buf + first, p->buf, n - first);
-	p->start = (p->start + n) % p->size;
-	p->len -= n;
+	p->start = (p->start + take) % p->size;
+	p->len -= take;
 	if (p->len == 0)
 		p->start = 0;
 	mutex_unlock(&p->lock);
@@ -117,8 +129,12 @@ static bool has_room(void *arg)
 {
 	struct room_wait *w = arg;
 	struct pipe *p = w->p;
-	return __atomic_load_n(&p->readers, __ATOMIC_ACQUIRE) == 0 ||
-	       __atomic_load_n(&p->size, __ATOMIC_ACQUIRE) - __atomic_load_n(&p->len, __ATOMIC_ACQUIRE) >= w->need;
+	if (__atomic_load_n(&p->readers, __ATOMIC_ACQUIRE) == 0)
+		return true;
+	size_t size = __atomic_load_n(&p->size, __ATOMIC_ACQUIRE);
+	if (p->packet && __atomic_load_n(&p->pkt_count, __ATOMIC_ACQUIRE) >= size / PIPE_BUF)
+		return false;
+	return size - __atomic_load_n(&p->len, __ATOMIC_ACQUIRE) >= w->need;
 }
 
 static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_t *pos)
@@ -136,7 +152,25 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_
 			return done ? (ssize_t)done : -EPIPE;
 		}
 		size_t room = p->size - p->len, want = count - done;
-		if (room > 0 && (!atomic || room >= want)) {
+		if (p->packet) {
+			/* One packet of up to PIPE_BUF bytes per round, whole, in a free slot. */
+			if (want > PIPE_BUF)
+				want = PIPE_BUF;
+			if (room >= want && p->pkt_count < p->size / PIPE_BUF) {
+				size_t end = (p->start + p->len) % p->size;
+				size_t first = p->size - end < want ? p->size - end : want;
+				memcpy(p->buf + end, (const char *)buf + done, first);
+				memcpy(p->buf, (const char *)buf + done + first, want - first);
+				p->len += want;
+				p->pkt_len[(p->pkt_head + p->pkt_count) % (PIPE_MAX_SIZE / PIPE_BUF)] = (uint16_t)want;
+				p->pkt_count++;
+				done += want;
+				wake_up_all(&p->rd_wait);
+				if (done == count)
+					break;
+				continue;
+			}
+		} else if (room > 0 && (!atomic || room >= want)) {
 			size_t n = room < want ? room : want;
 			size_t end = (p->start + p->len) % p->size;
 			size_t first = p->size - end < n ? p->size - end : n;
@@ -152,7 +186,7 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_
 		mutex_unlock(&p->lock);
 		if (f->flags & O_NONBLOCK)
 			return done ? (ssize_t)done : -EAGAIN;
-		struct room_wait w = { p, atomic ? want : 1 };
+		struct room_wait w = { p, atomic || p->packet ? want : 1 };
 		if (wait_interruptible_until(&p->wr_wait, has_room, &w, 0))
 			return done ? (ssize_t)done : -ERESTARTSYS;
 		mutex_lock(&p->lock);
@@ -179,7 +213,7 @@ static unsigned pipe_poll(struct file *f, struct poll_table *pt)
 			mask |= POLLHUP;
 	}
 	if (writer_end(f)) {
-		if (p->size - p->len >= PIPE_BUF)
+		if (p->size - p->len >= PIPE_BUF && (!p->packet || p->pkt_count < p->size / PIPE_BUF))
 			mask |= POLLOUT | POLLWRNORM;
 		if (!p->readers)
 			mask |= POLLERR;
@@ -269,13 +303,14 @@ int pipe_create(unsigned flags, struct file **rd, struct file **wr)
 		return -ENOMEM;
 	}
 	p->readers = p->writers = 1;
+	p->packet = flags & O_DIRECT;
 	inode->ino = __atomic_fetch_add(&pipe_ino_next, 1, __ATOMIC_RELAXED);
 	inode->mode = S_IFIFO | 0600;
 	inode->nlink = 1;
 	inode->fop = &pipe_fops;
 	inode->private = p;
 
-	unsigned status = flags & O_NONBLOCK;
+	unsigned status = flags & (O_NONBLOCK | O_DIRECT);
 	*rd = vfs_anon_file(inode, &pipe_fops, O_RDONLY | status);
 	*wr = *rd ? vfs_anon_file(inode, &pipe_fops, O_WRONLY | status) : NULL;
 	int err = 0;
@@ -319,7 +354,7 @@ int64_t pipe_set_size(struct file *f, uint64_t size)
 	if (!nbuf)
 		return -ENOMEM;
 	mutex_lock(&p->lock);
-	if (p->len > n) {
+	if (p->len > n || (p->packet && p->pkt_count > n / PIPE_BUF)) {
 		mutex_unlock(&p->lock);
 		kfree(nbuf);
 		return -EBUSY;

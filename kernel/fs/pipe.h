@@ -7,7 +7,8 @@
 #define PIPE_DEFAULT_SIZE 65536
 #define PIPE_MAX_SIZE     1048576 /* Linux's default /proc/sys/fs/pipe-max-size */
 
-/* A new pipe: its read end and write end (flags: O_NONBLOCK), each with one reference. */
+/* A new pipe: its read end and write end (flags: O_NONBLOCK, O_DIRECT for packet mode), each
+ * with one reference. */
 int pipe_create(unsigned flags, struct file **rd, struct file **wr);
 bool file_is_pipe(const struct file *f);
 /* F_GETPIPE_SZ and F_SETPIPE_SZ: the capacity in bytes, or -errno. */

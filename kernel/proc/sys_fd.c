@@ -238,9 +238,8 @@ static int64_t sys_pipe2(int *ufds, int flags)
 {
 	if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
 		return -EINVAL;
-	/* FIXME: O_DIRECT (packet mode) is accepted but the pipe stays a byte stream. */
 	struct file *rd, *wr;
-	int err = pipe_create((unsigned)flags & O_NONBLOCK, &rd, &wr);
+	int err = pipe_create((unsigned)flags & (O_NONBLOCK | O_DIRECT), &rd, &wr);
 	if (err)
 		return err;
 	const struct creds *c = &current_process()->cred;
