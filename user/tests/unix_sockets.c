@@ -914,6 +914,40 @@ static void test_bad_arguments(void)
 	close(s[1]);
 }
 
+/* poll's answer in each state, as Linux gives it. */
+static void test_poll_states(void)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct pollfd p = { s, POLLIN | POLLOUT | POLLRDHUP, 0 };
+	CHECK("poll_fresh_stream_out_hup", poll(&p, 1, 0) == 1 && p.revents == (POLLOUT | POLLHUP));
+	char name[64];
+	snprintf(name, sizeof(name), "ferrite-pollstates-%d", getpid());
+	struct sockaddr_un a;
+	socklen_t alen = abstract_addr(&a, name);
+	bind(s, (struct sockaddr *)&a, alen);
+	listen(s, 1);
+	p.revents = 0;
+	CHECK_EQ("poll_idle_listener", poll(&p, 1, 0), 0);
+	close(s);
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	p = (struct pollfd){ s, POLLIN | POLLOUT | POLLRDHUP, 0 };
+	CHECK("poll_fresh_dgram_out", poll(&p, 1, 0) == 1 && p.revents == POLLOUT);
+	close(s);
+	int sp[2];
+	if (!NEED("poll_states_pair", socketpair(AF_UNIX, SOCK_STREAM, 0, sp)))
+		return;
+	shutdown(sp[0], SHUT_RD);
+	p = (struct pollfd){ sp[0], POLLIN | POLLOUT | POLLRDHUP, 0 };
+	CHECK("poll_own_shut_rd", poll(&p, 1, 0) == 1 && p.revents == (POLLIN | POLLOUT | POLLRDHUP));
+	shutdown(sp[0], SHUT_WR);
+	p.revents = 0;
+	CHECK("poll_own_shut_rdwr", poll(&p, 1, 0) == 1 && p.revents == (POLLIN | POLLOUT | POLLRDHUP | POLLHUP));
+	p = (struct pollfd){ sp[1], POLLIN | POLLOUT | POLLRDHUP, 0 };
+	CHECK("poll_peer_of_shut_rdwr", poll(&p, 1, 0) == 1 && p.revents == (POLLIN | POLLOUT | POLLRDHUP | POLLHUP));
+	close(sp[0]);
+	close(sp[1]);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -928,6 +962,7 @@ int main(int argc, char **argv)
 	test_peek_waitall();
 	test_shutdown_sigpipe();
 	test_poll_ready();
+	test_poll_states();
 	test_options();
 	test_many_writes();
 	test_seqpacket();

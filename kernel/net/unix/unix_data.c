@@ -358,7 +358,7 @@ unsigned unix_poll(struct socket *sock, struct poll_table *pt)
 			mask |= POLLIN | POLLRDNORM;
 	} else if (u->type != SOCK_DGRAM) {
 		if (u->state != US_CONNECTED)
-			mask |= POLLHUP;
+			mask |= POLLOUT | POLLWRNORM | POLLHUP; /* never connected: Linux says both */
 		else if (!peer || u->snd_shut || peer->dead || peer->rcv_shut ||
 			 unix_rq_charge(peer) * 4 <= sndbuf_of(u))
 			mask |= POLLOUT | POLLWRNORM;
