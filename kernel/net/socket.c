@@ -9,6 +9,8 @@
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "proc/process.h"
+#include "proc/signal.h"
+#include "proc/syscall.h"
 #include "time/clock.h"
 
 static const struct net_family *families[AF_MAX];
@@ -54,6 +56,16 @@ void scm_release(struct scm_k *scm)
 uint64_t sock_deadline(uint64_t timeo_ns)
 {
 	return timeo_ns ? clock_monotonic_ns() + timeo_ns : 0;
+}
+
+int sock_wait(struct waitqueue *wq, bool (*cond)(void *), void *arg, uint64_t timeo_ns)
+{
+	int r = wait_interruptible_until(wq, cond, arg, sock_deadline(timeo_ns));
+	if (r == -ETIMEDOUT)
+		return -EAGAIN;
+	if (r == -EINTR)
+		return timeo_ns ? -EINTR : -ERESTARTSYS; /* Linux restarts only untimed socket waits */
+	return r;
 }
 
 void sock_current_cred(struct ucred_k *out)

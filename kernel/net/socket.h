@@ -153,5 +153,9 @@ int sock_create_child(struct socket *parent, unsigned flags, struct file **out);
 struct socket *sock_from_file(struct file *f);
 /* The deadline for a blocking call given a timeout option (0: none). */
 uint64_t sock_deadline(uint64_t timeo_ns);
+/* A family's blocking wait: sleeps on wq until cond(arg) (0), the SO_RCVTIMEO/SO_SNDTIMEO
+ * value timeo_ns runs out (-EAGAIN) or a signal comes (-ERESTARTSYS, or -EINTR when a
+ * timeout is set, as on Linux). */
+int sock_wait(struct waitqueue *wq, bool (*cond)(void *), void *arg, uint64_t timeo_ns);
 /* The creds of the calling process, for SO_PEERCRED and SCM_CREDENTIALS. */
 void sock_current_cred(struct ucred_k *out);

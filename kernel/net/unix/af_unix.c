@@ -96,16 +96,6 @@ void usk_wake(struct unix_sock *u)
 		wake_up_all(&u->wq);
 }
 
-int usk_wait(struct waitqueue *wq, bool (*cond)(void *), void *arg, uint64_t timeo_ns)
-{
-	int r = wait_interruptible_until(wq, cond, arg, sock_deadline(timeo_ns));
-	if (r == -ETIMEDOUT)
-		return -EAGAIN;
-	if (r == -EINTR)
-		return timeo_ns ? -EINTR : -ERESTARTSYS;
-	return r;
-}
-
 /* ---- names ---- */
 
 struct unix_sock *unix_lookup_name(const void *addr, int len, int type)
@@ -374,7 +364,7 @@ static int unix_connect(struct socket *sock, const void *addr, int len, unsigned
 			if (flags & MSG_DONTWAIT)
 				err = -EAGAIN;
 			else
-				err = usk_wait(&l->wq, backlog_room, l, sock->sndtimeo_ns);
+				err = sock_wait(&l->wq, backlog_room, l, sock->sndtimeo_ns);
 			usk_put(l);
 			if (err)
 				return err;
@@ -439,7 +429,7 @@ static int unix_accept(struct socket *sock, struct socket *newsock, unsigned fla
 		mutex_unlock(&unix_lock);
 		if (flags & MSG_DONTWAIT)
 			return -EAGAIN;
-		int err = usk_wait(&l->wq, accept_ready, l, sock->rcvtimeo_ns);
+		int err = sock_wait(&l->wq, accept_ready, l, sock->rcvtimeo_ns);
 		if (err)
 			return err;
 	}

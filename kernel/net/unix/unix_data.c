@@ -124,7 +124,7 @@ static ssize_t conn_send(struct socket *sock, struct unix_sock *u, struct msg_k 
 		if (record ? (room < want && peer->rq_count) : room == 0) {
 			struct room_wait w = { u, usk_get(peer), record ? want : 1 };
 			mutex_unlock(&unix_lock);
-			int err = (flags & MSG_DONTWAIT) ? -EAGAIN : usk_wait(&peer->wq, has_room, &w, sock->sndtimeo_ns);
+			int err = (flags & MSG_DONTWAIT) ? -EAGAIN : sock_wait(&peer->wq, has_room, &w, sock->sndtimeo_ns);
 			usk_put(peer);
 			if (err)
 				return done ? (ssize_t)done : err;
@@ -180,7 +180,7 @@ static ssize_t dgram_send(struct socket *sock, struct unix_sock *u, struct msg_k
 		struct room_wait w = { u, t, m->len };
 		if (!has_room(&w)) {
 			mutex_unlock(&unix_lock);
-			err = (flags & MSG_DONTWAIT) ? -EAGAIN : usk_wait(&t->wq, has_room, &w, sock->sndtimeo_ns);
+			err = (flags & MSG_DONTWAIT) ? -EAGAIN : sock_wait(&t->wq, has_room, &w, sock->sndtimeo_ns);
 			usk_put(t);
 			if (err)
 				return err;
@@ -259,7 +259,7 @@ ssize_t unix_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 				break;
 			}
 			mutex_unlock(&unix_lock);
-			int err = usk_wait(&u->wq, can_recv, u, sock->rcvtimeo_ns);
+			int err = sock_wait(&u->wq, can_recv, u, sock->rcvtimeo_ns);
 			mutex_lock(&unix_lock);
 			if (err) {
 				ret = err;

@@ -81,8 +81,6 @@ void skb_free_list(struct unix_skb *s);
 uint32_t sndbuf_of(struct unix_sock *u);
 uint32_t rcvbuf_of(struct unix_sock *u);
 void usk_wake(struct unix_sock *u);
-/* A blocking wait's result as a socket call returns it (-EAGAIN on timeout, -ERESTARTSYS). */
-int usk_wait(struct waitqueue *wq, bool (*cond)(void *), void *arg, uint64_t timeo_ns);
 /* The bound socket named by addr (a reference), or an ERR_PTR. unix_lock held. */
 struct unix_sock *unix_lookup_name(const void *addr, int len, int type);
 
