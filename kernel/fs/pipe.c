@@ -145,11 +145,12 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_
 		return 0;
 	bool atomic = count <= PIPE_BUF;
 	size_t done = 0;
+	bool wake = false; /* readers are woken after the unlock: woken under it, they would only block on it */
 	mutex_lock(&p->lock);
 	for (;;) {
 		if (p->readers == 0) {
 			mutex_unlock(&p->lock);
-			return done ? (ssize_t)done : -EPIPE;
+			return done ? (ssize_t)done : -EPIPE; /* no reader to wake */
 		}
 		size_t room = p->size - p->len, want = count - done;
 		if (p->packet) {
@@ -165,7 +166,7 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_
 				p->pkt_len[(p->pkt_head + p->pkt_count) % (PIPE_MAX_SIZE / PIPE_BUF)] = (uint16_t)want;
 				p->pkt_count++;
 				done += want;
-				wake_up_all(&p->rd_wait);
+				wake = true;
 				if (done == count)
 					break;
 				continue;
@@ -178,12 +179,16 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_
 			memcpy(p->buf, (const char *)buf + done + first, n - first);
 			p->len += n;
 			done += n;
-			wake_up_all(&p->rd_wait);
+			wake = true;
 			if (done == count)
 				break;
 			continue;
 		}
 		mutex_unlock(&p->lock);
+		if (wake) {
+			wake_up_all(&p->rd_wait); /* before sleeping: the reader makes the room we wait for */
+			wake = false;
+		}
 		if (f->flags & O_NONBLOCK)
 			return done ? (ssize_t)done : -EAGAIN;
 		struct room_wait w = { p, atomic || p->packet ? want : 1 };
@@ -192,6 +197,8 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_
 		mutex_lock(&p->lock);
 	}
 	mutex_unlock(&p->lock);
+	if (wake)
+		wake_up_all(&p->rd_wait);
 	return (ssize_t)done;
 }
 
