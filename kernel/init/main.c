@@ -11,6 +11,7 @@
 #include "boot/bootinfo.h"
 #include "console/console.h"
 #include "debug/panic.h"
+#include "drivers/block/virtio_blk.h"
 #include "drivers/serial/uart16550.h"
 #include "drivers/input/ps2kbd.h"
 #include "drivers/pci/pci.h"
@@ -257,6 +258,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 		smp_init();
 	ps2kbd_init();
 	pci_init();
+	virtio_blk_init();
 	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
 	work_start_worker();
 	proc_init();
