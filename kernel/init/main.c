@@ -18,6 +18,7 @@
 #include "drivers/video/fbcon.h"
 #include "drivers/video/vgacon.h"
 #include "fs/devfs.h"
+#include "fs/ext2/ext2_fs.h"
 #include "fs/initramfs.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"
@@ -253,6 +254,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	random_init();
 	devfs_init();
 	procfs_init();
+	ext2_init();
 	unpack_initrd(&boot_info);
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();
