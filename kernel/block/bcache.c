@@ -282,6 +282,11 @@ int bsync(struct block_device *bdev)
 	return err ? err : e == -ENOTSUP ? 0 : e;
 }
 
+unsigned bcache_dirty_count(void)
+{
+	return __atomic_load_n(&nr_dirty, __ATOMIC_RELAXED);
+}
+
 void binvalidate(struct block_device *bdev)
 {
 	struct block_device *disk = bdev->whole;

@@ -13,6 +13,7 @@
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "mm/uaccess.h"
+#include "sched/sched.h"
 
 static bool blk_match(struct device *dev, struct driver *drv)
 {
@@ -88,8 +89,49 @@ static void add_partitions(struct block_device *disk)
 		pr_info("block: %s:%s\n", disk->dev.name, list);
 }
 
+int blk_sync_all(void)
+{
+	int err = 0;
+	mutex_lock(&disks_lock);
+	for (struct block_device *d = disks; d; d = d->next) {
+		int e = bsync(d);
+		if (e && !err)
+			err = e;
+	}
+	mutex_unlock(&disks_lock);
+	return err;
+}
+
+int blk_sync_devt(dev_t devt)
+{
+	struct block_device *bd = devt ? blk_lookup_devt(devt) : NULL;
+	return bd ? bsync(bd) : 0;
+}
+
+/* The periodic flusher: dirty buffers reach the disk within about 5 s (Linux's
+ * dirty_writeback_centisecs), so a power cut loses at most that much. */
+#define BLK_FLUSH_INTERVAL_NS (5ull * 1000 * 1000 * 1000)
+
+static void flusher(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		thread_sleep_ns(BLK_FLUSH_INTERVAL_NS);
+		if (bcache_dirty_count())
+			blk_sync_all();
+	}
+}
+
 int blk_add_disk(struct block_device *disk)
 {
+	static bool flusher_started;
+	if (!flusher_started) {
+		struct thread *t = thread_create("blkflush", flusher, NULL, NULL);
+		if (t) {
+			thread_detach(t);
+			flusher_started = true;
+		}
+	}
 	if (!bus_ready) {
 		int err = bus_register(&block_bus);
 		if (err < 0 && err != -EEXIST)

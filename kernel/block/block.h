@@ -139,6 +139,12 @@ void brelse(struct buf *b);
 int bwrite(struct buf *b);
 /* Writes every dirty buffer of bdev's disk, then flushes the disk's cache: 0 or -errno. */
 int bsync(struct block_device *bdev);
+/* Dirty buffers in the cache (the flusher's test). */
+unsigned bcache_dirty_count(void);
+/* Writes back every disk (sync(2); the flusher every 5 s): 0 or the first error. */
+int blk_sync_all(void);
+/* Writes back the disk holding devt (fsync, syncfs); 0 when devt is no block device. */
+int blk_sync_devt(dev_t devt);
 /* Drops bdev's disk's clean unreferenced buffers (after unmount, so the disk is re-read). */
 void binvalidate(struct block_device *bdev);
 

@@ -2,5 +2,3 @@
 #pragma once
 
 void ext2_init(void);
-/* Writes back every mounted ext2 file system (sync(2)): 0 or the first error. */
-int ext2_sync_all(void);

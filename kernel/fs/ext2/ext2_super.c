@@ -385,19 +385,6 @@ static void ext2_kill_sb(struct super_block *sb)
 	kfree(sb);
 }
 
-int ext2_sync_all(void)
-{
-	int err = 0;
-	mutex_lock(&mounted_lock);
-	for (struct ext2_fs *m = mounted; m; m = m->next) {
-		int e = bsync(m->bdev);
-		if (e && !err)
-			err = e;
-	}
-	mutex_unlock(&mounted_lock);
-	return err;
-}
-
 static struct fs_type ext2_type = {
 	.name = "ext2",
 	.flags = FS_REQUIRES_DEV,

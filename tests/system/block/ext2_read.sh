@@ -1,5 +1,5 @@
 #!/bin/bash
-# ext2 read: a tree made on the host (tests/system/block/ext2/mktree.sh: nested directories,
+# ext2 read: a tree made on the host (tests/system/block/ext2/tree-make: nested directories,
 # 1200 files in one directory, a 9 MiB file, a sparse file, fast and slow symlinks, hard links,
 # a 255-byte and a non-ASCII name) goes into a partition with mkfs.ext2 -d. Ferrite boots
 # busybox, mounts /dev/vda1 with mount -t ext2, and describes the tree (names, modes, link
@@ -10,9 +10,9 @@ here=$ROOT/tests/system/block/ext2
 work=$LOGDIR/ext2-read
 rm -rf "$work"
 mkdir -p "$work"
-bash "$here/mktree.sh" "$work/tree"
-sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$here/read.init:init" "$here/list.sh:list.sh"
-/bin/busybox sh "$here/list.sh" "$work/tree" > "$work/expected.txt"
+bash "$here/tree-make" "$work/tree"
+sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$here/read.init:init" "$here/tree-list:tree-list"
+/bin/busybox sh "$here/tree-list" "$work/tree" > "$work/expected.txt"
 
 # 1 KiB blocks (double-indirect blocks for the big file) and 4 KiB blocks, 256-byte inodes.
 for bs in 1024 4096; do

@@ -1,22 +1,22 @@
 #!/bin/bash
 # ext2 write: the tree of ext2_read on a 1 KiB-block and a 4 KiB-block file system; Ferrite
-# runs ops.sh on it (create, append, a 9 MiB copy, renames of files and directories, replacing
+# runs tree-ops on it (create, append, a 9 MiB copy, renames of files and directories, replacing
 # rename, delete, rmdir, mkdir -p, 300 files in one directory then a third of them removed,
 # hard and symbolic links, truncate down and up, chmod, utimensat), fills the disk to ENOSPC,
 # removes the filler, unmounts, mounts again and describes the tree. It must equal the host's
-# description of a copy of the tree after the same ops.sh; after power-off the host's
+# description of a copy of the tree after the same tree-ops; after power-off the host's
 # e2fsck -fn must find no error and debugfs must read back the same file contents.
 source "$(dirname "$0")/../lib.sh"
 here=$ROOT/tests/system/block/ext2
 work=$LOGDIR/ext2-write
 rm -rf "$work"
 mkdir -p "$work"
-bash "$here/mktree.sh" "$work/tree"
+bash "$here/tree-make" "$work/tree"
 cp -a "$work/tree" "$work/expected-tree"
-TZ=UTC /bin/busybox sh "$here/ops.sh" "$work/expected-tree"
-/bin/busybox sh "$here/list.sh" "$work/expected-tree" > "$work/expected.txt"
-sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$here/write.init:init" "$here/list.sh:list.sh" \
-	"$here/ops.sh:ops.sh"
+TZ=UTC /bin/busybox sh "$here/tree-ops" "$work/expected-tree"
+/bin/busybox sh "$here/tree-list" "$work/expected-tree" > "$work/expected.txt"
+sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$here/write.init:init" "$here/tree-list:tree-list" \
+	"$here/tree-ops:tree-ops"
 
 for bs in 1024 4096; do
 	mkfs.ext2 -q -F -b $bs -I $((bs == 1024 ? 128 : 256)) -d "$work/tree" "$work/fs.img" 48M > /dev/null
@@ -49,7 +49,7 @@ for bs in 1024 4096; do
 	debugfs -R "rdump / $work/dump" "$work/fs.img" > /dev/null 2>&1
 	rm -rf "$work/dump/lost+found"
 	want=$(grep -v '^[DFL]|' "$work/expected.txt"; grep '^L|' "$work/expected.txt")
-	seen=$( (cd "$work/dump" && /bin/busybox sh "$here/list.sh" .) | grep -v '^[DF]|')
+	seen=$( (cd "$work/dump" && /bin/busybox sh "$here/tree-list" .) | grep -v '^[DF]|')
 	seen=$(echo "$seen" | grep -v '^L|'; echo "$seen" | grep '^L|')
 	if [ "$want" = "$seen" ]; then pass $bs/host_reads_back; else
 		fail $bs/host_reads_back "debugfs sees other contents than expected"; fi
