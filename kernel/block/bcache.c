@@ -282,6 +282,21 @@ int bsync(struct block_device *bdev)
 	return err ? err : e == -ENOTSUP ? 0 : e;
 }
 
+void bcache_forget(struct block_device *disk)
+{
+	mutex_lock(&bcache_lock);
+	for (struct buf *b = lru.lru_next; b != &lru;) {
+		struct buf *next = b->lru_next;
+		if (b->disk == disk) {
+			if (b->dirty)
+				nr_dirty--;
+			free_buf(b);
+		}
+		b = next;
+	}
+	mutex_unlock(&bcache_lock);
+}
+
 unsigned bcache_dirty_count(void)
 {
 	return __atomic_load_n(&nr_dirty, __ATOMIC_RELAXED);

@@ -105,7 +105,31 @@ int blk_sync_all(void)
 int blk_sync_devt(dev_t devt)
 {
 	struct block_device *bd = devt ? blk_lookup_devt(devt) : NULL;
-	return bd ? bsync(bd) : 0;
+	if (!bd)
+		return 0;
+	int err = bsync(bd);
+	blk_put(bd);
+	return err;
+}
+
+void blk_get(struct block_device *bdev)
+{
+	__atomic_add_fetch(&bdev->whole->refs, 1, __ATOMIC_RELAXED);
+}
+
+void blk_put(struct block_device *bdev)
+{
+	struct block_device *disk = bdev->whole;
+	if (__atomic_sub_fetch(&disk->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	/* Nobody can reach the disk any more: its partitions, buffers and the driver's memory go. */
+	for (unsigned i = 1; i <= BLK_MAX_PARTS; i++) {
+		kfree(disk->parts[i]);
+		disk->parts[i] = NULL;
+	}
+	bcache_forget(disk);
+	if (disk->release)
+		disk->release(disk);
 }
 
 /* The periodic flusher: dirty buffers reach the disk within about 5 s (Linux's
@@ -149,6 +173,8 @@ int blk_add_disk(struct block_device *disk)
 	disk->dev.bus = &block_bus;
 	disk->dev.class = DEVICE_CLASS_BLOCK;
 	disk->dev.driver_data = disk;
+	disk->refs = 1;
+	disk->dead = false;
 	int err = device_register(&disk->dev);
 	if (err < 0)
 		return err;
@@ -175,14 +201,11 @@ void blk_del_disk(struct block_device *disk)
 	if (*pp)
 		*pp = disk->next;
 	mutex_unlock(&disks_lock);
+	blk_kill_queue(disk);
 	for (unsigned i = 1; i <= BLK_MAX_PARTS; i++) {
 		struct block_device *p = disk->parts[i];
-		if (!p)
-			continue;
-		if (p->dev.registered)
+		if (p && p->dev.registered)
 			device_unregister(&p->dev);
-		disk->parts[i] = NULL;
-		kfree(p);
 	}
 	if (disk->dev.registered)
 		device_unregister(&disk->dev);
@@ -199,6 +222,8 @@ struct block_device *blk_lookup_devt(dev_t devt)
 			continue;
 		unsigned no = MINOR(devt) - MINOR(d->dev.devt);
 		found = no ? d->parts[no] : d;
+		if (found)
+			blk_get(found);
 	}
 	mutex_unlock(&disks_lock);
 	return found;
@@ -221,9 +246,11 @@ static int blkdev_open(struct inode *inode, struct file *f)
 	struct block_device *bd = blk_lookup_devt(inode->rdev);
 	if (!bd)
 		return -ENXIO;
-	if (bd->read_only && (f->flags & O_ACCMODE) != O_RDONLY)
+	if (bd->read_only && (f->flags & O_ACCMODE) != O_RDONLY) {
+		blk_put(bd);
 		return -EROFS;
-	f->private = bd;
+	}
+	f->private = bd; /* the reference goes at release */
 	return 0;
 }
 
@@ -318,8 +345,11 @@ static int blkdev_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 static void blkdev_release(struct inode *inode, struct file *f)
 {
 	(void)inode;
-	if (f->private && (f->flags & O_ACCMODE) != O_RDONLY)
+	if (!f->private)
+		return;
+	if ((f->flags & O_ACCMODE) != O_RDONLY)
 		bsync(f->private);
+	blk_put(f->private);
 }
 
 static const struct file_ops blkdev_fops = {

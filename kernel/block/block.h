@@ -87,6 +87,10 @@ struct block_device {
 	struct blk_queue queue;
 	struct block_device *parts[BLK_MAX_PARTS + 1];
 	struct block_device *next;  /* all disks */
+	int refs;                   /* the driver's, plus one per blk_lookup_* user */
+	bool dead;                  /* unplugged: new I/O fails with EIO */
+	/* Frees the driver's memory once the last reference is gone (after blk_del_disk). */
+	void (*release)(struct block_device *disk);
 };
 
 /*
@@ -94,14 +98,21 @@ struct block_device {
  * and dev.devt, then adds the disk; partitions are scanned and registered as children.
  */
 int blk_add_disk(struct block_device *disk);
-/* Unregisters the partitions and the disk; outstanding bios must have completed. */
+/*
+ * Hot-unplug: the disk and its partitions leave /dev and the disk list, later I/O fails with
+ * EIO, pending requests are failed. Users holding references (a mounted file system, an open
+ * node) keep the structures until their blk_put; the driver drops its own reference last
+ * (after failing what it still had in flight), and release runs at the last put.
+ */
 void blk_del_disk(struct block_device *disk);
+void blk_get(struct block_device *bdev);
+void blk_put(struct block_device *bdev);
 /* A major number for a driver's disks (Linux's dynamic range, from 254 down). */
 unsigned blk_alloc_major(void);
-/* The block device with this dev_t, or NULL. */
+/* The block device with this dev_t with a reference (blk_put it), or NULL. */
 struct block_device *blk_lookup_devt(dev_t devt);
-/* The block device a path names (an S_IFBLK node), for file systems' mount: 0 or -errno
- * (-ENOTBLK not a block device, -ENXIO no such device). Callable with vfs_lock held. */
+/* The block device a path names (an S_IFBLK node) with a reference, for file systems' mount:
+ * 0 or -errno (-ENOTBLK not a block device, -ENXIO no such device). Callable with vfs_lock held. */
 int blk_lookup_path(const char *path, struct block_device **out);
 
 /* Queues bio (bounds-checked: -EIO through end_io when outside the device). */
@@ -116,6 +127,8 @@ int blk_flush(struct block_device *bdev);
  * and merges; unplugging hands the batch to the driver. Nests.
  */
 void blk_plug(struct block_device *bdev);
+/* Marks the disk dead and fails its pending requests (blk_del_disk does it). */
+void blk_kill_queue(struct block_device *disk);
 void blk_unplug(struct block_device *bdev);
 
 /* ---- the buffer cache: block-sized pieces of a device, shared and written back ---- */
@@ -145,6 +158,8 @@ unsigned bcache_dirty_count(void);
 int blk_sync_all(void);
 /* Writes back the disk holding devt (fsync, syncfs); 0 when devt is no block device. */
 int blk_sync_devt(dev_t devt);
+/* Drops every buffer of a released disk, dirty ones too (nothing can write them now). */
+void bcache_forget(struct block_device *disk);
 /* Drops bdev's disk's clean unreferenced buffers (after unmount, so the disk is re-read). */
 void binvalidate(struct block_device *bdev);
 

@@ -115,9 +115,9 @@ static struct request *pick_next(struct blk_queue *q, uint64_t now)
 static void run_queue(struct block_device *disk, uint64_t now)
 {
 	struct blk_queue *q = &disk->queue;
-	while (q->pending && !q->plugged) {
+	while (q->pending && (!q->plugged || disk->dead)) {
 		struct request *rq = pick_next(q, now);
-		int err = disk->ops->queue_rq(disk, rq);
+		int err = disk->dead ? -EIO : disk->ops->queue_rq(disk, rq);
 		if (err == -EBUSY) {
 			insert_sorted(q, rq);
 			return;
@@ -142,6 +142,11 @@ void blk_submit_bio(struct bio *bio)
 	bio->next = NULL;
 	bio->status = 0;
 	uint64_t now = clock_monotonic_ns();
+	if (__atomic_load_n(&disk->dead, __ATOMIC_ACQUIRE)) {
+		bio->status = -EIO; /* unplugged */
+		bio->end_io(bio);
+		return;
+	}
 	if (bio->op != BLK_FLUSH) {
 		if (!bio->nr_sectors || bio->sector >= bd->nr_sectors ||
 		    bio->nr_sectors > bd->nr_sectors - bio->sector ||
@@ -196,6 +201,15 @@ void blk_end_request(struct block_device *disk, struct request *rq, int status)
 	run_queue(disk, now);
 	spin_unlock_irqrestore(&q->lock, irq);
 	kfree(rq);
+}
+
+void blk_kill_queue(struct block_device *disk)
+{
+	struct blk_queue *q = &disk->queue;
+	uint64_t irq = spin_lock_irqsave(&q->lock);
+	__atomic_store_n(&disk->dead, true, __ATOMIC_RELEASE);
+	run_queue(disk, clock_monotonic_ns()); /* fails everything pending */
+	spin_unlock_irqrestore(&q->lock, irq);
 }
 
 void blk_plug(struct block_device *bdev)

@@ -105,6 +105,8 @@ static void cmd_free(struct vblk *vb, struct vblk_cmd *c)
 static int vblk_queue_rq(struct block_device *disk, struct request *rq)
 {
 	struct vblk *vb = disk->driver_data;
+	if (!vb->vd.queues)
+		return -EIO; /* torn down (hot-unplug) */
 	struct virtqueue *vq = &vb->vd.queues[0];
 	if (rq->op == BLK_FLUSH && !virtio_has(&vb->vd, VIRTIO_BLK_F_FLUSH))
 		return -ENOTSUP;
@@ -138,6 +140,7 @@ static int vblk_queue_rq(struct block_device *disk, struct request *rq)
 }
 
 static const struct blk_ops vblk_ops = { .queue_rq = vblk_queue_rq };
+static void vblk_release(struct block_device *disk);
 
 /* The request queue's interrupt: end every returned chain. */
 static void vblk_done(struct virtqueue *vq, void *ctx)
@@ -200,6 +203,7 @@ static int vblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	disk->read_only = virtio_has(&vb->vd, VIRTIO_BLK_F_RO);
 	disk->ops = &vblk_ops;
 	disk->driver_data = vb;
+	disk->release = vblk_release;
 	/* Each bio is one descriptor; a chain also needs the header and the status. */
 	disk->queue.max_segments = MIN(MIN(seg_max ? seg_max : 1, (uint32_t)VBLK_MAX_SEGS), (uint32_t)vb->ncmds - 2);
 	disk->queue.max_sectors = 256;
@@ -225,20 +229,36 @@ fail:
 	return err;
 }
 
+/* The last reference to the disk is gone (see blk_put). */
+static void vblk_release(struct block_device *disk)
+{
+	struct vblk *vb = disk->driver_data;
+	kfree(vb->cmds);
+	kfree(vb);
+}
+
 static void vblk_remove(struct pci_dev *pdev)
 {
 	struct vblk *vb = pdev->dev.driver_data;
 	if (!vb)
 		return;
-	/* FIXME: requests still in flight at hot-unplug are lost with the device. */
 	blk_del_disk(&vb->disk);
+	/* After the reset the device completes nothing more: fail what it still had. */
 	virtio_teardown(&vb->vd);
+	unsigned failed = 0;
+	for (unsigned i = 0; i < vb->ncmds; i++) {
+		struct request *rq = vb->cmds[i].busy ? vb->cmds[i].rq : NULL;
+		if (!rq)
+			continue;
+		cmd_free(vb, &vb->cmds[i]);
+		blk_end_request(&vb->disk, rq, -EIO);
+		failed++;
+	}
 	index_free(vb->disk.dev.name[2] - 'a');
-	pr_info("virtio-blk: removed %s (%s, %llu interrupts)\n", vb->disk.dev.name, pdev->dev.name,
-		(unsigned long long)vb->irqs);
+	pr_info("virtio-blk: removed %s (%s, %llu interrupts, %u in flight ended with EIO)\n", vb->disk.dev.name,
+		pdev->dev.name, (unsigned long long)vb->irqs, failed);
 	pdev->dev.driver_data = NULL;
-	kfree(vb->cmds);
-	kfree(vb);
+	blk_put(&vb->disk);
 }
 
 static const struct pci_device_id vblk_ids[] = {

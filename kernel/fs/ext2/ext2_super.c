@@ -277,6 +277,7 @@ static int ext2_mount(struct fs_type *type, const char *dev, const void *data, s
 	for (struct ext2_fs *m = mounted; m; m = m->next) {
 		if (m->bdev == bdev) {
 			mutex_unlock(&mounted_lock);
+			blk_put(bdev);
 			return -EBUSY;
 		}
 	}
@@ -356,6 +357,7 @@ fail:
 	free_fs(fs);
 	kfree(sb);
 	binvalidate(bdev);
+	blk_put(bdev);
 	return err;
 }
 
@@ -381,6 +383,7 @@ static void ext2_kill_sb(struct super_block *sb)
 	if (*pp)
 		*pp = fs->next;
 	mutex_unlock(&mounted_lock);
+	blk_put(fs->bdev); /* the mount's reference: an unplugged disk is freed here */
 	free_fs(fs);
 	kfree(sb);
 }
