@@ -7,6 +7,7 @@
 #pragma once
 
 #include "block/partition.h"
+#include "block/request.h"
 #include "drivers/base/device.h"
 #include "fs/vfs.h"
 #include "lib/spinlock.h"
@@ -16,37 +17,6 @@
 #define SECTOR_SIZE  512
 #define SECTOR_SHIFT 9
 #define BLK_MAX_PARTS 15 /* minors per disk: the disk plus 15 partitions, as Linux's sd/vd */
-
-enum blk_op { BLK_READ, BLK_WRITE, BLK_FLUSH };
-
-struct block_device;
-struct bio;
-typedef void (*bio_end_t)(struct bio *bio);
-
-/* One contiguous transfer between a physically contiguous buffer and consecutive sectors. */
-struct bio {
-	struct block_device *bdev;  /* as submitted (a partition or the disk) */
-	enum blk_op op;
-	uint64_t sector;            /* relative to bdev when submitted; the disk's after remapping */
-	uint32_t nr_sectors;
-	void *buf;                  /* direct-map address, physically contiguous */
-	int status;                 /* 0 or -errno, set before end_io */
-	bio_end_t end_io;           /* called once, maybe in interrupt context */
-	void *private;
-	struct bio *next;           /* within a request */
-};
-
-/* What the driver sees: one or more bios merged into one contiguous transfer. */
-struct request {
-	enum blk_op op;
-	uint64_t sector;
-	uint32_t nr_sectors;
-	struct bio *bios, *tail;
-	unsigned nr_bios;
-	uint64_t queued_ns;
-	struct request *next;
-	void *driver_data;
-};
 
 struct blk_ops {
 	/* Starts rq on the hardware: 0 when taken, -EBUSY when the device is full now (the queue

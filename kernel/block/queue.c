@@ -49,65 +49,24 @@ static void end_bio(struct bio *bio, int status, uint64_t queued_ns, uint64_t no
 	bio->end_io(bio);
 }
 
-static bool can_merge(struct blk_queue *q, const struct request *rq, const struct bio *bio)
-{
-	return rq->op == bio->op && bio->op != BLK_FLUSH && rq->nr_bios < q->max_segments &&
-	       (uint64_t)rq->nr_sectors + bio->nr_sectors <= q->max_sectors;
-}
-
 /* Back or front merge into a pending request; true when bio was absorbed. */
 static bool try_merge(struct blk_queue *q, struct bio *bio)
 {
-	for (struct request *rq = q->pending; rq; rq = rq->next) {
-		if (!can_merge(q, rq, bio))
-			continue;
-		if (rq->sector + rq->nr_sectors == bio->sector) {
-			rq->tail->next = bio;
-			rq->tail = bio;
-		} else if (bio->sector + bio->nr_sectors == rq->sector) {
-			bio->next = rq->bios;
-			rq->bios = bio;
-			rq->sector = bio->sector;
-		} else {
-			continue;
-		}
-		rq->nr_sectors += bio->nr_sectors;
-		rq->nr_bios++;
-		return true;
-	}
-	return false;
+	return elv_merge(q->pending, bio, q->max_sectors, q->max_segments) != NULL;
 }
 
 static void insert_sorted(struct blk_queue *q, struct request *rq)
 {
-	struct request **pp = &q->pending;
-	while (*pp && (*pp)->sector <= rq->sector)
-		pp = &(*pp)->next;
-	rq->next = *pp;
-	*pp = rq;
+	elv_insert(&q->pending, rq);
 	q->nr_pending++;
 }
 
 /* The elevator's choice (see the top of the file), unlinked from the pending list. */
 static struct request *pick_next(struct blk_queue *q, uint64_t now)
 {
-	struct request **pick = NULL, **oldest = NULL;
-	for (struct request **pp = &q->pending; *pp; pp = &(*pp)->next) {
-		if (!pick && (*pp)->sector >= q->head_pos)
-			pick = pp;
-		if (!oldest || (*pp)->queued_ns < (*oldest)->queued_ns)
-			oldest = pp;
-	}
-	if (oldest && now - (*oldest)->queued_ns > BLK_DEADLINE_NS)
-		pick = oldest;
-	if (!pick)
-		pick = &q->pending; /* wrap around to the lowest sector */
-	struct request *rq = *pick;
-	if (!rq)
-		return NULL;
-	*pick = rq->next;
-	rq->next = NULL;
-	q->nr_pending--;
+	struct request *rq = elv_pick(&q->pending, q->head_pos, now, BLK_DEADLINE_NS);
+	if (rq)
+		q->nr_pending--;
 	return rq;
 }
 
