@@ -2,8 +2,8 @@
 # ext2 write: the tree of ext2_read on a 1 KiB-block and a 4 KiB-block file system; Ferrite
 # runs tree-ops on it (create, append, a 9 MiB copy, renames of files and directories, replacing
 # rename, delete, rmdir, mkdir -p, 300 files in one directory then a third of them removed,
-# hard and symbolic links, truncate down and up, chmod, utimensat), fills the disk to ENOSPC,
-# removes the filler, unmounts, mounts again and describes the tree. It must equal the host's
+# hard and symbolic links, truncate down and up, chmod, utimensat), fills the disk to ENOSPC and
+# the inode tables to ENOSPC, removes the fillers, unmounts, mounts again and describes the tree. It must equal the host's
 # description of a copy of the tree after the same tree-ops; after power-off the host's
 # e2fsck -fn must find no error and debugfs must read back the same file contents.
 source "$(dirname "$0")/../lib.sh"
@@ -19,7 +19,7 @@ sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$here/write.init:init" "$he
 	"$here/tree-ops:tree-ops"
 
 for bs in 1024 4096; do
-	mkfs.ext2 -q -F -b $bs -I $((bs == 1024 ? 128 : 256)) -d "$work/tree" "$work/fs.img" 48M > /dev/null
+	mkfs.ext2 -q -F -b $bs -I $((bs == 1024 ? 128 : 256)) -N 2048 -d "$work/tree" "$work/fs.img" 48M > /dev/null
 	rm -f "$work/disk.img"
 	truncate -s 50M "$work/disk.img"
 	echo 'start=2048, type=83' | sfdisk -q "$work/disk.img" > /dev/null
@@ -30,6 +30,8 @@ for bs in 1024 4096; do
 	expect_log $bs/ops "ext2-test: ops done"
 	expect_log $bs/enospc "ext2-test: ENOSPC"
 	expect_log $bs/fill_removed "ext2-test: fill removed"
+	expect_log_re $bs/inodes_enospc "ext2-test: inodes ENOSPC after [0-9]+ files"
+	expect_log $bs/inode_filler_removed "ext2-test: inode filler removed"
 	expect_log $bs/remounted "ext2-test: unmounted again"
 	log_text | sed -n 's/^LST //p' > "$work/got.txt"
 	if [ -s "$work/got.txt" ] && cmp -s "$work/expected.txt" "$work/got.txt"; then
