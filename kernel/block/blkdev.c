@@ -47,6 +47,20 @@ static int read_sector(void *ctx, uint64_t sector, void *buf)
 	return 0;
 }
 
+/* Unregisters and frees the partitions (nobody may hold them: see blk_rescan). */
+static void drop_partitions(struct block_device *disk)
+{
+	for (unsigned i = 1; i <= BLK_MAX_PARTS; i++) {
+		struct block_device *p = disk->parts[i];
+		if (!p)
+			continue;
+		if (p->dev.registered)
+			device_unregister(&p->dev);
+		disk->parts[i] = NULL;
+		kfree(p);
+	}
+}
+
 static void add_partitions(struct block_device *disk)
 {
 	struct part_entry parts[BLK_MAX_PARTS];
@@ -212,6 +226,28 @@ void blk_del_disk(struct block_device *disk)
 	binvalidate(disk);
 }
 
+/*
+ * BLKRRPART: reads the partition table again. Only when the disk is otherwise unused (the
+ * driver's reference and the caller's open one): a mounted or open partition makes it EBUSY,
+ * as on Linux. The old partitions' buffers are written back and dropped first.
+ */
+int blk_rescan(struct block_device *disk)
+{
+	mutex_lock(&disks_lock);
+	int err = 0;
+	if (__atomic_load_n(&disk->refs, __ATOMIC_ACQUIRE) > 2 || disk->dead) {
+		err = -EBUSY;
+	} else {
+		bsync(disk);
+		drop_partitions(disk);
+		binvalidate(disk);
+	}
+	mutex_unlock(&disks_lock);
+	if (!err)
+		add_partitions(disk);
+	return err;
+}
+
 struct block_device *blk_lookup_devt(dev_t devt)
 {
 	struct block_device *found = NULL;
@@ -336,6 +372,8 @@ static int blkdev_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	}
 	case BLKFLSBUF:
 		return bsync(bd);
+	case BLKRRPART:
+		return bd->partno ? -EINVAL : blk_rescan(bd);
 	default:
 		return -ENOTTY;
 	}

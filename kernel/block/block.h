@@ -77,6 +77,8 @@ int blk_add_disk(struct block_device *disk);
 void blk_del_disk(struct block_device *disk);
 void blk_get(struct block_device *bdev);
 void blk_put(struct block_device *bdev);
+/* Reads disk's partition table again (BLKRRPART): 0, or -EBUSY while it is in use. */
+int blk_rescan(struct block_device *disk);
 /* A major number for a driver's disks (Linux's dynamic range, from 254 down). */
 unsigned blk_alloc_major(void);
 /* The block device with this dev_t with a reference (blk_put it), or NULL. */

@@ -81,6 +81,49 @@ KTEST(blk_proc_files)
 	KT_ASSERT_EQ(dump_proc("/proc/diskstats", "diskstats"), 0);
 }
 
+/* BLKRRPART on the blank fourth disk (vdd): write an MBR through /dev/vdd, re-read the table. */
+KTEST(blk_rescan_partitions)
+{
+	struct block_device *bd;
+	if (blk_lookup_path("/dev/vdd", &bd) < 0) {
+		kprintf("ktest: blk_rescan_partitions: no /dev/vdd; skipped\n");
+		return;
+	}
+	blk_put(bd);
+	struct file *f;
+	KT_ASSERT_EQ(vfs_open(NULL, "/dev/vdd", O_RDWR, 0, &f), 0);
+	uint8_t mbr[SECTOR_SIZE] = { 0 };
+	const uint32_t table[2][2] = { { 2048, 4096 }, { 8192, 2048 } };
+	for (int i = 0; i < 2; i++) {
+		uint8_t *e = mbr + 446 + 16 * i;
+		e[4] = 0x83;
+		memcpy(e + 8, &table[i][0], 4);
+		memcpy(e + 12, &table[i][1], 4);
+	}
+	mbr[510] = 0x55;
+	mbr[511] = 0xaa;
+	ssize_t n = vfs_pwrite(f, mbr, sizeof(mbr), 0);
+	int rr = vfs_ioctl(f, 0x125f /* BLKRRPART */, 0);
+	struct block_device *p1 = NULL, *p2 = NULL;
+	int e1 = blk_lookup_path("/dev/vdd1", &p1), e2 = blk_lookup_path("/dev/vdd2", &p2);
+	uint64_t s1 = p1 ? p1->start : 0, n1 = p1 ? p1->nr_sectors : 0, s2 = p2 ? p2->start : 0;
+	/* A held partition makes a rescan EBUSY. */
+	int busy = vfs_ioctl(f, 0x125f, 0);
+	if (p1)
+		blk_put(p1);
+	if (p2)
+		blk_put(p2);
+	file_put(f);
+	KT_ASSERT_EQ(n, SECTOR_SIZE);
+	KT_ASSERT_EQ(rr, 0);
+	KT_ASSERT_EQ(e1, 0);
+	KT_ASSERT_EQ(e2, 0);
+	KT_ASSERT_EQ(s1, 2048);
+	KT_ASSERT_EQ(n1, 4096);
+	KT_ASSERT_EQ(s2, 8192);
+	KT_ASSERT_EQ(busy, -EBUSY);
+}
+
 KTEST(blk_virtio_read_pattern)
 {
 	struct block_device *bd = vda();

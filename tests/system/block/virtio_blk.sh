@@ -1,8 +1,9 @@
 #!/bin/bash
 # virtio-blk and the block layer: three disks made on the host — vda a raw pattern, vdb an MBR
 # table with an extended partition, vdc a GPT table. The ktests read the pattern back, write a
-# second one with merged requests (checked here after power-off) and print /proc/partitions,
-# which must list exactly the partitions sfdisk/sgdisk made.
+# second one with merged requests (checked here after power-off), write an MBR to a blank vdd
+# and re-read it (BLKRRPART), and print /proc/partitions, which must list exactly the
+# partitions sfdisk/sgdisk and the ktest made.
 source "$(dirname "$0")/../lib.sh"
 
 work=$LOGDIR/virtio-blk
@@ -18,13 +19,15 @@ truncate -s 32M "$work/mbr.img"
 printf 'label: dos\nstart=2048, size=4096, type=83\nstart=8192, size=8192, type=83\nstart=20480, size=20480, type=5\nstart=22528, size=2048, type=83\nstart=26624, size=4096, type=83\n' |
 	sfdisk -q "$work/mbr.img" > /dev/null
 truncate -s 32M "$work/gpt.img"
+truncate -s 8M "$work/blank.img"
 sgdisk -o -n 1:2048:+1M -n 2:8192:+4M -n 3:20480:+2M "$work/gpt.img" > /dev/null
 
 qemu_boot virtio_blk 120 -machine q35 -m 256M -nic none -kernel "$KERNEL" \
 	-drive file="$work/pattern.img",if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0 \
 	-drive file="$work/mbr.img",if=none,id=d1,format=raw -device virtio-blk-pci,drive=d1 \
 	-drive file="$work/gpt.img",if=none,id=d2,format=raw -device virtio-blk-pci,drive=d2 \
-	-append "console=ttyS0 ktest=blk_virtio_read_pattern,blk_virtio_write,blk_proc_files"
+	-drive file="$work/blank.img",if=none,id=d3,format=raw -device virtio-blk-pci,drive=d3 \
+	-append "console=ttyS0 ktest=blk_virtio_read_pattern,blk_virtio_write,blk_rescan_partitions,blk_proc_files"
 expect_exit exit_status 33
 expect_log_re bound 'virtio-blk: vda: 0000:00:0[0-9a-f]\.0 \[1af4:10(01|42)\], 16384 sectors, queue of [0-9]+, MSI-X, flush'
 ktest_results ktest
@@ -44,6 +47,9 @@ major minor  #blocks  name
  254       33       1024 vdc1
  254       34       4096 vdc2
  254       35       2048 vdc3
+ 254       48       8192 vdd
+ 254       49       2048 vdd1
+ 254       50       1024 vdd2
 TXT
 )
 got=$(log_text | sed -n 's/^blk-proc: partitions: //p')
