@@ -21,6 +21,19 @@ int vfs_register_chrdev(unsigned major, const struct file_ops *fops)
 	return 0;
 }
 
+#define BLKDEV_MAX 256
+static const struct file_ops *blkdevs[BLKDEV_MAX];
+
+int vfs_register_blkdev(unsigned major, const struct file_ops *fops)
+{
+	if (major >= BLKDEV_MAX)
+		return -EINVAL;
+	if (blkdevs[major] && blkdevs[major] != fops)
+		return -EBUSY;
+	blkdevs[major] = fops;
+	return 0;
+}
+
 static int do_truncate(struct inode *inode, uint64_t size)
 {
 	if (S_ISDIR(inode->mode))
@@ -96,10 +109,16 @@ static int open_path(struct path *p, unsigned flags, bool created, struct file *
 			err = -ENXIO;
 			goto fail;
 		}
+	} else if (S_ISBLK(inode->mode)) {
+		fop = MAJOR(inode->rdev) < BLKDEV_MAX ? blkdevs[MAJOR(inode->rdev)] : NULL;
+		if (!fop) {
+			err = -ENXIO;
+			goto fail;
+		}
 	} else if (S_ISFIFO(inode->mode)) {
 		fop = &pipe_fifo_fops; /* any file system's FIFO node: the pipe lives beside the inode */
 	} else if (!S_ISREG(inode->mode) && !S_ISDIR(inode->mode)) {
-		err = -ENXIO; /* sockets are reached through connect(2); FIXME: block devices */
+		err = -ENXIO; /* sockets are reached through connect(2) */
 		goto fail;
 	}
 	if ((flags & O_TRUNC) && S_ISREG(inode->mode) && acc != O_RDONLY) {

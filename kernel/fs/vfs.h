@@ -400,6 +400,13 @@ void vfs_root(struct path *out);
 int64_t vfs_no_llseek(struct file *f, int64_t off, int whence);
 /* Character devices by major number: opening a S_IFCHR inode uses these operations (-ENXIO if none). */
 int vfs_register_chrdev(unsigned major, const struct file_ops *fops);
+/* Block devices by major number (the block layer registers its node operations here). */
+int vfs_register_blkdev(unsigned major, const struct file_ops *fops);
+/*
+ * For FS_REQUIRES_DEV mount callbacks, which run with the VFS lock held: the device number of
+ * the block-device node path names (symlinks followed); -ENOTBLK when it is something else.
+ */
+int vfs_resolve_blkdev(const char *path, dev_t *out);
 /* The mount table, oldest first (for /proc/mounts); walk ->next. */
 struct mount *vfs_mount_list(void);
 
