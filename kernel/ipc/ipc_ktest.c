@@ -19,7 +19,7 @@ static void sleep_ms(unsigned ms)
 		thread_yield();
 }
 
-KTEST(ipc_msg_select)
+KTEST(sysvipc_msg_select)
 {
 	int q = msg_get(IPC_PRIVATE, 0600);
 	KT_ASSERT(q >= 0);
@@ -58,7 +58,7 @@ static void receiver(void *arg)
 	thread_exit(0);
 }
 
-KTEST(ipc_msg_sleep_and_rmid)
+KTEST(sysvipc_msg_sleep_and_rmid)
 {
 	int q = msg_get(IPC_PRIVATE, 0600);
 	KT_ASSERT(q >= 0);
@@ -92,7 +92,7 @@ static void sem_waiter(void *arg)
 	thread_exit(0);
 }
 
-KTEST(ipc_sem_sleep_and_rmid)
+KTEST(sysvipc_sem_sleep_and_rmid)
 {
 	int s = sem_get(IPC_PRIVATE, 2, IPC_CREAT | 0600);
 	KT_ASSERT(s >= 0);
@@ -146,7 +146,7 @@ static int cycle(void)
 	return 0;
 }
 
-KTEST(ipc_no_leak)
+KTEST(sysvipc_no_leak)
 {
 	for (int i = 0; i < 50; i++) /* the slab caches reach their working size */
 		KT_ASSERT_EQ(cycle(), 0);
