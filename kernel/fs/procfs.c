@@ -41,6 +41,7 @@
 #include "mm/pmm.h"
 #include "mm/slab.h"
 #include "mm/vmm.h"
+#include "net/net.h"
 #include "sched/sched.h"
 #include "sched/sched_math.h"
 #include "time/clock.h"
@@ -424,6 +425,21 @@ static size_t gen_pci_devices(char *buf, size_t size)
 	return pci_format_proc_devices(buf, size);
 }
 
+static size_t gen_net_dev(char *buf, size_t size)
+{
+	return net_format_proc_dev(buf, size);
+}
+
+static size_t gen_net_route(char *buf, size_t size)
+{
+	return net_format_proc_route(buf, size);
+}
+
+static size_t gen_net_arp(char *buf, size_t size)
+{
+	return net_format_proc_arp(buf, size);
+}
+
 /* ---- the tree ---- */
 
 struct proc_entry {
@@ -432,7 +448,7 @@ struct proc_entry {
 	size_t (*gen)(char *buf, size_t size); /* NULL: a directory */
 };
 
-enum { P_ROOT, P_BUS = 12, P_PCI = 13 };
+enum { P_ROOT, P_BUS = 12, P_PCI = 13, P_NET = 15 };
 
 static const struct proc_entry proc_table[] = {
 	[P_ROOT] = { "", -1, NULL },
@@ -450,9 +466,13 @@ static const struct proc_entry proc_table[] = {
 	[P_BUS] = { "bus", P_ROOT, NULL },
 	[P_PCI] = { "pci", P_BUS, NULL },
 	{ "devices", P_PCI, gen_pci_devices },
+	[P_NET] = { "net", P_ROOT, NULL },
+	{ "dev", P_NET, gen_net_dev },
+	{ "route", P_NET, gen_net_route },
+	{ "arp", P_NET, gen_net_arp },
 };
 #define NR_PROC (sizeof(proc_table) / sizeof(proc_table[0]))
-_Static_assert(NR_PROC == P_PCI + 2, "P_BUS/P_PCI must match the table");
+_Static_assert(NR_PROC == P_NET + 4, "P_BUS/P_PCI/P_NET must match the table");
 
 static const struct inode_ops proc_dir_iops;
 static const struct file_ops proc_dir_fops, proc_file_fops;

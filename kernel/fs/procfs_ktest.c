@@ -285,7 +285,7 @@ KTEST(procfs_getdents)
 	int n = list_dir("/proc", names, sizeof(names));
 	static const char *const want[] = { ".", "..", "meminfo", "cpuinfo", "uptime", "loadavg", "stat",
 					    "mounts", "filesystems", "cmdline", "version", "interrupts",
-					    "kmsg", "bus" };
+					    "kmsg", "bus", "net" };
 	KT_ASSERT_EQ(n, (int)(sizeof(want) / sizeof(want[0])));
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		KT_ASSERT(has_name(names, want[i]));
@@ -293,6 +293,8 @@ KTEST(procfs_getdents)
 	KT_ASSERT(has_name(names, "pci"));
 	KT_ASSERT_EQ(list_dir("/proc/bus/pci", names, sizeof(names)), 3);
 	KT_ASSERT(has_name(names, "devices"));
+	KT_ASSERT_EQ(list_dir("/proc/net", names, sizeof(names)), 5);
+	KT_ASSERT(has_name(names, "dev") && has_name(names, "route") && has_name(names, "arp"));
 	struct kstat st;
 	KT_ASSERT_EQ(vfs_stat(NULL, "/proc/bus/pci", true, &st), 0);
 	KT_ASSERT(S_ISDIR(st.mode));

@@ -32,6 +32,7 @@
 #include "mm/memmap.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
+#include "net/net.h"
 #include "sched/sched.h"
 #include "test/ktest.h"
 #include "time/clock.h"
@@ -256,6 +257,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();
 	ps2kbd_init();
+	net_init(); /* before the drivers: they register their devices */
 	pci_init();
 	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
 	work_start_worker();

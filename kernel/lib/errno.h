@@ -46,6 +46,12 @@
 #define EOVERFLOW 75
 #define ELIBBAD 80
 #define EILSEQ 84
+#define EMSGSIZE 90
 #define ENOTSUP 95
 #define EOPNOTSUPP 95
+#define EADDRINUSE 98
+#define ENETDOWN 100
+#define ENETUNREACH 101
+#define ENOBUFS 105
 #define ETIMEDOUT 110
+#define EHOSTUNREACH 113

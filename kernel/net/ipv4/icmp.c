@@ -1,0 +1,152 @@
+/*
+ * ICMP (RFC 792): answering echo requests, reporting unreachable protocols and ports, and
+ * icmp_ping for kernel users, which waits for the matching echo reply.
+ */
+#include "net/ipv4/inet.h"
+
+#include "arch/x86_64/percpu.h"
+#include "console/console.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "sched/sched.h"
+#include "sched/wait.h"
+#include "time/clock.h"
+#include "time/timer.h"
+
+/* Outstanding pings (few: tests and, later, the ping socket). */
+#define PING_MAX 8
+struct ping_wait {
+	bool used, answered;
+	in_addr_t dst;
+	uint16_t id, seq;
+	size_t len;
+	uint64_t answered_ns;
+};
+static spinlock_t ping_lock = SPINLOCK_INIT;
+static struct ping_wait pings[PING_MAX];
+static struct waitqueue ping_wq = { SPINLOCK_INIT, NULL, NULL };
+
+static void icmp_echo_reply_in(const struct icmp_hdr *h, size_t len, in_addr_t src)
+{
+	uint64_t fl = spin_lock_irqsave(&ping_lock);
+	for (unsigned i = 0; i < PING_MAX; i++) {
+		struct ping_wait *p = &pings[i];
+		if (p->used && !p->answered && p->dst == src && p->id == ntohs(h->id) &&
+		    p->seq == ntohs(h->seq) && p->len == len) {
+			p->answered = true;
+			p->answered_ns = clock_monotonic_ns();
+		}
+	}
+	spin_unlock_irqrestore(&ping_lock, fl);
+	wake_up_all(&ping_wq);
+}
+
+void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip)
+{
+	inet_count(&inet_stats.icmp_in);
+	if (icmp_parse(skb->data, skb->len) < 0) {
+		inet_count(&inet_stats.icmp_bad);
+		skb_free(skb);
+		return;
+	}
+	const struct icmp_hdr *h = (const struct icmp_hdr *)skb->data;
+	switch (h->type) {
+	case ICMP_ECHO: {
+		/* Broadcast pings are ignored, as Linux's icmp_echo_ignore_broadcasts default. */
+		if (ip_is_broadcast(skb->dev, ip->daddr) || h->code != 0)
+			break;
+		struct sk_buff *r = skb_alloc(skb->len);
+		if (!r)
+			break;
+		struct icmp_hdr *rh = (struct icmp_hdr *)skb_put(r, skb->len);
+		memcpy(rh, skb->data, skb->len);
+		rh->type = ICMP_ECHOREPLY;
+		rh->check = 0;
+		rh->check = inet_checksum(rh, r->len);
+		ip_output(r, ip->daddr, ip->saddr, IPPROTO_ICMP);
+		break;
+	}
+	case ICMP_ECHOREPLY:
+		icmp_echo_reply_in(h, skb->len, ip->saddr);
+		break;
+	case ICMP_DEST_UNREACH:
+		/* FIXME: hand to the sockets of the offending datagram once they exist. */
+		pr_debug("icmp: destination unreachable (code %u)\n", h->code);
+		break;
+	default:
+		break;
+	}
+	skb_free(skb);
+}
+
+void icmp_send_error(struct sk_buff *orig, const struct ipv4_info *ip, uint8_t type, uint8_t code)
+{
+	/* Never about an ICMP error, a broadcast or a later fragment (RFC 1122 3.2.2). */
+	if (ip->frag_offset || ip_is_broadcast(orig->dev, ip->daddr) || !orig->network)
+		return;
+	if (ip->protocol == IPPROTO_ICMP && orig->transport) {
+		uint8_t t = orig->transport[0];
+		if (t != ICMP_ECHO && t != ICMP_ECHOREPLY)
+			return;
+	}
+	/* The offending header and the first 8 bytes of what it carried. */
+	size_t quote = ip->hdr_len + 8;
+	if (quote > ip->tot_len)
+		quote = ip->tot_len;
+	struct sk_buff *skb = skb_alloc(sizeof(struct icmp_hdr) + quote);
+	if (!skb)
+		return;
+	struct icmp_hdr *h = (struct icmp_hdr *)skb_put(skb, sizeof(*h));
+	memset(h, 0, sizeof(*h));
+	h->type = type;
+	h->code = code;
+	memcpy(skb_put(skb, quote), orig->network, quote);
+	h->check = inet_checksum(skb->data, skb->len);
+	ip_output(skb, ip->daddr, ip->saddr, IPPROTO_ICMP);
+}
+
+int icmp_ping(in_addr_t dst, uint16_t id, uint16_t seq, size_t payload_len, uint64_t timeout_ns,
+	      uint64_t *rtt_ns)
+{
+	if (payload_len > IP_MAX_PACKET - sizeof(struct ip_hdr) - sizeof(struct icmp_hdr))
+		return -EMSGSIZE;
+	size_t len = sizeof(struct icmp_hdr) + payload_len;
+	struct ping_wait *slot = NULL;
+	uint64_t fl = spin_lock_irqsave(&ping_lock);
+	for (unsigned i = 0; i < PING_MAX && !slot; i++)
+		if (!pings[i].used)
+			slot = &pings[i];
+	if (slot)
+		*slot = (struct ping_wait){ .used = true, .dst = dst, .id = id, .seq = seq, .len = len };
+	spin_unlock_irqrestore(&ping_lock, fl);
+	if (!slot)
+		return -EAGAIN;
+
+	int err = -ENOBUFS;
+	struct sk_buff *skb = skb_alloc(len);
+	if (skb) {
+		struct icmp_hdr *h = (struct icmp_hdr *)skb_put(skb, len);
+		h->type = ICMP_ECHO;
+		h->code = 0;
+		h->check = 0;
+		h->id = htons(id);
+		h->seq = htons(seq);
+		uint8_t *data = (uint8_t *)(h + 1);
+		for (size_t i = 0; i < payload_len; i++)
+			data[i] = (uint8_t)(i + seq);
+		h->check = inet_checksum(h, len);
+		uint64_t start = clock_monotonic_ns();
+		err = ip_output(skb, 0, dst, IPPROTO_ICMP);
+		if (!err) {
+			bool ok = wait_event_timeout(&ping_wq, __atomic_load_n(&slot->answered, __ATOMIC_ACQUIRE),
+						     timeout_ns);
+			err = ok ? 0 : -ETIMEDOUT;
+			if (ok && rtt_ns)
+				*rtt_ns = slot->answered_ns - start;
+		}
+	}
+	fl = spin_lock_irqsave(&ping_lock);
+	slot->used = false;
+	spin_unlock_irqrestore(&ping_lock, fl);
+	return err;
+}

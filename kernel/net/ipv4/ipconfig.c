@@ -1,0 +1,100 @@
+/*
+ * Static configuration from the kernel command line, Linux's form:
+ *   ip=<client-ip>:<server-ip>:<gw-ip>:<netmask>:<hostname>:<device>:<autoconf>
+ * (fields may be empty; a missing netmask is the address's class mask). It is applied when the
+ * named device (or the first non-loopback one) registers, so a late or hot-plugged card works.
+ */
+#include "net/ipv4/inet.h"
+
+#include "console/console.h"
+#include "lib/cmdline.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+
+static struct {
+	bool set, applied;
+	in_addr_t addr, gw, mask;
+	char dev[NETDEV_NAME_MAX];
+} ipconf;
+
+/* Parses a dotted quad of exactly len characters; false on anything else. */
+static bool parse_ipv4(const char *s, size_t len, in_addr_t *out)
+{
+	uint32_t v = 0;
+	unsigned part = 0, parts = 0, digits = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			if (!digits || part > 255 || parts == 4)
+				return false;
+			v = v << 8 | part;
+			parts++;
+			part = digits = 0;
+		} else if (s[i] >= '0' && s[i] <= '9' && digits < 3) {
+			part = part * 10 + (unsigned)(s[i] - '0');
+			digits++;
+		} else {
+			return false;
+		}
+	}
+	if (parts != 4)
+		return false;
+	*out = htonl(v);
+	return true;
+}
+
+static int param_ip(const char *val)
+{
+	if (!val)
+		return -EINVAL;
+	if (strcmp(val, "dhcp") == 0 || strcmp(val, "on") == 0 || strcmp(val, "any") == 0) {
+		pr_warn("net: ip=%s: DHCP is not implemented yet\n", val);
+		return -EINVAL;
+	}
+	const char *field[7] = { 0 };
+	size_t flen[7] = { 0 };
+	const char *p = val;
+	for (unsigned i = 0; i < 7; i++) {
+		const char *c = strchr(p, ':');
+		field[i] = p;
+		flen[i] = c ? (size_t)(c - p) : strlen(p);
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	in_addr_t addr, gw = 0, mask = 0;
+	if (!field[0] || !parse_ipv4(field[0], flen[0], &addr))
+		return -EINVAL;
+	if (field[2] && flen[2] && !parse_ipv4(field[2], flen[2], &gw))
+		return -EINVAL;
+	if (field[3] && flen[3]) {
+		if (!parse_ipv4(field[3], flen[3], &mask) || mask_prefix_len(mask) > 32)
+			return -EINVAL;
+	} else {
+		uint32_t a = ntohl(addr);
+		mask = htonl(a < 0x80000000u ? 0xff000000u : a < 0xc0000000u ? 0xffff0000u : 0xffffff00u);
+	}
+	if (field[5] && flen[5]) {
+		if (flen[5] >= NETDEV_NAME_MAX)
+			return -EINVAL;
+		memcpy(ipconf.dev, field[5], flen[5]);
+		ipconf.dev[flen[5]] = '\0';
+	}
+	ipconf.addr = addr;
+	ipconf.gw = gw;
+	ipconf.mask = mask;
+	ipconf.set = true;
+	return 0;
+}
+KPARAM("ip", param_ip);
+
+void inet_device_added(struct net_device *dev)
+{
+	if (!ipconf.set || ipconf.applied || (dev->flags & IFF_LOOPBACK))
+		return;
+	if (ipconf.dev[0] && strcmp(ipconf.dev, dev->name) != 0)
+		return;
+	ipconf.applied = true;
+	inet_set_addr(dev, ipconf.addr, ipconf.mask);
+	if (ipconf.gw)
+		inet_route_add(0, 0, ipconf.gw, dev);
+}

@@ -1,0 +1,145 @@
+/*
+ * Network ktests. net_loopback runs everywhere (no traffic leaves the machine). The others are
+ * manual: they need a NIC on QEMU's user network configured with ip=10.0.2.15::10.0.2.2:
+ * 255.255.255.0, and the tests in tests/system/net/ drives them (net_udp_echo serves the host's
+ * datagrams until it says "quit").
+ */
+#include "console/console.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/slab.h"
+#include "net/ipv4/inet.h"
+#include "net/net.h"
+#include "sched/sched.h"
+#include "test/ktest.h"
+#include "time/clock.h"
+
+static bool contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++)
+		if (strncmp(hay, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static char text[4096];
+
+KTEST(net_loopback)
+{
+	struct net_device *lo = netdev_get_by_name("lo");
+	KT_ASSERT(lo != NULL);
+	KT_ASSERT(lo->flags & IFF_UP);
+	KT_ASSERT_EQ(lo->ipv4_addr, IPV4(127, 0, 0, 1));
+	uint64_t rx0 = lo->stats.rx_packets;
+
+	uint64_t rtt = 0;
+	KT_ASSERT_EQ(icmp_ping(IPV4(127, 0, 0, 1), 0x1234, 1, 56, 2000000000ull, &rtt), 0);
+	/* Any 127/8 address is ours. */
+	KT_ASSERT_EQ(icmp_ping(IPV4(127, 1, 2, 3), 0x1234, 2, 0, 2000000000ull, &rtt), 0);
+	KT_ASSERT(lo->stats.rx_packets >= rx0 + 4); /* two requests, two replies */
+
+	/* UDP: 3000 bytes each way and a port nobody listens on. */
+	int err;
+	struct udp_endpoint *a = udp_open(0, &err), *b = udp_open(5555, &err);
+	KT_ASSERT(a && b);
+	struct udp_endpoint *dup = udp_open(5555, &err);
+	KT_ASSERT(dup == NULL);
+	KT_ASSERT_EQ(err, -EADDRINUSE);
+	uint8_t *buf = kmalloc(3000), *got = kmalloc(3000);
+	KT_ASSERT(buf && got);
+	for (int i = 0; i < 3000; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	KT_ASSERT_EQ(udp_sendto(a, IPV4(127, 0, 0, 1), 5555, buf, 3000), 0);
+	in_addr_t src;
+	uint16_t sport;
+	ssize_t n = udp_recvfrom(b, got, 3000, &src, &sport, 2000000000ull);
+	bool same = n == 3000 && memcmp(buf, got, 3000) == 0;
+	bool from = src == IPV4(127, 0, 0, 1) && sport == udp_local_port(a);
+	n = udp_recvfrom(b, got, 3000, &src, &sport, 50000000ull);
+	kfree(buf);
+	kfree(got);
+	udp_close(a);
+	udp_close(b);
+	KT_ASSERT(same);
+	KT_ASSERT(from);
+	KT_ASSERT_EQ(n, -ETIMEDOUT);
+
+	net_format_proc_dev(text, sizeof(text));
+	KT_ASSERT(contains(text, "    lo:"));
+	KT_ASSERT(contains(text, " face |bytes    packets errs drop fifo frame compressed multicast|"));
+}
+
+static struct net_device *configured_eth0(void)
+{
+	struct net_device *d = netdev_get_by_name("eth0");
+	return d && d->ipv4_addr == IPV4(10, 0, 2, 15) ? d : NULL;
+}
+
+/* ARP for QEMU's gateway 10.0.2.2, then an echo request answered by it. */
+KTEST_MANUAL(net_ping_gateway)
+{
+	struct net_device *eth = configured_eth0();
+	KT_ASSERT(eth != NULL);
+	/* Wait for the link (QEMU's user network reports it up at once). */
+	for (int i = 0; i < 100 && !eth->link_up; i++)
+		thread_sleep_ns(10000000ull);
+	KT_ASSERT(eth->link_up);
+	uint64_t rtt = 0;
+	int err = -1;
+	for (uint16_t seq = 1; seq <= 3 && err; seq++)
+		err = icmp_ping(IPV4(10, 0, 2, 2), 0x4242, seq, 56, 2000000000ull, &rtt);
+	KT_ASSERT_EQ(err, 0);
+	pr_info("net: ping 10.0.2.2: reply in %llu us\n", (unsigned long long)(rtt / 1000));
+	/* A second ping uses the cached neighbour. */
+	KT_ASSERT_EQ(icmp_ping(IPV4(10, 0, 2, 2), 0x4242, 9, 1400, 2000000000ull, &rtt), 0);
+	pr_info("net: ping 10.0.2.2 (1400 bytes, neighbour cached): reply in %llu us\n", (unsigned long long)(rtt / 1000));
+	net_format_proc_arp(text, sizeof(text));
+	KT_ASSERT(contains(text, "10.0.2.2         0x1         0x2         52:55:0a:00:02:02     *        eth0"));
+	net_format_proc_route(text, sizeof(text));
+	KT_ASSERT(contains(text, "eth0\t0002000A\t00000000\t0001\t"));
+	KT_ASSERT(contains(text, "eth0\t00000000\t0202000A\t0003\t"));
+	KT_ASSERT(eth->stats.rx_packets >= 3 && eth->stats.tx_packets >= 3);
+}
+
+/*
+ * Echoes every datagram to UDP port 7777 back to its sender until one says "quit" (or 90 s
+ * pass); the host checks the replies. Passes once something was echoed and "quit" came.
+ */
+KTEST_MANUAL(net_udp_echo)
+{
+	KT_ASSERT(configured_eth0() != NULL);
+	int err;
+	struct udp_endpoint *ep = udp_open(7777, &err);
+	KT_ASSERT(ep != NULL);
+	uint8_t *buf = kmalloc(65536);
+	if (!buf) {
+		udp_close(ep);
+		KT_ASSERT(buf != NULL);
+	}
+	pr_info("net: udp echo: listening on port 7777\n");
+	unsigned echoed = 0, largest = 0;
+	bool quit = false;
+	uint64_t deadline = clock_monotonic_ns() + 90000000000ull;
+	while (!quit && clock_monotonic_ns() < deadline) {
+		in_addr_t src;
+		uint16_t sport;
+		ssize_t n = udp_recvfrom(ep, buf, 65536, &src, &sport, 1000000000ull);
+		if (n < 0)
+			continue;
+		if (n == 4 && memcmp(buf, "quit", 4) == 0)
+			quit = true;
+		if (udp_sendto(ep, src, sport, buf, (size_t)n) == 0) {
+			echoed++;
+			if ((unsigned)n > largest)
+				largest = (unsigned)n;
+		}
+	}
+	kfree(buf);
+	udp_close(ep);
+	pr_info("net: udp echo: %u datagrams echoed, largest %u bytes, reassembled %llu, fragments sent %llu\n",
+		echoed, largest, (unsigned long long)inet_stats.ip_reasm_ok,
+		(unsigned long long)inet_stats.ip_frag_created);
+	KT_ASSERT(quit);
+	KT_ASSERT(echoed >= 2);
+}
