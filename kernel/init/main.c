@@ -13,6 +13,7 @@
 #include "debug/panic.h"
 #include "drivers/serial/uart16550.h"
 #include "drivers/input/ps2kbd.h"
+#include "drivers/net/netdrivers.h"
 #include "drivers/pci/pci.h"
 #include "drivers/video/fbcon.h"
 #include "drivers/video/vgacon.h"
@@ -259,6 +260,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	ps2kbd_init();
 	net_init(); /* before the drivers: they register their devices */
 	pci_init();
+	e1000_init();
 	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
 	work_start_worker();
 	proc_init();
