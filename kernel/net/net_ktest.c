@@ -102,11 +102,22 @@ KTEST_MANUAL(net_ping_gateway)
 	KT_ASSERT(eth->stats.rx_packets >= 3 && eth->stats.tx_packets >= 3);
 }
 
+/* FNV-1a 64: the host computes the same over what it sent, to compare byte for byte. */
+static uint64_t fnv1a64(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
 /*
- * Echoes every datagram to UDP port 7777 back to its sender until one says "quit" (or 90 s
- * pass); the host checks the replies. Passes once something was echoed and "quit" came.
+ * Logs the length and FNV-1a hash of every datagram to UDP port 7777 (the host sends them
+ * through hostfwd and checks the lines) until one says "quit" or 90 s pass. Each is also
+ * echoed to its sender, though QEMU's user network with restrict=on drops every UDP datagram
+ * a guest sends except to its DHCP and TFTP servers, so the echoes never reach the host.
  */
-KTEST_MANUAL(net_udp_echo)
+KTEST_MANUAL(net_udp_sink)
 {
 	KT_ASSERT(configured_eth0() != NULL);
 	int err;
@@ -117,8 +128,8 @@ KTEST_MANUAL(net_udp_echo)
 		udp_close(ep);
 		KT_ASSERT(buf != NULL);
 	}
-	pr_info("net: udp echo: listening on port 7777\n");
-	unsigned echoed = 0, largest = 0;
+	pr_info("net: udp sink: listening on port 7777\n");
+	unsigned got = 0;
 	bool quit = false;
 	uint64_t deadline = clock_monotonic_ns() + 90000000000ull;
 	while (!quit && clock_monotonic_ns() < deadline) {
@@ -127,19 +138,91 @@ KTEST_MANUAL(net_udp_echo)
 		ssize_t n = udp_recvfrom(ep, buf, 65536, &src, &sport, 1000000000ull);
 		if (n < 0)
 			continue;
-		if (n == 4 && memcmp(buf, "quit", 4) == 0)
-			quit = true;
-		if (udp_sendto(ep, src, sport, buf, (size_t)n) == 0) {
-			echoed++;
-			if ((unsigned)n > largest)
-				largest = (unsigned)n;
-		}
+		got++;
+		quit = n == 4 && memcmp(buf, "quit", 4) == 0;
+		pr_info("net: udp sink: %zd bytes fnv1a64 %016llx\n", n, (unsigned long long)fnv1a64(buf, (size_t)n));
+		udp_sendto(ep, src, sport, buf, (size_t)n);
 	}
 	kfree(buf);
 	udp_close(ep);
-	pr_info("net: udp echo: %u datagrams echoed, largest %u bytes, reassembled %llu, fragments sent %llu\n",
-		echoed, largest, (unsigned long long)inet_stats.ip_reasm_ok,
-		(unsigned long long)inet_stats.ip_frag_created);
+	pr_info("net: udp sink: %u datagrams, %llu reassembled\n", got, (unsigned long long)inet_stats.ip_reasm_ok);
 	KT_ASSERT(quit);
-	KT_ASSERT(echoed >= 2);
+	KT_ASSERT(inet_stats.ip_reasm_ok >= 1);
+}
+
+/*
+ * Guest to host: a TFTP read (RFC 1350, blksize from RFC 2348) from QEMU's built-in server at
+ * 10.0.2.2:69, the one UDP service restrict=on lets a guest reach. The request is padded with
+ * an option the server ignores to 3000 bytes, so it leaves in three fragments that the server
+ * must reassemble and checksum before it answers at all. The file's length and hash are
+ * logged for the host to compare with what it wrote.
+ */
+#define TFTP_FILE "ferrite-tftp.bin"
+KTEST_MANUAL(net_tftp_fetch)
+{
+	KT_ASSERT(configured_eth0() != NULL);
+	int err;
+	struct udp_endpoint *ep = udp_open(0, &err);
+	KT_ASSERT(ep != NULL);
+	uint8_t *req = kzalloc(3000), *pkt = kmalloc(2048), *file = kmalloc(65536);
+	if (!req || !pkt || !file) {
+		kfree(req); kfree(pkt); kfree(file);
+		udp_close(ep);
+		KT_ASSERT(false);
+	}
+	/* opcode 1 (RRQ), name, mode, blksize 1428, then "pad" with a filler value. */
+	size_t k = 0;
+	req[k++] = 0; req[k++] = 1;
+	static const char fixed[] = TFTP_FILE "\0octet\0blksize\0" "1428\0pad";
+	memcpy(req + k, fixed, sizeof(fixed));
+	k += sizeof(fixed);
+	memset(req + k, 'p', 3000 - k - 1);
+	req[2999] = 0;
+	uint64_t frags0 = inet_stats.ip_frag_created;
+	int sent = udp_sendto(ep, IPV4(10, 0, 2, 2), 69, req, 3000);
+	uint64_t frags = inet_stats.ip_frag_created - frags0;
+	size_t have = 0;
+	bool done = false, oack = false;
+	unsigned expect = 1, tries = 0;
+	while (!done && sent == 0 && tries < 10) {
+		in_addr_t src;
+		uint16_t sport;
+		ssize_t n = udp_recvfrom(ep, pkt, 2048, &src, &sport, 2000000000ull);
+		if (n < 0) {
+			tries++;
+			continue;
+		}
+		if (n < 4 || src != IPV4(10, 0, 2, 2))
+			continue;
+		unsigned op = (unsigned)pkt[0] << 8 | pkt[1], blk = (unsigned)pkt[2] << 8 | pkt[3];
+		uint8_t ack[4] = { 0, 4, 0, 0 };
+		if (op == 6) { /* OACK: the options were understood; acknowledge block 0 */
+			oack = true;
+		} else if (op == 3 && blk == expect) {
+			size_t len = (size_t)n - 4;
+			if (have + len > 65536)
+				break;
+			memcpy(file + have, pkt + 4, len);
+			have += len;
+			ack[2] = pkt[2];
+			ack[3] = pkt[3];
+			expect++;
+			done = len < 1428;
+		} else if (op == 5) {
+			pr_info("net: tftp: error %u from the server\n", blk);
+			break;
+		} else {
+			continue;
+		}
+		udp_sendto(ep, src, sport, ack, sizeof(ack));
+	}
+	uint64_t h = fnv1a64(file, have);
+	kfree(req); kfree(pkt); kfree(file);
+	udp_close(ep);
+	pr_info("net: tftp: " TFTP_FILE ": %zu bytes fnv1a64 %016llx (request in %llu fragments)\n", have,
+		(unsigned long long)h, (unsigned long long)frags);
+	KT_ASSERT_EQ(sent, 0);
+	KT_ASSERT_EQ(frags, 3);
+	KT_ASSERT(oack);
+	KT_ASSERT(done);
 }
