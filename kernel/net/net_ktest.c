@@ -70,6 +70,97 @@ KTEST(net_loopback)
 	KT_ASSERT(contains(text, " face |bytes    packets errs drop fifo frame compressed multicast|"));
 }
 
+static void inject(struct net_device *lo, const uint8_t *frame, size_t len)
+{
+	struct sk_buff *skb = skb_alloc(len);
+	if (!skb)
+		return;
+	memcpy(skb_put(skb, len), frame, len);
+	skb->dev = lo;
+	netif_rx(skb);
+}
+
+static uint64_t fuzz_state = 0x9e3779b97f4a7c15ull;
+static uint32_t fuzz_rand(void)
+{
+	fuzz_state ^= fuzz_state << 13;
+	fuzz_state ^= fuzz_state >> 7;
+	fuzz_state ^= fuzz_state << 17;
+	return (uint32_t)fuzz_state;
+}
+
+/*
+ * Hostile frames through lo's receive path: truncated, bad lengths, bad checksums, a bad UDP
+ * datagram for a bound port, then thousands of random ones. Every one is dropped and counted;
+ * nothing reaches the endpoint, and the stack still answers afterwards.
+ */
+KTEST(net_malformed_frames)
+{
+	struct net_device *lo = netdev_get_by_name("lo");
+	KT_ASSERT(lo != NULL);
+	int err;
+	struct udp_endpoint *ep = udp_open(5556, &err);
+	KT_ASSERT(ep != NULL);
+	static uint8_t f[1600];
+	uint64_t bad_ip = inet_stats.ip_bad_checksum + inet_stats.ip_bad_header, bad_udp = inet_stats.udp_bad_checksum;
+
+	memset(f, 0, sizeof(f));
+	f[12] = 0x08; /* IPv4 */
+	inject(lo, f, 0);
+	inject(lo, f, 13);
+	inject(lo, f, 14 + 19);
+	/* A valid UDP datagram to 127.0.0.1:5556, then spoiled in several ways. */
+	struct ip_hdr *ih = (struct ip_hdr *)(f + 14);
+	struct udp_hdr *uh = (struct udp_hdr *)(ih + 1);
+	ih->ver_ihl = 0x45;
+	ih->tot_len = htons(20 + 8 + 4);
+	ih->ttl = 64;
+	ih->protocol = IPPROTO_UDP;
+	ih->saddr = ih->daddr = IPV4(127, 0, 0, 1);
+	uh->source = htons(9);
+	uh->dest = htons(5556);
+	uh->len = htons(12);
+	memcpy(uh + 1, "evil", 4);
+	uh->check = inet_pseudo_checksum(ih->saddr, ih->daddr, IPPROTO_UDP, uh, 12);
+	uh->check ^= 0x0101; /* wrong UDP checksum */
+	ih->check = inet_checksum(ih, 20);
+	inject(lo, f, 14 + 32);
+	ih->check ^= 1; /* wrong IP checksum */
+	inject(lo, f, 14 + 32);
+	ih->tot_len = htons(2000); /* longer than the frame */
+	ih->check = 0;
+	ih->check = inet_checksum(ih, 20);
+	inject(lo, f, 14 + 32);
+	for (int i = 0; i < 3000; i++) {
+		size_t len = fuzz_rand() % sizeof(f);
+		for (size_t j = 14; j < len; j++)
+			f[j] = (uint8_t)fuzz_rand();
+		f[12] = 0x08;
+		f[13] = (i & 1) ? 0x06 : 0x00; /* ARP or IPv4 */
+		if (len > 34 && (i & 2)) { /* mostly valid IPv4 header, random rest */
+			ih->ver_ihl = 0x45;
+			ih->tot_len = htons((uint16_t)(len - 14 - fuzz_rand() % 8));
+			ih->frag_off &= htons(0x3fff);
+			ih->daddr = IPV4(127, 0, 0, 1);
+			ih->check = 0;
+			ih->check = inet_checksum(ih, 20);
+		}
+		inject(lo, f, len);
+		if (i % 500 == 0)
+			thread_yield();
+	}
+	/* The backlog is FIFO: once the echo comes back everything before it was processed. */
+	uint64_t rtt;
+	int ping = icmp_ping(IPV4(127, 0, 0, 1), 0x7777, 1, 32, 5000000000ull, &rtt);
+	ssize_t n = udp_recvfrom(ep, f, sizeof(f), NULL, NULL, 0);
+	udp_close(ep);
+	KT_ASSERT_EQ(ping, 0);
+	/* The spoiled datagram never arrives (the random ones, from a fixed seed, miss the port). */
+	KT_ASSERT_EQ(n, -ETIMEDOUT);
+	KT_ASSERT(inet_stats.ip_bad_checksum + inet_stats.ip_bad_header >= bad_ip + 3);
+	KT_ASSERT(inet_stats.udp_bad_checksum >= bad_udp + 1);
+}
+
 static struct net_device *configured_eth0(void)
 {
 	struct net_device *d = netdev_get_by_name("eth0");
