@@ -186,6 +186,9 @@ void udp_close(struct udp_endpoint *ep);
 uint16_t udp_local_port(const struct udp_endpoint *ep);
 /* Sends len bytes to dst:dport (port host order); len up to 65507 (fragmented as needed). */
 int udp_sendto(struct udp_endpoint *ep, in_addr_t dst, uint16_t dport, const void *data, size_t len);
+/* Sends through dev to dst without routing, from dev's address (0.0.0.0 before it has one). */
+int udp_sendto_dev(struct udp_endpoint *ep, struct net_device *dev, in_addr_t dst, uint16_t dport,
+		   const void *data, size_t len);
 /*
  * Waits up to timeout_ns for a datagram; copies at most size bytes (the rest is dropped, as
  * recvfrom without MSG_TRUNC), returns its full length, or -ETIMEDOUT.

@@ -161,10 +161,26 @@ KTEST(net_malformed_frames)
 	KT_ASSERT(inet_stats.udp_bad_checksum >= bad_udp + 1);
 }
 
+/* eth0 with QEMU's guest address, by ip= or once DHCP got it (waiting up to 20 s). */
 static struct net_device *configured_eth0(void)
 {
 	struct net_device *d = netdev_get_by_name("eth0");
+	for (int i = 0; i < 200 && d && !d->ipv4_addr; i++)
+		thread_sleep_ns(100000000ull);
 	return d && d->ipv4_addr == IPV4(10, 0, 2, 15) ? d : NULL;
+}
+
+/* ip=dhcp: QEMU's server leases 10.0.2.15/24 (no router under restrict=on); then a ping. */
+KTEST_MANUAL(net_dhcp)
+{
+	struct net_device *eth = configured_eth0();
+	KT_ASSERT(eth != NULL);
+	KT_ASSERT_EQ(eth->ipv4_mask, IPV4(255, 255, 255, 0));
+	uint64_t rtt;
+	int err = -1;
+	for (uint16_t seq = 1; seq <= 3 && err; seq++)
+		err = icmp_ping(IPV4(10, 0, 2, 2), 0x4343, seq, 56, 2000000000ull, &rtt);
+	KT_ASSERT_EQ(err, 0);
 }
 
 /* ARP for QEMU's gateway 10.0.2.2, then an echo request answered by it. */

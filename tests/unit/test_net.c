@@ -1,4 +1,4 @@
-// unit-deps: kernel/net/ipv4/checksum.c kernel/net/ipv4/parse.c kernel/net/ipv4/route.c kernel/net/ipv4/arp_cache.c kernel/net/ipv4/ip_reasm.c kernel/lib/string.c
+// unit-deps: kernel/net/ipv4/checksum.c kernel/net/ipv4/parse.c kernel/net/ipv4/route.c kernel/net/ipv4/arp_cache.c kernel/net/ipv4/ip_reasm.c kernel/lib/string.c kernel/net/ipv4/dhcp_msg.c
 /*
  * Host tests for the pure parts of the IPv4 stack: the Internet checksum against known vectors
  * and a naive reference, header validation of malformed packets (short, bad lengths, bad
@@ -410,4 +410,80 @@ TEST(reasm_random_permutations)
 		CHECK(host_memcmp(out, payload, total) == 0);
 		free(out);
 	}
+}
+
+/* ---- DHCP messages ---- */
+
+static const uint8_t client_mac[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+
+/* A server reply to xid 0x11223344 with the given options after the magic cookie. */
+static size_t make_reply(uint8_t *buf, const uint8_t *opts, size_t optlen)
+{
+	struct dhcp_msg *m = (struct dhcp_msg *)buf;
+	memset(m, 0, sizeof(*m));
+	m->op = 2;
+	m->htype = 1;
+	m->hlen = 6;
+	m->xid = 0x11223344;
+	m->yiaddr = IPV4(10, 0, 2, 15);
+	memcpy(m->chaddr, client_mac, 6);
+	m->magic = htonl(DHCP_MAGIC);
+	memcpy(m->options, opts, optlen);
+	return 240 + optlen;
+}
+
+TEST(dhcp_build_discover_and_request)
+{
+	static struct dhcp_msg m;
+	size_t n = dhcp_build(&m, DHCPDISCOVER, 0xabcd, client_mac, 0, 0);
+	CHECK_INT(n, 300);
+	CHECK_INT(m.op, 1);
+	CHECK_INT(ntohs(m.flags), 0x8000);
+	CHECK_INT(ntohl(m.magic), DHCP_MAGIC);
+	CHECK(m.options[0] == 53 && m.options[1] == 1 && m.options[2] == DHCPDISCOVER);
+	n = dhcp_build(&m, DHCPREQUEST, 0xabcd, client_mac, IPV4(10, 0, 2, 15), IPV4(10, 0, 2, 2));
+	const uint8_t want[] = { 53, 1, 3, 50, 4, 10, 0, 2, 15, 54, 4, 10, 0, 2, 2 };
+	CHECK(host_memcmp(m.options, want, sizeof(want)) == 0);
+}
+
+TEST(dhcp_parse_replies)
+{
+	static uint8_t buf[600];
+	struct dhcp_reply r;
+	const uint8_t offer[] = { 0, 53, 1, 2, 1, 4, 255, 255, 255, 0, 3, 8, 10, 0, 2, 2, 10, 0, 2, 3,
+				  54, 4, 10, 0, 2, 2, 51, 4, 0, 1, 0x51, 0x80, 255 };
+	size_t n = make_reply(buf, offer, sizeof(offer));
+	CHECK_INT(dhcp_parse(buf, n, 0x11223344, client_mac, &r), 0);
+	CHECK_INT(r.type, DHCPOFFER);
+	CHECK(r.yiaddr == IPV4(10, 0, 2, 15) && r.mask == IPV4(255, 255, 255, 0));
+	CHECK(r.router == IPV4(10, 0, 2, 2) && r.server_id == IPV4(10, 0, 2, 2));
+	CHECK_INT(r.lease_s, 86400);
+	/* Someone else's transaction or client. */
+	CHECK_INT(dhcp_parse(buf, n, 0x11223345, client_mac, &r), -EINVAL);
+	const uint8_t other_mac[6] = { 2, 0, 0, 0, 0, 2 };
+	CHECK_INT(dhcp_parse(buf, n, 0x11223344, other_mac, &r), -EINVAL);
+	/* Truncated: below the fixed part, or an option running past the end. */
+	CHECK_INT(dhcp_parse(buf, 239, 0x11223344, client_mac, &r), -EINVAL);
+	CHECK_INT(dhcp_parse(buf, 240 + 9, 0x11223344, client_mac, &r), -EINVAL);
+	/* No message type, a request's type, a bad cookie. */
+	const uint8_t untyped[] = { 1, 4, 255, 255, 255, 0, 255 };
+	CHECK_INT(dhcp_parse(buf, make_reply(buf, untyped, sizeof(untyped)), 0x11223344, client_mac, &r), -EINVAL);
+	const uint8_t discover[] = { 53, 1, 1, 255 };
+	CHECK_INT(dhcp_parse(buf, make_reply(buf, discover, sizeof(discover)), 0x11223344, client_mac, &r), -EINVAL);
+	const uint8_t ack[] = { 53, 1, 5, 1, 4, 255, 0, 255, 0, 255 }; /* a mask that is no prefix */
+	CHECK_INT(dhcp_parse(buf, make_reply(buf, ack, sizeof(ack)), 0x11223344, client_mac, &r), -EINVAL);
+	const uint8_t ack_ok[] = { 53, 1, 5, 255 };
+	n = make_reply(buf, ack_ok, sizeof(ack_ok));
+	CHECK_INT(dhcp_parse(buf, n, 0x11223344, client_mac, &r), 0);
+	((struct dhcp_msg *)buf)->yiaddr = IPV4(224, 0, 0, 1); /* multicast: never a host's */
+	CHECK_INT(dhcp_parse(buf, n, 0x11223344, client_mac, &r), -EINVAL);
+	((struct dhcp_msg *)buf)->yiaddr = 0;
+	CHECK_INT(dhcp_parse(buf, n, 0x11223344, client_mac, &r), -EINVAL);
+	((struct dhcp_msg *)buf)->magic = 0;
+	const uint8_t nak[] = { 53, 1, 6, 255 };
+	n = make_reply(buf, nak, sizeof(nak));
+	CHECK_INT(dhcp_parse(buf, n, 0x11223344, client_mac, &r), 0);
+	CHECK_INT(r.type, DHCPNAK);
+	((struct dhcp_msg *)buf)->magic = 0;
+	CHECK_INT(dhcp_parse(buf, n, 0x11223344, client_mac, &r), -EINVAL);
 }

@@ -224,6 +224,42 @@ int reasm_add(struct reasm_table *t, const struct ipv4_info *ip, const uint8_t *
 unsigned reasm_expire(struct reasm_table *t, uint64_t now);
 void reasm_clear(struct reasm_table *t);
 
+/* ---- DHCP messages (dhcp_msg.c, RFC 2131/2132) ---- */
+
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+#define DHCP_MAGIC 0x63825363u
+
+struct dhcp_msg {
+	uint8_t op, htype, hlen, hops;
+	uint32_t xid;
+	uint16_t secs, flags;
+	uint32_t ciaddr, yiaddr, siaddr, giaddr;
+	uint8_t chaddr[16];
+	uint8_t sname[64];
+	uint8_t file[128];
+	uint32_t magic;
+	uint8_t options[312];
+} __attribute__((packed));
+_Static_assert(__builtin_offsetof(struct dhcp_msg, options) == 240, "RFC 2131 figure 1");
+
+enum { DHCPDISCOVER = 1, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK, DHCPNAK };
+
+struct dhcp_reply {
+	uint8_t type;       /* DHCPOFFER, DHCPACK, DHCPNAK */
+	in_addr_t yiaddr, server_id, mask, router;
+	uint32_t lease_s;   /* 0 when absent */
+};
+
+/*
+ * Builds a client message (DISCOVER, or REQUEST for req_ip from server_id) into m; returns its
+ * length.
+ */
+size_t dhcp_build(struct dhcp_msg *m, uint8_t type, uint32_t xid, const uint8_t mac[ETH_ALEN],
+		  in_addr_t req_ip, in_addr_t server_id);
+/* Validates a server's reply to xid/mac (len bytes of UDP payload): 0 and *out, or -EINVAL. */
+int dhcp_parse(const uint8_t *p, size_t len, uint32_t xid, const uint8_t mac[ETH_ALEN], struct dhcp_reply *out);
+
 /* ---- the layers (kernel only) ---- */
 
 #ifndef HOST_UNIT_TEST
@@ -244,6 +280,9 @@ void ip_input(struct sk_buff *skb);
  * header, fragments to the device MTU. saddr 0 = the outgoing device's address. Consumes skb.
  */
 int ip_output(struct sk_buff *skb, in_addr_t saddr, in_addr_t daddr, uint8_t protocol);
+/* The same through dev to the neighbour nexthop, without routing (DHCP before an address). */
+int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop, in_addr_t saddr,
+		  in_addr_t daddr, uint8_t protocol);
 /* The source address a packet to daddr would carry (0 when unroutable). */
 in_addr_t ip_source_for(in_addr_t daddr);
 bool ip_is_local(in_addr_t addr);
@@ -255,6 +294,8 @@ void ip_flush_dev(struct net_device *dev);
 void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip);
 void icmp_send_error(struct sk_buff *orig, const struct ipv4_info *ip, uint8_t type, uint8_t code);
 void udp_input(struct sk_buff *skb, const struct ipv4_info *ip);
+/* Configures dev by DHCP in a thread of its own. */
+void dhcp_start(struct net_device *dev);
 
 /* Drop counters for /proc and tests. */
 struct inet_counters {

@@ -1,7 +1,8 @@
 /*
  * Static configuration from the kernel command line, Linux's form:
  *   ip=<client-ip>:<server-ip>:<gw-ip>:<netmask>:<hostname>:<device>:<autoconf>
- * (fields may be empty; a missing netmask is the address's class mask). It is applied when the
+ * (fields may be empty; a missing netmask is the address's class mask), or ip=dhcp (also "on",
+ * "any"), which starts the DHCP client (dhcp.c). It is applied when the
  * named device (or the first non-loopback one) registers, so a late or hot-plugged card works.
  */
 #include "net/ipv4/inet.h"
@@ -12,7 +13,7 @@
 #include "lib/string.h"
 
 static struct {
-	bool set, applied;
+	bool set, applied, dhcp;
 	in_addr_t addr, gw, mask;
 	char dev[NETDEV_NAME_MAX];
 } ipconf;
@@ -47,8 +48,8 @@ static int param_ip(const char *val)
 	if (!val)
 		return -EINVAL;
 	if (strcmp(val, "dhcp") == 0 || strcmp(val, "on") == 0 || strcmp(val, "any") == 0) {
-		pr_warn("net: ip=%s: DHCP is not implemented yet\n", val);
-		return -EINVAL;
+		ipconf.set = ipconf.dhcp = true;
+		return 0;
 	}
 	const char *field[7] = { 0 };
 	size_t flen[7] = { 0 };
@@ -94,6 +95,10 @@ void inet_device_added(struct net_device *dev)
 	if (ipconf.dev[0] && strcmp(ipconf.dev, dev->name) != 0)
 		return;
 	ipconf.applied = true;
+	if (ipconf.dhcp) {
+		dhcp_start(dev);
+		return;
+	}
 	inet_set_addr(dev, ipconf.addr, ipconf.mask);
 	if (ipconf.gw)
 		inet_route_add(0, 0, ipconf.gw, dev);

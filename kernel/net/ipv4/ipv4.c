@@ -175,6 +175,12 @@ int ip_output(struct sk_buff *skb, in_addr_t saddr, in_addr_t daddr, uint8_t pro
 		skb_free(skb);
 		return -ENETUNREACH;
 	}
+	return ip_output_dev(skb, dev, nexthop, saddr, daddr, protocol);
+}
+
+int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop, in_addr_t saddr,
+		  in_addr_t daddr, uint8_t protocol)
+{
 	if (!saddr)
 		saddr = dev->ipv4_addr;
 	size_t plen = skb->len;

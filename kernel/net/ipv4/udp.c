@@ -127,18 +127,13 @@ uint16_t udp_local_port(const struct udp_endpoint *ep)
 	return ep->port;
 }
 
-int udp_sendto(struct udp_endpoint *ep, in_addr_t dst, uint16_t dport, const void *data, size_t len)
+/* The datagram from src, ready for IP (checksummed); NULL if out of memory. */
+static struct sk_buff *udp_build(struct udp_endpoint *ep, in_addr_t src, in_addr_t dst, uint16_t dport,
+				 const void *data, size_t len)
 {
-	if (len > IP_MAX_PACKET - sizeof(struct ip_hdr) - sizeof(struct udp_hdr))
-		return -EMSGSIZE;
-	if (dport == 0)
-		return -EINVAL;
-	in_addr_t src = ip_source_for(dst);
-	if (!src && dst != 0xffffffffu)
-		return -ENETUNREACH;
 	struct sk_buff *skb = skb_alloc(sizeof(struct udp_hdr) + len);
 	if (!skb)
-		return -ENOBUFS;
+		return NULL;
 	struct udp_hdr *h = (struct udp_hdr *)skb_put(skb, sizeof(*h));
 	h->source = htons(ep->port);
 	h->dest = htons(dport);
@@ -147,7 +142,35 @@ int udp_sendto(struct udp_endpoint *ep, in_addr_t dst, uint16_t dport, const voi
 	memcpy(skb_put(skb, len), data, len);
 	uint16_t c = inet_pseudo_checksum(src, dst, IPPROTO_UDP, skb->data, skb->len);
 	h->check = c ? c : 0xffff; /* 0 on the wire means "no checksum" (RFC 768) */
+	return skb;
+}
+
+int udp_sendto(struct udp_endpoint *ep, in_addr_t dst, uint16_t dport, const void *data, size_t len)
+{
+	if (len > IP_MAX_PACKET - sizeof(struct ip_hdr) - sizeof(struct udp_hdr))
+		return -EMSGSIZE;
+	if (dport == 0)
+		return -EINVAL;
+	in_addr_t src = ip_source_for(dst);
+	if (!src)
+		return -ENETUNREACH;
+	struct sk_buff *skb = udp_build(ep, src, dst, dport, data, len);
+	if (!skb)
+		return -ENOBUFS;
 	return ip_output(skb, src, dst, IPPROTO_UDP);
+}
+
+int udp_sendto_dev(struct udp_endpoint *ep, struct net_device *dev, in_addr_t dst, uint16_t dport,
+		   const void *data, size_t len)
+{
+	if (len > IP_MAX_PACKET - sizeof(struct ip_hdr) - sizeof(struct udp_hdr))
+		return -EMSGSIZE;
+	if (dport == 0)
+		return -EINVAL;
+	struct sk_buff *skb = udp_build(ep, dev->ipv4_addr, dst, dport, data, len);
+	if (!skb)
+		return -ENOBUFS;
+	return ip_output_dev(skb, dev, dst, dev->ipv4_addr, dst, IPPROTO_UDP);
 }
 
 ssize_t udp_recvfrom(struct udp_endpoint *ep, void *buf, size_t size, in_addr_t *src,
