@@ -161,6 +161,35 @@ KTEST(net_malformed_frames)
 	KT_ASSERT(inet_stats.udp_bad_checksum >= bad_udp + 1);
 }
 
+extern uint64_t icmp_errors_limited; /* icmp.c */
+
+/* 2000 datagrams to a closed port: port unreachables go out at most 50 + 1 per ms elapsed. */
+KTEST(net_icmp_ratelimit)
+{
+	int err;
+	struct udp_endpoint *ep = udp_open(0, &err);
+	KT_ASSERT(ep != NULL);
+	struct net_device *lo = netdev_get_by_name("lo");
+	KT_ASSERT(lo != NULL);
+	uint64_t limited0 = icmp_errors_limited, icmp0 = inet_stats.icmp_in, t0 = clock_monotonic_ns();
+	uint64_t dropped0 = lo->stats.rx_dropped;
+	for (int i = 0; i < 2000; i++) {
+		udp_sendto(ep, IPV4(127, 0, 0, 1), 9, "x", 1); /* port 9 (discard): nobody here */
+		if (i % 200 == 0)
+			thread_yield();
+	}
+	uint64_t rtt;
+	int ping = icmp_ping(IPV4(127, 0, 0, 1), 0x5151, 1, 8, 5000000000ull, &rtt); /* drains the backlog */
+	uint64_t ms = (clock_monotonic_ns() - t0) / 1000000, limited = icmp_errors_limited - limited0;
+	uint64_t errors = inet_stats.icmp_in - icmp0 - 2; /* minus the ping and its reply */
+	udp_close(ep);
+	KT_ASSERT_EQ(ping, 0);
+	KT_ASSERT(limited > 0);
+	KT_ASSERT(errors <= 50 + ms + 1);
+	/* Every datagram was answered, limited, or dropped by a full backlog. */
+	KT_ASSERT(errors + limited + (lo->stats.rx_dropped - dropped0) >= 2000);
+}
+
 /* eth0 with QEMU's guest address, by ip= or once DHCP got it (waiting up to 20 s). */
 static struct net_device *configured_eth0(void)
 {

@@ -79,6 +79,35 @@ void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 	skb_free(skb);
 }
 
+/*
+ * Error messages are rate-limited by a token bucket (Linux's icmp_msgs_per_sec and
+ * icmp_msgs_burst defaults: 1000 per second, bursts of 50), so a flood of datagrams to closed
+ * ports cannot turn the stack into a reflector.
+ */
+#define ICMP_ERR_PER_SEC 1000
+#define ICMP_ERR_BURST 50
+static spinlock_t icmp_bucket_lock = SPINLOCK_INIT;
+static uint64_t icmp_tokens = ICMP_ERR_BURST, icmp_refill_ns;
+uint64_t icmp_errors_limited;
+
+static bool icmp_error_allowed(void)
+{
+	uint64_t now = clock_monotonic_ns();
+	uint64_t fl = spin_lock_irqsave(&icmp_bucket_lock);
+	uint64_t add = (now - icmp_refill_ns) / (1000000000ull / ICMP_ERR_PER_SEC);
+	if (add) {
+		icmp_tokens = icmp_tokens + add > ICMP_ERR_BURST ? ICMP_ERR_BURST : icmp_tokens + add;
+		icmp_refill_ns = now;
+	}
+	bool ok = icmp_tokens > 0;
+	if (ok)
+		icmp_tokens--;
+	else
+		icmp_errors_limited++;
+	spin_unlock_irqrestore(&icmp_bucket_lock, fl);
+	return ok;
+}
+
 void icmp_send_error(struct sk_buff *orig, const struct ipv4_info *ip, uint8_t type, uint8_t code)
 {
 	/* Never about an ICMP error, a broadcast or a later fragment (RFC 1122 3.2.2). */
@@ -89,6 +118,8 @@ void icmp_send_error(struct sk_buff *orig, const struct ipv4_info *ip, uint8_t t
 		if (t != ICMP_ECHO && t != ICMP_ECHOREPLY)
 			return;
 	}
+	if (!icmp_error_allowed())
+		return;
 	/* The offending header and the first 8 bytes of what it carried. */
 	size_t quote = ip->hdr_len + 8;
 	if (quote > ip->tot_len)
