@@ -7,6 +7,10 @@
  * The interrupt handler only reads (and so acknowledges) the cause and asks the net thread to
  * poll; receive-ring processing and link changes happen in e1000_poll. tx_lock guards the
  * transmit ring (xmit may be called from any thread).
+ *
+ * QEMU's model holds received frames back for a second after each RCTL write (its
+ * flush_queue_timer, against a Windows shutdown hang), so the first answers after e1000_open
+ * arrive about a second late; they are queued, not lost, and ARP's retry covers them.
  */
 #include "drivers/net/e1000_hw.h"
 #include "drivers/net/netdrivers.h"
