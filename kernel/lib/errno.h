@@ -50,6 +50,7 @@
 #define ENOTSUP 95
 #define EOPNOTSUPP 95
 #define EADDRINUSE 98
+#define EADDRNOTAVAIL 99
 #define ENETDOWN 100
 #define ENETUNREACH 101
 #define ENOBUFS 105

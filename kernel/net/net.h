@@ -141,6 +141,8 @@ struct net_device *netdev_first(void);
 /* Whether a registered device has the IPv4 address addr. */
 bool netdev_has_ipv4_addr(in_addr_t addr);
 extern struct net_device *netdev_loopback;
+/* Changes dev's station address (hardware filter included) and announces it if configured. */
+int netdev_set_mac(struct net_device *dev, const uint8_t mac[ETH_ALEN]);
 /* Link state from the driver (logged on change). */
 void netdev_set_link(struct net_device *dev, bool up);
 

@@ -248,6 +248,31 @@ static uint64_t fnv1a64(const uint8_t *p, size_t n)
 }
 
 /*
+ * A new MAC after the gateway learnt the old one: only the gratuitous ARP can teach it the new
+ * one (we have the gateway cached and send no request), and the card must take the reply
+ * addressed to it (its receive-address filter changed), or the second ping fails.
+ */
+KTEST_MANUAL(net_set_mac)
+{
+	struct net_device *eth = configured_eth0();
+	KT_ASSERT(eth != NULL);
+	uint64_t rtt;
+	int err = -1;
+	for (uint16_t seq = 1; seq <= 3 && err; seq++)
+		err = icmp_ping(IPV4(10, 0, 2, 2), 0x6160, seq, 32, 2000000000ull, &rtt);
+	KT_ASSERT_EQ(err, 0);
+	uint8_t old[ETH_ALEN], mac[ETH_ALEN] = { 0x52, 0x54, 0x00, 0xfe, 0xed, 0x01 };
+	memcpy(old, eth->mac, ETH_ALEN);
+	const uint8_t mcast[ETH_ALEN] = { 0x01, 0, 0x5e, 0, 0, 1 };
+	KT_ASSERT_EQ(netdev_set_mac(eth, mcast), -EADDRNOTAVAIL);
+	KT_ASSERT_EQ(netdev_set_mac(eth, mac), 0);
+	KT_ASSERT(memcmp(eth->mac, mac, ETH_ALEN) == 0);
+	err = icmp_ping(IPV4(10, 0, 2, 2), 0x6161, 1, 32, 2000000000ull, &rtt);
+	netdev_set_mac(eth, old);
+	KT_ASSERT_EQ(err, 0);
+}
+
+/*
  * Logs the length and FNV-1a hash of every datagram to UDP port 7777 (the host sends them
  * through hostfwd and checks the lines) until one says "quit" or 90 s pass. Each is also
  * echoed to its sender, though QEMU's user network with restrict=on drops every UDP datagram

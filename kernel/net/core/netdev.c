@@ -152,6 +152,23 @@ void netdev_down(struct net_device *dev)
 		dev->ops->stop(dev);
 }
 
+int netdev_set_mac(struct net_device *dev, const uint8_t mac[ETH_ALEN])
+{
+	if (!dev->ops->set_mac)
+		return -EOPNOTSUPP;
+	if (mac[0] & 1)
+		return -EADDRNOTAVAIL; /* a multicast address cannot be a station's */
+	int err = dev->ops->set_mac(dev, mac);
+	if (err)
+		return err;
+	pr_info("net: %s: MAC now %02x:%02x:%02x:%02x:%02x:%02x\n", dev->name, mac[0], mac[1], mac[2],
+		mac[3], mac[4], mac[5]);
+	/* Neighbours still map our address to the old MAC: a gratuitous ARP corrects them. */
+	if (dev->ipv4_addr && !(dev->flags & (IFF_LOOPBACK | IFF_NOARP)))
+		arp_announce(dev);
+	return 0;
+}
+
 void netdev_set_link(struct net_device *dev, bool up)
 {
 	if (dev->link_up == up)
