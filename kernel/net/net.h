@@ -121,6 +121,7 @@ struct net_device {
 	in_addr_t ipv4_addr, ipv4_mask; /* 0 until configured */
 	bool poll_pending;          /* the driver asked for a poll (interrupt seen) */
 	bool registered;
+	int refcount;               /* the driver's reference plus netdev_hold's; freed at zero */
 	struct net_device *next;
 };
 
@@ -133,7 +134,10 @@ struct net_device *netdev_alloc(const struct net_device_ops *ops, void *priv);
 int netdev_register(struct net_device *dev, const char *name_pattern);
 /* Takes dev down and out of every table; the driver frees it afterwards with netdev_free. */
 void netdev_unregister(struct net_device *dev);
-void netdev_free(struct net_device *dev);
+void netdev_free(struct net_device *dev); /* drops the driver's reference */
+/* Keeps dev's memory alive past unregistering (a thread working on it checks dev->registered). */
+void netdev_hold(struct net_device *dev);
+void netdev_put(struct net_device *dev);
 int netdev_up(struct net_device *dev);
 void netdev_down(struct net_device *dev);
 struct net_device *netdev_get_by_name(const char *name);

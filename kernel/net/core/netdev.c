@@ -47,13 +47,25 @@ struct net_device *netdev_alloc(const struct net_device_ops *ops, void *priv)
 	dev->priv = priv;
 	dev->mtu = ETH_DATA_LEN;
 	dev->flags = IFF_BROADCAST;
+	dev->refcount = 1;
 	memset(dev->broadcast, 0xff, ETH_ALEN);
 	return dev;
 }
 
+void netdev_hold(struct net_device *dev)
+{
+	__atomic_fetch_add(&dev->refcount, 1, __ATOMIC_RELAXED);
+}
+
+void netdev_put(struct net_device *dev)
+{
+	if (__atomic_sub_fetch(&dev->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+		kfree(dev);
+}
+
 void netdev_free(struct net_device *dev)
 {
-	kfree(dev);
+	netdev_put(dev);
 }
 
 static bool name_taken(const char *name)

@@ -1,6 +1,7 @@
 /*
  * The DHCP client for ip=dhcp: a kernel thread per configured device runs DISCOVER -> OFFER ->
  * REQUEST -> ACK (RFC 2131 section 3.1) and applies the address, mask and router.
+ * The thread holds a reference on the device and gives up if it is unregistered meanwhile.
  * FIXME: the lease is not renewed (QEMU's server leases for a day); no DECLINE after an ARP probe.
  */
 #include "net/ipv4/inet.h"
@@ -21,7 +22,7 @@
 static int dhcp_exchange(struct udp_endpoint *ep, struct net_device *dev, struct dhcp_msg *m, uint8_t type,
 			 uint32_t xid, in_addr_t req_ip, in_addr_t server, struct dhcp_reply *r)
 {
-	for (int attempt = 0; attempt < DHCP_TRIES; attempt++) {
+	for (int attempt = 0; attempt < DHCP_TRIES && dev->registered; attempt++) {
 		size_t len = dhcp_build(m, type, xid, dev->mac, req_ip, server);
 		udp_sendto_dev(ep, dev, 0xffffffffu, DHCP_SERVER_PORT, m, len);
 		uint64_t deadline = clock_monotonic_ns() + DHCP_WAIT_NS;
@@ -57,7 +58,7 @@ static void dhcp_thread(void *arg)
 		pr_err("dhcp: %s: cannot start (%d)\n", dev->name, ep ? -ENOMEM : err);
 		goto out;
 	}
-	for (int round = 0; round < 3; round++) {
+	for (int round = 0; round < 3 && dev->registered; round++) {
 		uint32_t xid;
 		get_random_bytes(&xid, sizeof(xid));
 		struct dhcp_reply offer, ack;
@@ -78,6 +79,8 @@ static void dhcp_thread(void *arg)
 		fmt(s, sizeof(s), ack.server_id);
 		pr_info("dhcp: %s: lease of %s/%u from %s for %u s\n", dev->name, a, mask_prefix_len(mask), s,
 			ack.lease_s);
+		if (!dev->registered)
+			break; /* unplugged meanwhile */
 		inet_set_addr(dev, ack.yiaddr, mask);
 		if (ack.router) {
 			inet_route_add(0, 0, ack.router, dev);
@@ -91,13 +94,17 @@ out:
 	kfree(m);
 	if (ep)
 		udp_close(ep);
+	netdev_put(dev);
 }
 
 void dhcp_start(struct net_device *dev)
 {
+	netdev_hold(dev); /* the thread's, dropped when it ends */
 	struct thread *t = thread_create("dhcp", dhcp_thread, dev, NULL);
-	if (t)
+	if (t) {
 		thread_detach(t);
-	else
+	} else {
+		netdev_put(dev);
 		pr_err("dhcp: %s: no thread\n", dev->name);
+	}
 }
