@@ -111,7 +111,11 @@ void ip_input(struct sk_buff *skb)
 	}
 	skb_trim(skb, ip.tot_len); /* Ethernet pads short frames */
 	bool bcast = ip_is_broadcast(skb->dev, ip.daddr);
-	if ((!ip_is_local(ip.daddr) && !bcast) || ip.saddr == 0xffffffffu) {
+	/* Martians: loopback addresses off the loopback device, a multicast or broadcast source. */
+	bool martian = ntohl(ip.saddr) >= 0xe0000000u ||
+		       (!(skb->dev->flags & IFF_LOOPBACK) &&
+			((ntohl(ip.saddr) >> 24) == 127 || (ntohl(ip.daddr) >> 24) == 127));
+	if ((!ip_is_local(ip.daddr) && !bcast) || martian) {
 		inet_count(&inet_stats.ip_in_dropped);
 		skb_free(skb);
 		return;
