@@ -88,7 +88,7 @@ void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 #define ICMP_ERR_BURST 50
 static spinlock_t icmp_bucket_lock = SPINLOCK_INIT;
 static uint64_t icmp_tokens = ICMP_ERR_BURST, icmp_refill_ns;
-uint64_t icmp_errors_limited;
+uint64_t icmp_errors_limited, icmp_errors_sent;
 
 static bool icmp_error_allowed(void)
 {
@@ -100,10 +100,13 @@ static bool icmp_error_allowed(void)
 		icmp_refill_ns = now;
 	}
 	bool ok = icmp_tokens > 0;
-	if (ok)
+	if (ok) {
 		icmp_tokens--;
-	else
+		icmp_errors_sent++;
+	}
+	else {
 		icmp_errors_limited++;
+	}
 	spin_unlock_irqrestore(&icmp_bucket_lock, fl);
 	return ok;
 }
