@@ -194,8 +194,9 @@ KTEST(net_icmp_ratelimit)
 	uint64_t errors = icmp_errors_sent - sent0, noport = inet_stats.udp_no_port - noport0;
 	udp_close(ep);
 	KT_ASSERT_EQ(ping, 0);
-	KT_ASSERT(limited > 0);
 	KT_ASSERT(errors <= 50 + ms + 1);
+	/* Limiting happened, unless an overloaded host fed the datagrams slower than the refill. */
+	KT_ASSERT(limited > 0 || noport <= 50 + ms + 1);
 	/* Each datagram that reached UDP was answered or limited; the rest a full backlog dropped. */
 	KT_ASSERT_EQ(errors + limited, noport);
 	KT_ASSERT(noport + (lo->stats.rx_dropped - dropped0) >= 2000);

@@ -1,4 +1,4 @@
-// unit-deps: kernel/net/ipv4/checksum.c kernel/net/ipv4/parse.c kernel/net/ipv4/route.c kernel/net/ipv4/arp_cache.c kernel/net/ipv4/ip_reasm.c kernel/lib/string.c kernel/net/ipv4/dhcp_msg.c
+// unit-deps: kernel/net/ipv4/checksum.c kernel/net/ipv4/parse.c kernel/net/ipv4/route.c kernel/net/ipv4/arp_cache.c kernel/net/ipv4/ip_reasm.c kernel/lib/string.c kernel/net/ipv4/dhcp_msg.c kernel/net/ipv4/ratelimit.c
 /*
  * Host tests for the pure parts of the IPv4 stack: the Internet checksum against known vectors
  * and a naive reference, header validation of malformed packets (short, bad lengths, bad
@@ -486,4 +486,36 @@ TEST(dhcp_parse_replies)
 	CHECK_INT(r.type, DHCPNAK);
 	((struct dhcp_msg *)buf)->magic = 0;
 	CHECK_INT(dhcp_parse(buf, n, 0x11223344, client_mac, &r), -EINVAL);
+}
+
+/* ---- the ICMP error rate limit's bucket ---- */
+
+TEST(ratelimit_bucket)
+{
+	struct ratelimit r = { .rate = 1000, .burst = 50 };
+	uint64_t t = 5000000000ull;
+	unsigned ok = 0;
+	for (int i = 0; i < 200; i++)
+		ok += ratelimit_take(&r, t);
+	CHECK_INT(ok, 50); /* the burst, then nothing at the same instant */
+	CHECK(!ratelimit_take(&r, t + 999999)); /* not a whole token yet */
+	CHECK(ratelimit_take(&r, t + 1000000));
+	CHECK(!ratelimit_take(&r, t + 1000000));
+	/* 10.5 ms later: 10 tokens; the half token is kept for later. */
+	ok = 0;
+	for (int i = 0; i < 100; i++)
+		ok += ratelimit_take(&r, t + 11500000);
+	CHECK_INT(ok, 10);
+	CHECK(ratelimit_take(&r, t + 12000000));
+	/* A long pause refills only up to the burst. */
+	ok = 0;
+	for (int i = 0; i < 100; i++)
+		ok += ratelimit_take(&r, t + 60000000000ull);
+	CHECK_INT(ok, 50);
+	/* A steady stream for one simulated second: the burst plus the rate. */
+	struct ratelimit s = { .rate = 1000, .burst = 50 };
+	ok = 0;
+	for (uint64_t ns = 0; ns <= 1000000000ull; ns += 100000) /* 10000 attempts */
+		ok += ratelimit_take(&s, ns);
+	CHECK_INT(ok, 1050);
 }

@@ -84,29 +84,18 @@ void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip)
  * icmp_msgs_burst defaults: 1000 per second, bursts of 50), so a flood of datagrams to closed
  * ports cannot turn the stack into a reflector.
  */
-#define ICMP_ERR_PER_SEC 1000
-#define ICMP_ERR_BURST 50
 static spinlock_t icmp_bucket_lock = SPINLOCK_INIT;
-static uint64_t icmp_tokens = ICMP_ERR_BURST, icmp_refill_ns;
+static struct ratelimit icmp_bucket = { .rate = 1000, .burst = 50 };
 uint64_t icmp_errors_limited, icmp_errors_sent;
 
 static bool icmp_error_allowed(void)
 {
-	uint64_t now = clock_monotonic_ns();
 	uint64_t fl = spin_lock_irqsave(&icmp_bucket_lock);
-	uint64_t add = (now - icmp_refill_ns) / (1000000000ull / ICMP_ERR_PER_SEC);
-	if (add) {
-		icmp_tokens = icmp_tokens + add > ICMP_ERR_BURST ? ICMP_ERR_BURST : icmp_tokens + add;
-		icmp_refill_ns = now;
-	}
-	bool ok = icmp_tokens > 0;
-	if (ok) {
-		icmp_tokens--;
+	bool ok = ratelimit_take(&icmp_bucket, clock_monotonic_ns());
+	if (ok)
 		icmp_errors_sent++;
-	}
-	else {
+	else
 		icmp_errors_limited++;
-	}
 	spin_unlock_irqrestore(&icmp_bucket_lock, fl);
 	return ok;
 }

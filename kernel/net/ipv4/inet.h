@@ -224,6 +224,16 @@ int reasm_add(struct reasm_table *t, const struct ipv4_info *ip, const uint8_t *
 unsigned reasm_expire(struct reasm_table *t, uint64_t now);
 void reasm_clear(struct reasm_table *t);
 
+/* ---- rate limiting (ratelimit.c) ---- */
+
+struct ratelimit {
+	uint64_t rate, burst; /* tokens per second, bucket size */
+	uint64_t tokens, last_ns;
+	bool started;
+};
+/* Takes a token at time now: true when allowed. */
+bool ratelimit_take(struct ratelimit *r, uint64_t now);
+
 /* ---- DHCP messages (dhcp_msg.c, RFC 2131/2132) ---- */
 
 #define DHCP_SERVER_PORT 67
