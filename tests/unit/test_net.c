@@ -1,4 +1,4 @@
-// unit-deps: kernel/net/ipv4/checksum.c kernel/net/ipv4/parse.c kernel/net/ipv4/route.c kernel/net/ipv4/arp_cache.c kernel/net/ipv4/ip_reasm.c kernel/lib/string.c kernel/net/ipv4/dhcp_msg.c kernel/net/ipv4/ratelimit.c
+// unit-deps: kernel/net/ipv4/checksum.c kernel/net/ipv4/parse.c kernel/net/ipv4/route.c kernel/net/ipv4/arp_cache.c kernel/net/ipv4/ip_reasm.c kernel/lib/string.c kernel/net/ipv4/dhcp_msg.c kernel/net/ipv4/ratelimit.c kernel/net/ipv4/ipconfig.c
 /*
  * Host tests for the pure parts of the IPv4 stack: the Internet checksum against known vectors
  * and a naive reference, header validation of malformed packets (short, bad lengths, bad
@@ -21,6 +21,16 @@ static int host_memcmp(const void *a, const void *b, size_t n) { return memcmp(a
 void *kmalloc(size_t size) { return malloc(size ? size : 1); }
 void *kzalloc(size_t size) { return calloc(1, size ? size : 1); }
 void kfree(const void *p) { free((void *)p); }
+
+/* ipconfig.c's kernel neighbours: the tests only call its parser. */
+void klog(int level, const char *fmt, ...) { (void)level; (void)fmt; }
+int inet_set_addr(struct net_device *dev, in_addr_t addr, in_addr_t mask) { (void)dev; (void)addr; (void)mask; return 0; }
+int inet_route_add(in_addr_t dst, in_addr_t mask, in_addr_t gw, struct net_device *dev)
+{
+	(void)dst; (void)mask; (void)gw; (void)dev;
+	return 0;
+}
+void dhcp_start(struct net_device *dev) { (void)dev; }
 
 /* ---- checksums ---- */
 
@@ -518,4 +528,32 @@ TEST(ratelimit_bucket)
 	for (uint64_t ns = 0; ns <= 1000000000ull; ns += 100000) /* 10000 attempts */
 		ok += ratelimit_take(&s, ns);
 	CHECK_INT(ok, 1050);
+}
+
+/* ---- ip= ---- */
+
+TEST(ipconfig_parse_forms)
+{
+	struct ipconfig c;
+	CHECK_INT(ipconfig_parse("10.0.2.15::10.0.2.2:255.255.255.0", &c), 0);
+	CHECK(c.addr == IPV4(10, 0, 2, 15) && c.gw == IPV4(10, 0, 2, 2) && c.mask == IPV4(255, 255, 255, 0));
+	CHECK(!c.dhcp && c.dev[0] == 0);
+	CHECK_INT(ipconfig_parse("10.0.2.15::10.0.2.2:255.255.255.0:ferrite:eth1:off", &c), 0);
+	CHECK_STR(c.dev, "eth1");
+	CHECK_INT(ipconfig_parse("192.168.1.7", &c), 0); /* classful masks when none is given */
+	CHECK(c.mask == IPV4(255, 255, 255, 0) && c.gw == 0);
+	CHECK_INT(ipconfig_parse("172.16.0.9", &c), 0);
+	CHECK(c.mask == IPV4(255, 255, 0, 0));
+	CHECK_INT(ipconfig_parse("10.1.2.3:::", &c), 0);
+	CHECK(c.mask == IPV4(255, 0, 0, 0));
+	CHECK_INT(ipconfig_parse("dhcp", &c), 0);
+	CHECK(c.dhcp);
+	CHECK_INT(ipconfig_parse("on", &c), 0);
+	CHECK(c.dhcp);
+	const char *bad[] = { "", "10.0.2", "10.0.2.15.1", "10.0.2.256", "10.0.2.1x", "10..2.15", "1000.0.2.15",
+			      "10.0.2.15::10.0.2:255.255.255.0", "10.0.2.15:::255.0.255.0",
+			      "10.0.2.15::::h:averyveryverylongname:off", ":10.0.2.15" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_INT(ipconfig_parse(bad[i], &c), -EINVAL);
+	CHECK_INT(ipconfig_parse(NULL, &c), -EINVAL);
 }

@@ -224,6 +224,18 @@ int reasm_add(struct reasm_table *t, const struct ipv4_info *ip, const uint8_t *
 unsigned reasm_expire(struct reasm_table *t, uint64_t now);
 void reasm_clear(struct reasm_table *t);
 
+/* ---- ip= (ipconfig.c) ---- */
+
+struct ipconfig {
+	bool set, dhcp;
+	in_addr_t addr, gw, mask;
+	char dev[NETDEV_NAME_MAX]; /* empty: the first device that is not loopback */
+};
+/* Parses ip=client:server:gw:mask:host:dev:autoconf or ip=dhcp/on/any: 0 or -EINVAL. */
+int ipconfig_parse(const char *val, struct ipconfig *out);
+/* Configures dev by DHCP in a thread of its own (dhcp.c). */
+void dhcp_start(struct net_device *dev);
+
 /* ---- rate limiting (ratelimit.c) ---- */
 
 struct ratelimit {
@@ -304,8 +316,6 @@ void ip_flush_dev(struct net_device *dev);
 void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip);
 void icmp_send_error(struct sk_buff *orig, const struct ipv4_info *ip, uint8_t type, uint8_t code);
 void udp_input(struct sk_buff *skb, const struct ipv4_info *ip);
-/* Configures dev by DHCP in a thread of its own. */
-void dhcp_start(struct net_device *dev);
 
 /* Drop counters for /proc and tests. */
 struct inet_counters {

@@ -12,11 +12,8 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 
-static struct {
-	bool set, applied, dhcp;
-	in_addr_t addr, gw, mask;
-	char dev[NETDEV_NAME_MAX];
-} ipconf;
+static struct ipconfig ipconf;
+static bool ipconf_applied;
 
 /* Parses a dotted quad of exactly len characters; false on anything else. */
 static bool parse_ipv4(const char *s, size_t len, in_addr_t *out)
@@ -43,12 +40,13 @@ static bool parse_ipv4(const char *s, size_t len, in_addr_t *out)
 	return true;
 }
 
-static int param_ip(const char *val)
+int ipconfig_parse(const char *val, struct ipconfig *out)
 {
+	memset(out, 0, sizeof(*out));
 	if (!val)
 		return -EINVAL;
 	if (strcmp(val, "dhcp") == 0 || strcmp(val, "on") == 0 || strcmp(val, "any") == 0) {
-		ipconf.set = ipconf.dhcp = true;
+		out->dhcp = true;
 		return 0;
 	}
 	const char *field[7] = { 0 };
@@ -63,7 +61,7 @@ static int param_ip(const char *val)
 		p = c + 1;
 	}
 	in_addr_t addr, gw = 0, mask = 0;
-	if (!field[0] || !parse_ipv4(field[0], flen[0], &addr))
+	if (!parse_ipv4(field[0], flen[0], &addr))
 		return -EINVAL;
 	if (field[2] && flen[2] && !parse_ipv4(field[2], flen[2], &gw))
 		return -EINVAL;
@@ -77,12 +75,22 @@ static int param_ip(const char *val)
 	if (field[5] && flen[5]) {
 		if (flen[5] >= NETDEV_NAME_MAX)
 			return -EINVAL;
-		memcpy(ipconf.dev, field[5], flen[5]);
-		ipconf.dev[flen[5]] = '\0';
+		memcpy(out->dev, field[5], flen[5]);
+		out->dev[flen[5]] = '\0';
 	}
-	ipconf.addr = addr;
-	ipconf.gw = gw;
-	ipconf.mask = mask;
+	out->addr = addr;
+	out->gw = gw;
+	out->mask = mask;
+	return 0;
+}
+
+static int param_ip(const char *val)
+{
+	struct ipconfig c;
+	int err = ipconfig_parse(val, &c);
+	if (err)
+		return err;
+	ipconf = c;
 	ipconf.set = true;
 	return 0;
 }
@@ -90,11 +98,11 @@ KPARAM("ip", param_ip);
 
 void inet_device_added(struct net_device *dev)
 {
-	if (!ipconf.set || ipconf.applied || (dev->flags & IFF_LOOPBACK))
+	if (!ipconf.set || ipconf_applied || (dev->flags & IFF_LOOPBACK))
 		return;
 	if (ipconf.dev[0] && strcmp(ipconf.dev, dev->name) != 0)
 		return;
-	ipconf.applied = true;
+	ipconf_applied = true;
 	if (ipconf.dhcp) {
 		dhcp_start(dev);
 		return;
