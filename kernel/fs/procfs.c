@@ -440,6 +440,11 @@ static size_t gen_net_arp(char *buf, size_t size)
 	return net_format_proc_arp(buf, size);
 }
 
+static size_t gen_net_udp(char *buf, size_t size)
+{
+	return net_format_proc_udp(buf, size);
+}
+
 /* ---- the tree ---- */
 
 struct proc_entry {
@@ -470,9 +475,10 @@ static const struct proc_entry proc_table[] = {
 	{ "dev", P_NET, gen_net_dev },
 	{ "route", P_NET, gen_net_route },
 	{ "arp", P_NET, gen_net_arp },
+	{ "udp", P_NET, gen_net_udp },
 };
 #define NR_PROC (sizeof(proc_table) / sizeof(proc_table[0]))
-_Static_assert(NR_PROC == P_NET + 4, "P_BUS/P_PCI/P_NET must match the table");
+_Static_assert(NR_PROC == P_NET + 5, "P_BUS/P_PCI/P_NET must match the table");
 
 static const struct inode_ops proc_dir_iops;
 static const struct file_ops proc_dir_fops, proc_file_fops;

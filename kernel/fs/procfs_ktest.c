@@ -293,8 +293,9 @@ KTEST(procfs_getdents)
 	KT_ASSERT(has_name(names, "pci"));
 	KT_ASSERT_EQ(list_dir("/proc/bus/pci", names, sizeof(names)), 3);
 	KT_ASSERT(has_name(names, "devices"));
-	KT_ASSERT_EQ(list_dir("/proc/net", names, sizeof(names)), 5);
-	KT_ASSERT(has_name(names, "dev") && has_name(names, "route") && has_name(names, "arp"));
+	KT_ASSERT_EQ(list_dir("/proc/net", names, sizeof(names)), 6);
+	KT_ASSERT(has_name(names, "dev") && has_name(names, "route") && has_name(names, "arp") &&
+		  has_name(names, "udp"));
 	struct kstat st;
 	KT_ASSERT_EQ(vfs_stat(NULL, "/proc/bus/pci", true, &st), 0);
 	KT_ASSERT(S_ISDIR(st.mode));

@@ -166,10 +166,11 @@ static inline void netdev_stat_add(uint64_t *counter, uint64_t n)
 
 /* Brings up lo, starts the net thread. Before the drivers probe (pci_init). */
 void net_init(void);
-/* Linux's /proc/net/dev, /proc/net/route and /proc/net/arp texts (snprintf-like). */
+/* Linux's /proc/net/dev, route, arp and udp texts (snprintf-like). */
 size_t net_format_proc_dev(char *buf, size_t size);
 size_t net_format_proc_route(char *buf, size_t size);
 size_t net_format_proc_arp(char *buf, size_t size);
+size_t net_format_proc_udp(char *buf, size_t size);
 
 /* ---- IPv4 for kernel users (tests, the socket layer later) ---- */
 

@@ -56,6 +56,9 @@ KTEST(net_loopback)
 	ssize_t n = udp_recvfrom(b, got, 3000, &src, &sport, 2000000000ull);
 	bool same = n == 3000 && memcmp(buf, got, 3000) == 0;
 	bool from = src == IPV4(127, 0, 0, 1) && sport == udp_local_port(a);
+	/* Port 5555 = 0x15B3 in /proc/net/udp, bound to any address. */
+	static char udp_text[2048];
+	net_format_proc_udp(udp_text, sizeof(udp_text));
 	n = udp_recvfrom(b, got, 3000, &src, &sport, 50000000ull);
 	kfree(buf);
 	kfree(got);
@@ -63,6 +66,8 @@ KTEST(net_loopback)
 	udp_close(b);
 	KT_ASSERT(same);
 	KT_ASSERT(from);
+	KT_ASSERT(contains(udp_text, "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"));
+	KT_ASSERT(contains(udp_text, ": 00000000:15B3 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 0 2 0000000000000000 0"));
 	KT_ASSERT_EQ(n, -ETIMEDOUT);
 
 	net_format_proc_dev(text, sizeof(text));

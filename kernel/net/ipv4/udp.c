@@ -9,6 +9,7 @@
 
 #include "arch/x86_64/percpu.h"
 #include "lib/errno.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "sched/sched.h"
@@ -192,4 +193,40 @@ ssize_t udp_recvfrom(struct udp_endpoint *ep, void *buf, size_t size, in_addr_t 
 		*sport = ntohs(h->source);
 	skb_free(skb);
 	return (ssize_t)n;
+}
+
+size_t net_format_proc_udp(char *buf, size_t size)
+{
+	size_t len = 0;
+	/* Linux pads every line to 127 characters plus the newline. */
+#define OUT(...)                                                                        \
+	do {                                                                            \
+		char line_[160];                                                        \
+		snprintf(line_, sizeof(line_), __VA_ARGS__);                            \
+		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, "%-127s\n", line_); \
+		if (n_ > 0)                                                             \
+			len += (size_t)n_;                                              \
+	} while (0)
+	OUT("   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops");
+	uint64_t fl = spin_lock_irqsave(&udp_lock);
+	/*
+	 * Endpoints are bound to every address (0.0.0.0), unconnected (state 07, TCP_CLOSE as
+	 * Linux shows UDP), owned by root, without an inode until sockets exist; "sl" is the
+	 * port's slot in a 128-bucket table, the pointer hidden as under kptr_restrict.
+	 */
+	for (struct udp_endpoint *e = udp_endpoints; e; e = e->next) {
+		size_t queued = 0;
+		uint64_t qf = spin_lock_irqsave(&e->queue.lock);
+		for (struct sk_buff *b = e->queue.head; b; b = b->next)
+			queued += b->len;
+		spin_unlock_irqrestore(&e->queue.lock, qf);
+		OUT("%5u: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %016llx %llu",
+		    e->port & 127u, 0u, e->port, 0u, 0u, 7u, 0u, (unsigned)queued, 0u, 0ul, 0u, 0u, 0, 0ul, 2,
+		    0ull, (unsigned long long)e->drops);
+	}
+	spin_unlock_irqrestore(&udp_lock, fl);
+#undef OUT
+	if (size)
+		buf[len < size ? len : size - 1] = '\0';
+	return len;
 }
