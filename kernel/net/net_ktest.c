@@ -179,6 +179,36 @@ KTEST(net_malformed_frames)
 
 extern uint64_t icmp_errors_limited, icmp_errors_sent; /* icmp.c */
 
+/*
+ * A first fragment whose rest never comes: when reassembly gives up, the sender gets ICMP time
+ * exceeded (code 1). The net thread's clock is skipped ahead by calling ip_tick with a later time.
+ */
+KTEST(net_reasm_timeout)
+{
+	struct net_device *lo = netdev_get_by_name("lo");
+	KT_ASSERT(lo != NULL);
+	static uint8_t f[14 + 20 + 16];
+	memset(f, 0, sizeof(f));
+	f[12] = 0x08;
+	struct ip_hdr *ih = (struct ip_hdr *)(f + 14);
+	ih->ver_ihl = 0x45;
+	ih->tot_len = htons(20 + 16);
+	ih->id = htons(0xbeef);
+	ih->frag_off = htons(IP_MF);
+	ih->ttl = 64;
+	ih->protocol = IPPROTO_UDP;
+	ih->saddr = ih->daddr = IPV4(127, 0, 0, 1);
+	ih->check = inet_checksum(ih, 20);
+	inject(lo, f, sizeof(f));
+	KT_ASSERT_EQ(ping_lo_after_flood(0x4444), 0); /* the fragment is queued for reassembly now */
+	thread_sleep_ns(60000000ull); /* the ICMP error bucket refills after earlier tests */
+	uint64_t sent0 = icmp_errors_sent, in0 = inet_stats.icmp_errors_in;
+	ip_tick(clock_monotonic_ns() + REASM_TIMEOUT_NS + 1);
+	KT_ASSERT_EQ(ping_lo_after_flood(0x4445), 0); /* the error went through lo before this */
+	KT_ASSERT(icmp_errors_sent > sent0);
+	KT_ASSERT(inet_stats.icmp_errors_in > in0);
+}
+
 /* 2000 datagrams to a closed port: port unreachables go out at most 50 + 1 per ms elapsed. */
 KTEST(net_icmp_ratelimit)
 {

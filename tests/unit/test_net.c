@@ -324,7 +324,7 @@ static int add(struct reasm_table *t, uint16_t id, unsigned off, unsigned len, b
 	       uint8_t **out, size_t *out_len)
 {
 	struct ipv4_info ip = frag_info(id, off, more);
-	return reasm_add(t, &ip, payload + off, len, now, out, out_len);
+	return reasm_add(t, &ip, NULL, payload + off, len, now, out, out_len);
 }
 
 TEST(reasm_in_order_out_of_order_duplicates)
@@ -380,8 +380,8 @@ TEST(reasm_timeout_and_table_full)
 	for (int id = 0; id < REASM_MAX_DATAGRAMS; id++)
 		CHECK_INT(add(&t, (uint16_t)id, 0, 8, true, 1000, &out, &len), REASM_QUEUED);
 	CHECK_INT(add(&t, 99, 0, 8, true, 1000, &out, &len), -ENOMEM);
-	CHECK_INT(reasm_expire(&t, 1000 + REASM_TIMEOUT_NS - 1), 0);
-	CHECK_INT(reasm_expire(&t, 1000 + REASM_TIMEOUT_NS), REASM_MAX_DATAGRAMS);
+	CHECK_INT(reasm_expire(&t, 1000 + REASM_TIMEOUT_NS - 1, NULL, NULL), 0);
+	CHECK_INT(reasm_expire(&t, 1000 + REASM_TIMEOUT_NS, NULL, NULL), REASM_MAX_DATAGRAMS);
 	CHECK_INT(t.timeouts, REASM_MAX_DATAGRAMS);
 	/* The rest of an expired datagram starts over and cannot complete alone. */
 	CHECK_INT(add(&t, 0, 8, 8, false, 2000 + REASM_TIMEOUT_NS, &out, &len), REASM_QUEUED);
@@ -556,4 +556,33 @@ TEST(ipconfig_parse_forms)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_INT(ipconfig_parse(bad[i], &c), -EINVAL);
 	CHECK_INT(ipconfig_parse(NULL, &c), -EINVAL);
+}
+
+static unsigned expired_calls;
+static uint8_t expired_first[28];
+static void on_expired(const uint8_t first[28], void *ctx)
+{
+	(void)ctx;
+	expired_calls++;
+	memcpy(expired_first, first, 28);
+}
+
+TEST(reasm_timeout_reports_only_with_first_fragment)
+{
+	static struct reasm_table t;
+	memset(&t, 0, sizeof(t));
+	uint8_t hdr[24];
+	make_ip(hdr, 8, IP_MF, IPPROTO_UDP);
+	hdr[0] = 0x46; /* with one word of options, which the quote leaves out */
+	uint8_t *out;
+	size_t len;
+	struct ipv4_info first = frag_info(1, 0, true), later = frag_info(2, 8, true);
+	CHECK_INT(reasm_add(&t, &first, hdr, payload, 8, 0, &out, &len), REASM_QUEUED);
+	CHECK_INT(reasm_add(&t, &later, hdr, payload + 8, 8, 0, &out, &len), REASM_QUEUED);
+	expired_calls = 0;
+	CHECK_INT(reasm_expire(&t, REASM_TIMEOUT_NS, on_expired, NULL), 2);
+	CHECK_INT(expired_calls, 1); /* datagram 2 never had its first fragment */
+	CHECK_INT(expired_first[0], 0x45);
+	CHECK(host_memcmp(expired_first + 1, hdr + 1, 19) == 0);
+	CHECK(host_memcmp(expired_first + 20, payload, 8) == 0);
 }

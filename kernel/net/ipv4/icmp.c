@@ -70,8 +70,10 @@ void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 		icmp_echo_reply_in(h, skb->len, ip->saddr);
 		break;
 	case ICMP_DEST_UNREACH:
+	case ICMP_TIME_EXCEEDED:
 		/* FIXME: hand to the sockets of the offending datagram once they exist. */
-		pr_debug("icmp: destination unreachable (code %u)\n", h->code);
+		inet_count(&inet_stats.icmp_errors_in);
+		pr_debug("icmp: error type %u code %u\n", h->type, h->code);
 		break;
 	default:
 		break;

@@ -205,6 +205,8 @@ struct reasm_datagram {
 	unsigned total;        /* payload length once the last fragment arrived, else 0 */
 	unsigned nfrags;
 	uint32_t start[REASM_MAX_FRAGS], end[REASM_MAX_FRAGS]; /* received byte ranges [start, end) */
+	bool have_first;       /* the offset-0 fragment came: first[] holds what ICMP quotes */
+	uint8_t first[28];     /* its header (options dropped) and first 8 payload bytes */
 };
 
 struct reasm_table {
@@ -214,14 +216,18 @@ struct reasm_table {
 
 enum { REASM_QUEUED = 0, REASM_DONE = 1 };
 /*
- * Adds one fragment (header info and its payload). REASM_DONE: *out is a kmalloc'd buffer with
+ * Adds one fragment (header info, the raw header hdr (20+ bytes, or NULL) and its payload). REASM_DONE: *out is a kmalloc'd buffer with
  * the whole payload (*out_len bytes) for the caller to free; REASM_QUEUED: waiting for more;
  * a negative errno: the fragment (or its whole datagram, on an overlap) was dropped.
  */
-int reasm_add(struct reasm_table *t, const struct ipv4_info *ip, const uint8_t *payload, size_t len,
-	      uint64_t now, uint8_t **out, size_t *out_len);
-/* Drops datagrams past their deadline; returns how many. */
-unsigned reasm_expire(struct reasm_table *t, uint64_t now);
+int reasm_add(struct reasm_table *t, const struct ipv4_info *ip, const uint8_t *hdr, const uint8_t *payload,
+	      size_t len, uint64_t now, uint8_t **out, size_t *out_len);
+/*
+ * Drops datagrams past their deadline; returns how many. For each whose first fragment had
+ * come, expired(first, ctx) may send ICMP time exceeded (RFC 792, code 1) quoting it.
+ */
+unsigned reasm_expire(struct reasm_table *t, uint64_t now, void (*expired)(const uint8_t first[28], void *ctx),
+		      void *ctx);
 void reasm_clear(struct reasm_table *t);
 
 /* ---- ip= (ipconfig.c) ---- */
@@ -320,7 +326,7 @@ void udp_input(struct sk_buff *skb, const struct ipv4_info *ip);
 /* Drop counters for /proc and tests. */
 struct inet_counters {
 	uint64_t ip_in, ip_in_dropped, ip_out, ip_frag_created, ip_reasm_ok, ip_bad_checksum,
-		ip_bad_header, udp_in, udp_bad_checksum, udp_no_port, icmp_in, icmp_bad,
+		ip_bad_header, udp_in, udp_bad_checksum, udp_no_port, icmp_in, icmp_bad, icmp_errors_in,
 		arp_in, arp_bad;
 };
 extern struct inet_counters inet_stats;

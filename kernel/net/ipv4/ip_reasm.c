@@ -43,8 +43,8 @@ static struct reasm_datagram *datagram_get(struct reasm_table *t, const struct i
 	return free_slot;
 }
 
-int reasm_add(struct reasm_table *t, const struct ipv4_info *ip, const uint8_t *payload, size_t len,
-	      uint64_t now, uint8_t **out, size_t *out_len)
+int reasm_add(struct reasm_table *t, const struct ipv4_info *ip, const uint8_t *hdr, const uint8_t *payload,
+	      size_t len, uint64_t now, uint8_t **out, size_t *out_len)
 {
 	uint32_t start = ip->frag_offset, end = start + (uint32_t)len;
 	if (len == 0 || end > IP_MAX_PACKET - 20) {
@@ -85,6 +85,12 @@ int reasm_add(struct reasm_table *t, const struct ipv4_info *ip, const uint8_t *
 	d->end[d->nfrags] = end;
 	d->nfrags++;
 	memcpy(d->buf + start, payload, len);
+	if (start == 0 && hdr && len >= 8) {
+		memcpy(d->first, hdr, 20);
+		d->first[0] = 0x45; /* options are not quoted */
+		memcpy(d->first + 20, payload, 8);
+		d->have_first = true;
+	}
 
 	if (!d->total)
 		return REASM_QUEUED;
@@ -104,11 +110,14 @@ bad:
 	return -EINVAL;
 }
 
-unsigned reasm_expire(struct reasm_table *t, uint64_t now)
+unsigned reasm_expire(struct reasm_table *t, uint64_t now, void (*expired)(const uint8_t first[28], void *ctx),
+		      void *ctx)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < REASM_MAX_DATAGRAMS; i++) {
 		if (t->d[i].used && now >= t->d[i].deadline_ns) {
+			if (t->d[i].have_first && expired)
+				expired(t->d[i].first, ctx);
 			datagram_free(&t->d[i]);
 			t->timeouts++;
 			n++;

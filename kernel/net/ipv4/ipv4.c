@@ -64,7 +64,7 @@ static void ip_reassemble(struct sk_buff *skb, struct ipv4_info *ip)
 	uint8_t *payload = NULL;
 	size_t plen = 0;
 	uint64_t fl = spin_lock_irqsave(&reasm_lock);
-	int r = reasm_add(&reasm, ip, skb->data + ip->hdr_len, ip->tot_len - ip->hdr_len,
+	int r = reasm_add(&reasm, ip, skb->data, skb->data + ip->hdr_len, ip->tot_len - ip->hdr_len,
 			  clock_monotonic_ns(), &payload, &plen);
 	spin_unlock_irqrestore(&reasm_lock, fl);
 	if (r != REASM_DONE) {
@@ -255,11 +255,40 @@ int inet_set_addr(struct net_device *dev, in_addr_t addr, in_addr_t mask)
 	return err;
 }
 
+struct expired_list {
+	uint8_t first[REASM_MAX_DATAGRAMS][28];
+	unsigned n;
+};
+
+static void collect_expired(const uint8_t first[28], void *ctx)
+{
+	struct expired_list *l = ctx;
+	memcpy(l->first[l->n++], first, 28);
+}
+
 void ip_tick(uint64_t now)
 {
+	struct expired_list l; /* small: on the stack, since tests tick too */
+	l.n = 0;
 	uint64_t fl = spin_lock_irqsave(&reasm_lock);
-	reasm_expire(&reasm, now);
+	reasm_expire(&reasm, now, collect_expired, &l);
 	spin_unlock_irqrestore(&reasm_lock, fl);
+	/* Fragment reassembly time exceeded, quoting the first fragment (RFC 792, RFC 1122 3.3.2). */
+	for (unsigned i = 0; i < l.n; i++) {
+		struct sk_buff *q = skb_alloc(28);
+		if (!q)
+			break;
+		memcpy(skb_put(q, 28), l.first[i], 28);
+		q->network = q->data;
+		q->transport = q->data + 20;
+		const struct ip_hdr *h = (const struct ip_hdr *)q->data;
+		struct ipv4_info ip = { .saddr = h->saddr, .daddr = h->daddr, .protocol = h->protocol,
+					.hdr_len = 20, .tot_len = 28 };
+		/* Only for datagrams to one of our addresses (a broadcast gets none). */
+		if (ip_is_local(ip.daddr))
+			icmp_send_error(q, &ip, ICMP_TIME_EXCEEDED, 1);
+		skb_free(q);
+	}
 }
 
 void ip_flush_dev(struct net_device *dev)
