@@ -1,4 +1,4 @@
-// unit-deps: kernel/net/ipv4/checksum.c kernel/net/ipv4/parse.c kernel/net/ipv4/route.c kernel/net/ipv4/arp_cache.c kernel/net/ipv4/ip_reasm.c kernel/lib/string.c kernel/net/ipv4/dhcp_msg.c kernel/net/ipv4/ratelimit.c kernel/net/ipv4/ipconfig.c
+// unit-deps: kernel/net/ipv4/checksum.c kernel/net/ipv4/parse.c kernel/net/ipv4/route.c kernel/net/ipv4/arp_cache.c kernel/net/ipv4/ip_reasm.c kernel/lib/string.c kernel/net/ipv4/dhcp_msg.c kernel/net/ipv4/ratelimit.c kernel/net/ipv4/ipconfig.c kernel/net/core/skbuff.c
 /*
  * Host tests for the pure parts of the IPv4 stack: the Internet checksum against known vectors
  * and a naive reference, header validation of malformed packets (short, bad lengths, bad
@@ -585,4 +585,44 @@ TEST(reasm_timeout_reports_only_with_first_fragment)
 	CHECK_INT(expired_first[0], 0x45);
 	CHECK(host_memcmp(expired_first + 1, hdr + 1, 19) == 0);
 	CHECK(host_memcmp(expired_first + 20, payload, 8) == 0);
+}
+
+/* ---- packet buffers ---- */
+
+TEST(skb_bounds_and_queue)
+{
+	struct sk_buff *skb = skb_alloc(100);
+	CHECK(skb != NULL);
+	CHECK_INT(skb_headroom(skb), SKB_HEADROOM);
+	CHECK_INT(skb_tailroom(skb), 100);
+	CHECK(skb_put(skb, 101) == NULL); /* no more than the tailroom */
+	uint8_t *p = skb_put(skb, 60);
+	CHECK(p == skb->data && skb->len == 60);
+	memset(p, 0xab, 60);
+	CHECK(skb_push(skb, SKB_HEADROOM + 1) == NULL);
+	CHECK(skb_push(skb, 14) == p - 14);
+	CHECK_INT(skb->len, 74);
+	CHECK(skb_pull(skb, 75) == NULL); /* more than there is */
+	CHECK(skb_pull(skb, 14) == p);
+	skb_trim(skb, 20);
+	CHECK_INT(skb->len, 20);
+	skb_trim(skb, 40); /* never grows */
+	CHECK_INT(skb->len, 20);
+	struct sk_buff *c = skb_copy(skb);
+	CHECK(c && c->len == 20 && c->data[19] == 0xab && skb_headroom(c) == SKB_HEADROOM);
+	CHECK(skb_alloc(1u << 20) == NULL); /* beyond any datagram */
+
+	struct skb_queue q;
+	skb_queue_init(&q);
+	CHECK(skb_dequeue(&q) == NULL);
+	skb_queue_tail(&q, skb);
+	skb_queue_tail(&q, c);
+	CHECK_INT(q.len, 2);
+	CHECK(skb_dequeue(&q) == skb);
+	CHECK(skb_dequeue(&q) == c);
+	CHECK(skb_dequeue(&q) == NULL && q.len == 0 && q.tail == NULL);
+	skb_queue_tail(&q, skb);
+	skb_queue_tail(&q, c);
+	skb_queue_purge(&q); /* frees both (ASan would see a leak otherwise) */
+	CHECK(q.head == NULL);
 }
