@@ -425,26 +425,6 @@ static size_t gen_pci_devices(char *buf, size_t size)
 	return pci_format_proc_devices(buf, size);
 }
 
-static size_t gen_net_dev(char *buf, size_t size)
-{
-	return net_format_proc_dev(buf, size);
-}
-
-static size_t gen_net_route(char *buf, size_t size)
-{
-	return net_format_proc_route(buf, size);
-}
-
-static size_t gen_net_arp(char *buf, size_t size)
-{
-	return net_format_proc_arp(buf, size);
-}
-
-static size_t gen_net_udp(char *buf, size_t size)
-{
-	return net_format_proc_udp(buf, size);
-}
-
 /* ---- the tree ---- */
 
 struct proc_entry {
@@ -472,10 +452,10 @@ static const struct proc_entry proc_table[] = {
 	[P_PCI] = { "pci", P_BUS, NULL },
 	{ "devices", P_PCI, gen_pci_devices },
 	[P_NET] = { "net", P_ROOT, NULL },
-	{ "dev", P_NET, gen_net_dev },
-	{ "route", P_NET, gen_net_route },
-	{ "arp", P_NET, gen_net_arp },
-	{ "udp", P_NET, gen_net_udp },
+	{ "dev", P_NET, net_format_proc_dev },
+	{ "route", P_NET, net_format_proc_route },
+	{ "arp", P_NET, net_format_proc_arp },
+	{ "udp", P_NET, net_format_proc_udp },
 };
 #define NR_PROC (sizeof(proc_table) / sizeof(proc_table[0]))
 _Static_assert(NR_PROC == P_NET + 5, "P_BUS/P_PCI/P_NET must match the table");
