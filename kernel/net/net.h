@@ -141,7 +141,6 @@ void netdev_put(struct net_device *dev);
 int netdev_up(struct net_device *dev);
 void netdev_down(struct net_device *dev);
 struct net_device *netdev_get_by_name(const char *name);
-struct net_device *netdev_first(void);
 /* Whether a registered device has the IPv4 address addr. */
 bool netdev_has_ipv4_addr(in_addr_t addr);
 extern struct net_device *netdev_loopback;

@@ -214,11 +214,6 @@ bool netdev_has_ipv4_addr(in_addr_t addr)
 	return d != NULL;
 }
 
-struct net_device *netdev_first(void)
-{
-	return netdev_list;
-}
-
 int netdev_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	if (!(dev->flags & IFF_UP) || !dev->registered) {
