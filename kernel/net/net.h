@@ -179,8 +179,9 @@ int inet_route_add(in_addr_t dst, in_addr_t mask, in_addr_t gateway, struct net_
 
 /*
  * Sends an ICMP echo request to dst and waits for the matching reply; 0 with the round trip
- * in *rtt_ns (may be NULL), -ETIMEDOUT (no reply, an unanswered ARP included: FIXME, Linux
- * reports that as host unreachable), -ENETUNREACH (no route) or another negative errno.
+ * in *rtt_ns (may be NULL); -ETIMEDOUT without a reply; -ENETUNREACH without a route; when a
+ * destination unreachable answers instead (an unanswered ARP makes one locally, as on Linux),
+ * -ENETUNREACH, -EHOSTUNREACH, -ENOPROTOOPT or -ECONNREFUSED by its code.
  */
 int icmp_ping(in_addr_t dst, uint16_t id, uint16_t seq, size_t payload_len, uint64_t timeout_ns,
 	      uint64_t *rtt_ns);

@@ -143,7 +143,15 @@ void arp_tick(uint64_t now)
 	spin_unlock_irqrestore(&arp_lock, fl);
 	for (unsigned i = 0; i < l.n; i++)
 		arp_send(l.dev[i], 1, l.dev[i]->broadcast, zero_mac, l.ip[i], l.dev[i]->ipv4_addr);
-	/* FIXME: Linux answers the local senders of these with ICMP host unreachable. */
+	/* Frames nobody answered for: their local senders learn the host is unreachable, as on Linux. */
+	for (struct sk_buff *s = dropped; s; s = s->next) {
+		struct ipv4_info ip;
+		if (ipv4_parse(s->data, s->len, &ip) < 0 || !ip_is_local(ip.saddr))
+			continue;
+		s->network = s->data;
+		s->transport = s->data + ip.hdr_len;
+		icmp_send_error(s, &ip, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH);
+	}
 	drop_all(dropped);
 }
 

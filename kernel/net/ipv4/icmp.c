@@ -17,6 +17,7 @@
 #define PING_MAX 8
 struct ping_wait {
 	bool used, answered;
+	int error;            /* with answered: a destination unreachable came instead (-errno) */
 	in_addr_t dst;
 	uint16_t id, seq;
 	size_t len;
@@ -25,6 +26,42 @@ struct ping_wait {
 static spinlock_t ping_lock = SPINLOCK_INIT;
 static struct ping_wait pings[PING_MAX];
 static struct waitqueue ping_wq = { SPINLOCK_INIT, NULL, NULL };
+
+/* Unreachable codes as the errors Linux's ping sockets report (RFC 792 codes 0-3). */
+static int unreach_errno(uint8_t code)
+{
+	switch (code) {
+	case 0: return -ENETUNREACH;
+	case 1: return -EHOSTUNREACH;
+	case 2: return -ENOPROTOOPT;
+	default: return -ECONNREFUSED;
+	}
+}
+
+/* An error quoting one of our echo requests ends that ping with the matching errno. */
+static void icmp_error_for_ping(const struct icmp_hdr *h, size_t len)
+{
+	if (h->type != ICMP_DEST_UNREACH || len < sizeof(*h) + sizeof(struct ip_hdr) + 8)
+		return;
+	const struct ip_hdr *q = (const struct ip_hdr *)(h + 1);
+	unsigned qhl = (q->ver_ihl & 0xf) * 4u;
+	if (q->ver_ihl >> 4 != 4 || qhl < sizeof(*q) || len < sizeof(*h) + qhl + 8 || q->protocol != IPPROTO_ICMP)
+		return;
+	const struct icmp_hdr *echo = (const struct icmp_hdr *)((const uint8_t *)q + qhl);
+	if (echo->type != ICMP_ECHO)
+		return;
+	uint64_t fl = spin_lock_irqsave(&ping_lock);
+	for (unsigned i = 0; i < PING_MAX; i++) {
+		struct ping_wait *p = &pings[i];
+		if (p->used && !p->answered && p->dst == q->daddr && p->id == ntohs(echo->id) &&
+		    p->seq == ntohs(echo->seq)) {
+			p->error = unreach_errno(h->code);
+			p->answered = true;
+		}
+	}
+	spin_unlock_irqrestore(&ping_lock, fl);
+	wake_up_all(&ping_wq);
+}
 
 static void icmp_echo_reply_in(const struct icmp_hdr *h, size_t len, in_addr_t src)
 {
@@ -73,7 +110,7 @@ void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 	case ICMP_TIME_EXCEEDED:
 		/* FIXME: hand to the sockets of the offending datagram once they exist. */
 		inet_count(&inet_stats.icmp_errors_in);
-		pr_debug("icmp: error type %u code %u\n", h->type, h->code);
+		icmp_error_for_ping(h, skb->len);
 		break;
 	default:
 		break;
@@ -127,7 +164,8 @@ void icmp_send_error(struct sk_buff *orig, const struct ipv4_info *ip, uint8_t t
 	h->code = code;
 	memcpy(skb_put(skb, quote), orig->network, quote);
 	h->check = inet_checksum(skb->data, skb->len);
-	ip_output(skb, ip->daddr, ip->saddr, IPPROTO_ICMP);
+	/* From the address the datagram was for when that is ours, else from the outgoing device's. */
+	ip_output(skb, ip_is_local(ip->daddr) ? ip->daddr : 0, ip->saddr, IPPROTO_ICMP);
 }
 
 int icmp_ping(in_addr_t dst, uint16_t id, uint16_t seq, size_t payload_len, uint64_t timeout_ns,
@@ -165,8 +203,8 @@ int icmp_ping(in_addr_t dst, uint16_t id, uint16_t seq, size_t payload_len, uint
 		if (!err) {
 			bool ok = wait_event_timeout(&ping_wq, __atomic_load_n(&slot->answered, __ATOMIC_ACQUIRE),
 						     timeout_ns);
-			err = ok ? 0 : -ETIMEDOUT;
-			if (ok && rtt_ns)
+			err = !ok ? -ETIMEDOUT : slot->error;
+			if (ok && !err && rtt_ns)
 				*rtt_ns = slot->answered_ns - start;
 		}
 	}

@@ -237,6 +237,55 @@ KTEST(net_icmp_ratelimit)
 	KT_ASSERT(noport + (lo->stats.rx_dropped - dropped0) >= 2000);
 }
 
+/* A device whose frames go nowhere: it counts ARP requests and drops everything. */
+static unsigned dummy_arp_requests;
+
+static int dummy_xmit(struct net_device *dev, struct sk_buff *skb)
+{
+	(void)dev;
+	const struct eth_hdr *eh = (const struct eth_hdr *)skb->data;
+	if (skb->len >= ETH_HLEN + sizeof(struct arp_hdr) && ntohs(eh->type) == ETH_P_ARP &&
+	    ntohs(((const struct arp_hdr *)(eh + 1))->oper) == 1)
+		__atomic_fetch_add(&dummy_arp_requests, 1, __ATOMIC_RELAXED);
+	skb_free(skb);
+	return 0;
+}
+
+static const struct net_device_ops dummy_ops = { .xmit = dummy_xmit };
+
+/*
+ * Nobody answers ARP on a link (TEST-NET-1 on a device that sends nothing anywhere): the
+ * request is repeated every second, three in all, then the queued echo request is dropped and
+ * its sender gets host unreachable, which ends the ping with -EHOSTUNREACH well before its
+ * timeout. Unregistering the device takes its routes with it.
+ */
+KTEST_MANUAL(net_arp_unanswered) /* 3 s of ARP retries: run by tests/system/net/e1000_q35.sh */
+{
+	struct net_device *d = netdev_alloc(&dummy_ops, NULL);
+	KT_ASSERT(d != NULL);
+	d->mac[0] = 0x02;
+	d->mac[5] = 0x01;
+	d->link_up = true;
+	if (netdev_register(d, "dummy%d") < 0) {
+		netdev_free(d);
+		KT_ASSERT(false);
+	}
+	dummy_arp_requests = 0;
+	inet_set_addr(d, IPV4(192, 0, 2, 1), IPV4(255, 255, 255, 0)); /* one gratuitous request */
+	thread_sleep_ns(60000000ull); /* a full ICMP error bucket */
+	uint64_t t0 = clock_monotonic_ns(), rtt;
+	int err = icmp_ping(IPV4(192, 0, 2, 2), 0x7171, 1, 16, 10000000000ull, &rtt);
+	uint64_t took_ms = (clock_monotonic_ns() - t0) / 1000000;
+	unsigned requests = dummy_arp_requests;
+	netdev_unregister(d);
+	in_addr_t src_after = ip_source_for(IPV4(192, 0, 2, 2));
+	netdev_free(d);
+	KT_ASSERT_EQ(err, -EHOSTUNREACH);
+	KT_ASSERT_EQ(requests, 1 + ARP_MAX_TRIES);
+	KT_ASSERT(took_ms >= (ARP_MAX_TRIES - 1) * 1000 && took_ms < 9000);
+	KT_ASSERT(src_after != IPV4(192, 0, 2, 1)); /* its route went with it (a default route may remain) */
+}
+
 /* eth0 with QEMU's guest address, by ip= or once DHCP got it (waiting up to 20 s). */
 static struct net_device *configured_eth0(void)
 {
