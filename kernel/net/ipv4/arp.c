@@ -135,7 +135,7 @@ static void collect_resend(struct arp_entry *e, void *ctx)
 
 void arp_tick(uint64_t now)
 {
-	static struct resend_list l; /* only the net thread ticks */
+	struct resend_list l; /* under a kilobyte: on the stack, so any thread may tick */
 	struct sk_buff *dropped = NULL;
 	l.n = 0;
 	uint64_t fl = spin_lock_irqsave(&arp_lock);
