@@ -378,13 +378,18 @@ TEST(reasm_timeout_and_table_full)
 	uint8_t *out;
 	size_t len;
 	for (int id = 0; id < REASM_MAX_DATAGRAMS; id++)
-		CHECK_INT(add(&t, (uint16_t)id, 0, 8, true, 1000, &out, &len), REASM_QUEUED);
-	CHECK_INT(add(&t, 99, 0, 8, true, 1000, &out, &len), -ENOMEM);
-	CHECK_INT(reasm_expire(&t, 1000 + REASM_TIMEOUT_NS - 1, NULL, NULL), 0);
-	CHECK_INT(reasm_expire(&t, 1000 + REASM_TIMEOUT_NS, NULL, NULL), REASM_MAX_DATAGRAMS);
+		CHECK_INT(add(&t, (uint16_t)id, 0, 8, true, 1000 + (uint64_t)id, &out, &len), REASM_QUEUED);
+	/* Full: the oldest (id 0) gives way to a new datagram, which can still complete. */
+	CHECK_INT(add(&t, 99, 0, 8, true, 2000, &out, &len), REASM_QUEUED);
+	CHECK_INT(t.evictions, 1);
+	CHECK_INT(add(&t, 99, 8, 8, false, 2000, &out, &len), REASM_DONE);
+	free(out);
+	CHECK_INT(add(&t, 0, 8, 8, false, 2000, &out, &len), REASM_QUEUED); /* id 0 starts over */
+	CHECK_INT(reasm_expire(&t, 1001 + REASM_TIMEOUT_NS, NULL, NULL), 1); /* id 1 only */
+	CHECK_INT(reasm_expire(&t, 2000 + REASM_TIMEOUT_NS, NULL, NULL), REASM_MAX_DATAGRAMS - 1);
 	CHECK_INT(t.timeouts, REASM_MAX_DATAGRAMS);
 	/* The rest of an expired datagram starts over and cannot complete alone. */
-	CHECK_INT(add(&t, 0, 8, 8, false, 2000 + REASM_TIMEOUT_NS, &out, &len), REASM_QUEUED);
+	CHECK_INT(add(&t, 3, 8, 8, false, 3000 + REASM_TIMEOUT_NS, &out, &len), REASM_QUEUED);
 	reasm_clear(&t);
 }
 

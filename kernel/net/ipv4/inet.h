@@ -213,7 +213,7 @@ struct reasm_datagram {
 
 struct reasm_table {
 	struct reasm_datagram d[REASM_MAX_DATAGRAMS];
-	uint64_t timeouts, overlaps, duplicates, failures;
+	uint64_t timeouts, overlaps, duplicates, failures, evictions;
 };
 
 enum { REASM_QUEUED = 0, REASM_DONE = 1 };

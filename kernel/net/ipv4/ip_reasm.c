@@ -20,7 +20,7 @@ static void datagram_free(struct reasm_datagram *d)
 
 static struct reasm_datagram *datagram_get(struct reasm_table *t, const struct ipv4_info *ip, uint64_t now)
 {
-	struct reasm_datagram *free_slot = NULL;
+	struct reasm_datagram *free_slot = NULL, *oldest = NULL;
 	for (unsigned i = 0; i < REASM_MAX_DATAGRAMS; i++) {
 		struct reasm_datagram *d = &t->d[i];
 		if (d->used && d->saddr == ip->saddr && d->daddr == ip->daddr && d->id == ip->id &&
@@ -28,9 +28,18 @@ static struct reasm_datagram *datagram_get(struct reasm_table *t, const struct i
 			return d;
 		if (!d->used && !free_slot)
 			free_slot = d;
+		if (d->used && (!oldest || d->deadline_ns < oldest->deadline_ns))
+			oldest = d;
 	}
-	if (!free_slot)
-		return NULL;
+	if (!free_slot) {
+		/*
+		 * Full: the oldest incomplete datagram makes room, so a few bogus first fragments
+		 * cannot block every reassembly for the whole timeout.
+		 */
+		datagram_free(oldest);
+		t->evictions++;
+		free_slot = oldest;
+	}
 	free_slot->buf = kmalloc(IP_MAX_PACKET);
 	if (!free_slot->buf)
 		return NULL;
