@@ -145,7 +145,7 @@ static void e1000_poll(struct net_device *dev)
 			}
 		}
 		d->status = 0;
-		/* Give the descriptor back: RDT names the last one the hardware may fill. */
+		/* Give it back: the hardware fills up to, not including, RDT (one stays ours). */
 		wr32(e, E1000_RDT, e->rx_next);
 		e->rx_next = (e->rx_next + 1) % E1000_NRX;
 	}
