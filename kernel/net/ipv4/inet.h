@@ -237,7 +237,7 @@ void reasm_clear(struct reasm_table *t);
 struct ipconfig {
 	bool set, dhcp;
 	in_addr_t addr, gw, mask;
-	char dev[NETDEV_NAME_MAX]; /* empty: the first device that is not loopback */
+	char dev[NETDEV_NAME_MAX]; /* empty: the first ethN device */
 };
 /* Parses ip=client:server:gw:mask:host:dev:autoconf or ip=dhcp/on/any: 0 or -EINVAL. */
 int ipconfig_parse(const char *val, struct ipconfig *out);

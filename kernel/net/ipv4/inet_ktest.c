@@ -238,8 +238,10 @@ KTEST(net_icmp_ratelimit)
 	KT_ASSERT(noport + (lo->stats.rx_dropped - dropped0) >= 2000);
 }
 
-/* A device whose frames go nowhere: it counts ARP requests and drops everything. */
+/* A device whose frames go nowhere: it counts ARP requests, keeps the last IPv4 frame. */
 static unsigned dummy_arp_requests;
+static uint8_t dummy_last[1600];
+static size_t dummy_last_len;
 
 static int dummy_xmit(struct net_device *dev, struct sk_buff *skb)
 {
@@ -248,11 +250,119 @@ static int dummy_xmit(struct net_device *dev, struct sk_buff *skb)
 	if (skb->len >= ETH_HLEN + sizeof(struct arp_hdr) && ntohs(eh->type) == ETH_P_ARP &&
 	    ntohs(((const struct arp_hdr *)(eh + 1))->oper) == 1)
 		__atomic_fetch_add(&dummy_arp_requests, 1, __ATOMIC_RELAXED);
+	if (ntohs(eh->type) == ETH_P_IP && skb->len <= sizeof(dummy_last)) {
+		memcpy(dummy_last, skb->data, skb->len);
+		dummy_last_len = skb->len;
+	}
 	skb_free(skb);
 	return 0;
 }
 
 static const struct net_device_ops dummy_ops = { .xmit = dummy_xmit };
+
+static struct net_device *dummy_up(in_addr_t addr)
+{
+	struct net_device *d = netdev_alloc(&dummy_ops, NULL);
+	if (!d)
+		return NULL;
+	d->mac[0] = 0x02;
+	d->mac[5] = 0x01;
+	d->link_up = true;
+	if (netdev_register(d, "dummy%d") < 0) {
+		netdev_free(d);
+		return NULL;
+	}
+	inet_set_addr(d, addr, IPV4(255, 255, 255, 0));
+	return d;
+}
+
+static void dummy_down(struct net_device *d)
+{
+	netdev_unregister(d);
+	netdev_free(d);
+}
+
+/*
+ * UDP broadcast on a link: sending to the subnet's broadcast address goes to ff:ff:ff:ff:ff:ff
+ * without ARP, with a valid checksum; 255.255.255.255 through a chosen device likewise; a
+ * broadcast datagram arriving is delivered to the bound port and draws no port unreachable.
+ */
+KTEST(net_udp_broadcast)
+{
+	struct net_device *d = dummy_up(IPV4(192, 0, 2, 1));
+	KT_ASSERT(d != NULL);
+	int err;
+	struct udp_endpoint *ep = udp_open(6767, &err);
+	if (!ep) {
+		dummy_down(d);
+		KT_ASSERT(ep != NULL);
+	}
+	unsigned arp0 = dummy_arp_requests;
+	dummy_last_len = 0;
+	int sent = udp_sendto(ep, IPV4(192, 0, 2, 255), 6768, "all of you", 10);
+	size_t len1 = dummy_last_len;
+	static uint8_t frame[1600];
+	memcpy(frame, dummy_last, sizeof(frame));
+	dummy_last_len = 0;
+	int sent_dev = udp_sendto_dev(ep, d, 0xffffffffu, 6768, "everyone", 8);
+	size_t len2 = dummy_last_len;
+	unsigned arp_requests = dummy_arp_requests - arp0;
+
+	/* An incoming broadcast (from 192.0.2.7 to 192.0.2.255:6767), as if received on the link. */
+	static uint8_t in[14 + 20 + 8 + 5];
+	memset(in, 0xff, 6);
+	in[6] = 0x02; in[11] = 0x07;
+	in[12] = 0x08;
+	struct ip_hdr *ih = (struct ip_hdr *)(in + 14);
+	struct udp_hdr *uh = (struct udp_hdr *)(ih + 1);
+	memset(ih, 0, sizeof(*ih) + sizeof(*uh));
+	ih->ver_ihl = 0x45;
+	ih->tot_len = htons(sizeof(in) - 14);
+	ih->ttl = 64;
+	ih->protocol = IPPROTO_UDP;
+	ih->saddr = IPV4(192, 0, 2, 7);
+	ih->daddr = IPV4(192, 0, 2, 255);
+	ih->check = inet_checksum(ih, 20);
+	uh->source = htons(5000);
+	uh->dest = htons(6767);
+	uh->len = htons(8 + 5);
+	memcpy(uh + 1, "hello", 5);
+	uh->check = inet_pseudo_checksum(ih->saddr, ih->daddr, IPPROTO_UDP, uh, 13);
+	uint64_t sent_errors0 = icmp_errors_sent;
+	inject(d, in, sizeof(in));
+	char got[16];
+	in_addr_t src;
+	uint16_t sport;
+	ssize_t n = udp_recvfrom(ep, got, sizeof(got), &src, &sport, 10000000000ull);
+	uh->dest = htons(6769); /* nobody listens: still no ICMP error for a broadcast */
+	uh->check = 0;
+	inject(d, in, sizeof(in));
+	int ping = ping_lo_after_flood(0x6767);
+	udp_close(ep);
+	dummy_down(d);
+
+	KT_ASSERT_EQ(sent, 0);
+	KT_ASSERT_EQ(sent_dev, 0);
+	KT_ASSERT_EQ(arp_requests, 0);
+	KT_ASSERT_EQ(len1, 14 + 20 + 8 + 10);
+	const struct eth_hdr *eh = (const struct eth_hdr *)frame;
+	static const uint8_t bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	KT_ASSERT(memcmp(eh->dst, bcast, ETH_ALEN) == 0);
+	struct ipv4_info ip;
+	KT_ASSERT_EQ(ipv4_parse(frame + 14, len1 - 14, &ip), 0);
+	KT_ASSERT(ip.saddr == IPV4(192, 0, 2, 1) && ip.daddr == IPV4(192, 0, 2, 255));
+	size_t ul;
+	KT_ASSERT_EQ(udp_parse(frame + 34, len1 - 34, ip.saddr, ip.daddr, &ul), 0);
+	KT_ASSERT(((const struct udp_hdr *)(frame + 34))->check != 0);
+	KT_ASSERT_EQ(len2, 14 + 20 + 8 + 8);
+	KT_ASSERT(memcmp(dummy_last, bcast, ETH_ALEN) == 0);
+	KT_ASSERT(((const struct ip_hdr *)(dummy_last + 14))->daddr == 0xffffffffu);
+	KT_ASSERT_EQ(n, 5);
+	KT_ASSERT(memcmp(got, "hello", 5) == 0 && src == IPV4(192, 0, 2, 7) && sport == 5000);
+	KT_ASSERT_EQ(ping, 0);
+	KT_ASSERT_EQ(icmp_errors_sent, sent_errors0);
+}
+
 
 /*
  * Nobody answers ARP on a link (TEST-NET-1 on a device that sends nothing anywhere): the
@@ -262,17 +372,9 @@ static const struct net_device_ops dummy_ops = { .xmit = dummy_xmit };
  */
 KTEST_MANUAL(net_arp_unanswered) /* 3 s of ARP retries: run by tests/system/net/e1000_q35.sh */
 {
-	struct net_device *d = netdev_alloc(&dummy_ops, NULL);
-	KT_ASSERT(d != NULL);
-	d->mac[0] = 0x02;
-	d->mac[5] = 0x01;
-	d->link_up = true;
-	if (netdev_register(d, "dummy%d") < 0) {
-		netdev_free(d);
-		KT_ASSERT(false);
-	}
 	dummy_arp_requests = 0;
-	inet_set_addr(d, IPV4(192, 0, 2, 1), IPV4(255, 255, 255, 0)); /* one gratuitous request */
+	struct net_device *d = dummy_up(IPV4(192, 0, 2, 1)); /* one gratuitous request */
+	KT_ASSERT(d != NULL);
 	thread_sleep_ns(60000000ull); /* a full ICMP error bucket */
 	uint64_t t0 = clock_monotonic_ns(), rtt;
 	int err = icmp_ping(IPV4(192, 0, 2, 2), 0x7171, 1, 16, 10000000000ull, &rtt);

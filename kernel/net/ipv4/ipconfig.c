@@ -3,7 +3,7 @@
  *   ip=<client-ip>:<server-ip>:<gw-ip>:<netmask>:<hostname>:<device>:<autoconf>
  * (fields may be empty; a missing netmask is the address's class mask), or ip=dhcp (also "on",
  * "any"), which starts the DHCP client (dhcp.c). It is applied when the
- * named device (or the first non-loopback one) registers, so a late or hot-plugged card works.
+ * named device (or the first "eth" one) registers, so a late or hot-plugged card works.
  */
 #include "net/ipv4/inet.h"
 
@@ -100,7 +100,8 @@ void inet_device_added(struct net_device *dev)
 {
 	if (!ipconf.set || ipconf_applied || (dev->flags & IFF_LOOPBACK))
 		return;
-	if (ipconf.dev[0] && strcmp(ipconf.dev, dev->name) != 0)
+	/* Named: that device; otherwise the first Ethernet card (not a test's dummy device). */
+	if (ipconf.dev[0] ? strcmp(ipconf.dev, dev->name) != 0 : strncmp(dev->name, "eth", 3) != 0)
 		return;
 	ipconf_applied = true;
 	if (ipconf.dhcp) {
