@@ -38,6 +38,7 @@
 #include "test/ktest.h"
 #include "time/clock.h"
 #include "time/tick.h"
+#include "tty/tty.h"
 
 struct bootinfo boot_info;
 
@@ -158,13 +159,6 @@ static int param_ktest(const char *val)
 }
 KPARAM("ktest", param_ktest);
 
-/* Options owned by later subsystems, accepted now so they are not reported as unknown. */
-static int param_accept(const char *val)
-{
-	(void)val;
-	return 0;
-}
-KPARAM("console", param_accept);
 
 /* PID 1, as Linux picks it: rdinit= (default /init), then init=, then the usual places. */
 static char rdinit_path[CMDLINE_VAL_MAX] = "/init";
@@ -267,6 +261,8 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	signal_init();
 	futex_init();
 	syscall_init();
+
+	tty_init();
 
 	if (ktest_requested)
 		ktest_run(ktest_selection);
