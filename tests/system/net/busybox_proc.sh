@@ -4,7 +4,7 @@
 source "$(dirname "$0")/../lib.sh"
 
 rootfs=$LOGDIR/busybox_proc.cpio.gz
-sh "$ROOT/tools/mkrootfs.sh" "$rootfs" "$ROOT/tests/system/net/busybox_init.sh:/nettest"
+sh "$ROOT/tools/mkrootfs.sh" "$rootfs" "$ROOT/tests/system/net/busybox_init.rc:/nettest"
 qemu_boot busybox_proc 120 -machine pc -m 256M -nic user,model=e1000,restrict=on \
 	-kernel "$KERNEL" -initrd "$rootfs" \
 	-append "console=ttyS0 rdinit=/nettest ip=10.0.2.15::10.0.2.2:255.255.255.0"
