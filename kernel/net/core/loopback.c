@@ -3,6 +3,7 @@
  * backlog, so it is received in the net thread like any other. It needs no ARP.
  */
 #include "net/net.h"
+#include "net/core/core_internal.h"
 
 #include "console/console.h"
 #include "lib/string.h"

@@ -11,6 +11,7 @@
  * while the thread polls drivers, so unregistering waits for a poll in progress to finish.
  */
 #include "net/net.h"
+#include "net/core/core_internal.h"
 
 #include "arch/x86_64/percpu.h"
 #include "console/console.h"
@@ -36,7 +37,6 @@ static struct waitqueue net_wq;
 static bool net_kick;
 static struct thread *net_thread;
 
-void inet_device_added(struct net_device *dev); /* ipv4/ipconfig.c: applies ip= */
 
 struct net_device *netdev_alloc(const struct net_device_ops *ops, void *priv)
 {
@@ -305,8 +305,6 @@ static void net_thread_fn(void *arg)
 		}
 	}
 }
-
-void loopback_init(void); /* loopback.c */
 
 void net_init(void)
 {

@@ -6,6 +6,7 @@
  * named device (or the first "eth" one) registers, so a late or hot-plugged card works.
  */
 #include "net/ipv4/inet.h"
+#include "net/core/core_internal.h"
 
 #include "console/console.h"
 #include "lib/cmdline.h"
