@@ -28,6 +28,7 @@
 #include "fs/procfs.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "block/block.h"
 #include "arch/x86_64/vectors.h"
 #include "console/console.h"
 #include "console/klog.h"
@@ -433,7 +434,7 @@ struct proc_entry {
 	size_t (*gen)(char *buf, size_t size); /* NULL: a directory */
 };
 
-enum { P_ROOT, P_BUS = 12, P_PCI = 13, P_NET = 15 };
+enum { P_ROOT, P_BUS = 12, P_PCI = 13, P_NET = 17 };
 
 static const struct proc_entry proc_table[] = {
 	[P_ROOT] = { "", -1, NULL },
@@ -451,6 +452,8 @@ static const struct proc_entry proc_table[] = {
 	[P_BUS] = { "bus", P_ROOT, NULL },
 	[P_PCI] = { "pci", P_BUS, NULL },
 	{ "devices", P_PCI, gen_pci_devices },
+	{ "partitions", P_ROOT, blk_format_partitions },
+	{ "diskstats", P_ROOT, blk_format_diskstats },
 	[P_NET] = { "net", P_ROOT, NULL },
 	{ "dev", P_NET, net_format_proc_dev },
 	{ "route", P_NET, net_format_proc_route },

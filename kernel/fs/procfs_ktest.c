@@ -285,7 +285,7 @@ KTEST(procfs_getdents)
 	int n = list_dir("/proc", names, sizeof(names));
 	static const char *const want[] = { ".", "..", "meminfo", "cpuinfo", "uptime", "loadavg", "stat",
 					    "mounts", "filesystems", "cmdline", "version", "interrupts",
-					    "kmsg", "bus", "net" };
+					    "kmsg", "bus", "partitions", "diskstats", "net" };
 	KT_ASSERT_EQ(n, (int)(sizeof(want) / sizeof(want[0])));
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		KT_ASSERT(has_name(names, want[i]));

@@ -1,4 +1,5 @@
 /* kmain: the first C code. Parses what the loader handed over, brings up the consoles, reports. */
+#include "net/unix/unix.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/extable.h"
 #include "arch/x86_64/gdt.h"
@@ -11,6 +12,7 @@
 #include "boot/bootinfo.h"
 #include "console/console.h"
 #include "debug/panic.h"
+#include "drivers/block/virtio_blk.h"
 #include "drivers/serial/uart16550.h"
 #include "drivers/input/ps2kbd.h"
 #include "drivers/net/netdrivers.h"
@@ -18,6 +20,7 @@
 #include "drivers/video/fbcon.h"
 #include "drivers/video/vgacon.h"
 #include "fs/devfs.h"
+#include "fs/ext2/ext2_fs.h"
 #include "fs/initramfs.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"
@@ -248,12 +251,15 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	random_init();
 	devfs_init();
 	procfs_init();
+	unix_init();
+	ext2_init();
 	unpack_initrd(&boot_info);
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();
 	ps2kbd_init();
 	net_init(); /* before the drivers: they register their devices */
 	pci_init();
+	virtio_blk_init();
 	e1000_init();
 	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
 	work_start_worker();

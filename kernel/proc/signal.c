@@ -100,6 +100,8 @@ static bool sig_ignored(struct process *p, int sig)
 
 /* ---- sending ---- */
 
+struct waitqueue signal_queued_wq; /* zero is an empty queue with an unlocked lock */
+
 static void wake_thread(struct uthread *u)
 {
 	thread_wake(u->thread);
@@ -228,6 +230,7 @@ static int queue_signal(struct process *p, struct uthread *target, const struct 
 		}
 	}
 	spin_unlock_irqrestore(&signal_lock, irq);
+	wake_up_all(&signal_queued_wq); /* signalfd readers and pollers, whatever their mask */
 	return err;
 }
 
