@@ -43,6 +43,7 @@
 #include "mm/pmm.h"
 #include "mm/slab.h"
 #include "mm/vmm.h"
+#include "net/net.h"
 #include "sched/sched.h"
 #include "sched/sched_math.h"
 #include "time/clock.h"
@@ -434,7 +435,7 @@ struct proc_entry {
 	size_t (*gen)(char *buf, size_t size); /* NULL: a directory */
 };
 
-enum { P_ROOT, P_BUS = 12, P_PCI = 13, P_SYSVIPC = 17 };
+enum { P_ROOT, P_BUS = 12, P_PCI = 13, P_NET = 17, P_SYSVIPC = 22 };
 
 static const struct proc_entry proc_table[] = {
 	[P_ROOT] = { "", -1, NULL },
@@ -454,13 +455,18 @@ static const struct proc_entry proc_table[] = {
 	{ "devices", P_PCI, gen_pci_devices },
 	{ "partitions", P_ROOT, blk_format_partitions },
 	{ "diskstats", P_ROOT, blk_format_diskstats },
+	[P_NET] = { "net", P_ROOT, NULL },
+	{ "dev", P_NET, net_format_proc_dev },
+	{ "route", P_NET, net_format_proc_route },
+	{ "arp", P_NET, net_format_proc_arp },
+	{ "udp", P_NET, net_format_proc_udp },
 	[P_SYSVIPC] = { "sysvipc", P_ROOT, NULL },
 	{ "shm", P_SYSVIPC, ipc_format_proc_shm },
 	{ "msg", P_SYSVIPC, ipc_format_proc_msg },
 	{ "sem", P_SYSVIPC, ipc_format_proc_sem },
 };
 #define NR_PROC (sizeof(proc_table) / sizeof(proc_table[0]))
-_Static_assert(NR_PROC == P_SYSVIPC + 4, "P_BUS/P_PCI/P_SYSVIPC must match the table");
+_Static_assert(NR_PROC == P_SYSVIPC + 4, "P_BUS/P_PCI/P_NET/P_SYSVIPC must match the table");
 
 static const struct inode_ops proc_dir_iops;
 static const struct file_ops proc_dir_fops, proc_file_fops;

@@ -285,7 +285,7 @@ KTEST(procfs_getdents)
 	int n = list_dir("/proc", names, sizeof(names));
 	static const char *const want[] = { ".", "..", "meminfo", "cpuinfo", "uptime", "loadavg", "stat",
 					    "mounts", "filesystems", "cmdline", "version", "interrupts",
-					    "kmsg", "bus", "partitions", "diskstats", "sysvipc" };
+					    "kmsg", "bus", "partitions", "diskstats", "net", "sysvipc" };
 	KT_ASSERT_EQ(n, (int)(sizeof(want) / sizeof(want[0])));
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		KT_ASSERT(has_name(names, want[i]));
@@ -293,6 +293,9 @@ KTEST(procfs_getdents)
 	KT_ASSERT(has_name(names, "pci"));
 	KT_ASSERT_EQ(list_dir("/proc/bus/pci", names, sizeof(names)), 3);
 	KT_ASSERT(has_name(names, "devices"));
+	KT_ASSERT_EQ(list_dir("/proc/net", names, sizeof(names)), 6);
+	KT_ASSERT(has_name(names, "dev") && has_name(names, "route") && has_name(names, "arp") &&
+		  has_name(names, "udp"));
 	KT_ASSERT_EQ(list_dir("/proc/sysvipc", names, sizeof(names)), 5);
 	KT_ASSERT(has_name(names, "shm") && has_name(names, "msg") && has_name(names, "sem"));
 	struct kstat st;

@@ -15,6 +15,7 @@
 #include "drivers/block/virtio_blk.h"
 #include "drivers/serial/uart16550.h"
 #include "drivers/input/ps2kbd.h"
+#include "drivers/net/netdrivers.h"
 #include "drivers/pci/pci.h"
 #include "drivers/video/fbcon.h"
 #include "drivers/video/vgacon.h"
@@ -36,6 +37,7 @@
 #include "mm/memmap.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
+#include "net/net.h"
 #include "sched/sched.h"
 #include "test/ktest.h"
 #include "time/clock.h"
@@ -257,8 +259,10 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();
 	ps2kbd_init();
+	net_init(); /* before the drivers: they register their devices */
 	pci_init();
 	virtio_blk_init();
+	e1000_init();
 	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
 	work_start_worker();
 	proc_init();

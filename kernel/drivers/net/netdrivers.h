@@ -1,0 +1,4 @@
+/* Network card drivers: each registers its PCI driver (devices probe as the bus finds them). */
+#pragma once
+
+void e1000_init(void);

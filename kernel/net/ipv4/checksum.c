@@ -1,0 +1,40 @@
+/* The Internet checksum (RFC 1071): a one's-complement sum of big-endian 16-bit words. */
+#include "net/ipv4/inet.h"
+
+uint64_t inet_csum_add(uint64_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	/* A 64-bit accumulator cannot overflow for any packet size, so folding waits until the end. */
+	while (len >= 2) {
+		sum += (uint64_t)p[0] << 8 | p[1];
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += (uint64_t)p[0] << 8;
+	return sum;
+}
+
+uint16_t inet_csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+uint16_t inet_checksum(const void *data, size_t len)
+{
+	return inet_csum_fold(inet_csum_add(0, data, len));
+}
+
+uint16_t inet_pseudo_checksum(in_addr_t saddr, in_addr_t daddr, uint8_t proto, const void *seg, size_t len)
+{
+	uint8_t pseudo[12];
+	__builtin_memcpy(pseudo, &saddr, 4);
+	__builtin_memcpy(pseudo + 4, &daddr, 4);
+	pseudo[8] = 0;
+	pseudo[9] = proto;
+	pseudo[10] = (uint8_t)(len >> 8);
+	pseudo[11] = (uint8_t)len;
+	return inet_csum_fold(inet_csum_add(inet_csum_add(0, pseudo, sizeof(pseudo)), seg, len));
+}

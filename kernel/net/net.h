@@ -1,0 +1,205 @@
+/*
+ * Networking's public face: packet buffers (struct sk_buff), network devices and their
+ * operations, and the kernel-side IPv4 calls other subsystems (tests, later the AF_INET socket
+ * family) use. Drivers call netdev_register and hand received frames to netif_receive from the
+ * net thread (their poll op); everything above Ethernet runs in that thread or in the caller of
+ * an output function.
+ */
+#pragma once
+
+#include "lib/spinlock.h"
+#include "lib/types.h"
+
+/* ---- byte order (the wire is big-endian, x86 little-endian) ---- */
+
+static inline uint16_t htons(uint16_t v) { return __builtin_bswap16(v); }
+static inline uint16_t ntohs(uint16_t v) { return __builtin_bswap16(v); }
+static inline uint32_t htonl(uint32_t v) { return __builtin_bswap32(v); }
+static inline uint32_t ntohl(uint32_t v) { return __builtin_bswap32(v); }
+
+/* An IPv4 address in network byte order, as it sits in headers. */
+typedef uint32_t in_addr_t;
+
+#define IPV4(a, b, c, d) htonl(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
+
+/* ---- packet buffers ---- */
+
+/* Room kept in front of the data so that lower layers prepend headers without copying. */
+#define SKB_HEADROOM 128
+
+struct net_device;
+
+struct sk_buff {
+	struct sk_buff *next;   /* queues (device backlog, ARP pending list, socket queues) */
+	struct net_device *dev; /* received on / to be sent through */
+	uint8_t *head;          /* start of the buffer */
+	uint8_t *data;          /* start of the valid bytes */
+	size_t len;             /* valid bytes from data */
+	size_t size;            /* buffer size from head */
+	uint16_t protocol;      /* EtherType of a received frame, host order */
+	uint8_t *network;       /* the IPv4/ARP header once parsed */
+	uint8_t *transport;     /* the ICMP/UDP header once parsed */
+};
+
+/* A buffer with SKB_HEADROOM before data and room for len bytes after it; NULL if out of memory. */
+struct sk_buff *skb_alloc(size_t len);
+void skb_free(struct sk_buff *skb);
+/* Adds n bytes at the end (returns where they start); NULL without tailroom. */
+uint8_t *skb_put(struct sk_buff *skb, size_t n);
+/* Prepends n bytes (returns the new data); NULL without headroom. */
+uint8_t *skb_push(struct sk_buff *skb, size_t n);
+/* Drops n bytes from the front (returns the new data); NULL if fewer than n are there. */
+uint8_t *skb_pull(struct sk_buff *skb, size_t n);
+/* Cuts the data to len bytes (len <= skb->len). */
+void skb_trim(struct sk_buff *skb, size_t len);
+/* A copy of the valid bytes with the usual headroom; NULL if out of memory. */
+struct sk_buff *skb_copy(const struct sk_buff *skb);
+static inline size_t skb_headroom(const struct sk_buff *skb) { return (size_t)(skb->data - skb->head); }
+static inline size_t skb_tailroom(const struct sk_buff *skb)
+{
+	return skb->size - skb_headroom(skb) - skb->len;
+}
+
+/* A FIFO of buffers (its own lock; safe from interrupt handlers). */
+struct skb_queue {
+	spinlock_t lock;
+	struct sk_buff *head, *tail;
+	unsigned len;
+};
+void skb_queue_init(struct skb_queue *q);
+void skb_queue_tail(struct skb_queue *q, struct sk_buff *skb);
+struct sk_buff *skb_dequeue(struct skb_queue *q);
+void skb_queue_purge(struct skb_queue *q);
+
+/* ---- network devices ---- */
+
+#define NETDEV_NAME_MAX 16
+#define ETH_ALEN 6
+#define ETH_HLEN 14
+#define ETH_DATA_LEN 1500
+#define ETH_ZLEN 60 /* shortest frame without the FCS */
+
+/* Flags as Linux's IFF_* (shown by ifconfig/ip later). */
+#define IFF_UP        0x1
+#define IFF_BROADCAST 0x2
+#define IFF_LOOPBACK  0x8
+#define IFF_RUNNING   0x40
+#define IFF_NOARP     0x80
+
+/* Counters in /proc/net/dev's order; updated with atomic adds. */
+struct net_device_stats {
+	uint64_t rx_bytes, rx_packets, rx_errors, rx_dropped, rx_fifo_errors, rx_frame_errors,
+		rx_compressed, multicast;
+	uint64_t tx_bytes, tx_packets, tx_errors, tx_dropped, tx_fifo_errors, collisions,
+		tx_carrier_errors, tx_compressed;
+};
+
+struct net_device_ops {
+	int (*open)(struct net_device *dev);   /* brings the hardware up */
+	void (*stop)(struct net_device *dev);
+	/*
+	 * Sends one whole frame (Ethernet header included) and owns skb from then on, sent or not.
+	 * 0, or a negative errno when it was dropped (counted by the driver).
+	 */
+	int (*xmit)(struct net_device *dev, struct sk_buff *skb);
+	int (*set_mac)(struct net_device *dev, const uint8_t mac[ETH_ALEN]);
+	/* Called in the net thread after netdev_schedule_poll: hands received frames to netif_receive. */
+	void (*poll)(struct net_device *dev);
+};
+
+struct net_device {
+	char name[NETDEV_NAME_MAX]; /* "lo", "eth0", ... */
+	int ifindex;
+	unsigned flags;             /* IFF_* */
+	bool link_up;               /* carrier, as the hardware reports it */
+	unsigned mtu;
+	uint8_t mac[ETH_ALEN];
+	uint8_t broadcast[ETH_ALEN];
+	const struct net_device_ops *ops;
+	void *priv;                 /* the driver's */
+	struct net_device_stats stats;
+	in_addr_t ipv4_addr, ipv4_mask; /* 0 until configured */
+	bool poll_pending;          /* the driver asked for a poll (interrupt seen) */
+	bool registered;
+	int refcount;               /* the driver's reference plus netdev_hold's; freed at zero */
+	struct net_device *next;
+};
+
+/* A zeroed device with Ethernet defaults (MTU 1500, broadcast ff:ff:...); NULL if out of memory. */
+struct net_device *netdev_alloc(const struct net_device_ops *ops, void *priv);
+/*
+ * Adds dev under its name; a name ending in "%d" ("eth%d") gets the lowest free number. Applies
+ * a pending ip= configuration meant for it. 0 or a negative errno.
+ */
+int netdev_register(struct net_device *dev, const char *name_pattern);
+/* Takes dev down and out of every table; the driver frees it afterwards with netdev_free. */
+void netdev_unregister(struct net_device *dev);
+void netdev_free(struct net_device *dev); /* drops the driver's reference */
+/* Keeps dev's memory alive past unregistering (a thread working on it checks dev->registered). */
+void netdev_hold(struct net_device *dev);
+void netdev_put(struct net_device *dev);
+int netdev_up(struct net_device *dev);
+void netdev_down(struct net_device *dev);
+struct net_device *netdev_get_by_name(const char *name);
+/* Whether a registered device has the IPv4 address addr. */
+bool netdev_has_ipv4_addr(in_addr_t addr);
+extern struct net_device *netdev_loopback;
+/* Changes dev's station address (hardware filter included) and announces it if configured. */
+int netdev_set_mac(struct net_device *dev, const uint8_t mac[ETH_ALEN]);
+/* Link state from the driver (logged on change). */
+void netdev_set_link(struct net_device *dev, bool up);
+
+/* Hands a frame to the stack: queued, processed in the net thread. Safe from interrupts. */
+void netif_rx(struct sk_buff *skb);
+/* Processes a frame now (net thread only: drivers' poll ops call this). */
+void netif_receive(struct sk_buff *skb);
+/* Asks the net thread to call dev->ops->poll. Safe from interrupts. */
+void netdev_schedule_poll(struct net_device *dev);
+/* Sends a whole frame through dev, counting it; consumes skb. */
+int netdev_xmit(struct net_device *dev, struct sk_buff *skb);
+
+static inline void netdev_stat_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+/* Brings up lo, starts the net thread. Before the drivers probe (pci_init). */
+void net_init(void);
+/* Linux's /proc/net/dev, route, arp and udp texts (snprintf-like). */
+size_t net_format_proc_dev(char *buf, size_t size);
+size_t net_format_proc_route(char *buf, size_t size);
+size_t net_format_proc_arp(char *buf, size_t size);
+size_t net_format_proc_udp(char *buf, size_t size);
+
+/* ---- IPv4 for kernel users (tests, the socket layer later) ---- */
+
+/* Gives dev the address addr/mask (network order), adds the connected route, announces it. */
+int inet_set_addr(struct net_device *dev, in_addr_t addr, in_addr_t mask);
+int inet_route_add(in_addr_t dst, in_addr_t mask, in_addr_t gateway, struct net_device *dev);
+
+/*
+ * Sends an ICMP echo request to dst and waits for the matching reply; 0 with the round trip
+ * in *rtt_ns (may be NULL); -ETIMEDOUT without a reply; -ENETUNREACH without a route; when a
+ * destination unreachable answers instead (an unanswered ARP makes one locally, as on Linux),
+ * -ENETUNREACH, -EHOSTUNREACH, -ENOPROTOOPT or -ECONNREFUSED by its code.
+ */
+int icmp_ping(in_addr_t dst, uint16_t id, uint16_t seq, size_t payload_len, uint64_t timeout_ns,
+	      uint64_t *rtt_ns);
+
+/* A kernel UDP endpoint: datagrams for its port queue up until read. */
+struct udp_endpoint;
+/* Binds port (host order; 0 picks an ephemeral one): NULL with *err set when taken/out of memory. */
+struct udp_endpoint *udp_open(uint16_t port, int *err);
+void udp_close(struct udp_endpoint *ep);
+uint16_t udp_local_port(const struct udp_endpoint *ep);
+/* Sends len bytes to dst:dport (port host order); len up to 65507 (fragmented as needed). */
+int udp_sendto(struct udp_endpoint *ep, in_addr_t dst, uint16_t dport, const void *data, size_t len);
+/* Sends through dev to dst without routing, from dev's address (0.0.0.0 before it has one). */
+int udp_sendto_dev(struct udp_endpoint *ep, struct net_device *dev, in_addr_t dst, uint16_t dport,
+		   const void *data, size_t len);
+/*
+ * Waits up to timeout_ns for a datagram; copies at most size bytes (the rest is dropped, as
+ * recvfrom without MSG_TRUNC), returns its full length, or -ETIMEDOUT.
+ */
+ssize_t udp_recvfrom(struct udp_endpoint *ep, void *buf, size_t size, in_addr_t *src,
+		     uint16_t *sport, uint64_t timeout_ns);
