@@ -90,7 +90,8 @@ KTEST(pci_ecam)
 			KT_ASSERT_EQ(pci_find_ext_capability(d, h & 0xffff), PCI_EXT_CAP_START);
 		}
 	}
-	KT_ASSERT(pcie >= 1); /* q35's root complex has PCIe functions (the ports, if any, do too) */
+	/* No count is required: q35 with -nic none and no ports has no function with a PCIe
+	 * capability (the host bridge and the ICH9 functions are conventional PCI). */
 	kprintf("ktest: pci_ecam: %u PCIe functions, %u with extended capabilities at 0x100\n", pcie, ext);
 }
 
