@@ -184,16 +184,16 @@ check_q35_devices() {
 	expect_log_re "$c/root_ports" 'pci: 0000:00:0[0-9a-f]\.0 \[1b36:000c\] class 06\.04\.00 PCI bridge, buses 0[1-9a-f]-0[1-9a-f]'
 }
 
-listing_run q35 q35 "" -kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio" "${Q35_DEVICES[@]}"
+listing_run q35 q35 "console=ttyS0" -kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio" "${Q35_DEVICES[@]}"
 expect_log q35/ecam "pci: ECAM for segment 0 buses 0-255 at 0xb0000000"
 expect_log_re q35/summary_ecam 'pci: 16 functions on 6 buses, config via ECAM'
 check_q35_devices q35
 
-listing_run q35_acpi_off q35 "acpi=off" -kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio" "${Q35_DEVICES[@]}"
+listing_run q35_acpi_off q35 "acpi=off console=ttyS0" -kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio" "${Q35_DEVICES[@]}"
 expect_log q35_acpi_off/ports "pci: configuration through ports 0xcf8/0xcfc (256 bytes per function), no MCFG"
 check_q35_devices q35_acpi_off
 
-listing_run pc pc "" -kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio"
+listing_run pc pc "console=ttyS0" -kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio"
 expect_log pc/ports "pci: configuration through ports 0xcf8/0xcfc (256 bytes per function), no MCFG"
 expect_log pc/host_bridge "pci: 0000:00:00.0 [8086:1237] class 06.00.00 Host bridge"
 expect_log_re pc/ide 'pci: 0000:00:01\.1 \[8086:7010\] class 01\.01\.80 IDE interface, BAR4 io 0x[0-9a-f]+ \(16 bytes\)'
