@@ -47,9 +47,8 @@ int vfs_fstat(struct file *f, struct kstat *st)
 	return vfs_getattr(f->inode, st);
 }
 
-static void fill_statfs(const struct mount *mnt, struct kstatfs *out)
+static void fill_statfs(const struct super_block *sb, struct kstatfs *out)
 {
-	const struct super_block *sb = mnt->sb;
 	memset(out, 0, sizeof(*out));
 	out->f_type = sb->magic;
 	out->f_bsize = out->f_frsize = sb->block_size;
@@ -69,7 +68,7 @@ int vfs_statfs(const struct path *cwd, const char *pathname, struct kstatfs *out
 	mutex_lock(&vfs_lock);
 	int err = namei_lookup(cwd, pathname, LOOKUP_FOLLOW, &p);
 	if (!err) {
-		fill_statfs(p.mnt, out);
+		fill_statfs(p.mnt->sb, out);
 		path_put(&p);
 	}
 	mutex_unlock(&vfs_lock);
@@ -78,7 +77,11 @@ int vfs_statfs(const struct path *cwd, const char *pathname, struct kstatfs *out
 
 int vfs_fstatfs(struct file *f, struct kstatfs *out)
 {
-	fill_statfs(f->path.mnt, out);
+	/* A file with no name (a pipe) has no mount: its inode's superblock answers (pipefs). */
+	const struct super_block *sb = f->path.mnt ? f->path.mnt->sb : f->inode->sb;
+	if (!sb)
+		return -ENOSYS;
+	fill_statfs(sb, out);
 	return 0;
 }
 
