@@ -498,7 +498,9 @@ static void commit(struct exec_state *s, struct mm *mm, const char *orig_path)
 	u->fs_base = 0;
 	wrmsr(MSR_FS_BASE, 0);
 	strlcpy(p->comm, basename_of(orig_path), sizeof(p->comm));
-	strlcpy(p->exe_path, s->path, sizeof(p->exe_path));
+	/* /proc/PID/exe names the program absolutely, whatever path (perhaps relative) found it. */
+	if (vfs_path_of(&s->file->path, p->exe_path, sizeof(p->exe_path)) < 0)
+		strlcpy(p->exe_path, s->path, sizeof(p->exe_path));
 	if (p->vfork_done) {
 		complete(p->vfork_done);
 		p->vfork_done = NULL;
