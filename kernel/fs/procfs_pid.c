@@ -250,7 +250,7 @@ static struct inode *pid_dir_lookup(struct inode *dir, const char *name, size_t 
 	struct process *p = node_proc(n, NULL);
 	if (!p) {
 		mutex_unlock(&proc_lock);
-		return ERR_PTR(-ENOENT);
+		return ERR_PTR(-ESRCH); /* as Linux, for a directory held open past its process */
 	}
 	uint32_t uid = p->cred.euid, gid = p->cred.egid;
 	int num = parse_number(name, len);
