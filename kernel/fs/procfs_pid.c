@@ -211,9 +211,27 @@ static int next_pid(int from)
 	return best;
 }
 
+/*
+ * Gone processes' names stay cached until someone asks for them again (revalidate); listing
+ * /proc, which ps and top do every time, forgets them all (vfs_lock held).
+ */
+static void prune_gone(struct dentry *root)
+{
+	struct dentry *next;
+	for (struct dentry *c = root ? root->first_child : NULL; c; c = next) {
+		next = c->next_sibling;
+		if (c->inode && c->inode->ino >= PROC_PID_INO_BASE && !pid_revalidate(c->inode)) {
+			d_prune_tree(c);
+			d_drop(c);
+		}
+	}
+}
+
 /* Positions: first_pos "self", +1 "thread-self", +2+pid each process. */
 int procfs_pid_readdir_root(struct file *f, filldir_t fill, void *ctx, uint64_t first_pos)
 {
+	if (f->pos <= first_pos)
+		prune_gone(f->path.dentry);
 	if (f->pos < first_pos)
 		f->pos = first_pos;
 	if (f->pos == first_pos) {
