@@ -1,11 +1,11 @@
 #!/bin/bash
 # The busybox command suite: Debian's busybox-static in an initramfs made by tools/mkrootfs.sh,
-# busybox_suite.sh run as PID 1 (rdinit=). The suite runs on the host first (busybox applets
+# busybox-suite.init run as PID 1 (rdinit=). The suite runs on the host first (busybox applets
 # only, BB_HOST=1): every check it passes there must pass in Ferrite, and the values it prints
 # (sha256 of tar/gzip round trips) must agree.
 source "$(dirname "$0")/../lib.sh"
 
-suite=$ROOT/tests/system/userland/busybox_suite.sh
+suite=$ROOT/tests/system/userland/busybox-suite.init
 busybox=$(command -v busybox || true)
 if [ -z "$busybox" ] || ! "$busybox" --list | grep -qx top; then
 	fail setup "no busybox on the host (Debian package busybox-static)"
