@@ -281,6 +281,59 @@ static void test_child_lifecycle(void)
 	CHECK("self_listed", in_listing(getpid()));
 }
 
+/*
+ * Processes come and go while /proc is listed and read: every read gives text or ESRCH, every
+ * open or readlink that fails says ENOENT or ESRCH (EACCES: another user's, on a host).
+ */
+static void test_churn(void)
+{
+	pid_t spawner = fork();
+	if (spawner == 0) {
+		for (int i = 0; i < 150; i++) {
+			pid_t c = fork();
+			if (c == 0)
+				_exit(0);
+			if (c > 0)
+				waitpid(c, NULL, 0);
+		}
+		_exit(0);
+	}
+	int reads = 0, bad = 0, status = -1;
+	char path[300], buf[2048], why[400] = "";
+	for (int round = 0; round < 2000; round++) {
+		if (waitpid(spawner, &status, WNOHANG) == spawner)
+			break;
+		DIR *d = opendir("/proc");
+		for (struct dirent *e; d && (e = readdir(d));) {
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+			int fd = open(path, O_RDONLY);
+			if (fd < 0) {
+				if (errno != ENOENT && errno != ESRCH && errno != EACCES && !bad++)
+					snprintf(why, sizeof(why), "open %s: %s", path, t_errname(errno));
+				continue;
+			}
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n > 0)
+				reads++;
+			else if (!(n < 0 && errno == ESRCH) && !bad++)
+				snprintf(why, sizeof(why), "read %s: %zd %s", path, n, t_errname(errno));
+			close(fd);
+			snprintf(path, sizeof(path), "/proc/%s/exe", e->d_name);
+			if (readlink(path, buf, sizeof(buf)) < 0 && errno != ENOENT && errno != ESRCH && errno != EACCES &&
+			    !bad++)
+				snprintf(why, sizeof(why), "readlink %s: %s", path, t_errname(errno));
+		}
+		if (d)
+			closedir(d);
+	}
+	if (status == -1)
+		status = t_wait(spawner);
+	t_check("churn", bad == 0 && reads > 0, "%d bad answers (first: %s), %d reads", bad, why, reads);
+	CHECK_CHILD("churn_spawner", status);
+}
+
 int main(int argc, char **argv)
 {
 	t_init("procfs", argv);
@@ -292,5 +345,6 @@ int main(int argc, char **argv)
 	test_self(argc, argv);
 	test_threads();
 	test_child_lifecycle();
+	test_churn();
 	return t_done();
 }
