@@ -72,6 +72,15 @@ static inline void spin_unlock_irqrestore(spinlock_t *l, uint64_t flags)
 }
 #endif
 
+/* Takes the lock only if nobody holds or waits for it; never joins the queue of waiters. */
+static inline bool spin_trylock_raw(spinlock_t *l)
+{
+	uint32_t me = __atomic_load_n(&l->next, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&l->serving, __ATOMIC_RELAXED) != me)
+		return false;
+	return __atomic_compare_exchange_n(&l->next, &me, me + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 static inline bool spin_trylock(spinlock_t *l)
 {
 	uint32_t me = __atomic_load_n(&l->next, __ATOMIC_RELAXED);

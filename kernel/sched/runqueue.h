@@ -18,6 +18,11 @@ struct runqueue {
 	uint64_t fair_weight;   /* total weight of runnable fair threads, running one included */
 	unsigned nr_running;    /* runnable threads here, running one included, idle excluded */
 	uint64_t ticks;
+	uint64_t enqueues;      /* bumped by every enqueue: "the queue may hold something new" */
+	/* The last balancing attempt that found nothing to take: from which CPU, at which count
+	 * of that CPU's enqueues. Until that count moves, looking again would find nothing too. */
+	unsigned pull_failed_cpu;
+	uint64_t pull_failed_enqueues;
 	uint64_t wakeup_preempts; /* wake-ups that took the CPU from the running thread */
 	/* For /proc: time in the idle thread (up to its last accounting), when this CPU started
 	 * scheduling, and the context switches it made. */

@@ -91,6 +91,7 @@ static void enqueue(struct runqueue *rq, struct thread *t, bool head)
 	t->cpu = rq->cpu;
 	__atomic_store_n(&t->on_rq, true, __ATOMIC_RELEASE);
 	rq->nr_running++;
+	__atomic_store_n(&rq->enqueues, rq->enqueues + 1, __ATOMIC_RELAXED);
 	if (thread_eff_prio(t)) {
 		rt_push(rq, t, head);
 	} else {
@@ -424,7 +425,16 @@ static void check_preempt_tick(struct runqueue *rq, struct thread *curr, uint64_
 		this_cpu()->need_resched = true;
 }
 
-/* Moves one queued thread allowed here from the busiest CPU; true if one moved. */
+/*
+ * Moves one queued thread allowed here from the busiest CPU; true if one moved.
+ *
+ * Balancing is optional work, so it never waits for a lock: idle CPUs that queued up on a busy
+ * CPU's run-queue lock (a ticket lock serves in arrival order) would make that CPU's own
+ * scheduler wait behind all of them, and under an overcommitted hypervisor (TCG with more vCPUs
+ * than host cores) every hand-off in that queue can cost a host time slice. For the same
+ * reason a CPU whose queued threads are all pinned elsewhere is not searched again until
+ * something new is queued there.
+ */
 static bool pull_from_busiest(struct runqueue *here, bool idle)
 {
 	unsigned busiest = here->cpu, most = 0;
@@ -442,10 +452,17 @@ static bool pull_from_busiest(struct runqueue *here, bool idle)
 		return false;
 
 	struct runqueue *src = rq_of(busiest);
+	uint64_t enqueues = __atomic_load_n(&src->enqueues, __ATOMIC_RELAXED);
+	if (here->pull_failed_cpu == busiest && here->pull_failed_enqueues == enqueues)
+		return false;
 	struct runqueue *first = src->cpu < here->cpu ? src : here;
 	struct runqueue *second = first == src ? here : src;
-	spin_lock_raw(&first->lock);
-	spin_lock_raw(&second->lock);
+	if (!spin_trylock_raw(&first->lock))
+		return false;
+	if (!spin_trylock_raw(&second->lock)) {
+		spin_unlock_raw(&first->lock);
+		return false;
+	}
 	struct thread *victim = NULL;
 	/* Prefer time-sharing threads (cheapest to move), then real-time ones. */
 	for (struct thread *t = src->fair_head; t && !victim; t = t->rq_next)
@@ -463,6 +480,8 @@ static bool pull_from_busiest(struct runqueue *here, bool idle)
 		enqueue(here, victim, false);
 	} else {
 		victim = NULL;
+		here->pull_failed_cpu = busiest;
+		here->pull_failed_enqueues = src->enqueues;
 	}
 	spin_unlock_raw(&second->lock);
 	spin_unlock_raw(&first->lock);

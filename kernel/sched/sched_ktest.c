@@ -370,6 +370,20 @@ static void wake_rt(struct timer_event *t, void *ctx)
  * The latency is reported and its best of ten trials bounded by a tick; a host that deschedules
  * the emulated CPU can delay any one trial, never make the best one look better than it is.
  */
+/*
+ * A host that stopped the emulated CPU for a while may not have let t block yet; a wake-up
+ * before it sleeps would find nothing to preempt. Waits up to about 2 s.
+ */
+static void wait_until_blocked(struct thread *t)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == THREAD_SLEEPING &&
+		    !__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
+			return;
+		thread_sleep_ns(1 * MS);
+	}
+}
+
 KTEST_MANUAL(sched_fifo_preempts)
 {
 	sem_init(&rt_go, 0);
@@ -384,6 +398,7 @@ KTEST_MANUAL(sched_fifo_preempts)
 	uint64_t best = UINT64_MAX;
 	for (int i = 0; i < FIFO_TRIALS; i++) {
 		thread_sleep_ns(30 * MS); /* the waiter blocks, the hog has the CPU */
+		wait_until_blocked(w);
 		static struct timer_event ev;
 		timer_event_add(&ev, clock_monotonic_ns() + 5 * MS, wake_rt, NULL);
 		sem_down(&rt_done);
