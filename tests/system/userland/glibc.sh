@@ -70,4 +70,6 @@ fi
 check ls_total total
 check ls_plain "a b link sub "
 check ls_status 2
+check ls_proc "cmdline comm cwd environ exe fd maps mounts root stat statm status task "
+check ls_proc_exe /bin/busybox
 check dynhello "dynhello: argc=1 argv0=/bin/dynhello tls=42 at_base=set at_entry=set"
