@@ -192,11 +192,19 @@ struct inode *procfs_pid_lookup_root(struct super_block *sb, const char *name, s
 		return NULL;
 	mutex_lock(&proc_lock);
 	struct process *p = find_proc(pid);
+	int tid = 0;
+	if (!p) {
+		/* A thread's id works too (unlisted, as on Linux): its task/TID directory. */
+		struct uthread *u = uthread_find(pid);
+		p = u && u->proc->state != PROC_DEAD ? u->proc : NULL;
+		tid = pid;
+		pid = p ? p->pid : 0;
+	}
 	uint32_t uid = p ? p->cred.euid : 0, gid = p ? p->cred.egid : 0;
 	mutex_unlock(&proc_lock);
 	if (!p)
 		return NULL;
-	return make_inode(sb, PK_PID_DIR, S_IFDIR | 0555, pid, 0, 0, uid, gid);
+	return make_inode(sb, PK_PID_DIR, S_IFDIR | 0555, pid, tid, 0, uid, gid);
 }
 
 /* The smallest live PID >= from, or 0. */

@@ -232,6 +232,11 @@ static void test_threads(void)
 	slurp(path, buf, sizeof(buf));
 	CHECK_EQ("task_status_pid", (v = status_field(buf, "Pid")) ? atoi(v) : -1, thread_tid);
 	CHECK_EQ("task_status_tgid", (v = status_field(buf, "Tgid")) ? atoi(v) : -1, getpid());
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)thread_tid); /* unlisted, but there */
+	slurp(path, buf, sizeof(buf));
+	CHECK_EQ("tid_dir_pid", (v = status_field(buf, "Pid")) ? atoi(v) : -1, thread_tid);
+	CHECK_EQ("tid_dir_tgid", (v = status_field(buf, "Tgid")) ? atoi(v) : -1, getpid());
+	CHECK("tid_unlisted", !in_listing(thread_tid));
 	close(pipe_fds[1]);
 	pthread_join(th, NULL);
 	close(pipe_fds[0]);
