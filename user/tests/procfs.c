@@ -136,6 +136,16 @@ static void test_self(int argc, char **argv)
 	n = slurp("/proc/self/environ", buf, sizeof(buf));
 	CHECK("environ", n == (ssize_t)len && memcmp(buf, env, len) == 0);
 
+	/* Offsets: a positioned read sees the same text; a short readlink buffer truncates. */
+	int cfd = open("/proc/self/cmdline", O_RDONLY);
+	char part[8] = "";
+	CHECK("pread_offset", cfd >= 0 && strlen(argv[0]) > 4 && pread(cfd, part, 3, 1) == 3 &&
+				      memcmp(part, argv[0] + 1, 3) == 0);
+	CHECK("pread_past_end", cfd >= 0 && pread(cfd, part, 3, 1 << 20) == 0);
+	close(cfd);
+	CHECK("readlink_short", readlink("/proc/self/exe", part, 2) == 2 && part[0] == '/');
+	CHECK_ERR("readlink_bad_buffer", readlink("/proc/self/exe", (char *)8, 64), EFAULT);
+
 	/* Links. */
 	snprintf(want, sizeof(want), "%d", (int)getpid());
 	CHECK("self_link", link_is("/proc/self", want));
