@@ -456,6 +456,19 @@ static ssize_t pid_readlink(struct inode *inode, char *buf, size_t size)
 	return ret;
 }
 
+/* The open file behind fd/N (vfs_lock held), for opening the link itself. */
+static struct file *pid_link_file(struct inode *inode)
+{
+	const struct pid_node *n = inode->private;
+	if (n->kind != PK_FD)
+		return NULL;
+	mutex_lock(&proc_lock);
+	struct process *p = node_proc(n, NULL);
+	struct file *f = p && p->files ? fd_get(p->files, n->fd) : NULL;
+	mutex_unlock(&proc_lock);
+	return f;
+}
+
 /* ---- generated files ---- */
 
 /* What the generators need of a process, copied under proc_lock. */
@@ -923,6 +936,7 @@ static const struct inode_ops pid_dir_iops = {
 };
 static const struct inode_ops pid_link_iops = {
 	.readlink = pid_readlink,
+	.link_file = pid_link_file,
 	.setattr = pid_setattr,
 	.revalidate = pid_revalidate,
 };

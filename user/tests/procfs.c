@@ -167,8 +167,16 @@ static void test_self(int argc, char **argv)
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", p[0]);
 	snprintf(want, sizeof(want), "pipe:[%lu]", (unsigned long)a.st_ino);
 	CHECK("fd_pipe", link_is(fdpath, want));
-	close(p[1]);
+	/* Opening the link opens the pipe itself, for reading and (even with O_CREAT) writing. */
+	int rfd = open(fdpath, O_RDONLY);
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", p[1]);
+	int wfd = open(fdpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	char two[3] = "";
+	CHECK("fd_pipe_open", rfd >= 0 && wfd >= 0 && write(wfd, "hi", 2) == 2 && read(rfd, two, 2) == 2 &&
+				      memcmp(two, "hi", 2) == 0);
+	close(rfd);
+	close(wfd);
+	close(p[1]);
 	CHECK_ERR("fd_closed", readlink(fdpath, buf, sizeof(buf)), ENOENT);
 	close(p[0]);
 
