@@ -361,7 +361,9 @@ static int pid_readdir(struct file *f, filldir_t fill, void *ctx)
 		}
 		return 0;
 	}
-	/* task/ and fd/: position 2 + id. */
+	/* task/ and fd/: position 2 + id. Listing them forgets gone threads' and closed files' names. */
+	if (f->pos == 2)
+		prune_gone(f->path.dentry);
 	for (int id = next_member(n, (int)(f->pos - 2)); id >= 0; id = next_member(n, id + 1)) {
 		char name[16];
 		int len = snprintf(name, sizeof(name), "%d", id);
