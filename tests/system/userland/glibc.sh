@@ -34,9 +34,12 @@ rm -f "$img"
 
 # The listing the host's ls gives of the same directory, on a tmpfs as in Ferrite (directory
 # sizes are the file system's: tmpfs counts 20 bytes per entry).
-shm=$(findmnt -n -o TARGET -t tmpfs /dev/shm 2> /dev/null | head -n 1 || true)
-k=${shm:+$(mktemp -d -p "$shm")}
-k=${k:-$work/k}
+if [ "$(stat -f -c %T /dev/shm 2> /dev/null)" = tmpfs ]; then
+	k=$(mktemp -d -p /dev/shm)
+else
+	k=$work/k
+	fail host_tmpfs "no tmpfs at /dev/shm: directory sizes will differ from Ferrite's tmpfs"
+fi
 trap 'rm -rf "$work" "$k"' EXIT
 mkdir -p "$k/sub"
 printf 'abc' > "$k/a"
