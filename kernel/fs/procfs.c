@@ -46,36 +46,6 @@
 #include "sched/sched_math.h"
 #include "time/clock.h"
 
-/* ---- appending text ---- */
-
-void sb_printf(struct sbuf *s, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	size_t room = s->len < s->size ? s->size - s->len : 0;
-	int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		s->len += (size_t)n;
-}
-
-/* Raw bytes (cmdline and environ hold NULs). */
-void sb_putmem(struct sbuf *s, const void *data, size_t len)
-{
-	if (s->len < s->size) {
-		size_t room = s->size - s->len;
-		memcpy(s->buf + s->len, data, len < room ? len : room);
-	}
-	s->len += len;
-}
-
-size_t sb_done(struct sbuf *s)
-{
-	if (s->size)
-		s->buf[s->len < s->size ? s->len : s->size - 1] = '\0';
-	return s->len;
-}
-
 #define LOAD_INT(x) ((x) >> SCHED_FSHIFT)
 #define LOAD_FRAC(x) LOAD_INT(((x) & (SCHED_FIXED_1 - 1)) * 100)
 

@@ -14,6 +14,18 @@ void __printf(2, 3) sb_printf(struct sbuf *s, const char *fmt, ...);
 void sb_putmem(struct sbuf *s, const void *data, size_t len);
 size_t sb_done(struct sbuf *s);
 
+/* A PID or descriptor name: decimal, no sign, no leading zeros, at most 9 digits; else -1. */
+int procfs_parse_number(const char *name, size_t len);
+
+/* One line of /proc/PID/maps; prot is PROT_* (1 read, 2 write, 4 exec), name NULL for none. */
+struct procfs_map {
+	uint64_t start, end, off, ino;
+	unsigned prot, major, minor;
+	bool shared;
+	const char *name;
+};
+void procfs_maps_line(struct sbuf *s, const struct procfs_map *m);
+
 /*
  * An open generated file: the whole text, made once. gen fills s (returning 0 or -errno); it is
  * called again with a bigger buffer until the text fits.

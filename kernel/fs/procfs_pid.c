@@ -105,20 +105,6 @@ static struct process *node_proc(const struct pid_node *n, struct uthread **out)
 	return p;
 }
 
-/* A decimal name without sign or leading zeros, as Linux accepts; -1 otherwise. */
-static int parse_number(const char *name, size_t len)
-{
-	if (len == 0 || len > 9 || (name[0] == '0' && len > 1))
-		return -1;
-	int v = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return -1;
-		v = v * 10 + (name[i] - '0');
-	}
-	return v;
-}
-
 /* ---- inodes ---- */
 
 static uint64_t node_ino(const struct pid_node *n)
@@ -187,7 +173,7 @@ struct inode *procfs_pid_lookup_root(struct super_block *sb, const char *name, s
 		return make_inode(sb, PK_SELF, S_IFLNK | 0777, 0, 0, 0, 0, 0);
 	if (len == 11 && memcmp(name, "thread-self", 11) == 0)
 		return make_inode(sb, PK_THREAD_SELF, S_IFLNK | 0777, 0, 0, 0, 0, 0);
-	int pid = parse_number(name, len);
+	int pid = procfs_parse_number(name, len);
 	if (pid <= 0)
 		return NULL;
 	mutex_lock(&proc_lock);
@@ -279,7 +265,7 @@ static struct inode *pid_dir_lookup(struct inode *dir, const char *name, size_t 
 		return ERR_PTR(-ESRCH); /* as Linux, for a directory held open past its process */
 	}
 	uint32_t uid = p->cred.euid, gid = p->cred.egid;
-	int num = parse_number(name, len);
+	int num = procfs_parse_number(name, len);
 	bool found = false;
 	const struct pid_entry *e = NULL;
 	if (n->kind == PK_PID_DIR) {
@@ -765,31 +751,21 @@ struct map_line {
 
 static void put_map_line(struct sbuf *sb, const struct map_line *l, char *path)
 {
-	size_t line = sb->len;
-	dev_t dev = 0;
-	uint64_t ino = 0;
+	struct procfs_map m = { .start = l->start, .end = l->end, .prot = l->prot,
+				.shared = (l->flags & VMA_SHARED) != 0 };
 	if (l->file) {
-		dev = l->file->inode->sb ? l->file->inode->sb->dev : 0;
-		ino = l->file->inode->ino;
+		dev_t dev = l->file->inode->sb ? l->file->inode->sb->dev : 0;
+		m.off = l->off;
+		m.ino = l->file->inode->ino;
+		m.major = MAJOR(dev);
+		m.minor = MINOR(dev);
+		m.name = file_link_text(l->file, path, PATH_MAX) >= 0 ? path : "";
+	} else if (l->flags & VMA_HEAP) {
+		m.name = "[heap]";
+	} else if (l->flags & VMA_GROWSDOWN) {
+		m.name = "[stack]";
 	}
-	sb_printf(sb, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ", (unsigned long long)l->start,
-		  (unsigned long long)l->end, (l->prot & PROT_READ) ? 'r' : '-', (l->prot & PROT_WRITE) ? 'w' : '-',
-		  (l->prot & PROT_EXEC) ? 'x' : '-', (l->flags & VMA_SHARED) ? 's' : 'p',
-		  (unsigned long long)(l->file ? l->off : 0), MAJOR(dev), MINOR(dev), (unsigned long long)ino);
-	const char *name = NULL;
-	if (l->file)
-		name = file_link_text(l->file, path, PATH_MAX) >= 0 ? path : "";
-	else if (l->flags & VMA_HEAP)
-		name = "[heap]";
-	else if (l->flags & VMA_GROWSDOWN)
-		name = "[stack]";
-	if (name) {
-		/* Linux pads the name to column 73. */
-		for (size_t col = sb->len - line; col < 72; col++)
-			sb_printf(sb, " ");
-		sb_printf(sb, " %s", name);
-	}
-	sb_printf(sb, "\n");
+	procfs_maps_line(sb, &m);
 }
 
 static int gen_maps(struct sbuf *sb, const struct pid_node *n)
