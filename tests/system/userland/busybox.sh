@@ -38,8 +38,10 @@ log_text > "$work/ferrite.out"
 
 expect_log finished "BB DONE"
 expect_log powered_off "reboot: power down"
-if grep -q "panic\|Kernel panic\|PANIC" "$work/ferrite.out"; then
-	fail no_panic "the kernel panicked (log: $LOG)"
+if grep -q "Kernel panic\|PANIC\|end Kernel panic" "$work/ferrite.out"; then
+	# Keep the report: the log is overwritten by the next run.
+	cp "$LOG" "$LOG.panic.$(date +%s)"
+	fail no_panic "the kernel panicked: $(grep -m 1 -A 2 'Kernel panic\|PANIC' "$work/ferrite.out" | tr '\n' ' ') (log kept: $LOG.panic.*)"
 fi
 # Every check: its Ferrite result; the host's PASS set must be covered.
 grep -E '^BB (PASS|FAIL) ' "$work/ferrite.out" | while read -r _ res name rest; do
