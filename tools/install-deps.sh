@@ -27,6 +27,11 @@ need gzip has gzip
 need python3 has python3
 need musl-tools has musl-gcc
 need busybox-static test -x /bin/busybox
+# Disk images for the storage tests: partition tables, ext2 file systems, FAT.
+need fdisk has sfdisk
+need gdisk has sgdisk
+need e2fsprogs has mkfs.ext2
+need dosfstools has mkfs.fat
 
 [ -z "$missing" ] && exit 0
 

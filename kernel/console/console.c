@@ -1,12 +1,52 @@
 /* kprintf and friends: format, append to the log ring, echo to the consoles. */
 #include "console/console.h"
 
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/percpu.h"
 #include "console/klog.h"
 #include "lib/cmdline.h"
 #include "lib/printf.h"
+#include "lib/spinlock.h"
 #include "lib/string.h"
 
-/* FIXME: one CPU only so far; SMP needs a lock here (with interrupts saved). */
+/*
+ * console_lock serialises the log line being assembled and every console's output, kernel
+ * messages and terminal output alike (two CPUs drawing on one screen would corrupt its cursor).
+ * It is taken with interrupts off. A CPU that already holds it (a fault inside a console
+ * driver, reported through kprintf) goes on without it rather than deadlock; console_write,
+ * the panic path, never takes it.
+ */
+static spinlock_t console_lock = SPINLOCK_INIT;
+static int console_owner = -1; /* the CPU holding console_lock */
+
+/* Returns whether the lock was taken (false: this CPU already had it); *irq is for unlock. */
+static bool console_lock_take(uint64_t *irq)
+{
+	*irq = irq_save();
+	int me = (int)cpu_id();
+	if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me)
+		return false;
+	spin_lock_raw(&console_lock);
+	__atomic_store_n(&console_owner, me, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void console_lock_drop(bool taken, uint64_t irq)
+{
+	if (taken) {
+		__atomic_store_n(&console_owner, -1, __ATOMIC_RELAXED);
+		spin_unlock_raw(&console_lock);
+	}
+	irq_restore(irq);
+}
+
+void console_write_one(struct console *con, const char *s, size_t n)
+{
+	uint64_t irq;
+	bool taken = console_lock_take(&irq);
+	con->write(con, s, n);
+	console_lock_drop(taken, irq);
+}
 
 /* Like Linux: a message is shown when its level is below this; 7 hides only debug. */
 int console_loglevel = 7;
@@ -59,9 +99,12 @@ static void replay_log(struct console *con)
 
 void console_register(struct console *con)
 {
+	uint64_t irq;
+	bool taken = console_lock_take(&irq);
 	replay_log(con);
 	con->next = consoles;
 	consoles = con;
+	console_lock_drop(taken, irq);
 }
 
 void console_unregister(struct console *con)
@@ -72,6 +115,14 @@ void console_unregister(struct console *con)
 			return;
 		}
 	}
+}
+
+struct console *console_find(const char *name)
+{
+	for (struct console *c = consoles; c; c = c->next)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
 }
 
 void console_write(const char *s, size_t n)
@@ -89,6 +140,8 @@ static void flush_line(void)
 
 static void emit(int level, const char *text, size_t n)
 {
+	uint64_t irq;
+	bool taken = console_lock_take(&irq);
 	bool show = level < console_loglevel;
 	for (size_t i = 0; i < n; i++) {
 		char c = text[i];
@@ -111,6 +164,7 @@ static void emit(int level, const char *text, size_t n)
 	}
 	if (show)
 		console_write(text, n);
+	console_lock_drop(taken, irq);
 }
 
 void vklog(int level, const char *fmt, va_list ap)

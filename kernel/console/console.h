@@ -17,12 +17,17 @@ enum log_level {
 struct console {
 	const char *name;
 	void (*write)(struct console *con, const char *s, size_t n);
+	unsigned rows, cols;        /* text cells of a screen console (0: not a screen) */
 	struct console *next;
 };
 
 void console_register(struct console *con);
 void console_unregister(struct console *con);
-/* Writes to every console, bypassing the log (panic paths). */
+/* The registered console called name, or NULL (the TTY layer writes to a screen through it). */
+struct console *console_find(const char *name);
+/* Writes to one console under the console lock (the TTY layer's screen output). */
+void console_write_one(struct console *con, const char *s, size_t n);
+/* Writes to every console, bypassing the log and the lock (panic paths). */
 void console_write(const char *s, size_t n);
 
 void klog(int level, const char *fmt, ...) __printf(2, 3);

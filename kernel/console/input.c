@@ -1,7 +1,8 @@
 /*
- * Console input: a 4 KiB ring of characters between interrupt handlers (keyboard, serial) and
- * the console reader. When it is full the newest characters are dropped and counted, as a
- * terminal's input queue does; nothing that was already typed is lost.
+ * Console input: a 4 KiB ring of characters between the keyboard's interrupt handler and the
+ * console reader, or a sink (the TTY layer's tty1) that takes them instead once set. When the
+ * ring is full the newest characters are dropped and counted, as a terminal's input queue
+ * does; nothing that was already typed is lost.
  */
 #include "console/input.h"
 
@@ -21,8 +22,20 @@ static struct waitqueue input_wq = { SPINLOCK_INIT, NULL, NULL };
 
 _Static_assert((INPUT_RING_SIZE & (INPUT_RING_SIZE - 1)) == 0, "ring size must be a power of two");
 
+static console_input_sink_t input_sink;
+
+console_input_sink_t console_input_set_sink(console_input_sink_t sink)
+{
+	return __atomic_exchange_n(&input_sink, sink, __ATOMIC_ACQ_REL);
+}
+
 void console_input_push(char c)
 {
+	console_input_sink_t sink = __atomic_load_n(&input_sink, __ATOMIC_ACQUIRE);
+	if (sink) {
+		sink(c);
+		return;
+	}
 	uint64_t flags = spin_lock_irqsave(&input_lock);
 	if (input_head - input_tail < INPUT_RING_SIZE)
 		input_ring[input_head++ % INPUT_RING_SIZE] = c;

@@ -77,10 +77,10 @@ int vfs_statfs(const struct path *cwd, const char *pathname, struct kstatfs *out
 
 int vfs_fstatfs(struct file *f, struct kstatfs *out)
 {
-	/* A file with no name (a pipe) has no mount: its inode's superblock answers (pipefs). */
+	/* A file without a name (a pipe) reports its inode's unmounted superblock, as Linux's pipefs. */
 	const struct super_block *sb = f->path.mnt ? f->path.mnt->sb : f->inode->sb;
 	if (!sb)
-		return -ENOSYS;
+		return -EINVAL;
 	fill_statfs(sb, out);
 	return 0;
 }

@@ -6,19 +6,15 @@
  *     null (EOF / swallows), zero (zeros / swallows), full (zeros / -ENOSPC), random and
  *     urandom (the ChaCha20 CSPRNG of lib/random.c; writes are mixed in, no entropy credited;
  *     random never blocks, as on Linux 5.6+ once seeded), kmsg (devfs_kmsg.c).
- *   - console, 5:1: writes go to every kernel console; ttyS0, 4:64: writes go to COM1.
- *     Reads on both take what console input holds (console_input_getc), -EAGAIN when empty.
- *     FIXME: blocking reads, line discipline and echo come with the TTY layer; ttyS0 reads
- *     share the console input ring rather than reading COM1 alone.
+ *   - the terminal nodes (tty, console, ptmx, tty0, tty1, ttyS0); their majors 4 and 5 belong to
+ *     the TTY layer (tty/tty_devices.c).
  *   - driver-model devices of class block or char get a node named after them (0600, their
  *     devt) when they appear, removed again when they go (hot-unplug), as Linux's devtmpfs.
  */
 #include "fs/devfs.h"
 #include "fs/devfs_internal.h"
 #include "console/console.h"
-#include "console/input.h"
 #include "drivers/base/device.h"
-#include "drivers/serial/uart16550.h"
 #include "fs/tmpfs.h"
 #include "lib/errno.h"
 #include "lib/random.h"
@@ -26,7 +22,7 @@
 
 #define MEM_MAJOR     1
 #define TTY_MAJOR     4
-#define CONSOLE_MAJOR 5
+#define TTYAUX_MAJOR  5
 
 /* ---- the file system ---- */
 
@@ -150,77 +146,6 @@ static int mem_open(struct inode *inode, struct file *f)
 
 static const struct file_ops mem_fops = { .open = mem_open };
 
-/* ---- console and ttyS0 ---- */
-
-static ssize_t input_read(struct file *f, void *buf, size_t len, uint64_t *pos)
-{
-	(void)f;
-	(void)pos;
-	size_t done = 0;
-	while (done < len) {
-		int c = console_input_getc();
-		if (c < 0)
-			break;
-		((char *)buf)[done++] = (char)c;
-	}
-	/* FIXME: blocking reads (and O_NONBLOCK telling them apart) come with the TTY layer. */
-	return done ? (ssize_t)done : -EAGAIN;
-}
-
-static ssize_t console_dev_write(struct file *f, const void *buf, size_t len, uint64_t *pos)
-{
-	(void)f;
-	(void)pos;
-	console_write(buf, len);
-	return (ssize_t)len;
-}
-
-static ssize_t ttyS0_write(struct file *f, const void *buf, size_t len, uint64_t *pos)
-{
-	(void)f;
-	(void)pos;
-	const char *s = buf;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\n')
-			uart_putc(COM1_PORT, '\r'); /* ONLCR, as a tty's default output processing */
-		uart_putc(COM1_PORT, s[i]);
-	}
-	return (ssize_t)len;
-}
-
-static unsigned input_poll(struct file *f, struct poll_table *pt)
-{
-	(void)f;
-	poll_wait(pt, console_input_waitqueue());
-	return POLLOUT | POLLWRNORM | (console_input_ready() ? POLLIN | POLLRDNORM : 0);
-}
-
-static const struct file_ops console_fops = {
-	.read = input_read, .write = console_dev_write, .poll = input_poll, .llseek = vfs_no_llseek,
-};
-static const struct file_ops ttyS0_fops = {
-	.read = input_read, .write = ttyS0_write, .poll = input_poll, .llseek = vfs_no_llseek,
-};
-
-static int console_major_open(struct inode *inode, struct file *f)
-{
-	if (MINOR(inode->rdev) != 1)
-		return -ENXIO; /* FIXME: 5:0 (/dev/tty) needs controlling terminals */
-	f->fop = &console_fops;
-	return 0;
-}
-
-static int tty_major_open(struct inode *inode, struct file *f)
-{
-	if (MINOR(inode->rdev) != 64)
-		return -ENXIO; /* FIXME: virtual terminals and more serial ports */
-	f->fop = &ttyS0_fops;
-	return 0;
-}
-
-static const struct file_ops console_major_fops = { .open = console_major_open };
-static const struct file_ops tty_major_fops = { .open = tty_major_open };
-
 /* ---- nodes ---- */
 
 /* True when a path component of name is "..". */
@@ -314,7 +239,11 @@ static const struct {
 	{ "urandom", 0666, MEM_MAJOR, 9 },
 	{ "kmsg", 0644, MEM_MAJOR, 11 },
 	{ "ttyS0", 0660, TTY_MAJOR, 64 },
-	{ "console", 0600, CONSOLE_MAJOR, 1 },
+	{ "tty0", 0620, TTY_MAJOR, 0 },
+	{ "tty1", 0620, TTY_MAJOR, 1 },
+	{ "tty", 0666, TTYAUX_MAJOR, 0 },
+	{ "console", 0600, TTYAUX_MAJOR, 1 },
+	{ "ptmx", 0666, TTYAUX_MAJOR, 2 },
 };
 
 int devfs_init(void)
@@ -329,10 +258,6 @@ int devfs_init(void)
 		err = vfs_register_fs(&devfs_alias_type);
 	if (!err)
 		err = vfs_register_chrdev(MEM_MAJOR, &mem_fops);
-	if (!err)
-		err = vfs_register_chrdev(TTY_MAJOR, &tty_major_fops);
-	if (!err)
-		err = vfs_register_chrdev(CONSOLE_MAJOR, &console_major_fops);
 	if (!err) {
 		err = vfs_mkdir(NULL, "/dev", 0755);
 		if (err == -EEXIST)

@@ -1,4 +1,5 @@
 /* Open files: references, reading, writing, seeking, getdents64. */
+#include "fs/eventpoll.h"
 #include "fs/internal.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -22,6 +23,8 @@ void file_put(struct file *f)
 {
 	if (!f || __atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	if (__atomic_load_n(&f->ep_links, __ATOMIC_ACQUIRE))
+		eventpoll_release_file(f); /* before release: its wait queues go with it */
 	if (f->fop && f->fop->release)
 		f->fop->release(f->inode, f);
 	inode_put(f->inode);
@@ -53,8 +56,22 @@ static ssize_t do_write(struct file *f, const void *buf, size_t len, uint64_t *p
 	return f->fop->write(f, buf, len, pos);
 }
 
+/*
+ * Files that cannot seek (pipes, sockets, eventfd...) have no position to keep consistent,
+ * and their reads and writes block: they must not hold the position lock, or a reader
+ * waiting on a shared socket or eventfd would keep its writer out.
+ */
+static bool has_pos(const struct file *f)
+{
+	return !f->fop || f->fop->llseek != vfs_no_llseek;
+}
+
 ssize_t vfs_read(struct file *f, void *buf, size_t len)
 {
+	if (!has_pos(f)) {
+		uint64_t pos = 0;
+		return do_read(f, buf, len, &pos);
+	}
 	mutex_lock(&f->pos_lock);
 	uint64_t pos = f->pos;
 	ssize_t n = do_read(f, buf, len, &pos);
@@ -66,6 +83,10 @@ ssize_t vfs_read(struct file *f, void *buf, size_t len)
 
 ssize_t vfs_write(struct file *f, const void *buf, size_t len)
 {
+	if (!has_pos(f)) {
+		uint64_t pos = 0;
+		return do_write(f, buf, len, &pos);
+	}
 	mutex_lock(&f->pos_lock);
 	uint64_t pos = f->pos;
 	ssize_t n = do_write(f, buf, len, &pos);

@@ -114,6 +114,23 @@ static struct mount *mount_new(struct fs_type *type, const char *source, unsigne
 	return m;
 }
 
+int vfs_resolve_blkdev(const char *path, dev_t *out)
+{
+	if (!path || !*path)
+		return -ENOTBLK;
+	struct path p;
+	int err = namei_lookup(NULL, path, LOOKUP_FOLLOW, &p);
+	if (err)
+		return err;
+	struct inode *inode = p.dentry->inode;
+	if (S_ISBLK(inode->mode))
+		*out = inode->rdev;
+	else
+		err = -ENOTBLK;
+	path_put(&p);
+	return err;
+}
+
 int vfs_mount(const char *source, const char *target, const char *fstype, unsigned flags, const void *data)
 {
 	struct fs_type *type;

@@ -3,6 +3,7 @@
  * O_DIRECTORY), character devices by major number, and truncation.
  */
 #include "fs/internal.h"
+#include "fs/pipe.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/slab.h"
@@ -17,6 +18,19 @@ int vfs_register_chrdev(unsigned major, const struct file_ops *fops)
 	if (chrdevs[major])
 		return -EBUSY;
 	chrdevs[major] = fops;
+	return 0;
+}
+
+#define BLKDEV_MAX 256
+static const struct file_ops *blkdevs[BLKDEV_MAX];
+
+int vfs_register_blkdev(unsigned major, const struct file_ops *fops)
+{
+	if (major >= BLKDEV_MAX)
+		return -EINVAL;
+	if (blkdevs[major] && blkdevs[major] != fops)
+		return -EBUSY;
+	blkdevs[major] = fops;
 	return 0;
 }
 
@@ -95,8 +109,16 @@ static int open_path(struct path *p, unsigned flags, bool created, struct file *
 			err = -ENXIO;
 			goto fail;
 		}
+	} else if (S_ISBLK(inode->mode)) {
+		fop = MAJOR(inode->rdev) < BLKDEV_MAX ? blkdevs[MAJOR(inode->rdev)] : NULL;
+		if (!fop) {
+			err = -ENXIO;
+			goto fail;
+		}
+	} else if (S_ISFIFO(inode->mode)) {
+		fop = &pipe_fifo_fops; /* any file system's FIFO node: the pipe lives beside the inode */
 	} else if (!S_ISREG(inode->mode) && !S_ISDIR(inode->mode)) {
-		err = -ENXIO; /* FIXME: block devices, pipes and sockets come later */
+		err = -ENXIO; /* sockets are reached through connect(2) */
 		goto fail;
 	}
 	if ((flags & O_TRUNC) && S_ISREG(inode->mode) && acc != O_RDONLY) {
@@ -116,18 +138,27 @@ make:;
 	f->flags = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
 	f->refcount = 1;
 	mutex_init(&f->pos_lock);
-	if (fop && fop->open) {
-		err = fop->open(inode, f);
-		if (err) {
-			inode_put(f->inode);
-			kfree(f);
-			goto fail;
-		}
-	}
 	*out = f;
 	return 0;
 fail:
 	path_put(p);
+	return err;
+}
+
+/*
+ * The file's own open, called without the VFS lock: a FIFO's open sleeps until its partner
+ * comes, and a device's open may sleep too. On failure the file goes without a release.
+ */
+static int open_file_op(struct file *f)
+{
+	if (!f->fop || !f->fop->open)
+		return 0;
+	int err = f->fop->open(f->inode, f);
+	if (err) {
+		path_put(&f->path);
+		inode_put(f->inode);
+		kfree(f);
+	}
 	return err;
 }
 
@@ -270,7 +301,7 @@ int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint3
 	    open_link_file(cwd, pathname, flags, out) == 0)
 		err = 0;
 	mutex_unlock(&vfs_lock);
-	return err;
+	return err ? err : open_file_op(*out);
 }
 
 int vfs_truncate(const struct path *cwd, const char *pathname, uint64_t size)

@@ -23,19 +23,27 @@ struct pipe {
 	size_t size;              /* capacity */
 	size_t start, len;        /* the unread bytes: len of them from start, wrapping */
 	unsigned readers, writers;
+	unsigned r_opens, w_opens;  /* FIFOs: opens so far, so a blocked open sees a partner that came and went */
+	bool fifo;                  /* owned by a FIFO inode's opens, not by the inode */
+	/* Packet mode (pipe2 O_DIRECT): each write of up to PIPE_BUF bytes is a packet, one per
+	 * PIPE_BUF of capacity (Linux's one page per slot); a read takes at most one packet and
+	 * drops what did not fit. */
+	bool packet;
+	unsigned pkt_head, pkt_count;
+	uint16_t pkt_len[PIPE_MAX_SIZE / PIPE_BUF];
 	struct waitqueue rd_wait; /* readers wait for data or the last writer leaving */
 	struct waitqueue wr_wait; /* writers wait for room or the last reader leaving */
 };
 
 static const struct file_ops pipe_fops;
 
+static void pipe_free(struct pipe *p);
+
 static void pipe_evict(struct inode *inode)
 {
 	struct pipe *p = inode->private;
-	if (p) {
-		kfree(p->buf);
-		kfree(p);
-	}
+	if (p)
+		pipe_free(p);
 	kfree(inode);
 }
 
@@ -65,7 +73,7 @@ static bool writer_end(const struct file *f)
 
 bool file_is_pipe(const struct file *f)
 {
-	return f->fop == &pipe_fops;
+	return f->fop == &pipe_fops || f->fop == &pipe_fifo_fops;
 }
 
 static bool can_read(void *arg)
@@ -93,12 +101,18 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t count, uint64_t *pos)
 			return -ERESTARTSYS;
 		mutex_lock(&p->lock);
 	}
-	size_t n = count < p->len ? count : p->len;
+	size_t n = count < p->len ? count : p->len, take = n;
+	if (p->packet) {
+		take = p->pkt_len[p->pkt_head];
+		n = count < take ? count : take;
+		p->pkt_head = (p->pkt_head + 1) % (PIPE_MAX_SIZE / PIPE_BUF);
+		p->pkt_count--;
+	}
 	size_t first = p->size - p->start < n ? p->size - p->start : n;
 	memcpy(buf, p->buf + p->start, first);
 	memcpy((char *)buf + first, p->buf, n - first);
-	p->start = (p->start + n) % p->size;
-	p->len -= n;
+	p->start = (p->start + take) % p->size;
+	p->len -= take;
 	if (p->len == 0)
 		p->start = 0;
 	mutex_unlock(&p->lock);
@@ -115,8 +129,12 @@ static bool has_room(void *arg)
 {
 	struct room_wait *w = arg;
 	struct pipe *p = w->p;
-	return __atomic_load_n(&p->readers, __ATOMIC_ACQUIRE) == 0 ||
-	       __atomic_load_n(&p->size, __ATOMIC_ACQUIRE) - __atomic_load_n(&p->len, __ATOMIC_ACQUIRE) >= w->need;
+	if (__atomic_load_n(&p->readers, __ATOMIC_ACQUIRE) == 0)
+		return true;
+	size_t size = __atomic_load_n(&p->size, __ATOMIC_ACQUIRE);
+	if (p->packet && __atomic_load_n(&p->pkt_count, __ATOMIC_ACQUIRE) >= size / PIPE_BUF)
+		return false;
+	return size - __atomic_load_n(&p->len, __ATOMIC_ACQUIRE) >= w->need;
 }
 
 static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_t *pos)
@@ -127,14 +145,33 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_
 		return 0;
 	bool atomic = count <= PIPE_BUF;
 	size_t done = 0;
+	bool wake = false; /* readers are woken after the unlock: woken under it, they would only block on it */
 	mutex_lock(&p->lock);
 	for (;;) {
 		if (p->readers == 0) {
 			mutex_unlock(&p->lock);
-			return done ? (ssize_t)done : -EPIPE;
+			return done ? (ssize_t)done : -EPIPE; /* no reader to wake */
 		}
 		size_t room = p->size - p->len, want = count - done;
-		if (room > 0 && (!atomic || room >= want)) {
+		if (p->packet) {
+			/* One packet of up to PIPE_BUF bytes per round, whole, in a free slot. */
+			if (want > PIPE_BUF)
+				want = PIPE_BUF;
+			if (room >= want && p->pkt_count < p->size / PIPE_BUF) {
+				size_t end = (p->start + p->len) % p->size;
+				size_t first = p->size - end < want ? p->size - end : want;
+				memcpy(p->buf + end, (const char *)buf + done, first);
+				memcpy(p->buf, (const char *)buf + done + first, want - first);
+				p->len += want;
+				p->pkt_len[(p->pkt_head + p->pkt_count) % (PIPE_MAX_SIZE / PIPE_BUF)] = (uint16_t)want;
+				p->pkt_count++;
+				done += want;
+				wake = true;
+				if (done == count)
+					break;
+				continue;
+			}
+		} else if (room > 0 && (!atomic || room >= want)) {
 			size_t n = room < want ? room : want;
 			size_t end = (p->start + p->len) % p->size;
 			size_t first = p->size - end < n ? p->size - end : n;
@@ -142,20 +179,26 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_
 			memcpy(p->buf, (const char *)buf + done + first, n - first);
 			p->len += n;
 			done += n;
-			wake_up_all(&p->rd_wait);
+			wake = true;
 			if (done == count)
 				break;
 			continue;
 		}
 		mutex_unlock(&p->lock);
+		if (wake) {
+			wake_up_all(&p->rd_wait); /* before sleeping: the reader makes the room we wait for */
+			wake = false;
+		}
 		if (f->flags & O_NONBLOCK)
 			return done ? (ssize_t)done : -EAGAIN;
-		struct room_wait w = { p, atomic ? want : 1 };
+		struct room_wait w = { p, atomic || p->packet ? want : 1 };
 		if (wait_interruptible_until(&p->wr_wait, has_room, &w, 0))
 			return done ? (ssize_t)done : -ERESTARTSYS;
 		mutex_lock(&p->lock);
 	}
 	mutex_unlock(&p->lock);
+	if (wake)
+		wake_up_all(&p->rd_wait);
 	return (ssize_t)done;
 }
 
@@ -171,11 +214,13 @@ static unsigned pipe_poll(struct file *f, struct poll_table *pt)
 	if (reader_end(f)) {
 		if (p->len)
 			mask |= POLLIN | POLLRDNORM;
-		if (!p->writers)
+		/* A FIFO reader that has not seen a writer yet is not hung up (Linux): it can
+		 * poll for the first writer. f->pos holds the writer opens seen at its open. */
+		if (!p->writers && (!p->fifo || f->pos != p->w_opens))
 			mask |= POLLHUP;
 	}
 	if (writer_end(f)) {
-		if (p->size - p->len >= PIPE_BUF)
+		if (p->size - p->len >= PIPE_BUF && (!p->packet || p->pkt_count < p->size / PIPE_BUF))
 			mask |= POLLOUT | POLLWRNORM;
 		if (!p->readers)
 			mask |= POLLERR;
@@ -195,16 +240,35 @@ static int pipe_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 	return put_user(n, (int *)arg); /* after the unlock: a user copy may fault */
 }
 
+static void pipe_free(struct pipe *p)
+{
+	kfree(p->buf);
+	kfree(p);
+}
+
+/* Guards FIFO inodes' pipe pointers: attaching on the first open, detaching on the last close. */
+static struct mutex fifo_lock = MUTEX_INIT;
+
 static void pipe_release(struct inode *inode, struct file *f)
 {
-	(void)inode;
 	struct pipe *p = f->private;
+	if (p->fifo)
+		mutex_lock(&fifo_lock);
 	mutex_lock(&p->lock);
 	if (reader_end(f))
 		p->readers--;
 	if (writer_end(f))
 		p->writers--;
+	bool last = p->fifo && p->readers == 0 && p->writers == 0;
+	if (last)
+		inode->pipe = NULL; /* as on Linux, unread data goes with the last close */
 	mutex_unlock(&p->lock);
+	if (p->fifo)
+		mutex_unlock(&fifo_lock);
+	if (last) {
+		pipe_free(p); /* nobody else can reach it: no opener, no open file */
+		return;
+	}
 	wake_up_all(&p->rd_wait);
 	wake_up_all(&p->wr_wait);
 }
@@ -218,30 +282,42 @@ static const struct file_ops pipe_fops = {
 	.llseek = vfs_no_llseek,
 };
 
-int pipe_create(unsigned flags, struct file **rd, struct file **wr)
+static struct pipe *pipe_alloc(void)
 {
 	struct pipe *p = kzalloc(sizeof(*p));
 	if (!p)
-		return -ENOMEM;
+		return NULL;
 	p->buf = kmalloc(PIPE_DEFAULT_SIZE);
-	struct inode *inode = p->buf ? inode_alloc(pipefs()) : NULL;
-	if (!inode) {
-		kfree(p->buf);
+	if (!p->buf) {
 		kfree(p);
-		return -ENOMEM;
+		return NULL;
 	}
 	mutex_init(&p->lock);
 	waitqueue_init(&p->rd_wait);
 	waitqueue_init(&p->wr_wait);
 	p->size = PIPE_DEFAULT_SIZE;
+	return p;
+}
+
+int pipe_create(unsigned flags, struct file **rd, struct file **wr)
+{
+	struct pipe *p = pipe_alloc();
+	if (!p)
+		return -ENOMEM;
+	struct inode *inode = inode_alloc(pipefs());
+	if (!inode) {
+		pipe_free(p);
+		return -ENOMEM;
+	}
 	p->readers = p->writers = 1;
+	p->packet = flags & O_DIRECT;
 	inode->ino = __atomic_fetch_add(&pipe_ino_next, 1, __ATOMIC_RELAXED);
 	inode->mode = S_IFIFO | 0600;
 	inode->nlink = 1;
 	inode->fop = &pipe_fops;
 	inode->private = p;
 
-	unsigned status = flags & O_NONBLOCK;
+	unsigned status = flags & (O_NONBLOCK | O_DIRECT);
 	*rd = vfs_anon_file(inode, &pipe_fops, O_RDONLY | status);
 	*wr = *rd ? vfs_anon_file(inode, &pipe_fops, O_WRONLY | status) : NULL;
 	int err = 0;
@@ -285,7 +361,7 @@ int64_t pipe_set_size(struct file *f, uint64_t size)
 	if (!nbuf)
 		return -ENOMEM;
 	mutex_lock(&p->lock);
-	if (p->len > n) {
+	if (p->len > n || (p->packet && p->pkt_count > n / PIPE_BUF)) {
 		mutex_unlock(&p->lock);
 		kfree(nbuf);
 		return -EBUSY;
@@ -302,3 +378,90 @@ int64_t pipe_set_size(struct file *f, uint64_t size)
 	wake_up_all(&p->wr_wait);
 	return (int64_t)n;
 }
+
+/* ---- FIFOs: named pipes, opened through their S_IFIFO inode on any file system ---- */
+
+struct open_wait {
+	struct pipe *p;
+	unsigned *counter, seen;
+};
+
+static bool partner_opened(void *arg)
+{
+	struct open_wait *w = arg;
+	return __atomic_load_n(w->counter, __ATOMIC_ACQUIRE) != w->seen;
+}
+
+/*
+ * Linux's rules: O_RDONLY waits for a writer and O_WRONLY for a reader (unless O_NONBLOCK:
+ * a reader opens at once, a writer fails with ENXIO); O_RDWR never waits. A partner that
+ * opened and closed again while we slept still counts (the open counters tell).
+ */
+static int fifo_open(struct inode *inode, struct file *f)
+{
+	unsigned acc = f->flags & O_ACCMODE;
+	bool nonblock = f->flags & O_NONBLOCK;
+	mutex_lock(&fifo_lock);
+	struct pipe *p = inode->pipe;
+	if (!p) {
+		if (acc == O_WRONLY && nonblock) {
+			mutex_unlock(&fifo_lock);
+			return -ENXIO;
+		}
+		p = pipe_alloc();
+		if (!p) {
+			mutex_unlock(&fifo_lock);
+			return -ENOMEM;
+		}
+		p->fifo = true;
+		inode->pipe = p;
+	}
+	mutex_lock(&p->lock);
+	if (acc == O_WRONLY && nonblock && p->readers == 0) {
+		bool unused = p->writers == 0;
+		mutex_unlock(&p->lock);
+		if (unused) {
+			inode->pipe = NULL;
+			pipe_free(p);
+		}
+		mutex_unlock(&fifo_lock);
+		return -ENXIO;
+	}
+	struct open_wait w = { p, NULL, 0 };
+	if (acc != O_WRONLY) {
+		p->readers++;
+		p->r_opens++;
+		if (acc == O_RDONLY && !nonblock && p->writers == 0)
+			w = (struct open_wait){ p, &p->w_opens, p->w_opens };
+	}
+	if (acc != O_RDONLY) {
+		p->writers++;
+		p->w_opens++;
+		if (acc == O_WRONLY && p->readers == 0)
+			w = (struct open_wait){ p, &p->r_opens, p->r_opens };
+	}
+	f->private = p;
+	f->pos = p->w_opens; /* pipes never seek: pos is free to mark what this open saw */
+	mutex_unlock(&p->lock);
+	mutex_unlock(&fifo_lock);
+	wake_up_all(&p->rd_wait);
+	wake_up_all(&p->wr_wait);
+	if (!w.counter)
+		return 0;
+	struct waitqueue *wq = acc == O_RDONLY ? &p->rd_wait : &p->wr_wait;
+	if (wait_interruptible_until(wq, partner_opened, &w, 0) == 0)
+		return 0;
+	/* Interrupted: undo this open as a close would (the file gets no release). */
+	pipe_release(inode, f);
+	return -ERESTARTSYS;
+}
+
+const struct file_ops pipe_fifo_fops = {
+	.open = fifo_open,
+	.read = pipe_read,
+	.write = pipe_write,
+	.poll = pipe_poll,
+	.ioctl = pipe_ioctl,
+	.release = pipe_release,
+	.llseek = vfs_no_llseek,
+};

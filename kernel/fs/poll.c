@@ -27,12 +27,18 @@ void poll_table_init(struct poll_table *pt)
 	pt->blocks = NULL;
 	pt->registering = true;
 	pt->error = 0;
+	pt->qproc = NULL;
+	pt->priv = NULL;
 }
 
 void poll_wait(struct poll_table *pt, struct waitqueue *wq)
 {
 	if (!pt || !pt->registering || !wq)
 		return;
+	if (pt->qproc) {
+		pt->qproc(pt, wq);
+		return;
+	}
 	struct poll_table_block *b = pt->blocks;
 	if (!b || b->n == POLL_BLOCK_ENTRIES) {
 		b = kzalloc(sizeof(*b));

@@ -29,6 +29,7 @@
 #include "fs/procfs_internal.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "block/block.h"
 #include "arch/x86_64/vectors.h"
 #include "console/console.h"
 #include "console/klog.h"
@@ -424,9 +425,11 @@ static const struct proc_entry proc_table[] = {
 	[P_BUS] = { "bus", P_ROOT, NULL },
 	[P_PCI] = { "pci", P_BUS, NULL },
 	{ "devices", P_PCI, gen_pci_devices },
+	{ "partitions", P_ROOT, blk_format_partitions },
+	{ "diskstats", P_ROOT, blk_format_diskstats },
 };
 #define NR_PROC (sizeof(proc_table) / sizeof(proc_table[0]))
-_Static_assert(NR_PROC == P_PCI + 2, "P_BUS/P_PCI must match the table");
+_Static_assert(NR_PROC == P_PCI + 4, "P_BUS/P_PCI must match the table");
 
 static const struct inode_ops proc_dir_iops;
 static const struct file_ops proc_dir_fops, proc_file_fops;

@@ -285,7 +285,7 @@ KTEST(procfs_getdents)
 	int n = list_dir("/proc", names, sizeof(names));
 	static const char *const want[] = { ".", "..", "meminfo", "cpuinfo", "uptime", "loadavg", "stat",
 					    "mounts", "filesystems", "cmdline", "version", "interrupts",
-					    "kmsg", "bus", "self", "thread-self" };
+					    "kmsg", "bus", "partitions", "diskstats", "self", "thread-self" };
 	int pids = 0; /* and one directory per process (procfs_pid_ktest.c tests them) */
 	for (const char *p = names; *p; p += strlen(p) + 1)
 		pids += *p >= '1' && *p <= '9';

@@ -169,6 +169,7 @@ struct inode {
 	const struct inode_ops *iop;
 	const struct file_ops *fop;
 	void *private;              /* the file system's data */
+	void *pipe;                 /* a FIFO's pipe while it is open (fs/pipe.c, under its lock) */
 	struct mutex lock;          /* contents and size */
 	int refcount;
 };
@@ -253,6 +254,7 @@ struct file {
 	uint64_t pos;
 	struct mutex pos_lock;
 	void *private;
+	void *ep_links;             /* epoll registrations watching this file (fs/eventpoll.c) */
 	int refcount;
 };
 
@@ -343,6 +345,9 @@ struct poll_table {
 	struct poll_table_block *blocks;
 	bool registering;
 	int error;                  /* -ENOMEM: an entry could not be registered */
+	/* When set, poll_wait hands each queue to it instead (epoll's callback entries). */
+	void (*qproc)(struct poll_table *pt, struct waitqueue *wq);
+	void *priv;
 };
 void poll_table_init(struct poll_table *pt);
 bool poll_table_woken(struct poll_table *pt);
@@ -401,6 +406,13 @@ void vfs_root(struct path *out);
 int64_t vfs_no_llseek(struct file *f, int64_t off, int whence);
 /* Character devices by major number: opening a S_IFCHR inode uses these operations (-ENXIO if none). */
 int vfs_register_chrdev(unsigned major, const struct file_ops *fops);
+/* Block devices by major number (the block layer registers its node operations here). */
+int vfs_register_blkdev(unsigned major, const struct file_ops *fops);
+/*
+ * For FS_REQUIRES_DEV mount callbacks, which run with the VFS lock held: the device number of
+ * the block-device node path names (symlinks followed); -ENOTBLK when it is something else.
+ */
+int vfs_resolve_blkdev(const char *path, dev_t *out);
 /* The mount table, oldest first (for /proc/mounts); walk ->next. */
 struct mount *vfs_mount_list(void);
 

@@ -1,4 +1,5 @@
 /* kmain: the first C code. Parses what the loader handed over, brings up the consoles, reports. */
+#include "net/unix/unix.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/extable.h"
 #include "arch/x86_64/gdt.h"
@@ -11,12 +12,14 @@
 #include "boot/bootinfo.h"
 #include "console/console.h"
 #include "debug/panic.h"
+#include "drivers/block/virtio_blk.h"
 #include "drivers/serial/uart16550.h"
 #include "drivers/input/ps2kbd.h"
 #include "drivers/pci/pci.h"
 #include "drivers/video/fbcon.h"
 #include "drivers/video/vgacon.h"
 #include "fs/devfs.h"
+#include "fs/ext2/ext2_fs.h"
 #include "fs/initramfs.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"
@@ -36,6 +39,7 @@
 #include "test/ktest.h"
 #include "time/clock.h"
 #include "time/tick.h"
+#include "tty/tty.h"
 
 struct bootinfo boot_info;
 
@@ -156,13 +160,6 @@ static int param_ktest(const char *val)
 }
 KPARAM("ktest", param_ktest);
 
-/* Options owned by later subsystems, accepted now so they are not reported as unknown. */
-static int param_accept(const char *val)
-{
-	(void)val;
-	return 0;
-}
-KPARAM("console", param_accept);
 
 /* PID 1, as Linux picks it: rdinit= (default /init), then init=, then the usual places. */
 static char rdinit_path[CMDLINE_VAL_MAX] = "/init";
@@ -252,17 +249,22 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	random_init();
 	devfs_init();
 	procfs_init();
+	unix_init();
+	ext2_init();
 	unpack_initrd(&boot_info);
 	if (irq_mode == IRQ_MODE_APIC)
 		smp_init();
 	ps2kbd_init();
 	pci_init();
+	virtio_blk_init();
 	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
 	work_start_worker();
 	proc_init();
 	signal_init();
 	futex_init();
 	syscall_init();
+
+	tty_init();
 
 	if (ktest_requested)
 		ktest_run(ktest_selection);

@@ -16,6 +16,7 @@
 #include "proc/futex.h"
 #include "proc/process.h"
 #include "proc/syscall.h"
+#include "tty/tty.h"
 
 #define WNOHANG    0x00000001
 #define WUNTRACED  0x00000002
@@ -83,6 +84,8 @@ static void process_exit(struct process *p, int status)
 	if (p == init_process)
 		panic("init (PID 1) exited with status 0x%x", status);
 	p->exit_status = status;
+	tty_session_leader_exit(p); /* a session leader's terminal hangs up */
+	tty_exit_orphans(p);
 	reparent_children(p);
 	p->state = PROC_ZOMBIE;
 	if (p->vfork_done) {

@@ -119,6 +119,7 @@ static int64_t do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uin
 		}
 		child->pgid = parent->pgid;
 		child->sid = parent->sid;
+		child->tty = parent->tty;
 		child->cred = parent->cred;
 		memcpy(child->rlim, parent->rlim, sizeof(child->rlim));
 		memcpy(child->comm, parent->comm, sizeof(child->comm));

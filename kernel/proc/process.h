@@ -21,6 +21,7 @@
 #include "time/timer.h"
 
 struct mm;
+struct tty;
 struct thread;
 struct trap_frame;
 
@@ -68,6 +69,7 @@ struct uthread {
 	struct siginfo_k pending_info[NSIG]; /* the siginfo of each pending standard signal */
 	struct sigqueue *rt_queue;  /* queued real-time signals, oldest first */
 	sigset_t saved_mask;      /* rt_sigsuspend: restored after the handler runs */
+	sigset_t real_blocked;    /* rt_sigtimedwait: the mask before the wait (still "blocked") */
 	bool restore_saved_mask;
 	struct sigaltstack_k altstack;
 	uint64_t fs_base, gs_base;
@@ -108,6 +110,7 @@ struct process {
 	unsigned rt_queued;       /* real-time signals queued (limit: RLIMIT_SIGPENDING) */
 
 	int pgid, sid;
+	struct tty *tty;           /* the controlling terminal (proc_lock; inherited at fork) */
 	struct creds cred;
 	struct rlimit64 rlim[RLIM_NLIMITS];
 	char comm[16];

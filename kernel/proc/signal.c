@@ -84,6 +84,12 @@ static enum dfl default_action(int sig)
 /* Would this signal do nothing at all if delivered now? (Then it is dropped at send time.) */
 static bool sig_ignored(struct process *p, int sig)
 {
+	/* Linux: a blocked signal is never ignored (the handler may change before it is
+	 * unblocked); nor is one a thread awaits in sigtimedwait (busybox init waits for SIGCHLD
+	 * so, with its default action "ignore"). */
+	for (struct uthread *u = p->threads; u; u = u->next)
+		if ((u->blocked | u->real_blocked) & SIGBIT(sig))
+			return false;
 	uint64_t h = p->sighand->action[sig].handler;
 	if (h == SIG_IGN)
 		return sig != SIGKILL && sig != SIGSTOP;
@@ -93,6 +99,8 @@ static bool sig_ignored(struct process *p, int sig)
 }
 
 /* ---- sending ---- */
+
+struct waitqueue signal_queued_wq; /* zero is an empty queue with an unlocked lock */
 
 static void wake_thread(struct uthread *u)
 {
@@ -222,6 +230,7 @@ static int queue_signal(struct process *p, struct uthread *target, const struct 
 		}
 	}
 	spin_unlock_irqrestore(&signal_lock, irq);
+	wake_up_all(&signal_queued_wq); /* signalfd readers and pollers, whatever their mask */
 	return err;
 }
 

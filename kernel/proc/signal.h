@@ -136,6 +136,10 @@ void sighand_put(struct sighand *s);
 /* execve: handled signals go back to their defaults (ignored ones stay ignored). */
 void sighand_reset_for_exec(struct sighand *s);
 
+/* Woken whenever a signal is queued to any process (signalfd waits here: its signals are
+ * usually blocked, so nothing else wakes it). */
+extern struct waitqueue signal_queued_wq;
+
 /* Sends to a process (any thread that does not block it takes it): 0 or -errno. */
 int send_signal_process(struct process *p, const struct siginfo_k *info);
 /* Sends to one thread. */

@@ -2,6 +2,7 @@
  * Descriptor control calls: ioctl (the generic FIO* requests, then the file's own), fcntl,
  * dup/dup2/dup3, pipe/pipe2, flock and the sync family.
  */
+#include "block/block.h"
 #include "fs/pipe.h"
 #include "lib/errno.h"
 #include "mm/uaccess.h"
@@ -238,9 +239,8 @@ static int64_t sys_pipe2(int *ufds, int flags)
 {
 	if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
 		return -EINVAL;
-	/* FIXME: O_DIRECT (packet mode) is accepted but the pipe stays a byte stream. */
 	struct file *rd, *wr;
-	int err = pipe_create((unsigned)flags & O_NONBLOCK, &rd, &wr);
+	int err = pipe_create((unsigned)flags & (O_NONBLOCK | O_DIRECT), &rd, &wr);
 	if (err)
 		return err;
 	const struct creds *c = &current_process()->cred;
@@ -301,6 +301,9 @@ static int64_t fsync_common(int fd)
 	if (!f)
 		return -EBADF;
 	int64_t r = S_ISFIFO(f->inode->mode) || S_ISSOCK(f->inode->mode) ? -EINVAL : 0;
+	/* The whole device is written back (FIXME: only this file's buffers). */
+	if (!r)
+		r = blk_sync_devt(S_ISBLK(f->inode->mode) ? f->inode->rdev : f->inode->sb ? f->inode->sb->dev : 0);
 	file_put(f);
 	return r;
 }
@@ -311,7 +314,11 @@ SYSCALL(74, fsync);
 static int64_t sys_fdatasync(int fd) { return fsync_common(fd); }
 SYSCALL(75, fdatasync);
 
-static int64_t sys_sync(void) { return 0; }
+static int64_t sys_sync(void)
+{
+	blk_sync_all(); /* sync(2) reports no errors */
+	return 0;
+}
 SYSCALL(162, sync);
 
 static int64_t sys_syncfs(int fd)
@@ -319,7 +326,8 @@ static int64_t sys_syncfs(int fd)
 	struct file *f = fget(fd);
 	if (!f)
 		return -EBADF;
+	int64_t r = blk_sync_devt(f->inode->sb ? f->inode->sb->dev : 0);
 	file_put(f);
-	return 0;
+	return r;
 }
 SYSCALL(306, syncfs);

@@ -172,7 +172,7 @@ static int64_t sys_setsid(void)
 			r = -EPERM; /* already a group leader (or its group exists) */
 	if (r > 0) {
 		me->sid = me->pgid = me->pid;
-		/* FIXME: the controlling terminal is dropped with the TTY layer. */
+		me->tty = NULL; /* a new session starts without a controlling terminal */
 	}
 	mutex_unlock(&proc_lock);
 	return r;

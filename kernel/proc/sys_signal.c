@@ -147,6 +147,7 @@ static int64_t sys_rt_sigtimedwait(const sigset_t *uset, void *uinfo, const stru
 	/* The awaited signals are unblocked for the wait, as if by sigsuspend, but taken here. */
 	uint64_t irq = spin_lock_irqsave(&signal_lock);
 	sigset_t old = u->blocked;
+	u->real_blocked = old;
 	u->blocked &= ~set;
 	spin_unlock_irqrestore(&signal_lock, irq);
 	struct waitqueue wq;
@@ -157,6 +158,7 @@ static int64_t sys_rt_sigtimedwait(const sigset_t *uset, void *uinfo, const stru
 						 : wait_interruptible_until(&wq, have_signal_in, &set, deadline);
 	irq = spin_lock_irqsave(&signal_lock);
 	u->blocked = old;
+	u->real_blocked = 0;
 	struct siginfo_k info = { 0 };
 	int sig = dequeue_signal(u, set, &info);
 	spin_unlock_irqrestore(&signal_lock, irq);

@@ -437,3 +437,51 @@ static int64_t sys_ftruncate(int fd, int64_t length)
 	return err;
 }
 SYSCALL(77, ftruncate);
+
+/* struct statfs as x86_64 Linux lays it out (what df and stat -f read). */
+struct linux_statfs {
+	int64_t f_type, f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	int32_t f_fsid[2];
+	int64_t f_namelen, f_frsize, f_flags, f_spare[4];
+};
+_Static_assert(sizeof(struct linux_statfs) == 120, "struct statfs is 120 bytes on x86_64");
+_Static_assert(__builtin_offsetof(struct linux_statfs, f_namelen) == 64, "f_namelen at 64");
+
+static int64_t put_statfs(const struct kstatfs *k, void *ubuf)
+{
+	struct linux_statfs s = {
+		.f_type = (int64_t)k->f_type, .f_bsize = (int64_t)k->f_bsize, .f_blocks = k->f_blocks,
+		.f_bfree = k->f_bfree, .f_bavail = k->f_bavail, .f_files = k->f_files, .f_ffree = k->f_ffree,
+		.f_fsid = { (int32_t)k->f_fsid[0], (int32_t)k->f_fsid[1] }, .f_namelen = (int64_t)k->f_namelen,
+		.f_frsize = (int64_t)k->f_frsize, .f_flags = (int64_t)k->f_flags,
+	};
+	return copy_to_user(ubuf, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+static int64_t sys_statfs(const char *upath, void *ubuf)
+{
+	char *name = getname(upath, false);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	struct path cwd;
+	cwd_get(&cwd);
+	struct kstatfs k;
+	int err = vfs_statfs(&cwd, name, &k);
+	path_put(&cwd);
+	kfree(name);
+	return err ? err : put_statfs(&k, ubuf);
+}
+SYSCALL(137, statfs);
+
+static int64_t sys_fstatfs(int fd, void *ubuf)
+{
+	struct file *f = fget_raw(fd);
+	if (!f)
+		return -EBADF;
+	struct kstatfs k;
+	int err = vfs_fstatfs(f, &k);
+	file_put(f);
+	return err ? err : put_statfs(&k, ubuf);
+}
+SYSCALL(138, fstatfs);

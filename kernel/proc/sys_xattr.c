@@ -1,7 +1,7 @@
 /*
- * statfs/fstatfs and the extended-attribute calls. No file system stores extended attributes
- * yet, so the calls check their arguments and the file like Linux, then answer as a file
- * system with no attributes does: get finds none (ENODATA), list is empty, set is refused
+ * The extended-attribute calls. No file system stores extended attributes yet, so the calls
+ * check their arguments and the file like Linux, then answer as a file system with no
+ * attributes does: get finds none (ENODATA), list is empty, set is refused
  * (EOPNOTSUPP). glibc's ls -l asks lgetxattr for ACLs and SELinux labels on every file.
  */
 #include "lib/errno.h"
@@ -10,63 +10,6 @@
 #include "proc/process.h"
 #include "proc/sys_fs.h"
 #include "proc/syscall.h"
-
-/* ---- statfs ---- */
-
-/* struct statfs of Linux x86_64. */
-struct linux_statfs {
-	int64_t f_type, f_bsize;
-	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
-	int32_t f_fsid[2];
-	int64_t f_namelen, f_frsize, f_flags;
-	int64_t f_spare[4];
-};
-_Static_assert(sizeof(struct linux_statfs) == 120, "struct statfs is 120 bytes on x86_64");
-_Static_assert(offsetof(struct linux_statfs, f_fsid) == 56, "f_fsid");
-
-static int put_statfs(const struct kstatfs *k, void *ubuf)
-{
-	struct linux_statfs s;
-	memset(&s, 0, sizeof(s));
-	s.f_type = (int64_t)k->f_type;
-	s.f_bsize = (int64_t)k->f_bsize;
-	s.f_blocks = k->f_blocks;
-	s.f_bfree = k->f_bfree;
-	s.f_bavail = k->f_bavail;
-	s.f_files = k->f_files;
-	s.f_ffree = k->f_ffree;
-	s.f_fsid[0] = (int32_t)k->f_fsid[0];
-	s.f_fsid[1] = (int32_t)k->f_fsid[1];
-	s.f_namelen = (int64_t)k->f_namelen;
-	s.f_frsize = (int64_t)k->f_frsize;
-	s.f_flags = (int64_t)k->f_flags;
-	return copy_to_user(ubuf, &s, sizeof(s)) ? -EFAULT : 0;
-}
-
-static int64_t sys_statfs(const char *upath, void *ubuf)
-{
-	struct at_name an;
-	int err = at_name_get(AT_FDCWD, upath, &an);
-	if (err)
-		return err;
-	struct kstatfs k;
-	err = vfs_statfs(&an.dir, an.name, &k);
-	at_name_put(&an);
-	return err ? err : put_statfs(&k, ubuf);
-}
-SYSCALL(137, statfs);
-
-static int64_t sys_fstatfs(int fd, void *ubuf)
-{
-	struct file *f = fget_raw(fd);
-	if (!f)
-		return -EBADF;
-	struct kstatfs k;
-	int err = vfs_fstatfs(f, &k);
-	file_put(f);
-	return err ? err : put_statfs(&k, ubuf);
-}
-SYSCALL(138, fstatfs);
 
 /* ---- extended attributes ---- */
 

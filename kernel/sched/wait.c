@@ -67,7 +67,8 @@ void set_current_sleeping(bool sleeping)
 
 void finish_wait(struct waitqueue *wq, struct wait_entry *e)
 {
-	set_state(e->thread, THREAD_RUNNABLE);
+	if (!e->func)
+		set_state(e->thread, THREAD_RUNNABLE);
 	uint64_t irq = spin_lock_irqsave(&wq->lock);
 	if (e->queued)
 		unlink(wq, e);
@@ -78,8 +79,12 @@ bool wake_up_one(struct waitqueue *wq)
 {
 	bool woke = false;
 	uint64_t irq = spin_lock_irqsave(&wq->lock);
-	while (wq->head && !woke) {
-		struct wait_entry *e = wq->head;
+	for (struct wait_entry *e = wq->head, *next; e && !woke; e = next) {
+		next = e->next;
+		if (e->func) {
+			e->func(e); /* callbacks see every wake and do not count as the one */
+			continue;
+		}
 		unlink(wq, e);
 		woke = thread_wake(e->thread); /* false: it already left (timeout): try the next */
 	}
@@ -91,8 +96,12 @@ unsigned wake_up_all(struct waitqueue *wq)
 {
 	unsigned n = 0;
 	uint64_t irq = spin_lock_irqsave(&wq->lock);
-	while (wq->head) {
-		struct wait_entry *e = wq->head;
+	for (struct wait_entry *e = wq->head, *next; e; e = next) {
+		next = e->next;
+		if (e->func) {
+			e->func(e);
+			continue;
+		}
 		unlink(wq, e);
 		n += thread_wake(e->thread);
 	}

@@ -14,10 +14,15 @@
 
 struct thread;
 
+/*
+ * A waiter: a thread, or (func set) a callback that a wake-up calls under the queue's lock
+ * instead of waking anyone; callback entries stay queued until finish_wait (epoll uses them).
+ */
 struct wait_entry {
 	struct thread *thread;
 	struct wait_entry *next, *prev;
 	bool queued;
+	void (*func)(struct wait_entry *e);
 };
 
 struct waitqueue {

@@ -1,4 +1,4 @@
-// unit-deps: kernel/drivers/video/fbcon.c kernel/drivers/video/font8x16.c kernel/lib/string.c
+// unit-deps: kernel/drivers/video/fbcon.c kernel/drivers/video/font8x16.c kernel/lib/string.c kernel/drivers/video/vtparse.c
 /* The framebuffer console's drawing core, run on malloc'd pixel buffers. */
 #include "unit.h"
 #include "host_prefix.h"
@@ -365,5 +365,74 @@ TEST(refuses_what_it_cannot_draw)
 	f.desc.blue_pos = f.desc.blue_size = 0;
 	CHECK_INT(fbcon_setup(&fc, f.mem, &f.desc), 0);
 	CHECK_INT(fbcon_pack_rgb(&fc, 0x123456), 0x123456);
+	free(f.mem);
+}
+
+/* The escape sequences busybox's line editing sends: cursor moves and erases, colours. */
+TEST(escape_sequences_move_and_erase)
+{
+	struct fakefb f;
+	struct fbcon fc;
+	fake_init(&f, 20 * 8, 4 * 16, 32, 0);
+	CHECK_INT(fbcon_setup(&fc, f.mem, &f.desc), 0);
+	fbcon_set_colors(&fc, WHITE, BLACK);
+	fbcon_set_cursor(&fc, false);
+
+	puts_fc(&fc, "abcdef\x1b[3D");
+	CHECK_INT(fc.cx, 3);
+	puts_fc(&fc, "\x1b[K"); /* erase to the end of the line */
+	CHECK_CELL(&f, 2, 0, 'c', WHITE, BLACK);
+	CHECK_CELL(&f, 3, 0, ' ', WHITE, BLACK);
+	CHECK_CELL(&f, 5, 0, ' ', WHITE, BLACK);
+	puts_fc(&fc, "\x1b[2CX"); /* forward two, then draw */
+	CHECK_CELL(&f, 5, 0, 'X', WHITE, BLACK);
+	puts_fc(&fc, "\x1b[99C");  /* clamped to the last column */
+	CHECK_INT(fc.cx, 19);
+	puts_fc(&fc, "\x1b[3;4HY"); /* row 3, column 4 (1-based) */
+	CHECK_INT(fc.cy, 2);
+	CHECK_CELL(&f, 3, 2, 'Y', WHITE, BLACK);
+	puts_fc(&fc, "\x1b[A\x1b[1K"); /* up one, erase from the line start through the cursor */
+	CHECK_INT(fc.cy, 1);
+	puts_fc(&fc, "\x1b[H");
+	CHECK_INT(fc.cx, 0);
+	CHECK_INT(fc.cy, 0);
+	CHECK_CELL(&f, 0, 0, 'a', WHITE, BLACK);
+	puts_fc(&fc, "\x1b[2J"); /* the whole screen, the cursor stays */
+	CHECK_CELL(&f, 0, 0, ' ', WHITE, BLACK);
+	CHECK_CELL(&f, 3, 2, ' ', WHITE, BLACK);
+	/* Colours: red on the default background, then reset; unknown sequences draw nothing, nor
+	 * does a status request without a report callback. */
+	puts_fc(&fc, "\x1b[31mR\x1b[0m\x1b[?1049h\x1b[6nN");
+	CHECK_CELL(&f, 0, 0, 'R', 0xaa0000, BLACK);
+	CHECK_CELL(&f, 1, 0, 'N', 0xc0c0c0, BLACK);
+	CHECK_INT(fc.cx, 2);
+	free(f.mem);
+}
+
+static char reported[64];
+static size_t reported_len;
+
+static void capture_report(const char *s, size_t n)
+{
+	memcpy(reported + reported_len, s, n);
+	reported_len += n;
+}
+
+/* ESC [ 6 n asks where the cursor is: the answer (1-based row;column) goes to report. */
+TEST(cursor_position_report)
+{
+	struct fakefb f;
+	struct fbcon fc;
+	fake_init(&f, 20 * 8, 4 * 16, 32, 0);
+	CHECK_INT(fbcon_setup(&fc, f.mem, &f.desc), 0);
+	fc.report = capture_report;
+	reported_len = 0;
+	puts_fc(&fc, "\nabc\x1b[6n");
+	CHECK_INT(reported_len, 6);
+	CHECK(memcmp(reported, "\x1b[2;4R", 6) == 0);
+	reported_len = 0;
+	puts_fc(&fc, "\x1b[5n\x1b[?6n");
+	CHECK_INT(reported_len, 4);
+	CHECK(memcmp(reported, "\x1b[0n", 4) == 0);
 	free(f.mem);
 }

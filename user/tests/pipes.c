@@ -298,12 +298,40 @@ static void test_dup2(void)
 	close(p[0]);
 }
 
+/* pipe2(O_DIRECT): every write is a packet, a read takes one and drops what did not fit. */
+static void test_packet_mode(void)
+{
+	int p[2];
+	if (!NEED("packet", pipe2(p, O_DIRECT | O_NONBLOCK)))
+		return;
+	CHECK("packet_getfl_direct", fcntl(p[1], F_GETFL) & O_DIRECT);
+	CHECK_EQ("packet_write1", write(p[1], "abc", 3), 3);
+	CHECK_EQ("packet_write2", write(p[1], "defgh", 5), 5);
+	char buf[8192];
+	CHECK_EQ("packet_read_one", read(p[0], buf, sizeof(buf)), 3);
+	CHECK("packet_short_read", read(p[0], buf, 2) == 2 && !memcmp(buf, "de", 2));
+	CHECK_ERR("packet_rest_dropped", read(p[0], buf, sizeof(buf)), EAGAIN);
+	static char big[5000];
+	memset(big, 'b', sizeof(big));
+	CHECK_EQ("packet_big_write", write(p[1], big, sizeof(big)), 5000);
+	CHECK_EQ("packet_big_first", read(p[0], buf, sizeof(buf)), 4096);
+	CHECK_EQ("packet_big_second", read(p[0], buf, sizeof(buf)), 904);
+	/* Sixteen packets fill a 64 KiB pipe, however small they are. */
+	int n = 0;
+	while (n < 100 && write(p[1], "s", 1) == 1)
+		n++;
+	CHECK_EQ("packet_sixteen_slots", n, 16);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
 	t_init("pipes", argv);
 	test_basic();
 	test_epipe();
+	test_packet_mode();
 	test_flags();
 	test_capacity();
 	test_atomic();

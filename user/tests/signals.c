@@ -511,6 +511,23 @@ static void test_suspend_wait(void)
 	kill(getpid(), SIGUSR2);
 	CHECK_EQ("sigwaitinfo_pending", sigwaitinfo(&s, &si), SIGUSR2);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	/* A blocked signal whose default is "ignore" is kept for sigtimedwait, not dropped: the
+	 * way busybox init waits for its children (SIGCHLD). */
+	set_default(SIGCHLD);
+	s = just(SIGCHLD);
+	sigprocmask(SIG_BLOCK, &s, &old);
+	pid = fork();
+	if (pid == 0) {
+		sleep_ms(100);
+		_exit(0);
+	}
+	struct timespec two = { 2, 0 };
+	memset(&si, 0, sizeof(si));
+	CHECK_EQ("sigtimedwait_sigchld_default", sigtimedwait(&s, &si, &two), SIGCHLD);
+	CHECK("sigtimedwait_sigchld_info", si.si_pid == pid && si.si_code == CLD_EXITED);
+	t_wait(pid);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 /* --- faults --- */

@@ -1,4 +1,4 @@
-/* 16550 UART driver, polled. Interrupt-driven input arrives with the TTY layer. */
+/* 16550 UART driver: polled output; receive interrupts for the TTY layer (tty/tty_devices.c). */
 #include "drivers/serial/uart16550.h"
 
 #include "arch/x86_64/cpu.h"
@@ -47,6 +47,14 @@ int uart_getc(uint16_t port)
 	if (!(inb(port + UART_LSR) & LSR_DATA))
 		return -1;
 	return inb(port + UART_DATA);
+}
+
+void uart_enable_rx_irq(uint16_t port)
+{
+	outb(port + UART_FCR, 0x07); /* FIFO on and cleared, interrupt at every byte */
+	while (uart_getc(port) >= 0) /* stale bytes from before */
+		;
+	outb(port + UART_IER, 0x01);
 }
 
 static void serial_write(struct console *con, const char *s, size_t n)

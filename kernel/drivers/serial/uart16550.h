@@ -10,5 +10,7 @@ bool uart_init(uint16_t port);
 void uart_putc(uint16_t port, char c);
 /* Non-blocking read: returns -1 when no byte is waiting. */
 int uart_getc(uint16_t port);
+/* Turns on the received-data interrupt with a one-byte FIFO trigger (the TTY layer's input). */
+void uart_enable_rx_irq(uint16_t port);
 /* Registers COM1 as a console ("ttyS0"). */
 void serial_console_init(void);

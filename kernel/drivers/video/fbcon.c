@@ -265,13 +265,108 @@ static void emit(struct fbcon *fc, unsigned char c)
 	fc->cx++;
 }
 
+/* Blanks cells [x0, x1) of a text row in the background colour. */
+static void erase_cells(struct fbcon *fc, uint32_t row, uint32_t x0, uint32_t x1)
+{
+	for (uint32_t x = x0; x < x1 && x < fc->cols; x++)
+		draw_glyph(fc, x, row, ' ');
+}
+
+static const uint32_t ansi_rgb[8] = {
+	0x000000, 0xaa0000, 0x00aa00, 0xaa5500, 0x0000aa, 0xaa00aa, 0x00aaaa, 0xc0c0c0,
+};
+
+static void select_graphic(struct fbcon *fc, const struct vt_seq *s)
+{
+	for (unsigned i = 0; i < (s->nparams ? s->nparams : 1); i++) {
+		unsigned p = s->nparams ? s->params[i] : 0;
+		if (p == 0) {
+			fc->fg = fbcon_pack_rgb(fc, FBCON_DEFAULT_FG);
+			fc->bg = fbcon_pack_rgb(fc, FBCON_DEFAULT_BG);
+		} else if (p >= 30 && p <= 37) {
+			fc->fg = fbcon_pack_rgb(fc, ansi_rgb[p - 30]);
+		} else if (p == 39) {
+			fc->fg = fbcon_pack_rgb(fc, FBCON_DEFAULT_FG);
+		} else if (p >= 40 && p <= 47) {
+			fc->bg = fbcon_pack_rgb(fc, ansi_rgb[p - 40]);
+		} else if (p == 49) {
+			fc->bg = fbcon_pack_rgb(fc, FBCON_DEFAULT_BG);
+		} /* FIXME: bold, underline, reverse and 256 colours are ignored */
+	}
+}
+
+static void do_sequence(struct fbcon *fc, const struct vt_seq *s)
+{
+	if (!s->csi)
+		return; /* FIXME: ESC 7/8 (save/restore) and ESC c (reset) are swallowed */
+	uint32_t cx = MIN(fc->cx, fc->cols - 1), cy = fc->cy;
+	unsigned n = vt_seq_param(s, 0, 1);
+	if (s->private_) {
+		if (s->nparams == 1 && s->params[0] == 25 && (s->final == 'h' || s->final == 'l'))
+			fc->cursor_enabled = s->final == 'h';
+		return;
+	}
+	switch (s->final) {
+	case 'A': fc->cy = cy > n ? cy - n : 0; fc->cx = cx; break;
+	case 'B': fc->cy = MIN(cy + n, fc->rows - 1); fc->cx = cx; break;
+	case 'C': fc->cx = MIN(cx + n, fc->cols - 1); break;
+	case 'D': fc->cx = cx > n ? cx - n : 0; break;
+	case 'G': fc->cx = MIN(n, fc->cols) - 1; break;
+	case 'd': fc->cy = MIN(n, fc->rows) - 1; break;
+	case 'H':
+	case 'f':
+		fc->cy = MIN(n, fc->rows) - 1;
+		fc->cx = MIN(vt_seq_param(s, 1, 1), fc->cols) - 1;
+		break;
+	case 'K': {
+		unsigned mode = s->nparams ? s->params[0] : 0;
+		if (mode == 0)
+			erase_cells(fc, cy, cx, fc->cols);
+		else if (mode == 1)
+			erase_cells(fc, cy, 0, cx + 1);
+		else if (mode == 2)
+			erase_cells(fc, cy, 0, fc->cols);
+		break;
+	}
+	case 'J': {
+		unsigned mode = s->nparams ? s->params[0] : 0;
+		if (mode == 0) {
+			erase_cells(fc, cy, cx, fc->cols);
+			if (cy + 1 < fc->rows)
+				fill_rows(fc, (cy + 1) * FONT_HEIGHT, (fc->rows - cy - 1) * FONT_HEIGHT, fc->bg);
+		} else if (mode == 1) {
+			fill_rows(fc, 0, cy * FONT_HEIGHT, fc->bg);
+			erase_cells(fc, cy, 0, cx + 1);
+		} else {
+			fill_rows(fc, 0, fc->rows * FONT_HEIGHT, fc->bg);
+		}
+		break;
+	}
+	case 'm': select_graphic(fc, s); break;
+	case 'n': {
+		char reply[24];
+		size_t len = vt_status_reply(s, cx, cy, reply);
+		if (len && fc->report)
+			fc->report(reply, len);
+		break;
+	}
+	default: break; /* FIXME: scroll regions, insert/delete are not done */
+	}
+}
+
 void fbcon_write(struct fbcon *fc, const char *s, size_t n)
 {
 	if (!fc->cols)
 		return;
 	cursor_hide(fc);
-	for (size_t i = 0; i < n; i++)
-		emit(fc, (unsigned char)s[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct vt_seq seq;
+		switch (vtparse_feed(&fc->vtp, (uint8_t)s[i], &seq)) {
+		case VTP_PRINT: emit(fc, (unsigned char)s[i]); break;
+		case VTP_SEQ: do_sequence(fc, &seq); break;
+		case VTP_NONE: break;
+		}
+	}
 	cursor_show(fc);
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "boot/bootinfo.h"
+#include "drivers/video/vtparse.h"
 #include "lib/types.h"
 
 struct fbcon {
@@ -23,6 +24,11 @@ struct fbcon {
 	bool cursor_enabled;
 	bool cursor_drawn;
 	uint32_t cursor_col, cursor_row, cursor_mask;
+
+	struct vtparse vtp;  /* escape sequences of the Linux console (cursor moves, erases, colours) */
+	/* Where answers to device status requests (ESC [ 6 n: the cursor position) go: the
+	 * keyboard's input, as a terminal's reply. NULL: none are given. */
+	void (*report)(const char *s, size_t n);
 };
 
 /*
@@ -44,7 +50,10 @@ void fbcon_clear(struct fbcon *fc);
 /*
  * Writes text: '\n' starts a new line (it implies '\r', as on every kernel console), '\r',
  * '\t' (stops every 8 columns), '\b' (moves left, does not erase). Other control bytes are
- * ignored; bytes outside ASCII draw the font's box, one per UTF-8 sequence.
+ * ignored; bytes outside ASCII draw the font's box, one per UTF-8 sequence. The escape
+ * sequences shells use are obeyed: CSI A/B/C/D/G/H/f/d (cursor), J/K (erase), m (the eight
+ * colours), ?25l/?25h (cursor off/on), 5n/6n (status and cursor position, answered through
+ * fc->report); others are swallowed.
  */
 void fbcon_write(struct fbcon *fc, const char *s, size_t n);
 void fbcon_putc(struct fbcon *fc, char c);

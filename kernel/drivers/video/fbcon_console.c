@@ -3,6 +3,7 @@
 
 #include "arch/x86_64/memlayout.h"
 #include "console/console.h"
+#include "console/input.h"
 
 static struct fbcon fb0;
 
@@ -10,6 +11,13 @@ static void fb0_write(struct console *con, const char *s, size_t n)
 {
 	(void)con;
 	fbcon_write(&fb0, s, n);
+}
+
+/* Status answers go where the keyboard's characters go: the screen's terminal reads them. */
+static void fb0_report(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		console_input_push(s[i]);
 }
 
 static struct console fb0_console = { .name = "fb0", .write = fb0_write };
@@ -37,6 +45,9 @@ void fbcon_init(const struct boot_framebuffer *fb)
 			fb->height, fb->bpp, fb->pitch, err);
 		return;
 	}
+	fb0.report = fb0_report;
+	fb0_console.rows = fb0.rows;
+	fb0_console.cols = fb0.cols;
 	console_register(&fb0_console);
 	registered = true;
 	pr_info("fbcon: fb0: %ux%u %ubpp at %#llx, %ux%u text cells\n", fb->width, fb->height,

@@ -7,6 +7,8 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/memlayout.h"
 #include "console/console.h"
+#include "console/input.h"
+#include "drivers/video/vtparse.h"
 #include "lib/compiler.h"
 
 #define VGA_ATTR  0x07 /* light grey on black */
@@ -27,11 +29,13 @@ static struct vgacon {
 	uint32_t cols, rows;
 	uint32_t cx, cy;     /* cx == cols: the next character wraps first */
 	uint16_t crtc;
+	uint8_t attr;        /* colours of text written now (SGR) */
+	struct vtparse vtp;  /* the Linux console's escape sequences */
 } vga;
 
 static inline uint16_t cell(unsigned char c)
 {
-	return (uint16_t)(VGA_ATTR << 8 | c);
+	return (uint16_t)((vga.attr ? vga.attr : VGA_ATTR) << 8 | c);
 }
 
 static void crtc_write(uint8_t reg, uint8_t v)
@@ -113,11 +117,87 @@ static void emit(unsigned char c)
 	vga.cx++;
 }
 
+static void erase_cells(uint32_t y, uint32_t x0, uint32_t x1)
+{
+	for (uint32_t x = x0; x < x1 && x < vga.cols; x++)
+		vga.cells[(size_t)y * vga.stride + x] = cell(' ');
+}
+
+/* ANSI colour order (black, red, green, yellow...) to the VGA palette's. */
+static const uint8_t ansi_to_vga[8] = { 0, 4, 2, 6, 1, 5, 3, 7 };
+
+static void select_graphic(const struct vt_seq *s)
+{
+	uint8_t a = vga.attr ? vga.attr : VGA_ATTR;
+	for (unsigned i = 0; i < (s->nparams ? s->nparams : 1); i++) {
+		unsigned p = s->nparams ? s->params[i] : 0;
+		if (p == 0)
+			a = VGA_ATTR;
+		else if (p >= 30 && p <= 37)
+			a = (uint8_t)((a & 0xf0) | ansi_to_vga[p - 30]);
+		else if (p == 39)
+			a = (uint8_t)((a & 0xf0) | (VGA_ATTR & 0x0f));
+		else if (p >= 40 && p <= 47)
+			a = (uint8_t)((a & 0x0f) | ansi_to_vga[p - 40] << 4);
+		else if (p == 49)
+			a = (uint8_t)(a & 0x0f);
+	}
+	vga.attr = a;
+}
+
+/* The same subset as fbcon: cursor moves, erases, colours. */
+static void do_sequence(const struct vt_seq *s)
+{
+	if (!s->csi || s->private_)
+		return;
+	uint32_t cx = MIN(vga.cx, vga.cols - 1), cy = vga.cy;
+	unsigned n = vt_seq_param(s, 0, 1), mode = s->nparams ? s->params[0] : 0;
+	switch (s->final) {
+	case 'A': vga.cy = cy > n ? cy - n : 0; vga.cx = cx; break;
+	case 'B': vga.cy = MIN(cy + n, vga.rows - 1); vga.cx = cx; break;
+	case 'C': vga.cx = MIN(cx + n, vga.cols - 1); break;
+	case 'D': vga.cx = cx > n ? cx - n : 0; break;
+	case 'G': vga.cx = MIN(n, vga.cols) - 1; break;
+	case 'd': vga.cy = MIN(n, vga.rows) - 1; break;
+	case 'H':
+	case 'f':
+		vga.cy = MIN(n, vga.rows) - 1;
+		vga.cx = MIN(vt_seq_param(s, 1, 1), vga.cols) - 1;
+		break;
+	case 'K':
+		erase_cells(cy, mode == 0 ? cx : 0, mode == 1 ? cx + 1 : vga.cols);
+		break;
+	case 'J':
+		for (uint32_t y = 0; y < vga.rows; y++) {
+			if ((mode == 0 && y > cy) || (mode == 1 && y < cy) || mode >= 2)
+				erase_cells(y, 0, vga.cols);
+			else if (y == cy && mode < 2)
+				erase_cells(y, mode == 0 ? cx : 0, mode == 1 ? cx + 1 : vga.cols);
+		}
+		break;
+	case 'm': select_graphic(s); break;
+	case 'n': { /* status reports: answered as typed input, like a terminal */
+		char reply[24];
+		size_t len = vt_status_reply(s, cx, cy, reply);
+		for (size_t i = 0; i < len; i++)
+			console_input_push(reply[i]);
+		break;
+	}
+	default: break;
+	}
+}
+
 static void vga0_write(struct console *con, const char *s, size_t n)
 {
 	(void)con;
-	for (size_t i = 0; i < n; i++)
-		emit((unsigned char)s[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct vt_seq seq;
+		switch (vtparse_feed(&vga.vtp, (uint8_t)s[i], &seq)) {
+		case VTP_PRINT: emit((unsigned char)s[i]); break;
+		case VTP_SEQ: do_sequence(&seq); break;
+		case VTP_NONE: break;
+		}
+	}
 	update_cursor();
 }
 

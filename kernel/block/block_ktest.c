@@ -1,0 +1,249 @@
+/*
+ * Block layer ktests on a QEMU virtio disk prepared by tests/system/block/virtio_blk.sh:
+ * vda holds a host-written pattern (sector s starts with s as a little-endian u64, then bytes
+ * (s * 7 + i) & 0xff); the tests read it back through every path (blk_rw, the buffer cache,
+ * /dev/vda), write a second pattern with many small concurrent bios (which must merge) for the
+ * host to check after power-off, and print /proc/partitions and /proc/diskstats for the script.
+ */
+#include "block/block.h"
+#include "console/console.h"
+#include "fs/vfs.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/slab.h"
+#include "test/ktest.h"
+
+#define WRITE_START 4096  /* sectors the write test owns (the host checks them) */
+#define WRITE_COUNT 256
+
+static bool pattern_ok(const uint8_t *p, uint64_t sector)
+{
+	uint64_t tag;
+	memcpy(&tag, p, 8);
+	if (tag != sector)
+		return false;
+	for (unsigned i = 8; i < SECTOR_SIZE; i++)
+		if (p[i] != (uint8_t)((sector * 7 + i) & 0xff))
+			return false;
+	return true;
+}
+
+/* The written pattern: 'W', the sector, then (sector + i) & 0xff. */
+static void fill_written(uint8_t *p, uint64_t sector)
+{
+	memset(p, 0, SECTOR_SIZE);
+	p[0] = 'W';
+	memcpy(p + 8, &sector, 8);
+	for (unsigned i = 16; i < SECTOR_SIZE; i++)
+		p[i] = (uint8_t)((sector + i) & 0xff);
+}
+
+static struct block_device *vda(void)
+{
+	struct block_device *bd = NULL;
+	if (blk_lookup_path("/dev/vda", &bd) < 0)
+		return NULL;
+	blk_put(bd); /* the disk stays: nothing unplugs it during the ktests */
+	return bd;
+}
+
+/* ktests run in reverse order of definition: this one last. */
+/* Prints a procfs file line by line as "blk-proc: NAME: LINE" for the system test. */
+static int dump_proc(const char *path, const char *tag)
+{
+	struct file *f;
+	int err = vfs_open(NULL, path, O_RDONLY, 0, &f);
+	if (err)
+		return err;
+	char *text = kzalloc(8192);
+	ssize_t n = text ? vfs_read(f, text, 8191) : -ENOMEM;
+	file_put(f);
+	if (n < 0) {
+		kfree(text);
+		return (int)n;
+	}
+	for (char *line = text; *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		kprintf("blk-proc: %s: %s\n", tag, line);
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	kfree(text);
+	return 0;
+}
+
+KTEST(blk_proc_files)
+{
+	KT_ASSERT_EQ(dump_proc("/proc/partitions", "partitions"), 0);
+	KT_ASSERT_EQ(dump_proc("/proc/diskstats", "diskstats"), 0);
+}
+
+/* BLKRRPART on the blank fourth disk (vdd): write an MBR through /dev/vdd, re-read the table. */
+KTEST(blk_rescan_partitions)
+{
+	struct block_device *bd;
+	if (blk_lookup_path("/dev/vdd", &bd) < 0) {
+		kprintf("ktest: blk_rescan_partitions: no /dev/vdd; skipped\n");
+		return;
+	}
+	blk_put(bd);
+	struct file *f;
+	KT_ASSERT_EQ(vfs_open(NULL, "/dev/vdd", O_RDWR, 0, &f), 0);
+	uint8_t mbr[SECTOR_SIZE] = { 0 };
+	const uint32_t table[2][2] = { { 2048, 4096 }, { 8192, 2048 } };
+	for (int i = 0; i < 2; i++) {
+		uint8_t *e = mbr + 446 + 16 * i;
+		e[4] = 0x83;
+		memcpy(e + 8, &table[i][0], 4);
+		memcpy(e + 12, &table[i][1], 4);
+	}
+	mbr[510] = 0x55;
+	mbr[511] = 0xaa;
+	ssize_t n = vfs_pwrite(f, mbr, sizeof(mbr), 0);
+	int rr = vfs_ioctl(f, 0x125f /* BLKRRPART */, 0);
+	struct block_device *p1 = NULL, *p2 = NULL;
+	int e1 = blk_lookup_path("/dev/vdd1", &p1), e2 = blk_lookup_path("/dev/vdd2", &p2);
+	uint64_t s1 = p1 ? p1->start : 0, n1 = p1 ? p1->nr_sectors : 0, s2 = p2 ? p2->start : 0;
+	/* A held partition makes a rescan EBUSY. */
+	int busy = vfs_ioctl(f, 0x125f, 0);
+	if (p1)
+		blk_put(p1);
+	if (p2)
+		blk_put(p2);
+	file_put(f);
+	KT_ASSERT_EQ(n, SECTOR_SIZE);
+	KT_ASSERT_EQ(rr, 0);
+	KT_ASSERT_EQ(e1, 0);
+	KT_ASSERT_EQ(e2, 0);
+	KT_ASSERT_EQ(s1, 2048);
+	KT_ASSERT_EQ(n1, 4096);
+	KT_ASSERT_EQ(s2, 8192);
+	KT_ASSERT_EQ(busy, -EBUSY);
+}
+
+KTEST(blk_virtio_read_pattern)
+{
+	struct block_device *bd = vda();
+	if (!bd) {
+		kprintf("ktest: blk_virtio_read_pattern: no /dev/vda; skipped\n");
+		return;
+	}
+	KT_ASSERT(bd->nr_sectors >= 8192);
+	uint8_t *buf = kmalloc(64 * SECTOR_SIZE);
+	KT_ASSERT(buf);
+	/* Large reads (64 sectors at once) over the first 4096 sectors... */
+	for (uint64_t s = 0; s < 4096; s += 64) {
+		int err = blk_rw(bd, BLK_READ, s, 64, buf);
+		if (err) {
+			kfree(buf);
+			KT_ASSERT_EQ(err, 0);
+		}
+		for (unsigned i = 0; i < 64; i++) {
+			if (!pattern_ok(buf + i * SECTOR_SIZE, s + i)) {
+				kfree(buf);
+				ktest_fail_at(__FILE__, __LINE__, "sector %llu does not hold the pattern",
+					      (unsigned long long)(s + i));
+				return;
+			}
+		}
+	}
+	/* ...single sectors near the end, and a read past the end fails with EIO. */
+	uint64_t last = bd->nr_sectors - 1;
+	KT_ASSERT_EQ(blk_rw(bd, BLK_READ, last, 1, buf), 0);
+	bool ok = pattern_ok(buf, last);
+	int past = blk_rw(bd, BLK_READ, last, 2, buf);
+	kfree(buf);
+	KT_ASSERT(ok);
+	KT_ASSERT_EQ(past, -EIO);
+	/* The buffer cache: 4 KiB blocks see the same bytes. */
+	struct buf *b = bread(bd, 3, 4096);
+	KT_ASSERT(!IS_ERR(b));
+	ok = pattern_ok(b->data, 24) && pattern_ok((uint8_t *)b->data + 7 * SECTOR_SIZE, 31);
+	brelse(b);
+	KT_ASSERT(ok);
+	/* And /dev/vda through the VFS, at an odd offset. */
+	struct file *f;
+	KT_ASSERT_EQ(vfs_open(NULL, "/dev/vda", O_RDONLY, 0, &f), 0);
+	uint8_t small[16];
+	KT_ASSERT_EQ(vfs_pread(f, small, sizeof(small), 1000 * SECTOR_SIZE + 8), (ssize_t)sizeof(small));
+	file_put(f);
+	for (unsigned i = 0; i < sizeof(small); i++)
+		KT_ASSERT_EQ(small[i], (uint8_t)((1000 * 7 + 8 + i) & 0xff));
+	kprintf("ktest: blk_virtio_read_pattern: %llu sectors, pattern verified\n",
+		(unsigned long long)bd->nr_sectors);
+}
+
+struct wctx {
+	struct completion done;
+	int errors;
+};
+
+static void write_end(struct bio *bio)
+{
+	struct wctx *w = bio->private;
+	if (bio->status)
+		__atomic_fetch_add(&w->errors, 1, __ATOMIC_RELAXED);
+	complete(&w->done);
+}
+
+KTEST(blk_virtio_write)
+{
+	struct block_device *bd = vda();
+	if (!bd) {
+		kprintf("ktest: blk_virtio_write: no /dev/vda; skipped\n");
+		return;
+	}
+	uint8_t *data = kmalloc(WRITE_COUNT * SECTOR_SIZE);
+	struct bio *bios = kzalloc(WRITE_COUNT * sizeof(struct bio));
+	static struct wctx w;
+	if (!data || !bios) {
+		kfree(data);
+		kfree(bios);
+		KT_ASSERT(false);
+	}
+	completion_init(&w.done);
+	w.errors = 0;
+	uint64_t merges0 = bd->stats.merges[1], ios0 = bd->stats.ios[1];
+	/* One-sector bios submitted under a plug, in reverse order: the elevator sorts them and
+	 * front merging joins them into requests as large as the queue allows. */
+	blk_plug(bd);
+	for (int i = WRITE_COUNT - 1; i >= 0; i--) {
+		fill_written(data + i * SECTOR_SIZE, WRITE_START + (uint64_t)i);
+		bios[i] = (struct bio){ .bdev = bd, .op = BLK_WRITE, .sector = WRITE_START + (uint64_t)i,
+					.nr_sectors = 1, .buf = data + i * SECTOR_SIZE, .end_io = write_end,
+					.private = &w };
+		blk_submit_bio(&bios[i]);
+	}
+	blk_unplug(bd);
+	for (int i = 0; i < WRITE_COUNT; i++)
+		wait_for_completion(&w.done);
+	int errors = w.errors;
+	uint64_t merges = bd->stats.merges[1] - merges0, ios = bd->stats.ios[1] - ios0;
+	int flush = blk_flush(bd);
+	/* Read back through a fresh buffer. */
+	memset(data, 0, WRITE_COUNT * SECTOR_SIZE);
+	int rerr = blk_rw(bd, BLK_READ, WRITE_START, WRITE_COUNT, data);
+	bool same = true;
+	uint8_t expect[SECTOR_SIZE];
+	for (int i = 0; i < WRITE_COUNT && same; i++) {
+		fill_written(expect, WRITE_START + (uint64_t)i);
+		same = memcmp(expect, data + i * SECTOR_SIZE, SECTOR_SIZE) == 0;
+	}
+	kfree(data);
+	kfree(bios);
+	KT_ASSERT_EQ(errors, 0);
+	KT_ASSERT_EQ(flush, 0);
+	KT_ASSERT_EQ(rerr, 0);
+	KT_ASSERT(same);
+	KT_ASSERT_EQ(ios, WRITE_COUNT);
+	KT_ASSERT(merges > 0);
+	/* Writes outside the device fail without touching it. */
+	uint8_t one[SECTOR_SIZE];
+	KT_ASSERT_EQ(blk_rw(bd, BLK_WRITE, bd->nr_sectors, 1, one), -EIO);
+	kprintf("ktest: blk_virtio_write: %d one-sector writes, %llu merged, flushed\n", WRITE_COUNT,
+		(unsigned long long)merges);
+}
+
