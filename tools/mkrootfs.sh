@@ -24,6 +24,8 @@ cp -R "$root/user/rootfs/." "$tree/"
 for pair in "$@"; do
 	src=${pair%%:*} dest=${pair#*:}
 	mkdir -p "$tree/$(dirname "$dest")"
+	# An applet link there points at /bin/busybox: cp would write through it to the host's.
+	rm -f "$tree/$dest"
 	cp -L "$src" "$tree/$dest"
 done
 (cd "$tree" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9 > "$out.tmp"

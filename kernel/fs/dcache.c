@@ -2,7 +2,8 @@
  * The dentry cache: the tree of names already looked up. A positive dentry stays in its parent's
  * child list, holding one "cache" reference on itself, until it is unlinked, renamed over or its
  * file system unmounted; so a name is asked of the file system once. Negative entries are not
- * kept. The child lists change only under vfs_lock; reference counts are atomic, so dentry_put
+ * kept; a file system whose names come and go by themselves (procfs) says through
+ * inode_ops.revalidate when a cached one no longer stands. The child lists change only under vfs_lock; reference counts are atomic, so dentry_put
  * may run anywhere. FIXME: a hash instead of child lists, and shrinking under memory pressure.
  */
 #include "fs/internal.h"
@@ -81,11 +82,25 @@ struct dentry *d_add(struct dentry *parent, const char *name, size_t len, struct
 	return d;
 }
 
+/* A name whose file system no longer vouches for it leaves the cache with everything below. */
+static bool d_still_valid(struct dentry *d)
+{
+	struct inode *inode = d->inode;
+	if (!inode || !inode->iop || !inode->iop->revalidate || d->mounted || inode->iop->revalidate(inode))
+		return true;
+	d_prune_tree(d);
+	d_drop(d);
+	return false;
+}
+
 struct dentry *d_lookup(struct dentry *dir, const char *name, size_t len)
 {
 	for (struct dentry *c = dir->first_child; c; c = c->next_sibling)
-		if (c->len == len && memcmp(c->name, name, len) == 0)
+		if (c->len == len && memcmp(c->name, name, len) == 0) {
+			if (!d_still_valid(c))
+				break;
 			return dentry_get(c);
+		}
 	struct inode *di = dir->inode;
 	if (!di || !di->iop || !di->iop->lookup)
 		return ERR_PTR(-ENOENT);

@@ -54,5 +54,7 @@ struct nameparent {
 	bool trailing_slash;
 };
 int namei_parent(const struct path *cwd, const char *pathname, struct nameparent *np);
+/* vfs_path_of with vfs_lock already held (procfs's readlink runs inside a path walk). */
+int namei_path_of(const struct path *p, char *buf, size_t size);
 /* A symlink's target into buf (PATH_MAX bytes), NUL-terminated; 0 or -errno. */
 int namei_link_target(struct inode *link, char *buf);

@@ -231,9 +231,16 @@ int vfs_lookup(const struct path *cwd, const char *pathname, unsigned flags, str
 
 int vfs_path_of(const struct path *p, char *buf, size_t size)
 {
+	mutex_lock(&vfs_lock);
+	int n = namei_path_of(p, buf, size);
+	mutex_unlock(&vfs_lock);
+	return n;
+}
+
+int namei_path_of(const struct path *p, char *buf, size_t size)
+{
 	if (size == 0)
 		return -ERANGE;
-	mutex_lock(&vfs_lock);
 	struct mount *mnt = p->mnt;
 	struct dentry *d = p->dentry;
 	int err = 0;
@@ -261,7 +268,6 @@ int vfs_path_of(const struct path *p, char *buf, size_t size)
 		buf[--at] = '/';
 		d = d->parent;
 	}
-	mutex_unlock(&vfs_lock);
 	if (err)
 		return err;
 	if (at == size - 1) {

@@ -256,6 +256,34 @@ static int open_create(const struct path *cwd, const char *pathname, unsigned fl
 	return err;
 }
 
+/*
+ * A final link standing for an open file without a name (procfs fd/N of a pipe) opens as that
+ * file: the same open file, so unlike Linux's new one it shares offset and status flags.
+ * Files with a name were reached through the link's text already. 0 or -ENOENT/-EACCES.
+ */
+static int open_link_file(const struct path *cwd, const char *pathname, unsigned flags, struct file **out)
+{
+	struct path p;
+	if (namei_lookup(cwd, pathname, 0, &p))
+		return -ENOENT;
+	struct inode *inode = p.dentry->inode;
+	struct file *f = NULL;
+	if (inode && S_ISLNK(inode->mode) && inode->iop && inode->iop->link_file)
+		f = inode->iop->link_file(inode);
+	path_put(&p);
+	if (!f || f->path.mnt) {
+		file_put(f);
+		return -ENOENT;
+	}
+	unsigned acc = flags & O_ACCMODE;
+	if ((acc != O_WRONLY && !file_readable(f)) || (acc != O_RDONLY && !file_writable(f))) {
+		file_put(f);
+		return -EACCES;
+	}
+	*out = f;
+	return 0;
+}
+
 int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint32_t mode, struct file **out)
 {
 	struct path p;
@@ -269,6 +297,9 @@ int vfs_open(const struct path *cwd, const char *pathname, unsigned flags, uint3
 		err = namei_lookup(cwd, pathname, (flags & O_NOFOLLOW) ? 0 : LOOKUP_FOLLOW, &p);
 	if (err >= 0)
 		err = open_path(&p, flags, err == CREATED, out);
+	if (err < 0 && !(flags & (O_NOFOLLOW | O_PATH | O_EXCL | O_DIRECTORY)) &&
+	    open_link_file(cwd, pathname, flags, out) == 0)
+		err = 0;
 	mutex_unlock(&vfs_lock);
 	return err ? err : open_file_op(*out);
 }

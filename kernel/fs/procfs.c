@@ -26,6 +26,7 @@
  *   - filesystems: every registered type in registration order, "nodev" unless FS_REQUIRES_DEV.
  */
 #include "fs/procfs.h"
+#include "fs/procfs_internal.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "block/block.h"
@@ -47,33 +48,6 @@
 #include "sched/sched.h"
 #include "sched/sched_math.h"
 #include "time/clock.h"
-
-/* ---- appending text ---- */
-
-struct sbuf {
-	char *buf;
-	size_t size, len; /* len counts everything, even what did not fit */
-};
-
-static void __printf(2, 3) sb_printf(struct sbuf *s, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	size_t room = s->len < s->size ? s->size - s->len : 0;
-	int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		s->len += (size_t)n;
-}
-
-static size_t sb_done(struct sbuf *s)
-{
-	if (s->size)
-		s->buf[s->len < s->size ? s->len : s->size - 1] = '\0';
-	return s->len;
-}
-
-#define SB(b, sz) { .buf = (b), .size = (sz), .len = 0 }
 
 #define LOAD_INT(x) ((x) >> SCHED_FSHIFT)
 #define LOAD_FRAC(x) LOAD_INT(((x) & (SCHED_FIXED_1 - 1)) * 100)
@@ -331,7 +305,7 @@ static void put_mount_path(struct sbuf *s, struct mount *m)
 		sb_printf(s, "/%.*s", (int)lens[n], parts[n]);
 }
 
-static size_t gen_mounts(char *buf, size_t size)
+size_t procfs_gen_mounts(char *buf, size_t size)
 {
 	struct sbuf s = SB(buf, size);
 	for (struct mount *m = vfs_mount_list(); m; m = m->next) {
@@ -444,7 +418,7 @@ static const struct proc_entry proc_table[] = {
 	{ "uptime", P_ROOT, gen_uptime },
 	{ "loadavg", P_ROOT, gen_loadavg },
 	{ "stat", P_ROOT, gen_stat },
-	{ "mounts", P_ROOT, gen_mounts },
+	{ "mounts", P_ROOT, procfs_gen_mounts },
 	{ "filesystems", P_ROOT, gen_filesystems },
 	{ "cmdline", P_ROOT, gen_cmdline },
 	{ "version", P_ROOT, gen_version },
@@ -510,6 +484,8 @@ static struct inode *proc_lookup(struct inode *dir, const char *name, size_t len
 			return inode ? inode : ERR_PTR(-ENOMEM);
 		}
 	}
+	if (d == P_ROOT)
+		return procfs_pid_lookup_root(dir->sb, name, len);
 	return NULL;
 }
 
@@ -536,14 +512,10 @@ static int proc_readdir(struct file *f, filldir_t fill, void *ctx)
 		if (fill(ctx, n, strlen(n), i + 1, proc_table[i].gen ? DT_REG : DT_DIR, i + 2))
 			return 0;
 	}
+	if (d == P_ROOT)
+		return procfs_pid_readdir_root(f, fill, ctx, NR_PROC + 1);
 	return 0;
 }
-
-struct proc_buf {
-	size_t len;
-	bool vmalloced;
-	char *data;
-};
 
 static void buf_free(char *p, bool vm)
 {
@@ -551,6 +523,59 @@ static void buf_free(char *p, bool vm)
 		vfree(p);
 	else
 		kfree(p);
+}
+
+int procfs_generate(struct proc_buf *pb, int (*gen)(struct sbuf *s, void *ctx), void *ctx)
+{
+	size_t size = 4096;
+	for (int tries = 0; tries < 8; tries++) {
+		bool vm = size > 4 * 4096;
+		char *data = vm ? vmalloc(size) : kmalloc(size);
+		if (!data)
+			return -ENOMEM;
+		struct sbuf s = SB(data, size);
+		int err = gen(&s, ctx);
+		size_t len = sb_done(&s);
+		if (err) {
+			buf_free(data, vm);
+			return err;
+		}
+		if (len < size) {
+			pb->data = data;
+			pb->len = len;
+			pb->vmalloced = vm;
+			return 0;
+		}
+		buf_free(data, vm);
+		size = len + len / 4 + 4096; /* room for what appears meanwhile (log lines) */
+	}
+	return -EAGAIN;
+}
+
+void procfs_buf_free(struct proc_buf *pb)
+{
+	if (pb->data)
+		buf_free(pb->data, pb->vmalloced);
+	pb->data = NULL;
+}
+
+ssize_t procfs_buf_read(const struct proc_buf *pb, void *buf, size_t len, uint64_t *pos)
+{
+	if (*pos >= pb->len)
+		return 0;
+	if (len > pb->len - *pos)
+		len = pb->len - *pos;
+	memcpy(buf, pb->data + *pos, len);
+	*pos += len;
+	return (ssize_t)len;
+}
+
+/* The static table's generators write into a plain buffer. */
+static int gen_table_entry(struct sbuf *s, void *ctx)
+{
+	size_t (*gen)(char *, size_t) = ctx;
+	s->len = gen(s->buf, s->size);
+	return 0;
 }
 
 static int proc_open(struct inode *inode, struct file *f)
@@ -561,27 +586,13 @@ static int proc_open(struct inode *inode, struct file *f)
 	struct proc_buf *pb = kzalloc(sizeof(*pb));
 	if (!pb)
 		return -ENOMEM;
-	size_t size = 4096;
-	for (int tries = 0; tries < 8; tries++) {
-		bool vm = size > 4 * 4096;
-		char *data = vm ? vmalloc(size) : kmalloc(size);
-		if (!data) {
-			kfree(pb);
-			return -ENOMEM;
-		}
-		size_t len = e->gen(data, size);
-		if (len < size) {
-			pb->data = data;
-			pb->len = len;
-			pb->vmalloced = vm;
-			f->private = pb;
-			return 0;
-		}
-		buf_free(data, vm);
-		size = len + len / 4 + 4096; /* room for what appears meanwhile (log lines) */
+	int err = procfs_generate(pb, gen_table_entry, (void *)e->gen);
+	if (err) {
+		kfree(pb);
+		return err;
 	}
-	kfree(pb);
-	return -EAGAIN;
+	f->private = pb;
+	return 0;
 }
 
 static void proc_release(struct inode *inode, struct file *f)
@@ -590,21 +601,14 @@ static void proc_release(struct inode *inode, struct file *f)
 	struct proc_buf *pb = f->private;
 	if (!pb)
 		return;
-	buf_free(pb->data, pb->vmalloced);
+	procfs_buf_free(pb);
 	kfree(pb);
 	f->private = NULL;
 }
 
 static ssize_t proc_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 {
-	struct proc_buf *pb = f->private;
-	if (*pos >= pb->len)
-		return 0;
-	if (len > pb->len - *pos)
-		len = pb->len - *pos;
-	memcpy(buf, pb->data + *pos, len);
-	*pos += len;
-	return (ssize_t)len;
+	return procfs_buf_read(f->private, buf, len, pos);
 }
 
 static int64_t proc_llseek(struct file *f, int64_t off, int whence)
@@ -631,6 +635,8 @@ static const struct file_ops proc_file_fops = {
 
 static void proc_evict(struct inode *inode)
 {
+	if (inode->ino >= PROC_PID_INO_BASE)
+		procfs_pid_evict(inode);
 	kfree(inode);
 }
 

@@ -74,6 +74,9 @@ static void uncharge_pages(struct super_block *sb, uint64_t n)
 		__atomic_add_fetch(&sb->blocks_free, n, __ATOMIC_RELAXED);
 }
 
+/* A directory's size grows by this per entry, as Linux's tmpfs reports it (BOGO_DIRENT_SIZE). */
+#define TMPFS_DIRENT_SIZE 20
+
 static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
 {
 	struct inode *inode = inode_alloc(sb);
@@ -94,6 +97,7 @@ static struct inode *tmpfs_new_inode(struct super_block *sb, uint32_t mode)
 		inode->iop = &tmpfs_dir_iops;
 		inode->fop = &tmpfs_dir_fops;
 		inode->nlink = 2;
+		inode->size = 2 * TMPFS_DIRENT_SIZE; /* "." and ".." */
 		n->next_cookie = 2;
 		break;
 	case S_IFREG:
@@ -173,6 +177,7 @@ static int dir_add(struct inode *dir, const char *name, size_t len, struct inode
 		n->head = e;
 	n->tail = e;
 	n->nentries++;
+	dir->size += TMPFS_DIRENT_SIZE;
 	if (S_ISDIR(inode->mode)) {
 		NODE(inode)->parent = dir;
 		dir->nlink++;
@@ -193,6 +198,7 @@ static void dir_remove(struct inode *dir, struct tmpfs_dirent *e)
 	else
 		n->tail = e->prev;
 	n->nentries--;
+	dir->size -= TMPFS_DIRENT_SIZE;
 	if (S_ISDIR(e->inode->mode))
 		dir->nlink--;
 	dir->mtime = dir->ctime = vfs_now();

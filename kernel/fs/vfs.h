@@ -129,6 +129,12 @@ struct inode_ops {
 	ssize_t (*readlink)(struct inode *inode, char *buf, size_t size);
 	int (*getattr)(struct inode *inode, struct kstat *st);
 	int (*setattr)(struct inode *inode, const struct iattr *attr);
+	/* Whether a cached name for inode still stands (vfs_lock held): false makes the dentry
+	 * cache forget it and ask lookup again (procfs: the process has gone). */
+	bool (*revalidate)(struct inode *inode);
+	/* A link that stands for an open file (procfs's fd/N): that file with a new reference, or
+	 * NULL. Opening the link reaches it even when its text leads nowhere ("pipe:[ino]"). */
+	struct file *(*link_file)(struct inode *link);
 };
 
 /* readdir emits entries through this callback (getdents64 form); nonzero from it stops. */

@@ -487,8 +487,17 @@ static void commit(struct exec_state *s, struct mm *mm, const char *orig_path)
 	struct process *p = current_process();
 	struct uthread *u = current_uthread();
 	kill_other_threads(p, u);
+	/* /proc/PID/exe names the program absolutely, whatever path (perhaps relative) found it. */
+	char exe[sizeof(p->exe_path)];
+	if (vfs_path_of(&s->file->path, exe, sizeof(exe)) < 0)
+		strlcpy(exe, s->path, sizeof(exe));
+	/* Under proc_lock: /proc takes references on p->mm and reads the names under it. */
+	mutex_lock(&proc_lock);
 	struct mm *old = p->mm;
 	p->mm = mm;
+	strlcpy(p->comm, basename_of(orig_path), sizeof(p->comm));
+	memcpy(p->exe_path, exe, sizeof(exe));
+	mutex_unlock(&proc_lock);
 	pgt_activate(mm->root);
 	if (old)
 		mm_put(old);
@@ -497,8 +506,6 @@ static void commit(struct exec_state *s, struct mm *mm, const char *orig_path)
 	u->altstack = (struct sigaltstack_k){ .flags = SS_DISABLE };
 	u->fs_base = 0;
 	wrmsr(MSR_FS_BASE, 0);
-	strlcpy(p->comm, basename_of(orig_path), sizeof(p->comm));
-	strlcpy(p->exe_path, s->path, sizeof(p->exe_path));
 	if (p->vfork_done) {
 		complete(p->vfork_done);
 		p->vfork_done = NULL;

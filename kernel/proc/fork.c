@@ -73,17 +73,27 @@ static int copy_process_parts(struct process *child, struct process *parent, uin
 /* Undoes a half-built process (nothing runs in it yet). */
 static void discard_process(struct process *child)
 {
-	if (child->mm)
-		mm_put(child->mm);
-	if (child->files)
-		fd_table_put(child->files);
-	if (child->fs)
-		fs_context_put(child->fs);
-	if (child->sighand)
-		sighand_put(child->sighand);
+	/* Out of /proc's reach first: it takes references on what it finds under proc_lock. */
 	mutex_lock(&proc_lock);
+	struct mm *mm = child->mm;
+	struct fd_table *files = child->files;
+	struct fs_context *fs = child->fs;
+	struct sighand *sighand = child->sighand;
+	child->mm = NULL;
+	child->files = NULL;
+	child->fs = NULL;
+	child->sighand = NULL;
+	child->state = PROC_DEAD;
 	process_put(child);
 	mutex_unlock(&proc_lock);
+	if (mm)
+		mm_put(mm);
+	if (files)
+		fd_table_put(files);
+	if (fs)
+		fs_context_put(fs);
+	if (sighand)
+		sighand_put(sighand);
 }
 
 static int64_t do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uint64_t child_tid, uint64_t tls)
