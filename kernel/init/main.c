@@ -38,6 +38,7 @@
 #include "mm/pmm.h"
 #include "mm/slab.h"
 #include "net/net.h"
+#include "net/ipv4/af_inet.h"
 #include "sched/sched.h"
 #include "test/ktest.h"
 #include "time/clock.h"
@@ -260,6 +261,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 		smp_init();
 	ps2kbd_init();
 	net_init(); /* before the drivers: they register their devices */
+	inet_init();
 	pci_init();
 	virtio_blk_init();
 	e1000_init();
