@@ -6,6 +6,7 @@
  * route_lock guards the routing table, reasm_lock the reassembly table.
  */
 #include "net/ipv4/inet.h"
+#include "net/tcp/tcp.h"
 
 #include "console/console.h"
 #include "lib/errno.h"
@@ -49,6 +50,9 @@ static void ip_deliver(struct sk_buff *skb, struct ipv4_info *ip)
 		return;
 	case IPPROTO_UDP:
 		udp_input(skb, ip);
+		return;
+	case IPPROTO_TCP:
+		tcp_input(skb, ip);
 		return;
 	default:
 		if (!ip_is_broadcast(skb->dev, ip->daddr))
