@@ -216,23 +216,29 @@ static void rto_expired(struct tcp_cb *cb, uint64_t now)
 		tcp_arm_rto(cb, now);
 		return;
 	}
-	if (cb->snd_max == cb->snd_una) {
-		/* Nothing in flight: a zero-window probe, one byte past the window (RFC 9293 3.8.6.1). */
-		if (cb->sndq.len && cb->snd_wnd == 0) {
-			uint32_t save_wnd = cb->snd_wnd, save_cwnd = cb->cwnd;
-			cb->snd_wnd = 1;
-			cb->cwnd = cb->cwnd ? cb->cwnd : 1;
-			bool nd = cb->nodelay;
-			cb->nodelay = true;
-			tcp_cb_output(cb, now);
-			cb->nodelay = nd;
-			cb->snd_wnd = save_wnd;
-			cb->cwnd = save_cwnd;
-			tcp_rtt_backoff(&cb->rtt);
-			tcp_arm_rto(cb, now);
+	if (cb->snd_wnd == 0 && cb->sndq.len) {
+		/* A zero window: probe with one byte past it (RFC 9293 3.8.6.1), however often the
+		 * peer answers; only unanswered probes count towards giving up. */
+		if (++cb->retries > TCP_RETRIES) {
+			tcp_cb_abort(cb, ETIMEDOUT);
+			return;
 		}
+		cb->snd_nxt = cb->snd_una;
+		uint32_t save_cwnd = cb->cwnd;
+		bool nd = cb->nodelay;
+		cb->snd_wnd = 1;
+		cb->cwnd = cb->cwnd ? cb->cwnd : 1;
+		cb->nodelay = true;
+		tcp_cb_output(cb, now);
+		cb->nodelay = nd;
+		cb->snd_wnd = 0;
+		cb->cwnd = save_cwnd;
+		tcp_rtt_backoff(&cb->rtt);
+		tcp_arm_rto(cb, now);
 		return;
 	}
+	if (cb->snd_max == cb->snd_una)
+		return;
 	if (++cb->retries > TCP_RETRIES) {
 		tcp_cb_abort(cb, ETIMEDOUT);
 		return;

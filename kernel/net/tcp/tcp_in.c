@@ -295,6 +295,9 @@ void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		} else {
 			if (!(s.flags & TCPF_RST))
 				tcp_send_ctl(cb, cb->snd_nxt, TCPF_ACK);
+			/* A retransmitted FIN: our last ACK was lost, so 2 MSL start again. */
+			if (cb->state == TCP_TIME_WAIT && (s.flags & TCPF_FIN))
+				cb->t_wait = now + TCP_TIMEWAIT;
 			return;
 		}
 	}
@@ -390,10 +393,10 @@ void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		}
 		if (s.ack != cb->snd_una)
 			new_ack(cb, s.ack, now);
-		else if (!s.len && !(s.flags & TCPF_FIN) && !wnd_changed && cb->snd_max != cb->snd_una)
-			dup_ack(cb, now);
 		else if (cb->snd_wnd == 0)
 			cb->retries = 0; /* the peer answers our zero-window probes */
+		else if (!s.len && !(s.flags & TCPF_FIN) && !wnd_changed && cb->snd_max != cb->snd_una)
+			dup_ack(cb, now);
 	}
 	if (our_fin_acked(cb)) {
 		switch (cb->state) {
