@@ -20,6 +20,7 @@
 #define TCP_EPHEMERAL_FIRST 32768 /* Linux's ip_local_port_range */
 #define TCP_EPHEMERAL_LAST 60999
 #define TCP_TIMER_MAX_SLEEP (1000 * TCP_MS)
+#define TCP_SYN_BACKLOG 256 /* handshakes in progress per listener */
 
 struct mutex tcp_lock = MUTEX_INIT;
 struct tcp_sock *tcp_table;
@@ -29,7 +30,7 @@ static bool timer_kicked;
 static uint64_t timer_wake_at = UINT64_MAX;
 
 static struct {
-	uint64_t in, bad, resets_sent, active_opens, passive_opens;
+	uint64_t in, bad, resets_sent, active_opens, passive_opens, listen_drops;
 } tcp_stats;
 
 struct tcp_sock *tcp_sock_alloc(uint32_t sndbuf, uint32_t rcvbuf)
@@ -63,6 +64,7 @@ static void unlink_child(struct tcp_sock *ts)
 		for (struct tcp_sock *c = p->acc_head; c; c = c->acc_next)
 			p->acc_tail = c;
 		ts->queued = false;
+		p->acc_len--;
 	}
 	p->nchildren--;
 	ts->parent = NULL;
@@ -193,6 +195,7 @@ static void glue_notify(struct tcp_cb *cb, unsigned ev)
 		else
 			p->acc_head = ts;
 		p->acc_tail = ts;
+		p->acc_len++;
 		wake_up_all(&p->wq);
 	}
 	if ((ev & TCP_EV_STATE) && p && cb->state == TCP_CLOSE)
@@ -231,8 +234,16 @@ static void reply_reset(const struct ipv4_info *ip, uint16_t sport, uint16_t dpo
 static void listen_syn(struct tcp_sock *l, const struct ipv4_info *ip, uint16_t sport, const struct tcp_seg *seg,
 		       uint64_t now)
 {
-	if ((int)l->nchildren > l->backlog)
-		return; /* full: the peer's SYN retransmission tries again, as on Linux */
+	/*
+	 * A SYN is dropped while the accept queue is full or too many handshakes are under way;
+	 * the peer's retransmission tries again. Unlike Linux, a handshake that completes is
+	 * always queued: its last ACK often carries the first data, and a peer whose data is
+	 * dropped backs off for much longer than one whose SYN is (QEMU's slirp: tens of s).
+	 */
+	if ((int)l->acc_len > l->backlog || l->nchildren - l->acc_len >= TCP_SYN_BACKLOG) {
+		tcp_stats.listen_drops++;
+		return;
+	}
 	struct tcp_sock *c = tcp_sock_alloc(l->sock ? l->sock->sndbuf : SOCK_DEFAULT_BUF,
 					    l->sock ? l->sock->rcvbuf : SOCK_DEFAULT_BUF);
 	if (!c)

@@ -28,6 +28,7 @@ struct tcp_sock {
 	/* a listener */
 	int backlog;
 	unsigned nchildren;           /* children not yet accepted (handshaking or queued) */
+	unsigned acc_len;             /* of which queued, their handshake done */
 	struct tcp_sock *acc_head, *acc_tail;
 	/* a listener's child until accepted */
 	struct tcp_sock *parent;

@@ -256,6 +256,7 @@ static int tcp_accept(struct socket *sock, struct socket *newsock, unsigned flag
 			c->queued = false;
 			c->parent = NULL;
 			ts->nchildren--;
+			ts->acc_len--;
 			c->sock = newsock;
 			newsock->sk = c;
 			c->uid = ts->uid;
