@@ -409,3 +409,13 @@ void tcp_init(void)
 	pr_info("tcp: SOCK_STREAM registered, mss %u on lo, ports %u-%u\n", tcp_mss_for(IPV4(127, 0, 0, 1)),
 		TCP_EPHEMERAL_FIRST, TCP_EPHEMERAL_LAST);
 }
+
+unsigned tcp_sock_count(void)
+{
+	unsigned n = 0;
+	mutex_lock(&tcp_lock);
+	for (struct tcp_sock *t = tcp_table; t; t = t->next)
+		n++;
+	mutex_unlock(&tcp_lock);
+	return n;
+}

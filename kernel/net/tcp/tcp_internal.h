@@ -54,3 +54,6 @@ uint16_t tcp_pick_port(void);
 bool tcp_port_conflict(const struct tcp_sock *self, in_addr_t addr, uint16_t port, bool reuse);
 uint16_t tcp_mss_for(in_addr_t daddr);
 uint32_t tcp_new_iss(void);
+
+/* How many tcp_socks exist (ktests check that closing gives them all back). */
+unsigned tcp_sock_count(void);
