@@ -50,6 +50,15 @@ static void ooo_purge(struct tcp_cb *cb)
 	cb->ooo_count = 0;
 }
 
+void tcp_cb_trim(struct tcp_cb *cb)
+{
+	/* Nobody will read or send again: TIME-WAIT keeps only the sequence numbers. */
+	if (cb->orphan && (cb->state == TCP_TIME_WAIT || cb->state == TCP_CLOSE)) {
+		tcp_ring_free(&cb->sndq);
+		tcp_ring_free(&cb->rcvq);
+	}
+}
+
 void tcp_cb_destroy(struct tcp_cb *cb)
 {
 	ooo_purge(cb);
@@ -85,6 +94,7 @@ void tcp_set_state(struct tcp_cb *cb, enum tcp_state s)
 			cb->t_wait = 0;
 		ooo_purge(cb);
 	}
+	tcp_cb_trim(cb);
 	cb->ops->notify(cb, TCP_EV_STATE | TCP_EV_READ | TCP_EV_WRITE);
 }
 

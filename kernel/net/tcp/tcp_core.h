@@ -184,6 +184,8 @@ void tcp_ring_consume(struct tcp_ring *r, uint32_t n);
 /* ---- tcp_cb.c, tcp_in.c, tcp_out.c: the engine ---- */
 /* A closed connection with buffers of the given sizes (allocated when first needed). */
 void tcp_cb_init(struct tcp_cb *cb, const struct tcp_cb_ops *ops, void *ctx, uint32_t sndbuf, uint32_t rcvbuf);
+/* Frees the queues of an orphan (no user) in TIME-WAIT or CLOSED. */
+void tcp_cb_trim(struct tcp_cb *cb);
 /* Frees the queues; the cb can be reused after tcp_cb_init. */
 void tcp_cb_destroy(struct tcp_cb *cb);
 /* Active open: sends a SYN with sequence iss announcing mss. 0 or -ENOMEM. */

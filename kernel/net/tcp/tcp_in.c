@@ -195,7 +195,7 @@ static void input_listen(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t 
 		tcp_send_ctl(cb, seg->ack, TCPF_RST);
 		return;
 	}
-	if (!(seg->flags & TCPF_SYN) || tcp_cb_alloc_queues(cb))
+	if (!(seg->flags & TCPF_SYN))
 		return;
 	cb->irs = seg->seq;
 	cb->rcv_nxt = seg->seq + 1;
@@ -366,6 +366,12 @@ void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	if (cb->state == TCP_SYN_RECV) {
 		if (!(SEQ_LT(cb->snd_una, s.ack) && SEQ_LEQ(s.ack, cb->snd_max))) {
 			tcp_send_ctl(cb, s.ack, TCPF_RST);
+			return;
+		}
+		/* The queues exist from here on: a handshake that never completes (a SYN flood)
+		 * costs no buffers. */
+		if (tcp_cb_alloc_queues(cb)) {
+			tcp_cb_abort(cb, 0);
 			return;
 		}
 		cb->snd_wnd = (uint32_t)s.wnd << cb->snd_ws;

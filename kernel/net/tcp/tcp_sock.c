@@ -58,6 +58,7 @@ static void tcp_release(struct socket *sock)
 			cb->t_wait = now + TCP_FIN_TIMEOUT;
 	}
 	cb->orphan = true;
+	tcp_cb_trim(cb);
 	ts->sock = NULL;
 	sock->sk = NULL;
 	tcp_timer_kick(ts);
