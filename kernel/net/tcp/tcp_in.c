@@ -198,7 +198,7 @@ static void input_listen(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t 
 	if (!(seg->flags & TCPF_SYN))
 		return;
 	cb->irs = seg->seq;
-	cb->rcv_nxt = seg->seq + 1;
+	cb->rcv_nxt = cb->rcv_adv = seg->seq + 1;
 	take_options(cb, seg);
 	cb->snd_wnd = seg->wnd;
 	cb->snd_wl1 = seg->seq;
@@ -227,7 +227,7 @@ static void input_syn_sent(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_
 	if (!(seg->flags & TCPF_SYN))
 		return;
 	cb->irs = seg->seq;
-	cb->rcv_nxt = seg->seq + 1;
+	cb->rcv_nxt = cb->rcv_adv = seg->seq + 1;
 	take_options(cb, seg);
 	cb->snd_wnd = seg->wnd;
 	cb->snd_wl1 = seg->seq;

@@ -18,9 +18,15 @@ static uint32_t rcv_free(const struct tcp_cb *cb)
 static uint16_t rcv_window(struct tcp_cb *cb, bool syn)
 {
 	uint32_t free = rcv_free(cb);
-	if (syn) /* a SYN's window is never scaled (RFC 7323 2.2) */
-		return (uint16_t)min32(free, 65535);
+	if (syn) { /* a SYN's window is never scaled (RFC 7323 2.2) */
+		uint32_t w = min32(free, 65535);
+		if (cb->state != TCP_SYN_SENT)
+			cb->rcv_adv = cb->rcv_nxt + w;
+		return (uint16_t)w;
+	}
 	uint32_t adv = SEQ_GT(cb->rcv_adv, cb->rcv_nxt) ? cb->rcv_adv - cb->rcv_nxt : 0;
+	if (adv > free)
+		adv = free; /* never more than the buffer holds (a stale edge must not count) */
 	uint32_t wnd = adv;
 	/* Open the window only by a worthwhile amount: half the buffer or one segment. */
 	uint32_t step = min32(cb->rcvq_cap / 2, cb->rcv_mss);
