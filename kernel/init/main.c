@@ -21,6 +21,7 @@
 #include "drivers/video/vgacon.h"
 #include "fs/devfs.h"
 #include "fs/ext2/ext2_fs.h"
+#include "fs/fat/fat_fs.h"
 #include "fs/initramfs.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"
@@ -255,6 +256,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	procfs_init();
 	unix_init();
 	ext2_init();
+	fat_init();
 	ipc_init();
 	unpack_initrd(&boot_info);
 	if (irq_mode == IRQ_MODE_APIC)
