@@ -150,6 +150,14 @@ static char lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
+/* A byte of an 8.3 name as shown. Bytes past ASCII are in the OEM code page, which we do not
+ * translate (0x05 stands for a first byte 0xE5, also OEM); what no name may hold ('/', NUL,
+ * control characters) only appears on a corrupt disk. */
+static char shown_char(uint8_t c)
+{
+	return c >= 0x80 || c < 0x20 || c == '/' ? '_' : (char)c;
+}
+
 size_t fat_short_to_str(const uint8_t sn[11], uint8_t case_bits, char *out)
 {
 	size_t n = 0;
@@ -159,15 +167,15 @@ size_t fat_short_to_str(const uint8_t sn[11], uint8_t case_bits, char *out)
 	while (ext > 0 && sn[8 + ext - 1] == ' ')
 		ext--;
 	for (int i = 0; i < base; i++) {
-		uint8_t c = (i == 0 && sn[0] == 0x05) ? 0xe5 : sn[i];
-		/* Bytes past ASCII are in the OEM code page, which we do not translate. */
-		char ch = c >= 0x80 ? '_' : (char)c;
+		char ch = shown_char(sn[i]);
 		out[n++] = (case_bits & FAT_CASE_LOWER_BASE) ? lower(ch) : ch;
 	}
+	if (!base)
+		out[n++] = '_'; /* a corrupt all-blank name still needs a name */
 	if (ext) {
 		out[n++] = '.';
 		for (int i = 0; i < ext; i++) {
-			char ch = sn[8 + i] >= 0x80 ? '_' : (char)sn[8 + i];
+			char ch = shown_char(sn[8 + i]);
 			out[n++] = (case_bits & FAT_CASE_LOWER_EXT) ? lower(ch) : ch;
 		}
 	}
