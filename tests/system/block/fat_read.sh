@@ -40,6 +40,10 @@ for spec in "32 300 -s8 2000 24" "16 48 -s4 1000 16" "12 8 -s4 300 0"; do
 	size=$(log_text | sed -n 's/^DF \/dev\/vda1 *\([0-9]*\) .*/\1/p' | head -1)
 	if [ -n "$size" ] && [ "$size" -le $((mib * 1024)) ] && [ "$size" -ge $((mib * 1024 * 95 / 100)) ]; then
 		pass "fat$bits/statfs ($size KiB)"; else fail fat$bits/statfs "df shows no ~$mib MiB file system: '$size'"; fi
+	if log_text | grep -qE '^OPTS 1000 100 644 1000 100 755 $'; then pass fat$bits/mount_options; else
+		fail fat$bits/mount_options "uid=1000,gid=100,fmask=133: $(log_text | grep '^OPTS' | head -1)"; fi
+	if log_text | grep -qE '^CASE upper deep file $'; then pass fat$bits/case_insensitive; else
+		fail fat$bits/case_insensitive "$(log_text | grep '^CASE' | head -1)"; fi
 	if log_text | grep -qiE 'panic|exception'; then fail fat$bits/no_panic "the log has a panic (log: $LOG)"; else pass fat$bits/no_panic; fi
 done
 [ -n "${KEEP:-}" ] || rm -rf "$work"
