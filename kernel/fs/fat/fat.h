@@ -36,6 +36,7 @@ struct fat_fs {
 	uint32_t free_count, next_free;
 	uint32_t uid, gid, fmask, dmask;
 	bool ro;
+	bool was_dirty;               /* the boot sector's dirty bit was set at mount */
 	struct fat_fs *next;            /* mounted volumes (one mount per device) */
 };
 

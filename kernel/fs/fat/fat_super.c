@@ -250,6 +250,25 @@ static void write_fsinfo_locked(struct fat_fs *fs)
 	brelse(b);
 }
 
+/*
+ * The boot sector's "dirty" state bit (BS_Reserved1 bit 0, as Linux and fsck.fat use it): set
+ * while mounted read-write, so that a crash shows in fsck; cleared at umount unless the volume
+ * came to us unclean.
+ */
+static void set_dirty_locked(struct fat_fs *fs, bool dirty)
+{
+	if (fs->ro || fs->was_dirty)
+		return;
+	uint32_t off;
+	struct buf *b = fat_buf_at(fs, fs->g.bits == 32 ? 65 : 37, &off);
+	if (IS_ERR(b))
+		return;
+	uint8_t *p = (uint8_t *)b->data + off;
+	*p = (uint8_t)(dirty ? *p | 1 : *p & ~1);
+	bdirty(b);
+	brelse(b);
+}
+
 static void free_fs(struct fat_fs *fs)
 {
 	kfree(fs);
@@ -289,8 +308,8 @@ static int fat_mount(struct fs_type *type, const char *dev, const void *data, st
 		goto fail;
 	}
 	err = fat_parse_bpb(b->data, bdev->nr_sectors * SECTOR_SIZE, &fs->g);
-	brelse(b);
 	if (err) {
+		brelse(b);
 		pr_warn("vfat: %s: not a valid FAT file system\n", bdev->dev.name);
 		goto fail;
 	}
@@ -300,6 +319,10 @@ static int fat_mount(struct fs_type *type, const char *dev, const void *data, st
 	while (fs->data_bs < 4096 && fs->data_bs * 2 <= fs->g.cluster_size && data_byte % (fs->data_bs * 2) == 0)
 		fs->data_bs *= 2;
 	fs->ro = bdev->read_only;
+	fs->was_dirty = ((uint8_t *)b->data)[fs->g.bits == 32 ? 65 : 37] & 1;
+	brelse(b);
+	if (fs->was_dirty)
+		pr_warn("vfat: %s: volume was not properly unmounted; run fsck\n", bdev->dev.name);
 	sb->type = type;
 	sb->sop = &fat_sops;
 	sb->private = fs;
@@ -317,6 +340,10 @@ static int fat_mount(struct fs_type *type, const char *dev, const void *data, st
 		goto fail;
 	}
 	sb->blocks_free = fs->free_count;
+	mutex_lock(&fs->lock);
+	set_dirty_locked(fs, true);
+	mutex_unlock(&fs->lock);
+	bsync(bdev);
 	sb->root = d_make_root(root);
 	if (!sb->root) {
 		err = -ENOMEM;
@@ -344,6 +371,7 @@ static void fat_kill_sb(struct super_block *sb)
 	dentry_put(sb->root);
 	mutex_lock(&fs->lock);
 	write_fsinfo_locked(fs);
+	set_dirty_locked(fs, false);
 	mutex_unlock(&fs->lock);
 	int err = bsync(fs->bdev);
 	if (err)

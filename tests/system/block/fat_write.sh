@@ -3,7 +3,7 @@
 # and FAT12; Ferrite runs tree-ops on it (tests/system/block/fat/tree-ops), fills the disk to
 # ENOSPC, removes the filler, unmounts, mounts again and describes the tree: it must equal the
 # host's description of a copy of the tree after the same tree-ops. After power-off the host's
-# fsck.fat -n must find no error, and mtools must read back the same names and contents.
+# fsck.fat -n must find no error (the dirty bit, set while mounted, cleared again), and mtools must read back the same names and contents.
 source "$(dirname "$0")/../lib.sh"
 here=$ROOT/tests/system/block/fat
 list=$ROOT/tests/system/block/ext2/tree-list
@@ -31,6 +31,10 @@ for spec in "32 64 -s1 500 8" "16 32 -s4 500 8" "12 8 -s4 200 0"; do
 		-drive file="$work/disk.img",if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0 \
 		-append "console=ttyS0 quiet"
 	expect_log fat$bits/ops "fat-test: ops done"
+	dirty=$(log_text | sed -n 's/^DIRTY *\([0-9a-f]*\) *\([0-9a-f]*\).*/\1 \2/p' | head -1)
+	[ "$bits" = 32 ] && dirty=${dirty#* } || dirty=${dirty% *}
+	if [ -n "$dirty" ] && [ $((0x$dirty & 1)) = 1 ]; then pass fat$bits/dirty_while_mounted; else
+		fail fat$bits/dirty_while_mounted "the boot sector's dirty bit reads '$dirty' while mounted"; fi
 	expect_log fat$bits/enospc "fat-test: ENOSPC"
 	expect_log fat$bits/fill_removed "fat-test: fill removed"
 	expect_log fat$bits/remounted "fat-test: unmounted again"
