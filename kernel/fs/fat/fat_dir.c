@@ -118,9 +118,20 @@ static int find_fn(struct walk *w, uint32_t first, uint32_t index, uint64_t de_p
 	return 1;
 }
 
+/* Trailing dots are not part of a name (Windows drops them; Linux's vfat too): "a." is "a". */
+static size_t strip_dots(const char *name, size_t len)
+{
+	while (len && name[len - 1] == '.')
+		len--;
+	return len;
+}
+
 /* Finds name in dir: 1 with w->found_* and w->d, 0 when absent, or -errno. */
 static int find_entry(struct fat_fs *fs, struct inode *dir, const char *name, size_t len, struct walk *w)
 {
+	len = strip_dots(name, len);
+	if (!len)
+		return 0;
 	w->fn = find_fn;
 	w->name = name;
 	w->len = len;
@@ -299,6 +310,7 @@ static int add_entry(struct fat_fs *fs, struct inode *dir, const char *name, siz
 {
 	uint8_t sn[11], case_bits;
 	bool exact;
+	len = strip_dots(name, len);
 	int err = fat_make_short(name, len, sn, &case_bits, &exact);
 	if (err)
 		return err;
