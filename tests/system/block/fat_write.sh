@@ -35,6 +35,7 @@ for spec in "32 64 -s1 500 8" "16 32 -s4 500 8" "12 8 -s4 200 0"; do
 	[ "$bits" = 32 ] && dirty=${dirty#* } || dirty=${dirty% *}
 	if [ -n "$dirty" ] && [ $((0x$dirty & 1)) = 1 ]; then pass fat$bits/dirty_while_mounted; else
 		fail fat$bits/dirty_while_mounted "the boot sector's dirty bit reads '$dirty' while mounted"; fi
+	expect_log_re fat$bits/crowded_dir "fat-test: crowd of 2000 files removed after [0-9]+ s"
 	expect_log fat$bits/trailing_dots "TRAIL trailing dotted"
 	expect_log fat$bits/enospc "fat-test: ENOSPC"
 	expect_log fat$bits/fill_removed "fat-test: fill removed"
