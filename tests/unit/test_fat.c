@@ -160,7 +160,7 @@ TEST(utf)
 	char big[300];
 	memset(big, 'a', sizeof(big));
 	CHECK_INT(fat_utf8_to_utf16(big, 255, u), 255);
-	CHECK_INT(fat_utf8_to_utf16(big, 256, u), -1);
+	CHECK_INT(fat_utf8_to_utf16(big, 256, u), -2);
 	uint16_t lone[2] = { 'a', 0xdc00 };
 	CHECK_INT(fat_utf16_to_utf8(lone, 2, back), -1);
 	uint16_t slash[1] = { '/' };

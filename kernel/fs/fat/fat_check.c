@@ -251,13 +251,13 @@ int fat_utf8_to_utf16(const char *in, size_t len, uint16_t *out)
 		i += (size_t)extra + 1;
 		if (c >= 0x10000) {
 			if (o + 2 > FAT_LFN_MAX)
-				return -1;
+				return -2;
 			c -= 0x10000;
 			out[o++] = (uint16_t)(0xd800 + (c >> 10));
 			out[o++] = (uint16_t)(0xdc00 + (c & 0x3ff));
 		} else {
 			if (o + 1 > FAT_LFN_MAX)
-				return -1;
+				return -2;
 			out[o++] = (uint16_t)c;
 		}
 	}

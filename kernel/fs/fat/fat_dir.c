@@ -323,7 +323,7 @@ static int add_entry(struct fat_fs *fs, struct inode *dir, const char *name, siz
 	}
 	int units = fat_utf8_to_utf16(name, len, u16);
 	if (units <= 0) {
-		err = -EINVAL;
+		err = units == -2 ? -ENAMETOOLONG : -EINVAL;
 		goto out;
 	}
 	memcpy(s->basis, sn, 11);

@@ -106,7 +106,7 @@ uint8_t fat_lfn_checksum(const uint8_t short_name[11]);
 size_t fat_short_to_str(const uint8_t short_name[11], uint8_t case_bits, char *out);
 /* UTF-16 to UTF-8 (out holds FAT_NAME_MAX + 1): the length, or -1 for broken surrogates. */
 int fat_utf16_to_utf8(const uint16_t *in, size_t n, char *out);
-/* UTF-8 to UTF-16 (out holds FAT_LFN_MAX): the unit count, or -1 (invalid, too long). */
+/* UTF-8 to UTF-16 (out holds FAT_LFN_MAX): the unit count, -1 (not UTF-8) or -2 (too long). */
 int fat_utf8_to_utf16(const char *in, size_t len, uint16_t *out);
 /* Whether two names are the same to FAT (ASCII letters compare without case). */
 bool fat_name_eq(const char *a, size_t alen, const char *b, size_t blen);

@@ -36,6 +36,11 @@ for spec in "32 64 -s1 500 8" "16 32 -s4 500 8" "12 8 -s4 200 0"; do
 	if [ -n "$dirty" ] && [ $((0x$dirty & 1)) = 1 ]; then pass fat$bits/dirty_while_mounted; else
 		fail fat$bits/dirty_while_mounted "the boot sector's dirty bit reads '$dirty' while mounted"; fi
 	expect_log_re fat$bits/crowded_dir "fat-test: crowd of 2000 files removed after [0-9]+ s"
+	for e in 'invalid_char Invalid argument' 'hard_link Operation not permitted' 'symlink Operation not permitted' \
+		'mkdir_exists File exists' 'rmdir_full Directory not empty' 'fifo Operation not permitted' \
+		'too_long File name too long'; do
+		expect_log "fat$bits/errno_${e%% *}" "ERR $e"
+	done
 	expect_log fat$bits/trailing_dots "TRAIL trailing dotted"
 	expect_log fat$bits/enospc "fat-test: ENOSPC"
 	expect_log fat$bits/fill_removed "fat-test: fill removed"
