@@ -41,8 +41,10 @@ static unsigned ihash(uint64_t de_pos)
 
 struct inode *fat_ifind_locked(struct fat_fs *fs, uint64_t de_pos)
 {
+	/* A removed file still open keeps its old position until evicted; a new entry may reuse
+	 * the slot, so it is never the answer (nlink 0). */
 	for (struct inode *i = fs->icache[ihash(de_pos)]; i; i = FAT_I(i)->hash_next)
-		if (FAT_I(i)->de_pos == de_pos && __atomic_load_n(&i->refcount, __ATOMIC_ACQUIRE) > 0)
+		if (FAT_I(i)->de_pos == de_pos && i->nlink && __atomic_load_n(&i->refcount, __ATOMIC_ACQUIRE) > 0)
 			return inode_get(i);
 	return NULL;
 }

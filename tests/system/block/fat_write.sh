@@ -41,6 +41,7 @@ for spec in "32 64 -s1 500 8" "16 32 -s4 500 8" "12 8 -s4 200 0"; do
 		'too_long File name too long'; do
 		expect_log "fat$bits/errno_${e%% *}" "ERR $e"
 	done
+	expect_log fat$bits/open_unlinked "REUSE old contents / new contents"
 	expect_log fat$bits/trailing_dots "TRAIL trailing dotted"
 	expect_log fat$bits/enospc "fat-test: ENOSPC"
 	expect_log fat$bits/fill_removed "fat-test: fill removed"
