@@ -4,8 +4,8 @@
  *
  * Inodes: FAT has none; a file is its directory entry. An in-memory inode remembers where its
  * short entry lies (de_pos, a byte offset on the volume) and is found again through a small
- * hash on that position; its number is de_pos / 32 + 2 (the root is 1), kept while it is in
- * memory even if a rename moves the entry.
+ * hash on that position; its number is de_pos / 32 + 2 (the root is 1), changed with it when
+ * a rename moves the entry.
  *
  * Locking: one mutex per volume (fs->lock) covers every metadata change and every read or write
  * of contents, as in ext2. Functions named *_locked expect it held; inode_put is never called

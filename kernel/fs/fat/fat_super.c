@@ -62,6 +62,9 @@ void fat_rehash_locked(struct fat_fs *fs, struct inode *inode, uint64_t de_pos)
 {
 	unhash(fs, inode);
 	FAT_I(inode)->de_pos = de_pos;
+	/* The number follows the entry: a new entry in the old slot must not share it (tools take
+	 * equal numbers for one file), and getdents reports the same number. */
+	inode->ino = de_pos / FAT_DIRENT_SIZE + 2;
 	FAT_I(inode)->hash_next = fs->icache[ihash(de_pos)];
 	fs->icache[ihash(de_pos)] = inode;
 }
