@@ -2,7 +2,8 @@
 # FAT corruption: a FAT16 volume made with mkfs.fat and mtools, then one kind of damage per
 # disk: a bad boot sector, a chain pointing past the last cluster, a looping file chain and a
 # looping directory chain, a directory entry whose cluster is out of range, a directory entry
-# with no cluster, a size longer than the chain, a volume bigger than its device. Ferrite mounts
+# with no cluster, a size longer than the chain, a volume bigger than its device, and random
+# bytes over the FATs and directories. Ferrite mounts
 # each, walks and reads everything, unmounts: each mount is refused or the damaged parts give
 # EIO, and the kernel neither panics nor hangs.
 source "$(dirname "$0")/../lib.sh"
@@ -50,6 +51,15 @@ elif op == 'dirent_cluster':
 elif op == 'dir_no_cluster': struct.pack_into('<H', d, dd + 26, 0)
 elif op == 'size': struct.pack_into('<I', d, big + 28, 10 << 20)
 elif op == 'too_big': struct.pack_into('<H', d, 19, 0); struct.pack_into('<I', d, 32, 1 << 24)
+elif op.startswith('random'):  # 40 random bytes over the used parts of the FATs, the root, d/
+    import random
+    r = random.Random(int(op[6:]))
+    dc = data + (clus(dd) - 2) * spc * bps
+    spans = [(res * bps, res * bps + bps), ((res + fatsz) * bps, (res + fatsz) * bps + bps),
+             (root, root + bps), (dc, dc + bps)]
+    for _ in range(40):
+        a, b = r.choice(spans)
+        d[r.randrange(a, b)] = r.randrange(256)
 open(img, 'wb').write(d)
 PY
 args=()
@@ -65,6 +75,7 @@ mk dirent_cluster # vde
 mk dir_no_cluster # vdf
 mk size           # vdg
 mk too_big        # vdh
+for i in 1 2 3 4; do mk random$i; done # vdi-vdl
 sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$here/corrupt.init:init"
 
 qemu_boot fat_corrupt 180 -machine q35 -m 256M -nic none -kernel "$KERNEL" -initrd "$work/initrd.cpio.gz" \
@@ -85,5 +96,7 @@ check dirent_cluster_out_of_range "vde: mounted, ls=1 .*Input/output error.*cat=
 check dir_without_cluster "vdf: mounted, ls=1 .*Input/output error.*cat=1 .*Input/output error"
 check size_past_chain 'vdg: mounted, ls=0 +, cat=1 .*Input/output error'
 check volume_bigger_than_device 'vdh: refused: .*Invalid argument'
+# Random damage: whatever each gives, the walk gets through it.
+for d in i j k l; do check random_vd$d "vd$d: (mounted|refused)"; done
 if log_text | grep -qiE 'panic|exception'; then fail no_panic "the log has a panic (log: $LOG)"; else pass no_panic; fi
 [ -n "${KEEP:-}" ] || rm -rf "$work"
