@@ -6,7 +6,8 @@
 # disk and the inode tables to ENOSPC, removes the fillers, unmounts, mounts again and describes
 # the tree: it must equal the host's description of a copy after the same tree-ops. After
 # power-off the host's e2fsck -fn must find nothing (checksums included) and debugfs must read
-# back the same contents.
+# back the same contents. ext4/ext4-ops then adds a file of hundreds of extents (a tree of
+# depth 1 or 2, split and grown by Ferrite), truncated inside its tree and appended to.
 source "$(dirname "$0")/../lib.sh"
 here=$ROOT/tests/system/block/ext2
 work=$LOGDIR/ext4-write
@@ -15,12 +16,13 @@ mkdir -p "$work"
 bash "$here/tree-make" "$work/tree"
 cp -a "$work/tree" "$work/expected-tree"
 TZ=UTC /bin/busybox sh "$here/tree-ops" "$work/expected-tree"
+TZ=UTC /bin/busybox sh "$ROOT/tests/system/block/ext4/ext4-ops" "$work/expected-tree"
 /bin/busybox sh "$here/tree-list" "$work/expected-tree" > "$work/expected.txt"
-# The ext2 test's /init, mounting ext4.
-sed 's/ext2/ext4/g' "$here/write.init" > "$work/write.init"
+# The ext2 test's /init, mounting ext4, with ext4-ops after tree-ops.
+sed -e 's/ext2/ext4/g' -e 's|sh /tree-ops /mnt|sh /tree-ops /mnt \&\& sh /ext4-ops /mnt|' "$here/write.init" > "$work/write.init"
 chmod +x "$work/write.init"
 sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$work/write.init:init" "$here/tree-list:tree-list" \
-	"$here/tree-ops:tree-ops"
+	"$here/tree-ops:tree-ops" "$ROOT/tests/system/block/ext4/ext4-ops:ext4-ops"
 
 for variant in 1k-journal 4k-nojournal; do
 	opts=(-b 1024)
@@ -56,6 +58,12 @@ for variant in 1k-journal 4k-nojournal; do
 	else
 		fail $variant/e2fsck_clean "$(grep -v '^Pass\|^e2fsck\|^/' "$work/fsck-$variant.txt" | head -4 | tr '\n' '|') (full: $work/fsck-$variant.txt)"
 	fi
+	# Ferrite built holes.bin's extent tree: at least one level of tree blocks.
+	debugfs -R "ex /holes.bin" "$work/fs.img" > "$work/ex.txt" 2> /dev/null
+	depth=$(sed -n '2s|^ *[0-9]*/ *\([0-9]*\) .*|\1|p' "$work/ex.txt")
+	extents=$(grep -c "^ *$depth/ *$depth " "$work/ex.txt")
+	if [ "${depth:-0}" -ge 1 ] && [ "$extents" -ge 300 ]; then pass "$variant/extent_tree_built (depth $depth, $extents extents)"; else
+		fail $variant/extent_tree_built "depth ${depth:-?}, $extents extents"; fi
 	rm -rf "$work/dump"
 	mkdir "$work/dump"
 	debugfs -R "rdump / $work/dump" "$work/fs.img" > /dev/null 2>&1
