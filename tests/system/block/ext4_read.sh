@@ -54,6 +54,7 @@ for variant in default 4k-nojournal; do
 		fail "$variant/all_files_digest" "want $digest, got $(log_text | grep '^DIGEST' | head -1)"; fi
 	if log_text | grep -qE '^MOUNTS /dev/vda1 /mnt ext4 '; then pass $variant/proc_mounts; else fail $variant/proc_mounts "no ext4 line for /dev/vda1 in /proc/mounts"; fi
 	if log_text | grep -qE '^DF /dev/vda1 +1[0-9]{5} +[0-9]+ +[0-9]+ '; then pass $variant/statfs; else fail $variant/statfs "df shows no ~160 MiB file system"; fi
+	log_text | grep '^PERF' | sed "s/^/# $variant: /"
 	if log_text | grep -qiE 'panic|exception|checksum mismatch'; then fail $variant/no_panic "the log has a panic or checksum error (log: $LOG)"; else pass $variant/no_panic; fi
 done
 rm -rf "$work"
