@@ -57,6 +57,10 @@ int ext2_write_super_locked(struct ext2_fs *fs);
 void ext2_set_ops(struct inode *inode);
 uint32_t ext2_now(void);
 
+/* ext4_inode.c: the large-inode fields (times' nanoseconds, crtime, i_extra_isize) from and
+ * into an on-disk inode slot of inode_size bytes. */
+void ext4_read_extra(struct ext2_fs *fs, struct inode *inode, const uint8_t *slot);
+void ext4_write_extra(struct ext2_fs *fs, struct inode *inode, uint8_t *slot);
 /* Stamps directory block b of dir with its leaf checksum (metadata_csum) and marks it dirty;
  * plain bdirty without metadata_csum. */
 void ext2_dirty_dir_block(struct ext2_fs *fs, struct inode *dir, struct buf *b);

@@ -4,7 +4,8 @@
 # read-only-compatible feature (mounted read-only: writes give EROFS), a group descriptor
 # checksum, an inode checksum, a directory block checksum, an extent block's magic and its
 # checksum, and an extent (with a valid inode checksum) pointing past the end. Each must give a
-# refused mount or EIO — no panic, no hang, no wrong data.
+# refused mount or EIO — no panic, no hang, no wrong data. Last, an intact ext3 disk (block
+# maps, a clean journal) mounted with -t ext4 reads and writes, and e2fsck finds it clean.
 source "$(dirname "$0")/../lib.sh"
 here=$ROOT/tests/system/block/ext4
 work=$LOGDIR/ext4-corrupt
@@ -42,6 +43,8 @@ mk dircsum; poke "$work/dircsum.img" $((dir_block * 4096 + 24 + 8)) 58         #
 mk etbmagic; poke "$work/etbmagic.img" $((etb * 4096)) 0000                    # vdi
 mk etbcsum; poke "$work/etbcsum.img" $((etb * 4096 + 8)) 01                    # vdj: eh_generation
 mk extrange; dbw extrange "sif /big block[5] 0x7ffffff0"                       # vdk: first extent's start
+mkfs.ext3 -q -F -d "$work/t" "$work/ext3.img" 8M > /dev/null
+args+=(-drive "file=$work/ext3.img,if=none,id=ext3,format=raw" -device "virtio-blk-pci,drive=ext3") # vdl
 sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$here/corrupt.init:init"
 untouched="sbcsum recover incompat rocompat gdcsum" # refused or read-only: must stay as they are
 for f in $untouched; do sha256sum < "$work/$f.img" > "$work/$f.sum"; done
@@ -70,9 +73,12 @@ check inode_checksum "vdg: mounted, .*unreadable: d/f:cat: can't open '/mnt/d/f'
 check dir_checksum "vdh: mounted, ls=[01] .*unreadable: d/f:cat: can't open '/mnt/d/f': Input/output error +, write"
 check extent_block_magic 'vdi: mounted, ls=0 +, unreadable: frag:cat: read error: Input/output error +, write'
 check extent_block_checksum 'vdj: mounted, ls=0 +, unreadable: frag:cat: read error: Input/output error +, write'
+check ext3_as_ext4 'vdl: mounted, ls=0 +, unreadable:, write=0 $'
 check extent_past_end 'vdk: mounted, ls=0 +, unreadable: big:cat: read error: Input/output error +, write'
 if log_text | grep -q 'the journal needs recovery'; then pass recovery_message; else fail recovery_message "no clear message for needs_recovery"; fi
 if log_text | grep -qiE 'panic|exception'; then fail no_panic "the log has a panic (log: $LOG)"; else pass no_panic; fi
+if e2fsck -fn "$work/ext3.img" > "$work/ext3.fsck" 2>&1 && debugfs -R "ls /" "$work/ext3.img" 2> /dev/null | grep -q new; then
+	pass ext3_e2fsck_clean; else fail ext3_e2fsck_clean "$(grep -v '^Pass' "$work/ext3.fsck" | head -3 | tr '\n' '|')"; fi
 # Nothing was written to the damaged disks that were refused or mounted read-only.
 changed=
 for f in $untouched; do sha256sum < "$work/$f.img" | cmp -s - "$work/$f.sum" || changed="$changed $f"; done

@@ -1,6 +1,7 @@
 #!/bin/bash
 # ext4 write: the ext2 write test's workload on mkfs.ext4 file systems (extents, 64bit, flex_bg,
-# metadata_csum; 1 KiB blocks with a clean journal, and 4 KiB blocks without one), with many/
+# metadata_csum; 1 KiB blocks and 128-byte inodes with a clean journal, 4 KiB blocks and 256-byte
+# inodes without a journal), with many/
 # hash-indexed by e2fsck -D first. Ferrite runs tree-ops (creates, appends, a 9 MiB copy,
 # renames, deletes, 300 files in one directory, hard and symbolic links, truncates), fills the
 # disk and the inode tables to ENOSPC, removes the fillers, unmounts, mounts again and describes
@@ -25,7 +26,7 @@ sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$work/write.init:init" "$he
 	"$here/tree-ops:tree-ops" "$ROOT/tests/system/block/ext4/ext4-ops:ext4-ops"
 
 for variant in 1k-journal 4k-nojournal; do
-	opts=(-b 1024)
+	opts=(-b 1024 -I 128)
 	[ $variant = 4k-nojournal ] && opts=(-b 4096 -O ^has_journal)
 	rm -f "$work/fs.img"
 	mkfs.ext4 -q -F "${opts[@]}" -N 2048 -d "$work/tree" "$work/fs.img" 48M > /dev/null
