@@ -12,6 +12,7 @@
 
 #include "lib/compiler.h"
 #include "lib/errno.h"
+#include "lib/random.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 
@@ -366,6 +367,8 @@ static struct inode *new_inode(struct ext2_fs *fs, struct inode *dir, uint32_t m
 	}
 	if (fs->g.extents && (S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode)))
 		ext4_ext_init_inode(inode); /* a fast symlink drops it again */
+	/* A random generation (NFS handles; under metadata_csum it seeds this inode's checksums). */
+	get_random_bytes(&ei->raw.i_generation, sizeof(ei->raw.i_generation));
 	ext2_inode_seed(fs, inode);
 	/* Clear whatever an earlier owner left in the on-disk slot (extra inode bytes too). */
 	int err = ext2_clear_inode_slot_locked(fs, (uint32_t)ino);
