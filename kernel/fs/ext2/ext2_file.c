@@ -125,7 +125,13 @@ int ext2_getattr(struct inode *inode, struct kstat *st)
 	struct ext2_fs *fs = EXT2_FS(inode->sb);
 	vfs_fillattr(inode, st);
 	st->dev = fs->bdev->dev.devt;
-	st->blocks = EXT2_I(inode)->raw.i_blocks;
+	const struct ext2_inode *raw = &EXT2_I(inode)->raw;
+	st->blocks = raw->i_blocks;
+	if (fs->g.huge_file) { /* 48-bit counts; with HUGE_FILE_FL in file-system blocks */
+		st->blocks |= (uint64_t)(raw->i_frag | (uint32_t)raw->i_fsize << 8) << 32;
+		if (raw->i_flags & EXT4_HUGE_FILE_FL)
+			st->blocks *= fs->g.block_size / 512;
+	}
 	st->blksize = fs->g.block_size;
 	return 0;
 }
