@@ -157,6 +157,12 @@ struct file_ops {
 	/* The page holding the data at page index (a new page reference), for shared mappings:
 	 * writes through the mapping are writes to the file. -ENXIO past the end of the file. */
 	int (*get_page)(struct file *f, uint64_t index, paddr_t *pa);
+	/* Optional: page index is now mapped writable by a process (MAP_SHARED, PROT_WRITE), so it
+	 * may change without a write(): the page cache writes it back while it stays mapped. */
+	void (*page_mkwrite)(struct file *f, uint64_t index);
+	/* Optional: fsync/fdatasync/msync write the file's cached data to its file system (the
+	 * caller then flushes the device). 0 or the first write-back error. */
+	int (*fsync)(struct file *f, bool datasync);
 };
 
 struct inode {

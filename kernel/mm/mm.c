@@ -186,6 +186,8 @@ static int fault_in_shared_file(struct mm *mm, const struct vma *v, uint64_t va)
 		user_page_put(pa);
 		return FAULT_OOM;
 	}
+	if ((v->prot & PROT_WRITE) && v->file->fop->page_mkwrite)
+		v->file->fop->page_mkwrite(v->file, index);
 	mm->rss_pages++;
 	return FAULT_OK;
 }

@@ -188,6 +188,7 @@ int ext2_clear_inode_slot_locked(struct ext2_fs *fs, uint32_t ino)
 static void evict(struct inode *inode)
 {
 	struct ext2_fs *fs = EXT2_FS(inode->sb);
+	ext2_drop_pcache(inode); /* before fs->lock: write-back takes it */
 	mutex_lock(&fs->lock);
 	struct inode **pp = &fs->icache[ihash((uint32_t)inode->ino)];
 	while (*pp && *pp != inode)

@@ -1,0 +1,86 @@
+#!/bin/bash
+# The page cache on an ext2 disk: user/tests/pcache (read/write/mmap coherence, MAP_PRIVATE,
+# holes, truncation, msync/fsync) runs with TMPDIR on the disk; sequential dd timings are
+# printed ("PERF"); after a clean unmount the host's e2fsck -fn finds no error and debugfs reads
+# the files back. Then durability: the program writes files and syncs them (fsync, msync
+# MS_SYNC, fdatasync), the host kills QEMU hard (no sync, no unmount), and debugfs must read
+# every synced byte back; e2fsck -fn must find the file system consistent.
+source "$(dirname "$0")/../lib.sh"
+here=$ROOT/tests/system/block/pcache
+work=$LOGDIR/pcache
+rm -rf "$work"
+mkdir -p "$work"
+prog=$BUILD/user/tests/pcache
+if [ ! -x "$prog" ]; then
+	fail setup "$prog missing (make user-tests)"
+	exit 0
+fi
+sh "$ROOT/tools/mkrootfs.sh" "$work/run.cpio.gz" "$here/run.init:init" "$prog:pcache"
+sh "$ROOT/tools/mkrootfs.sh" "$work/durable.cpio.gz" "$here/durable.init:init" "$prog:pcache"
+
+make_disk() {
+	rm -f "$work/disk.img" "$work/fs.img"
+	mkfs.ext2 -q -F -b 4096 "$work/fs.img" 48M > /dev/null
+	truncate -s 50M "$work/disk.img"
+	echo 'start=2048, type=83' | sfdisk -q "$work/disk.img" > /dev/null
+	dd if="$work/fs.img" of="$work/disk.img" bs=1M seek=1 conv=notrunc status=none
+}
+disk_args=(-drive file="$work/disk.img",if=none,id=d0,format=raw,cache=writeback -device virtio-blk-pci,drive=d0)
+fsck_check() { # fsck_check CHECK
+	dd if="$work/disk.img" of="$work/fs.img" bs=1M skip=1 count=48 status=none
+	if e2fsck -fn "$work/fs.img" > "$work/fsck-$1.txt" 2>&1; then
+		pass "$1"
+	else
+		fail "$1" "$(grep -v '^Pass\|^e2fsck\|^/' "$work/fsck-$1.txt" | head -4 | tr '\n' '|') (full: $work/fsck-$1.txt)"
+	fi
+}
+
+# 1. The program on the disk, timings, clean unmount.
+make_disk
+qemu_boot pcache_run 300 -machine q35 -m 512M -nic none -kernel "$KERNEL" -initrd "$work/run.cpio.gz" \
+	"${disk_args[@]}" -append "console=ttyS0 quiet"
+log_text | awk '
+	/^PASS pcache\.[^ ]+$/ { print "PASS system/block/pcache/" substr($2, 8) }
+	/^FAIL pcache\./ { line = $0; sub(/^FAIL pcache\./, "", line); print "FAIL system/block/pcache/" line }'
+expect_log_re done "^DONE pcache [0-9]+ 0"
+expect_log unmounted "pcache-test: unmounted"
+expect_log remounted "pcache-test: mounted again"
+expect_log kept_after_remount "kept across unmount"
+log_text | grep '^PERF ' | sed 's/^/  /'
+fsck_check e2fsck_after_umount
+dd if="$work/disk.img" of="$work/fs.img" bs=1M skip=1 count=48 status=none
+if [ "$(debugfs -R 'cat /kept.txt' "$work/fs.img" 2> /dev/null)" = "kept across unmount" ]; then
+	pass host_reads_kept; else fail host_reads_kept "debugfs cannot read /kept.txt"; fi
+n=$(debugfs -R 'stat /seq' "$work/fs.img" 2> /dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1)
+[ "${n:-0}" = $((256 * 65536)) ] && pass host_seq_size || fail host_seq_size "/seq is ${n:-missing} bytes"
+if log_text | grep -qiE 'panic|exception'; then fail no_panic "the log has a panic (log: $LOG)"; else pass no_panic; fi
+
+# 2. Durability: synced data survives a hard power-off.
+make_disk
+LOG=$LOGDIR/pcache_durable.log
+: > "$LOG"
+qemu-system-x86_64 -accel tcg -display none -monitor none -serial "file:$LOG" -no-reboot \
+	-machine q35 -m 512M -nic none -kernel "$KERNEL" -initrd "$work/durable.cpio.gz" \
+	"${disk_args[@]}" -append "console=ttyS0 quiet" > "$LOGDIR/pcache_durable.qemu.txt" 2>&1 &
+qpid=$!
+for _ in $(seq 240); do
+	grep -q "PCACHE durable done\|pcache-test:" "$LOG" && break
+	kill -0 $qpid 2> /dev/null || break
+	sleep 0.5
+done
+kill -9 $qpid 2> /dev/null
+wait $qpid 2> /dev/null
+expect_log durable_synced "PCACHE durable done"
+dd if="$work/disk.img" of="$work/fs.img" bs=1M skip=1 count=48 status=none
+for spec in fsync.dat:9:20480 mmap.dat:10:20480 fdatasync.dat:11:12293; do
+	IFS=: read -r name seed len <<< "$spec"
+	python3 -c "import sys; sys.stdout.buffer.write(bytes(((i * 31 + $seed) & 0xff) for i in range($len)))" > "$work/want-$name"
+	debugfs -R "cat /d/$name" "$work/fs.img" > "$work/got-$name" 2> /dev/null
+	if cmp -s "$work/want-$name" "$work/got-$name"; then
+		pass "durable_$name"
+	else
+		fail "durable_$name" "host reads $(stat -c %s "$work/got-$name") bytes that differ from what was synced"
+	fi
+done
+fsck_check e2fsck_after_hard_kill
+[ -n "${KEEP:-}" ] || rm -rf "$work"
