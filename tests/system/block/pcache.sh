@@ -35,6 +35,12 @@ fsck_check() { # fsck_check CHECK
 	fi
 }
 
+# 0. The cache's own logic on a RAM-backed file (ktests).
+qemu_boot pcache_ktest 120 -machine q35 -m 512M -nic none -kernel "$KERNEL" \
+	-append "console=ttyS0 ktest=pcache_read_fills_once,pcache_write_then_writeback,pcache_truncate_drops_and_zeroes,pcache_shrink_only_clean_unmapped,pcache_mapped_write_back,pcache_errors"
+ktest_results ktest
+expect_exit ktest/exit 33
+
 # 1. The program on the disk, timings, clean unmount.
 make_disk
 qemu_boot pcache_run 300 -machine q35 -m 512M -nic none -kernel "$KERNEL" -initrd "$work/run.cpio.gz" \
