@@ -157,6 +157,8 @@ int vfs_mount(const char *source, const char *target, const char *fstype, unsign
 	m->mountpoint = dentry_get(where.dentry);
 	m->parent = where.mnt;
 	where.dentry->mounted = m;
+	if ((flags & MS_RDONLY) && m->sb->sop && m->sb->sop->remount)
+		m->sb->sop->remount(m->sb, true); /* a fresh mount has nothing to write back */
 out_put:
 	path_put(&where);
 out:
@@ -208,6 +210,27 @@ int vfs_umount(const char *target)
 	kfree(m);
 	goto out;
 out_put:
+	path_put(&where);
+out:
+	mutex_unlock(&vfs_lock);
+	return err;
+}
+
+int vfs_remount(const char *target, unsigned flags)
+{
+	struct path where;
+	mutex_lock(&vfs_lock);
+	int err = namei_lookup(NULL, target, LOOKUP_FOLLOW, &where);
+	if (err)
+		goto out;
+	struct mount *m = where.mnt;
+	struct super_block *sb = m->sb;
+	if (where.dentry != m->root)
+		err = -EINVAL;
+	else if (sb->sop && sb->sop->remount && ((flags ^ m->flags) & MS_RDONLY))
+		err = sb->sop->remount(sb, flags & MS_RDONLY);
+	if (!err)
+		m->flags = (m->flags & ~MS_RDONLY) | (flags & MS_RDONLY);
 	path_put(&where);
 out:
 	mutex_unlock(&vfs_lock);

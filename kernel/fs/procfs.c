@@ -311,7 +311,8 @@ size_t procfs_gen_mounts(char *buf, size_t size)
 	for (struct mount *m = vfs_mount_list(); m; m = m->next) {
 		sb_printf(&s, "%s ", m->source[0] ? m->source : "none");
 		put_mount_path(&s, m);
-		sb_printf(&s, " %s rw 0 0\n", m->sb && m->sb->type ? m->sb->type->name : "unknown");
+		sb_printf(&s, " %s %s 0 0\n", m->sb && m->sb->type ? m->sb->type->name : "unknown",
+			  (m->flags & MS_RDONLY) ? "ro" : "rw");
 	}
 	return sb_done(&s);
 }

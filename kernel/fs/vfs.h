@@ -204,6 +204,10 @@ struct fs_type {
 struct super_ops {
 	/* The last in-memory reference to inode is gone: free it if nothing else (a link) keeps it. */
 	void (*evict_inode)(struct inode *inode);
+	/* Optional: make the file system read-only (writing everything back first) or writable
+	 * again (-EROFS when the device cannot be written). Mounting with MS_RDONLY calls it too;
+	 * without it only the mount's flag changes (open for writing still fails with EROFS). */
+	int (*remount)(struct super_block *sb, bool rdonly);
 };
 
 /*
@@ -273,6 +277,10 @@ int vfs_init(void);
 int vfs_mount(const char *source, const char *target, const char *fstype, unsigned flags, const void *data);
 /* -EBUSY while files are open below it or another mount sits on it. */
 int vfs_umount(const char *target);
+/* mount(2)'s flag for a read-only mount (struct mount's flags keep it); MS_REMOUNT changes it. */
+#define MS_RDONLY 0x1
+/* MS_REMOUNT: target must be a mount's root (-EINVAL); only MS_RDONLY changes for now. */
+int vfs_remount(const char *target, unsigned flags);
 
 /* Path resolution, relative to cwd for paths not starting with '/'. */
 #define LOOKUP_FOLLOW    0x1 /* follow a symlink in the last component */

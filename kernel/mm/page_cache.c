@@ -10,7 +10,6 @@
 #include "lib/string.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
-#include "proc/process.h"
 #include "sched/sched.h"
 #include "time/clock.h"
 
@@ -295,9 +294,7 @@ int pcache_writeback(struct pcache *pc)
 
 void pcache_truncate(struct pcache *pc, uint64_t size)
 {
-	/* Mappings of pages past the end go first (without pc->lock: mm->lock comes before it);
-	 * touching them again faults, and get_page refuses past the end: SIGBUS. */
-	proc_unmap_file_from(pc->inode, size);
+	/* Mappings of these pages keep them (vfs_setattr unmaps them after: SIGBUS). */
 	mutex_lock(&pc->lock);
 	uint64_t keep = (size + PAGE_SIZE - 1) / PAGE_SIZE; /* pages [0, keep) stay */
 	for (unsigned b = 0; b < PCACHE_BUCKETS; b++) {

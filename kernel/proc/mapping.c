@@ -1,6 +1,6 @@
 /*
  * Across every process's address space: removing the mappings of a file's pages past its new
- * end when it is truncated (the page cache asks), as Linux's unmap_mapping_range does.
+ * end when it is truncated (vfs_setattr asks), as Linux's unmap_mapping_range does.
  * FIXME: walks every process; a per-file list of mappings would visit only the ones that map it.
  */
 #include "mm/mm.h"

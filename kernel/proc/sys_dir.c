@@ -181,8 +181,15 @@ static int64_t sys_mount(const char *usource, const char *utarget, const char *u
 		return -EPERM;
 	if ((flags & MS_MGC_MSK) == MS_MGC_VAL)
 		flags &= ~(uint64_t)MS_MGC_MSK;
-	if (flags & MS_REMOUNT)
-		return 0; /* FIXME: options of an existing mount are not changed */
+	if (flags & MS_REMOUNT) { /* FIXME: only MS_RDONLY changes; other options are ignored */
+		char *target;
+		int err = absolute_target(utarget, LOOKUP_FOLLOW, &target);
+		if (!err) {
+			err = vfs_remount(target, (unsigned)flags);
+			kfree(target);
+		}
+		return err;
+	}
 	if (flags & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE))
 		return 0; /* every mount is private: there is no propagation */
 	if (flags & (MS_BIND | MS_MOVE))

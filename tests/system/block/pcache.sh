@@ -52,11 +52,30 @@ expect_log_re done "^DONE pcache [0-9]+ 0"
 expect_log unmounted "pcache-test: unmounted"
 expect_log remounted "pcache-test: mounted again"
 expect_log kept_after_remount "kept across unmount"
+expect_log remount_ro "pcache-test: remounted ro"
+expect_log_re proc_mounts_ro "^MOUNTS /dev/vda1 /mnt ext2 ro "
+expect_log_re ro_write_erofs "^RO_WRITE .*Read-only file system"
+expect_log_re ro_touch_erofs "^RO_TOUCH .*Read-only file system"
+expect_log read_while_ro "written before remount"
+expect_log remount_rw "pcache-test: remounted rw"
+expect_log_re proc_mounts_rw "^MOUNTS /dev/vda1 /mnt ext2 rw "
+expect_log write_after_rw "pcache-test: write after rw"
+expect_log_re umount_busy "^BUSY .*busy"
+expect_log mount_ro "pcache-test: mounted ro"
+expect_log_re ro_rm_erofs "^RO_RM .*Read-only file system"
 log_text | grep '^PERF ' | sed 's/^/  /'
 fsck_check e2fsck_after_umount
 dd if="$work/disk.img" of="$work/fs.img" bs=1M skip=1 count=48 status=none
 if [ "$(debugfs -R 'cat /kept.txt' "$work/fs.img" 2> /dev/null)" = "kept across unmount" ]; then
 	pass host_reads_kept; else fail host_reads_kept "debugfs cannot read /kept.txt"; fi
+for f in before-ro after-rw; do
+	case "$(debugfs -R "cat /$f.txt" "$work/fs.img" 2> /dev/null)" in
+	written*) pass "host_reads_$f" ;;
+	*) fail "host_reads_$f" "debugfs cannot read /$f.txt" ;;
+	esac
+done
+[ -z "$(debugfs -R 'stat /after-ro.txt' "$work/fs.img" 2>&1 | grep -i 'inode:')" ] && pass host_no_ro_file ||
+	fail host_no_ro_file "/after-ro.txt exists"
 n=$(debugfs -R 'stat /seq' "$work/fs.img" 2> /dev/null | sed -n 's/.*Size: \([0-9]*\).*/\1/p' | head -1)
 [ "${n:-0}" = $((256 * 65536)) ] && pass host_seq_size || fail host_seq_size "/seq is ${n:-missing} bytes"
 if log_text | grep -qiE 'panic|exception'; then fail no_panic "the log has a panic (log: $LOG)"; else pass no_panic; fi
