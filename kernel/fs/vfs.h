@@ -281,6 +281,14 @@ int vfs_umount(const char *target);
 #define MS_RDONLY 0x1
 /* MS_REMOUNT: target must be a mount's root (-EINVAL); only MS_RDONLY changes for now. */
 int vfs_remount(const char *target, unsigned flags);
+/*
+ * MS_MOVE: the mount whose root source names moves onto target (-EINVAL when source is no
+ * mount's root, is the root mount, or target lies inside it). Moved onto "/", it becomes the
+ * root of the name space for every process (switch_root; there are no per-process roots yet).
+ */
+int vfs_move_mount(const char *source, const char *target);
+/* Whether p is the root of the name space (chroot to anything else is not supported yet). */
+bool vfs_is_root(const struct path *p);
 
 /* Path resolution, relative to cwd for paths not starting with '/'. */
 #define LOOKUP_FOLLOW    0x1 /* follow a symlink in the last component */
