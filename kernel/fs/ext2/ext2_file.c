@@ -143,10 +143,18 @@ void ext2_drop_pcache(struct inode *inode)
 
 /* ---- file operations ---- */
 
+/* An unplugged disk: cached pages are not served either (Linux shuts the file system down). */
+static bool ext2_dev_dead(const struct ext2_fs *fs)
+{
+	return __atomic_load_n(&fs->bdev->whole->dead, __ATOMIC_ACQUIRE);
+}
+
 static ssize_t ext2_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 {
 	struct inode *inode = f->inode;
 	uint64_t p = *pos, size = inode->size;
+	if (ext2_dev_dead(EXT2_FS(inode->sb)))
+		return -EIO;
 	if (p >= size || !len)
 		return 0;
 	struct pcache *pc = ext2_pcache(inode);
@@ -164,15 +172,19 @@ static ssize_t ext2_write(struct file *f, const void *buf, size_t len, uint64_t 
 	struct ext2_fs *fs = EXT2_FS(inode->sb);
 	if (fs->ro)
 		return -EROFS;
-	uint64_t p = (f->flags & O_APPEND) ? inode->size : *pos;
-	if (p >= EXT2_MAX_FILE)
-		return len ? -EFBIG : 0;
-	len = (size_t)MIN((uint64_t)len, EXT2_MAX_FILE - p);
-	if (!len)
-		return 0;
+	if (ext2_dev_dead(fs))
+		return -EIO;
 	struct pcache *pc = ext2_pcache(inode);
 	if (!pc)
 		return -ENOMEM;
+	/* inode->lock orders writers of one file: O_APPEND's end is the end after the last one. */
+	mutex_lock(&inode->lock);
+	uint64_t p = (f->flags & O_APPEND) ? inode->size : *pos;
+	if (p >= EXT2_MAX_FILE || !len) {
+		mutex_unlock(&inode->lock);
+		return len ? -EFBIG : 0;
+	}
+	len = (size_t)MIN((uint64_t)len, EXT2_MAX_FILE - p);
 	ssize_t n = pcache_write(pc, buf, len, p); /* grows inode->size */
 	mutex_lock(&fs->lock);
 	if (n > 0) {
@@ -185,7 +197,8 @@ static ssize_t ext2_write(struct file *f, const void *buf, size_t len, uint64_t 
 		fs->sb_dirty = false;
 	}
 	mutex_unlock(&fs->lock);
-	if (n > 0 && (f->flags & O_SYNC) == O_SYNC) {
+	mutex_unlock(&inode->lock);
+	if (n > 0 && (f->flags & O_DSYNC)) { /* O_SYNC includes O_DSYNC */
 		int err = pcache_writeback(pc);
 		if (!err)
 			err = bsync(fs->bdev);
@@ -197,6 +210,8 @@ static ssize_t ext2_write(struct file *f, const void *buf, size_t len, uint64_t 
 
 static int ext2_get_page(struct file *f, uint64_t index, paddr_t *pa)
 {
+	if (ext2_dev_dead(EXT2_FS(f->inode->sb)))
+		return -EIO;
 	struct pcache *pc = ext2_pcache(f->inode);
 	return pc ? pcache_get_page(pc, index, pa) : -ENOMEM;
 }
