@@ -64,6 +64,12 @@ expect_log_re umount_busy "^BUSY .*busy"
 expect_log mount_ro "pcache-test: mounted ro"
 expect_log_re ro_rm_erofs "^RO_RM .*Read-only file system"
 log_text | grep '^PERF ' | sed 's/^/  /'
+# /proc/meminfo: the 16 MiB just written are cached and dirty; after sync cached and clean.
+mi() { log_text | sed -n "s/^MEMINFO $1 $2: *\([0-9]*\) kB/\1/p"; }
+[ "$(mi written Cached)" -ge 16384 ] 2> /dev/null && [ "$(mi written Dirty)" -ge 16384 ] 2> /dev/null &&
+	pass meminfo_dirty || fail meminfo_dirty "Cached $(mi written Cached) kB, Dirty $(mi written Dirty) kB after writing 16 MiB"
+[ "$(mi synced Cached)" -ge 16384 ] 2> /dev/null && [ "$(mi synced Dirty)" = 0 ] &&
+	pass meminfo_clean || fail meminfo_clean "Cached $(mi synced Cached) kB, Dirty $(mi synced Dirty) kB after sync"
 fsck_check e2fsck_after_umount
 dd if="$work/disk.img" of="$work/fs.img" bs=1M skip=1 count=48 status=none
 if [ "$(debugfs -R 'cat /kept.txt' "$work/fs.img" 2> /dev/null)" = "kept across unmount" ]; then
