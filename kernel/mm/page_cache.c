@@ -29,6 +29,7 @@ static uint64_t nr_caches;
 static uint64_t st_pages, st_dirty, st_reads, st_writebacks, st_shrunk;
 static bool flusher_started;
 static void start_flusher(void);
+static int writeback_locked(struct pcache *pc, bool all);
 
 static void stat_add(uint64_t *c, int64_t d) { __atomic_add_fetch(c, (uint64_t)d, __ATOMIC_RELAXED); }
 
@@ -75,12 +76,37 @@ static void remove_page(struct pcache *pc, struct pcache_page *p, struct pcache_
 	stat_add(&st_pages, -1);
 }
 
-/* A new page for the cache: clean pages of other files go first when memory runs low. */
-static struct page *alloc_cache_page(void)
+/* Frees up to want clean pages of pc that no process maps. pc->lock held. */
+static uint64_t shrink_locked(struct pcache *pc, uint64_t want)
 {
-	if (pmm_free_count() < pmm_total_count() / 16 + 64)
-		pcache_shrink(64);
-	return pmm_alloc_pages(0, 0);
+	uint64_t freed = 0;
+	for (unsigned b = 0; b < PCACHE_BUCKETS && freed < want; b++) {
+		struct pcache_page *prev = NULL, *p = pc->buckets[b];
+		while (p && freed < want) {
+			struct pcache_page *next = p->next;
+			if (!p->dirty && !p->mapped_write && p->page->refcount == 1) {
+				remove_page(pc, p, prev);
+				freed++;
+			} else {
+				prev = p;
+			}
+			p = next;
+		}
+	}
+	stat_add(&st_shrunk, (int64_t)freed);
+	return freed;
+}
+
+/* A new page for pc (locked): when memory runs low, clean pages go first — other files'
+ * (pcache_shrink skips pc, whose lock we hold), then pc's own. */
+static struct page *alloc_cache_page(struct pcache *pc)
+{
+	if (pmm_free_count() < pmm_total_count() / 16 + 64 && pcache_shrink(64) < 64)
+		shrink_locked(pc, 64);
+	struct page *pg = pmm_alloc_pages(0, 0);
+	if (!pg && (pcache_shrink(256) || shrink_locked(pc, 256)))
+		pg = pmm_alloc_pages(0, 0);
+	return pg;
 }
 
 /* The cached page at index, read in with readpage when absent (fill false: zeroed, the caller
@@ -93,7 +119,7 @@ static int find_page(struct pcache *pc, uint64_t index, bool fill, struct pcache
 		return 0;
 	}
 	p = kzalloc(sizeof(*p));
-	struct page *pg = p ? alloc_cache_page() : NULL;
+	struct page *pg = p ? alloc_cache_page(pc) : NULL;
 	if (!pg) {
 		kfree(p);
 		return -ENOMEM;
@@ -236,6 +262,10 @@ ssize_t pcache_write(struct pcache *pc, const void *buf, size_t len, uint64_t po
 		pos += n;
 		if (pos > pc->inode->size)
 			pc->inode->size = pos; /* the file system writes the inode itself */
+		/* Too much dirty memory (dirty pages cannot be shrunk): the writer pays, writing its
+		 * own file back now (Linux's balance_dirty_pages, simplified). */
+		if (__atomic_load_n(&st_dirty, __ATOMIC_RELAXED) > pmm_total_count() / PCACHE_DIRTY_RATIO)
+			writeback_locked(pc, true);
 	}
 	mutex_unlock(&pc->lock);
 	return done ? (ssize_t)done : err;
@@ -343,23 +373,10 @@ uint64_t pcache_shrink(uint64_t want)
 	for (struct pcache *pc = caches; pc && freed < want; pc = pc->next) {
 		if (!mutex_trylock(&pc->lock))
 			continue;
-		for (unsigned b = 0; b < PCACHE_BUCKETS && freed < want; b++) {
-			struct pcache_page *prev = NULL, *p = pc->buckets[b];
-			while (p && freed < want) {
-				struct pcache_page *next = p->next;
-				if (!p->dirty && !p->mapped_write && p->page->refcount == 1) {
-					remove_page(pc, p, prev);
-					freed++;
-				} else {
-					prev = p;
-				}
-				p = next;
-			}
-		}
+		freed += shrink_locked(pc, want - freed);
 		mutex_unlock(&pc->lock);
 	}
 	mutex_unlock(&list_lock);
-	stat_add(&st_shrunk, (int64_t)freed);
 	return freed;
 }
 

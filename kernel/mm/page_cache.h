@@ -20,6 +20,7 @@
 #define PCACHE_DIRTY_EXPIRE_NS (30ull * 1000 * 1000 * 1000) /* Linux's dirty_expire_centisecs */
 #define PCACHE_FLUSH_INTERVAL_NS (5ull * 1000 * 1000 * 1000)
 #define PCACHE_BUCKETS 64
+#define PCACHE_DIRTY_RATIO 5 /* a writer writes back once 1/5 of RAM is dirty (Linux: 20%) */
 
 struct pcache_ops {
 	/* Fills buf (one page) with the file's bytes at page index: zeros for holes and past the end. */
