@@ -146,7 +146,7 @@ static int find_page(struct pcache *pc, uint64_t index, bool fill, struct pcache
 	return 0;
 }
 
-/* Writes p back if dirty or mapped writable (force: even when recently dirtied). pc->lock held. */
+/* Writes p back if it is dirty or mapped writable. pc->lock held. */
 static int write_page(struct pcache *pc, struct pcache_page *p)
 {
 	uint64_t size = pc->inode->size, start = p->index * PAGE_SIZE;
