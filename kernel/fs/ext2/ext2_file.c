@@ -20,12 +20,14 @@
 static int ext2_readpage(struct inode *inode, uint64_t index, void *page)
 {
 	struct ext2_fs *fs = EXT2_FS(inode->sb);
-	uint32_t bs = fs->g.block_size; /* 1, 2 or 4 KiB: whole blocks within a page */
+	uint32_t bs = fs->g.block_size; /* pieces of blocks too, should blocks outgrow a page */
 	uint64_t pos = index * PAGE_SIZE;
 	int err = 0;
 	memset(page, 0, PAGE_SIZE);
 	mutex_lock(&fs->lock);
-	for (uint32_t off = 0; off < PAGE_SIZE && pos + off < inode->size; off += bs) {
+	for (uint32_t off = 0, n; off < PAGE_SIZE && pos + off < inode->size; off += n) {
+		uint32_t boff = (uint32_t)((pos + off) % bs);
+		n = (uint32_t)MIN((uint64_t)(bs - boff), (uint64_t)(PAGE_SIZE - off));
 		int64_t blk = ext2_bmap_locked(fs, inode, (pos + off) / bs, false);
 		if (blk < 0) {
 			err = (int)blk;
@@ -38,7 +40,7 @@ static int ext2_readpage(struct inode *inode, uint64_t index, void *page)
 			err = PTR_ERR(b);
 			break;
 		}
-		memcpy((uint8_t *)page + off, b->data, bs);
+		memcpy((uint8_t *)page + off, (uint8_t *)b->data + boff, n);
 		brelse(b);
 	}
 	mutex_unlock(&fs->lock);
@@ -68,19 +70,24 @@ static int ext2_writepage(struct inode *inode, uint64_t index, const void *page,
 	int err = 0;
 	mutex_lock(&fs->lock);
 	uint32_t old_blocks = EXT2_I(inode)->raw.i_blocks;
-	for (uint32_t off = 0; off < len; off += bs) {
+	for (uint32_t off = 0, n; off < len; off += n) {
+		uint64_t at = index * PAGE_SIZE + off;
+		uint32_t boff = (uint32_t)(at % bs);
+		n = (uint32_t)MIN((uint64_t)(bs - boff), (uint64_t)(len - off));
 		/* A mapping may have written into a hole: allocate it now. */
-		int64_t blk = ext2_bmap_locked(fs, inode, (index * PAGE_SIZE + off) / bs, true);
+		int64_t blk = ext2_bmap_locked(fs, inode, at / bs, true);
 		if (blk < 0) {
 			err = (int)blk;
 			break;
 		}
-		struct buf *b = bget_zero(fs->bdev, (uint64_t)blk, bs);
+		/* A block this page fills (what lies past the end reads as zeros) is not read first. */
+		bool whole = boff == 0 && (n == bs || at + n >= inode->size);
+		struct buf *b = whole ? bget_zero(fs->bdev, (uint64_t)blk, bs) : bread(fs->bdev, (uint64_t)blk, bs);
 		if (IS_ERR(b)) {
 			err = PTR_ERR(b);
 			break;
 		}
-		memcpy(b->data, (const uint8_t *)page + off, MIN((size_t)bs, len - off));
+		memcpy((uint8_t *)b->data + boff, (const uint8_t *)page + off, n);
 		bdirty(b);
 		brelse(b);
 	}
