@@ -5,7 +5,8 @@
  * MAP_PRIVATE copies on write; stores into a hole of a sparse file; truncation (zeros past the
  * end, SIGBUS past the last page); msync/fsync/fdatasync/syncfs/sync succeed; a multi-MiB file
  * reads back. With "durable DIR" it instead writes three files for the host to find after a hard
- * power-off (write+fsync, mmap+msync MS_SYNC, write+fdatasync), prints a line and waits.
+ * power-off (write+fsync, mmap+msync MS_SYNC, write+fdatasync), prints a line, writes a fourth
+ * without any sync (for the periodic flushers) and waits.
  */
 #include "t.h"
 
@@ -227,8 +228,14 @@ static int durable(const char *dir)
 	fill(buf, sizeof(buf), 11);
 	if (fd2 < 0 || write(fd2, buf, 3 * PG + 5) != 3 * PG + 5 || fdatasync(fd2) != 0)
 		return t_say("durable: fdatasync.dat failed: %s\n", t_errname(errno)), 1;
-	/* Written but never synced: it may or may not be there; the host only looks at the rest. */
 	t_say("PCACHE durable done\n");
+	/* Never synced: only the flushers can get it to the disk (30 s expiry, then 5 s). */
+	snprintf(path, sizeof(path), "%s/late.dat", dir);
+	int fd3 = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+	fill(buf, sizeof(buf), 12);
+	if (fd3 < 0 || write(fd3, buf, 2 * PG + 1) != 2 * PG + 1)
+		return t_say("durable: late.dat failed: %s\n", t_errname(errno)), 1;
+	t_say("PCACHE late written\n");
 	for (;;)
 		pause();
 }

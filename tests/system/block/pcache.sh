@@ -3,8 +3,9 @@
 # holes, truncation, msync/fsync) runs with TMPDIR on the disk; sequential dd timings are
 # printed ("PERF"); after a clean unmount the host's e2fsck -fn finds no error and debugfs reads
 # the files back. Then durability: the program writes files and syncs them (fsync, msync
-# MS_SYNC, fdatasync), the host kills QEMU hard (no sync, no unmount), and debugfs must read
-# every synced byte back; e2fsck -fn must find the file system consistent. Last, memory
+# MS_SYNC, fdatasync) and writes one more without syncing, the host waits 45 s (the flushers'
+# 30 s expiry + periods) and kills QEMU hard (no sync, no unmount), and debugfs must read every
+# byte back; e2fsck -fn must find the file system consistent. Last, memory
 # pressure: 120 MiB through the cache of a 72 MiB machine, checked by md5 inside and outside.
 source "$(dirname "$0")/../lib.sh"
 here=$ROOT/tests/system/block/pcache
@@ -87,7 +88,7 @@ n=$(debugfs -R 'stat /seq' "$work/fs.img" 2> /dev/null | sed -n 's/.*Size: \([0-
 [ "${n:-0}" = $((256 * 65536)) ] && pass host_seq_size || fail host_seq_size "/seq is ${n:-missing} bytes"
 if log_text | grep -qiE 'panic|exception'; then fail no_panic "the log has a panic (log: $LOG)"; else pass no_panic; fi
 
-# 2. Durability: synced data survives a hard power-off.
+# 2. Durability: synced data survives a hard power-off, and unsynced data written 45 s before.
 make_disk
 LOG=$LOGDIR/pcache_durable.log
 : > "$LOG"
@@ -96,15 +97,18 @@ qemu-system-x86_64 -accel tcg -display none -monitor none -serial "file:$LOG" -n
 	"${disk_args[@]}" -append "console=ttyS0 quiet" > "$LOGDIR/pcache_durable.qemu.txt" 2>&1 &
 qpid=$!
 for _ in $(seq 240); do
-	grep -q "PCACHE durable done\|pcache-test:" "$LOG" && break
+	grep -q "PCACHE late written\|pcache-test:\|durable:" "$LOG" && break
 	kill -0 $qpid 2> /dev/null || break
 	sleep 0.5
 done
+# late.dat was never synced: the page-cache flusher (30 s expiry, 5 s period) and the block
+# flusher (5 s) must have written it by now.
+grep -q "PCACHE late written" "$LOG" && sleep 45
 kill -9 $qpid 2> /dev/null
 wait $qpid 2> /dev/null
 expect_log durable_synced "PCACHE durable done"
 dd if="$work/disk.img" of="$work/fs.img" bs=1M skip=1 count=48 status=none
-for spec in fsync.dat:9:20480 mmap.dat:10:20480 fdatasync.dat:11:12293; do
+for spec in fsync.dat:9:20480 mmap.dat:10:20480 fdatasync.dat:11:12293 late.dat:12:8193; do
 	IFS=: read -r name seed len <<< "$spec"
 	python3 -c "import sys; sys.stdout.buffer.write(bytes(((i * 31 + $seed) & 0xff) for i in range($len)))" > "$work/want-$name"
 	debugfs -R "cat /d/$name" "$work/fs.img" > "$work/got-$name" 2> /dev/null
