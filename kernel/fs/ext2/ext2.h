@@ -32,6 +32,7 @@ struct ext2_fs {
 	struct ext2_fs *next;           /* mounted file systems (one mount per device) */
 };
 
+struct pcache;
 struct ext2_inode_info {
 	struct ext2_inode raw;          /* the on-disk inode's first 128 bytes, kept current */
 	/* ext4's large-inode fields (valid when inode_size > 128): the rest of the slot is kept
@@ -40,6 +41,7 @@ struct ext2_inode_info {
 	uint32_t crtime, crtime_extra;
 	uint32_t csum_seed;             /* metadata_csum: seed of this inode's extent/dir checksums */
 	struct inode *hash_next;
+	struct pcache *pcache;          /* a regular file's page cache, made at first use */
 };
 
 static inline struct ext2_fs *EXT2_FS(struct super_block *sb) { return sb->private; }
@@ -95,4 +97,6 @@ bool ext2_valid_block(const struct ext2_fs *fs, uint32_t block);
 extern const struct file_ops ext2_file_fops, ext2_dir_fops;
 extern const struct inode_ops ext2_file_iops, ext2_dir_iops, ext2_link_iops, ext2_special_iops;
 int ext2_getattr(struct inode *inode, struct kstat *st);
+/* Drops a file's page cache at eviction (writing it back unless the file is gone). */
+void ext2_drop_pcache(struct inode *inode);
 int ext2_setattr(struct inode *inode, const struct iattr *attr);

@@ -9,6 +9,7 @@
 #include "lib/compiler.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "mm/page_cache.h"
 #include "mm/slab.h"
 #include "time/clock.h"
 
@@ -23,7 +24,8 @@ uint32_t ext2_now(void)
 }
 
 static void evict(struct inode *inode);
-static const struct super_ops ext2_sops = { .evict_inode = evict };
+static int ext2_remount(struct super_block *sb, bool rdonly);
+static const struct super_ops ext2_sops = { .evict_inode = evict, .remount = ext2_remount };
 
 /* ---- inodes ---- */
 
@@ -200,6 +202,7 @@ int ext2_clear_inode_slot_locked(struct ext2_fs *fs, uint32_t ino)
 static void evict(struct inode *inode)
 {
 	struct ext2_fs *fs = EXT2_FS(inode->sb);
+	ext2_drop_pcache(inode); /* before fs->lock: write-back takes it */
 	mutex_lock(&fs->lock);
 	struct inode **pp = &fs->icache[ihash((uint32_t)inode->ino)];
 	while (*pp && *pp != inode)
@@ -412,6 +415,36 @@ fail:
 	binvalidate(bdev);
 	blk_put(bdev);
 	return err;
+}
+
+/*
+ * Read-only: cached file pages are written back and the superblock marked clean (as umount
+ * does), so that the disk is consistent while mounted ro. Read-write again: marked in use.
+ * FIXME: Linux refuses (EBUSY) while files are open for writing; here their writes fail.
+ */
+static int ext2_remount(struct super_block *sb, bool rdonly)
+{
+	struct ext2_fs *fs = EXT2_FS(sb);
+	if (rdonly == fs->ro)
+		return 0;
+	if (!rdonly && (fs->g.read_only || fs->bdev->read_only))
+		return -EROFS;
+	int err = rdonly ? pcache_sync_sb(sb) : 0;
+	mutex_lock(&fs->lock);
+	if (rdonly) {
+		fs->sb.s_state |= EXT2_VALID_FS;
+		fs->sb.s_wtime = ext2_now();
+		ext2_write_super_locked(fs);
+		fs->ro = true;
+	} else {
+		fs->ro = false;
+		fs->sb.s_state &= (uint16_t)~EXT2_VALID_FS;
+		fs->sb.s_mtime = ext2_now();
+		ext2_write_super_locked(fs);
+	}
+	mutex_unlock(&fs->lock);
+	int serr = bsync(fs->bdev);
+	return err ? err : serr;
 }
 
 static void ext2_kill_sb(struct super_block *sb)
