@@ -14,6 +14,7 @@
 #include "debug/panic.h"
 #include "drivers/block/virtio_blk.h"
 #include "drivers/block/ahci.h"
+#include "drivers/block/nvme.h"
 #include "drivers/serial/uart16550.h"
 #include "drivers/input/ps2kbd.h"
 #include "drivers/net/netdrivers.h"
@@ -266,6 +267,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	pci_init();
 	virtio_blk_init();
 	ahci_init();
+	nvme_init();
 	e1000_init();
 	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
 	work_start_worker();

@@ -50,6 +50,24 @@ int ide_build_prd(struct ide_prd *prd, unsigned max, const struct blkdrv_seg *se
 int nvme_build_prps(uint64_t addr, uint32_t len, uint32_t page_size, uint64_t *prp1, uint64_t *prp2,
 		    uint64_t *list, uint64_t list_phys, unsigned list_max);
 
+/* NVMe SGL descriptor (NVMe 1.4 §4.4): a data block, or a (last) segment pointing at a list. */
+struct nvme_sgl_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint8_t reserved[3];
+	uint8_t type;  /* descriptor type << 4 | subtype */
+};
+_Static_assert(sizeof(struct nvme_sgl_desc) == 16, "an SGL descriptor is 16 bytes");
+#define NVME_SGL_DATA_BLOCK   0x00
+#define NVME_SGL_LAST_SEGMENT 0x30
+/*
+ * The command's data pointer for segs: one data block descriptor in place, or a last-segment
+ * descriptor pointing at list (list_phys) holding one data block per segment, adjacent segments
+ * joined. 0 or -EINVAL (a length over 4 GiB, an empty list, more than list_max).
+ */
+int nvme_build_sgl(const struct blkdrv_seg *segs, unsigned nsegs, struct nvme_sgl_desc *dptr,
+		   struct nvme_sgl_desc *list, uint64_t list_phys, unsigned list_max);
+
 /* ---- ATA IDENTIFY DEVICE (ATA8-ACS §7.16) ---- */
 struct ata_identity {
 	char model[41], serial[21], firmware[9]; /* byte-swapped, trailing spaces removed */

@@ -80,6 +80,34 @@ int nvme_build_prps(uint64_t addr, uint32_t len, uint32_t page_size, uint64_t *p
 	return 0;
 }
 
+int nvme_build_sgl(const struct blkdrv_seg *segs, unsigned nsegs, struct nvme_sgl_desc *dptr,
+		   struct nvme_sgl_desc *list, uint64_t list_phys, unsigned list_max)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < nsegs; i++) {
+		if (!segs[i].len)
+			return -EINVAL;
+		/* Physically adjacent pieces (small bios of one buffer) become one descriptor. */
+		if (n && list[n - 1].addr + list[n - 1].len == segs[i].addr &&
+		    (uint64_t)list[n - 1].len + segs[i].len <= 0xffffffffu) {
+			list[n - 1].len += segs[i].len;
+			continue;
+		}
+		if (n >= list_max)
+			return -EINVAL;
+		list[n++] = (struct nvme_sgl_desc){ .addr = segs[i].addr, .len = segs[i].len,
+						    .type = NVME_SGL_DATA_BLOCK };
+	}
+	if (!n)
+		return -EINVAL;
+	if (n == 1)
+		*dptr = list[0];
+	else
+		*dptr = (struct nvme_sgl_desc){ .addr = list_phys, .len = n * (uint32_t)sizeof(*list),
+						.type = NVME_SGL_LAST_SEGMENT };
+	return 0;
+}
+
 /* ATA strings are big-endian byte pairs padded with spaces. */
 static void ata_string(char *out, const uint16_t *words, unsigned nwords)
 {

@@ -18,15 +18,18 @@ with open(sys.argv[1], "wb") as f:
 PY
 
 # name | machine | disk arguments (@P pattern image, @B blank image) | pattern disk | blank disk |
-# major of the expected /proc/partitions | the driver's bound line (regex)
+# major of the expected /proc/partitions | the driver's bound line (regex) | more kernel options
 drivers=(
 	"ahci|q35|-device ahci,id=a -drive file=@P,if=none,id=d0,format=raw -device ide-hd,drive=d0,bus=a.0 -drive file=@B,if=none,id=d1,format=raw -device ide-hd,drive=d1,bus=a.1|sda|sdb|8|ahci: sdb: port 1, \"QEMU HARDDISK\" .*16384 sectors, LBA48, flush ext"
 	"ahci-ich9|q35|-drive file=@P,if=none,id=d0,format=raw -device ide-hd,drive=d0,bus=ide.0 -drive file=@B,if=none,id=d1,format=raw -device ide-hd,drive=d1,bus=ide.4|sda|sdb|8|ahci: 0000:00:1f.2 \\[8086:2922\\] AHCI 1\\.0, 32 slots, 6 ports .*MSI.*, 2 disks"
+	"nvme|q35|-drive file=@P,if=none,id=d0,format=raw -device nvme,serial=pat0,drive=d0 -drive file=@B,if=none,id=d1,format=raw -device nvme,serial=blank1,drive=d1|nvme0n1|nvme1n1|259|nvme1: 0000:00:0[0-9a-f]\\.0 \\[1b36:0010\\] NVMe 1\\.[0-9], \"QEMU NVMe Ctrl\" serial \"blank1\" .*, 1 of [0-9]+ namespaces, I/O queue of [0-9]+, doorbell stride 4, SGL, MSI-X"
+	"ahci-intx|q35|-device ahci,id=a -drive file=@P,if=none,id=d0,format=raw -device ide-hd,drive=d0,bus=a.0 -drive file=@B,if=none,id=d1,format=raw -device ide-hd,drive=d1,bus=a.1|sda|sdb|8|ahci: 0000:00:0[0-9a-f]\\.0 \\[8086:2922\\] .*INTx, 64-bit, 2 disks|pci_nomsi"
+	"nvme-intx|q35|-drive file=@P,if=none,id=d0,format=raw -device nvme,serial=pat0,drive=d0 -drive file=@B,if=none,id=d1,format=raw -device nvme,serial=blank1,drive=d1|nvme0n1|nvme1n1|259|nvme0: .*, SGL, INTx|pci_nomsi"
 )
-[ -n "${BLK_DRIVERS:-}" ] || BLK_DRIVERS="ahci ahci-ich9"
+[ -n "${BLK_DRIVERS:-}" ] || BLK_DRIVERS="ahci ahci-ich9 ahci-intx nvme nvme-intx"
 
 for entry in "${drivers[@]}"; do
-	IFS='|' read -r name machine args disk blank major bound <<< "$entry"
+	IFS='|' read -r name machine args disk blank major bound extra <<< "$entry"
 	case " $BLK_DRIVERS " in *" $name "*) ;; *) continue ;; esac
 	cp "$work/pattern.orig" "$work/pattern.img"
 	rm -f "$work/blank.img"
@@ -35,7 +38,7 @@ for entry in "${drivers[@]}"; do
 	args=${args//@B/$work/blank.img}
 	# shellcheck disable=SC2086
 	qemu_boot block_$name 90 -machine "$machine" -m 256M -nic none -kernel "$KERNEL" $args \
-		-append "console=ttyS0 blktest.disk=$disk blktest.blank=$blank ktest=blk_virtio_read_pattern,blk_virtio_write,blk_rescan_partitions,blk_proc_files"
+		-append "console=ttyS0 $extra blktest.disk=$disk blktest.blank=$blank ktest=blk_virtio_read_pattern,blk_virtio_write,blk_rescan_partitions,blk_proc_files"
 	expect_exit $name/exit_status 33
 	expect_log_re $name/bound "$bound"
 	ktest_results $name/ktest
