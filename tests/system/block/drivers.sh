@@ -25,8 +25,10 @@ drivers=(
 	"nvme|q35|-drive file=@P,if=none,id=d0,format=raw -device nvme,serial=pat0,drive=d0 -drive file=@B,if=none,id=d1,format=raw -device nvme,serial=blank1,drive=d1|nvme0n1|nvme1n1|259|nvme1: 0000:00:0[0-9a-f]\\.0 \\[1b36:0010\\] NVMe 1\\.[0-9], \"QEMU NVMe Ctrl\" serial \"blank1\" .*, 1 of [0-9]+ namespaces, I/O queue of [0-9]+, doorbell stride 4, SGL, MSI-X"
 	"ahci-intx|q35|-device ahci,id=a -drive file=@P,if=none,id=d0,format=raw -device ide-hd,drive=d0,bus=a.0 -drive file=@B,if=none,id=d1,format=raw -device ide-hd,drive=d1,bus=a.1|sda|sdb|8|ahci: 0000:00:0[0-9a-f]\\.0 \\[8086:2922\\] .*INTx, 64-bit, 2 disks|pci_nomsi"
 	"nvme-intx|q35|-drive file=@P,if=none,id=d0,format=raw -device nvme,serial=pat0,drive=d0 -drive file=@B,if=none,id=d1,format=raw -device nvme,serial=blank1,drive=d1|nvme0n1|nvme1n1|259|nvme0: .*, SGL, INTx|pci_nomsi"
+	"ide|pc|-drive file=@P,if=ide,index=0,format=raw -drive file=@B,if=ide,index=1,format=raw|sda|sdb|8|ata_piix: sdb: ata1\\.01 \"QEMU HARDDISK\" .*16384 sectors, LBA48, bus-master DMA, flush ext"
+	"ide-pio|pc|-drive file=@P,if=ide,index=0,format=raw -drive file=@B,if=ide,index=2,format=raw|sda|sdb|8|ata_piix: sdb: ata2\\.00 .*, PIO, flush ext|ide.pio"
 )
-[ -n "${BLK_DRIVERS:-}" ] || BLK_DRIVERS="ahci ahci-ich9 ahci-intx nvme nvme-intx"
+[ -n "${BLK_DRIVERS:-}" ] || BLK_DRIVERS="ahci ahci-ich9 ahci-intx nvme nvme-intx ide ide-pio"
 
 for entry in "${drivers[@]}"; do
 	IFS='|' read -r name machine args disk blank major bound extra <<< "$entry"
