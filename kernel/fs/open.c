@@ -21,7 +21,7 @@ int vfs_register_chrdev(unsigned major, const struct file_ops *fops)
 	return 0;
 }
 
-#define BLKDEV_MAX 256
+#define BLKDEV_MAX 512 /* majors up to 511: Linux puts NVMe namespaces on 259 */
 static const struct file_ops *blkdevs[BLKDEV_MAX];
 
 int vfs_register_blkdev(unsigned major, const struct file_ops *fops)

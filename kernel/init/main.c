@@ -13,6 +13,9 @@
 #include "console/console.h"
 #include "debug/panic.h"
 #include "drivers/block/virtio_blk.h"
+#include "drivers/block/ahci.h"
+#include "drivers/block/nvme.h"
+#include "drivers/block/ata_piix.h"
 #include "drivers/serial/uart16550.h"
 #include "drivers/input/ps2kbd.h"
 #include "drivers/net/netdrivers.h"
@@ -266,6 +269,9 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	inet_init();
 	pci_init();
 	virtio_blk_init();
+	ahci_init();
+	nvme_init();
+	ata_piix_init();
 	e1000_init();
 	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
 	work_start_worker();
