@@ -2,3 +2,4 @@
 #pragma once
 
 void e1000_init(void);
+void virtio_net_init(void);
