@@ -1,0 +1,37 @@
+#!/bin/bash
+# Ferrite on a tap device in a network namespace this test creates (tests/system/net/lib_tap.bash),
+# configured by ip=192.168.77.2::192.168.77.1:255.255.255.0: the host pings it (56 and 1400
+# bytes) and sends UDP datagrams (up to 8000 bytes, so fragmented) to its in-kernel echo on
+# port 7777, each of which must come back byte for byte. Twice: on a clean link (every echo
+# request answered), then with netem impairing what the host sends (loss 10%, reorder 25%,
+# duplicate 1%, delay 1ms), where retries must get every datagram through. Without root,
+# namespaces, /dev/net/tun or netem the run is reported as SKIP, not as passed.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/nic.bash"
+source "$(dirname "$0")/lib_tap.bash"
+
+# tap_run NAME TRIES MIN_PING_PERCENT: one boot with the sink, the host client against it.
+tap_run() {
+	local name=$1
+	tap_qemu "$NIC_RUN-$name" 120 -machine q35 -m 256M -nic none \
+		-device "$NIC_MODEL$NIC_OPTS,netdev=n0,mac=52:54:00:77:00:02" \
+		-kernel "$KERNEL" -append "ktest=net_udp_echo console=ttyS0 $TAP_CMDLINE_IP"
+	if tap_wait_log "udp echo: listening" 90; then
+		tap_exec timeout 100 python3 "$(dirname "$0")/tap_client.py" "$TAP_GUEST" "$LOG" \
+			"system/$TEST_NAME/$name" "$2" "$3"
+	else
+		fail "$name/udp" "the UDP sink never started (log: $LOG)"
+	fi
+	tap_qemu_wait
+	expect_exit "$name/exit_status" 33
+	expect_log_re "$name/probe" "$(nic_probe_re '0000:00:0[0-9a-f]\.0')"
+	ktest_results "$name/ktest"
+}
+
+if tap_setup; then
+	tap_run clean 1 100
+fi
+if tap_setup netem loss 10% reorder 25% duplicate 1% delay 1ms; then
+	tap_run netem 10 50
+fi
+tap_cleanup
