@@ -3,9 +3,15 @@
 # netem, and QEMU started inside the namespace on that tap. Everything (namespace, tap, QEMU) is
 # removed on exit by a trap.
 #
-#   tap_setup [netem ARGS...]   creates the namespace and tap; "netem loss 10% ..." adds the qdisc.
-#                               Returns 1 (after printing SKIP) when the host cannot: not root,
-#                               no netns, no /dev/net/tun, no netem in the kernel.
+#   tap_setup [LOSS REORDER DUP DELAY_MS]
+#                               creates the namespace and tap. With the four numbers (percentages
+#                               and milliseconds), impairs what the host sends to the guest with
+#                               "tc qdisc add dev TAP root netem loss L% reorder R% duplicate D%
+#                               delay Nms"; where the host kernel has no sch_netem, with
+#                               tap_impair.py doing the same in user space between the tap and
+#                               QEMU (-netdev dgram). TAP_IMPAIR says which ("netem", "relay" or
+#                               "none"). Returns 1 (after printing SKIP) when the host cannot: not
+#                               root, no netns, no /dev/net/tun.
 #   tap_qemu LOGNAME SECS ARGS  QEMU in the background inside the namespace, its NIC on the tap as
 #                               netdev n0 (add -device MODEL,netdev=n0); QEMU_PID, LOG set.
 #   tap_wait_log TEXT SECS      waits until the serial log holds TEXT (0) or QEMU ends (1).
@@ -20,13 +26,24 @@ TAP_GUEST=192.168.77.2
 TAP_CMDLINE_IP="ip=$TAP_GUEST::$TAP_HOST:255.255.255.0"
 TAP_NS=
 TAP_IF=ftap0
+TAP_IMPAIR=none
+TAP_RELAY_ARGS=()
 QEMU_PID=
+RELAY_PID=
+# Inside the private namespace: its own loopback, so fixed ports cannot collide.
+TAP_QEMU_PORT=40001
+TAP_RELAY_PORT=40002
 
 tap_cleanup() {
 	if [ -n "$QEMU_PID" ]; then
 		kill "$QEMU_PID" 2>/dev/null
 		wait "$QEMU_PID" 2>/dev/null
 		QEMU_PID=
+	fi
+	if [ -n "$RELAY_PID" ]; then
+		kill "$RELAY_PID" 2>/dev/null
+		wait "$RELAY_PID" 2>/dev/null
+		RELAY_PID=
 	fi
 	if [ -n "$TAP_NS" ]; then
 		# Deleting the namespace deletes the tap (and its qdisc) with it.
@@ -64,10 +81,16 @@ tap_setup() {
 		tap_cleanup
 		return 1
 	fi
-	if [ "$#" -gt 0 ] && ! ip netns exec "$ns" tc qdisc add dev "$TAP_IF" root "$@" 2> /dev/null; then
-		tap_skip "tc qdisc '$*' refused (sch_netem missing from the host kernel?)"
-		tap_cleanup
-		return 1
+	TAP_IMPAIR=none
+	TAP_RELAY_ARGS=()
+	[ "$#" -eq 4 ] || return 0
+	if ip netns exec "$ns" tc qdisc add dev "$TAP_IF" root netem loss "$1%" reorder "$2%" duplicate "$3%" \
+		delay "${4}ms" 2> /dev/null; then
+		TAP_IMPAIR=netem
+	else
+		echo "note: tc netem refused here (no sch_netem in the host kernel): impairing with tap_impair.py"
+		TAP_IMPAIR=relay
+		TAP_RELAY_ARGS=("$1" "$2" "$3" "$4")
 	fi
 	return 0
 }
@@ -77,13 +100,21 @@ tap_exec() {
 }
 
 tap_qemu() {
-	local name=$1 secs=$2
+	local name=$1 secs=$2 netdev
 	shift 2
 	LOG=$LOGDIR/$name.log
 	rm -f "$LOG"
+	netdev="tap,id=n0,ifname=$TAP_IF,script=no,downscript=no"
+	if [ "$TAP_IMPAIR" = relay ]; then
+		ip netns exec "$TAP_NS" python3 "$ROOT/tests/system/net/tap_impair.py" "$TAP_IF" "$TAP_QEMU_PORT" \
+			"$TAP_RELAY_PORT" "${TAP_RELAY_ARGS[@]}" 2> "$LOGDIR/$name.impair.txt" &
+		RELAY_PID=$!
+		netdev="dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=$TAP_QEMU_PORT"
+		netdev+=",remote.type=inet,remote.host=127.0.0.1,remote.port=$TAP_RELAY_PORT"
+	fi
 	ip netns exec "$TAP_NS" timeout --kill-after=5 "$secs" qemu-system-x86_64 -accel tcg -display none \
 		-monitor none -serial "file:$LOG" -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		-netdev "tap,id=n0,ifname=$TAP_IF,script=no,downscript=no" "$@" > "$LOGDIR/$name.qemu.txt" 2>&1 &
+		-netdev "$netdev" "$@" > "$LOGDIR/$name.qemu.txt" 2>&1 &
 	QEMU_PID=$!
 }
 
@@ -101,4 +132,9 @@ tap_qemu_wait() {
 	QEMU_RC=0
 	wait "$QEMU_PID" || QEMU_RC=$?
 	QEMU_PID=
+	if [ -n "$RELAY_PID" ]; then
+		kill "$RELAY_PID" 2>/dev/null # it prints its counts on the way out
+		wait "$RELAY_PID" 2>/dev/null
+		RELAY_PID=
+	fi
 }
