@@ -2,7 +2,7 @@
 # Network devices are named as the driver model finds them, hot-plugged ones too. On q35 with
 # native PCIe hot-plug, two e1000s added over QMP become eth0 and eth1; removing the first
 # unregisters eth0 (the driver frees its rings and interrupt; QEMU completes the removal); a card
-# added again takes the free name eth0 and reports its link.
+# added again takes the free name eth0 and reports its link, and follows it down and up.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/nic.bash"
 
@@ -55,6 +55,12 @@ q.command("device_add", driver=model, id="nic3", bus="rp1", netdev="n1", mac="52
 result("readded_takes_eth0", wait_count(r"^net: eth0: registered, MAC 52:54:00:00:00:03", 1),
        "the re-added card did not get the free name eth0")
 result("link_up", wait_count(r"^net: eth0: link up$", 2), "no link up for the re-added card")
+# The cable pulled and plugged back (QMP set_link): the driver must see both changes (an
+# interrupt for the e1000s' LSC cause, a configuration change for virtio-net's status).
+q.command("set_link", name="nic3", up=False)
+result("link_down", wait_count(r"^net: eth0: link down$", 1), "set_link off: no link down")
+q.command("set_link", name="nic3", up=True)
+result("link_up_again", wait_count(r"^net: eth0: link up$", 3), "set_link on: no link up")
 result("no_panic", count(r"panic|unhandled") == 0, "the kernel panicked")
 PYEOF
 
