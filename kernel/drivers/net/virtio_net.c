@@ -23,12 +23,14 @@
 #include "mm/pmm.h"
 #include "mm/slab.h"
 #include "net/net.h"
+#include "time/clock.h"
 
 #define VNET_RXQ 0
 #define VNET_TXQ 1
 #define VNET_NBUF 64       /* buffers per direction (and at most this many descriptors) */
 #define VNET_BUF_ORDER 5   /* VNET_NBUF * VNET_BUF_SIZE bytes */
 #define VNET_HDR_LEN sizeof(struct virtio_net_hdr)
+#define VNET_TX_WAIT_NS 2000000ull /* how long a sender waits for a transmit slot */
 
 struct vnet {
 	struct virtio_dev vd;
@@ -138,6 +140,24 @@ static int vnet_xmit(struct net_device *dev, struct sk_buff *skb)
 	uint64_t fl = spin_lock_irqsave(&vn->tx_lock);
 	if (!vn->tx_nfree && !vn->gone)
 		vnet_tx_reclaim(vn);
+	/*
+	 * A full ring: QEMU drains the transmit queue asynchronously (unlike e1000, whose tail
+	 * write sends at once), so a burst outruns it. There is no queue to stop and no qdisc to
+	 * hold the frame, so wait a little for completions (lock dropped) before dropping it.
+	 */
+	uint64_t deadline = 0;
+	while (!vn->tx_nfree && !vn->gone) {
+		uint64_t now = clock_monotonic_ns();
+		if (!deadline)
+			deadline = now + VNET_TX_WAIT_NS;
+		else if (now >= deadline)
+			break;
+		spin_unlock_irqrestore(&vn->tx_lock, fl);
+		__builtin_ia32_pause();
+		fl = spin_lock_irqsave(&vn->tx_lock);
+		if (!vn->gone)
+			vnet_tx_reclaim(vn);
+	}
 	if (!vn->tx_nfree || vn->gone) {
 		spin_unlock_irqrestore(&vn->tx_lock, fl);
 		netdev_stat_add(&dev->stats.tx_fifo_errors, 1);
