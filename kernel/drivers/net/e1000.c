@@ -98,6 +98,7 @@ static void e1000_read_mac(struct e1000 *e, uint8_t mac[ETH_ALEN])
 		return;
 	}
 	/* No EEPROM answer: what firmware left in receive address 0. */
+	pr_warn("%s: %s: no EEPROM answer, MAC from RAL/RAH\n", e1000_name(e), e->pdev->dev.name);
 	uint32_t lo = rd32(e, E1000_RAL0), hi = rd32(e, E1000_RAH0);
 	for (int i = 0; i < 4; i++)
 		mac[i] = (uint8_t)(lo >> (8 * i));

@@ -169,7 +169,8 @@ static int vnet_xmit(struct net_device *dev, struct sk_buff *skb)
 	uint8_t *buf = vn->tx_bufs + (size_t)slot * VNET_BUF_SIZE;
 	vnet_tx_hdr_init((struct virtio_net_hdr *)buf);
 	memcpy(buf + VNET_HDR_LEN, skb->data, skb->len);
-	/* Short frames go as they are: the device (like a NIC's PSP) pads them on the wire. */
+	/* Short frames go as they are, as Linux's virtio_net sends them: padding to 60 bytes is the
+	 * business of whatever puts them on a wire (QEMU's backends and taps take runts). */
 	struct virtq_buf b = { virtio_virt_to_phys(buf), (uint32_t)(VNET_HDR_LEN + skb->len), false };
 	struct virtqueue *txq = &vn->vd.queues[VNET_TXQ];
 	int err = virtq_add(txq, &b, 1, buf);

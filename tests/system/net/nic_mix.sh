@@ -23,3 +23,7 @@ fi
 if [ "$(log_text | grep -cE '^net: eth[0-2]: link up$')" -eq 3 ]; then pass links_up; else
 	fail links_up "not three 'link up' lines (log: $LOG)"; fi
 ktest_results ktest
+# Both Intel cards answer EERD (82540EM: done bit 4; 82574L: done bit 1, address in 15:2), so the
+# MACs above came from their EEPROMs, not the receive-address fallback.
+if log_text | grep -q "no EEPROM answer"; then fail mac_from_eeprom "a card fell back to RAL/RAH (log: $LOG)"; else
+	pass mac_from_eeprom; fi
