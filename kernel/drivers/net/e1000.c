@@ -381,6 +381,22 @@ static void e1000_remove(struct pci_dev *pdev)
 	e1000_free_mem(e);
 }
 
+int e1000_test_irq(struct net_device *dev)
+{
+	if (dev->ops != &e1000_ops)
+		return -ENODEV;
+	struct e1000 *e = dev->priv;
+	uint64_t before = __atomic_load_n(&e->irqs, __ATOMIC_ACQUIRE);
+	wr32(e, E1000_ICS, E1000_ICR_LSC); /* unmasked since e1000_open */
+	uint64_t deadline = clock_monotonic_ns() + 2000000000ull;
+	while (__atomic_load_n(&e->irqs, __ATOMIC_ACQUIRE) == before && clock_monotonic_ns() < deadline)
+		clock_delay_us(100);
+	bool seen = __atomic_load_n(&e->irqs, __ATOMIC_ACQUIRE) != before;
+	pr_info("%s: %s: test interrupt by %s %s\n", e1000_name(e), dev->name, e->msi ? "MSI" : "INTx",
+		seen ? "delivered" : "NOT delivered");
+	return seen;
+}
+
 static const struct pci_device_id e1000_ids[] = {
 	{ 0x8086, 0x100e, 0, 0 }, /* 82540EM: QEMU's "e1000" */
 	{ 0x8086, 0x100f, 0, 0 }, /* 82545EM copper */

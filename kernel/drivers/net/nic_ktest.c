@@ -1,4 +1,8 @@
 /*
+ * nic_irq (automatic): every e1000/e1000e card the boot found must deliver an interrupt to
+ * its driver (MSI or INTx, whichever the driver got), on every machine and interrupt mode the
+ * ktest boots cover; nothing leaves the machine.
+ *
  * The NIC drivers' end-to-end ktest for the tap harness (tests/system/net/tap_*.sh): a UDP echo
  * on port 7777 over whatever eth0 the driver registered and ip= configured (any address, unlike
  * the slirp ktests' fixed 10.0.2.15). Besides echoing and logging each datagram's length and
@@ -9,6 +13,8 @@
  *   "quit"                ends the test (echoed first).
  */
 #include "console/console.h"
+#include "drivers/net/netdrivers.h"
+#include "lib/errno.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
@@ -115,4 +121,23 @@ KTEST_MANUAL(net_udp_echo)
 	thread_sleep_ns(200000000ull);
 	pr_info("net: udp echo: %lu datagrams\n", got);
 	KT_ASSERT(quit);
+}
+
+KTEST(nic_irq)
+{
+	unsigned tested = 0;
+	for (int i = 0; i < 8; i++) {
+		char name[8] = "eth0";
+		name[3] = (char)('0' + i);
+		struct net_device *dev = netdev_get_by_name(name);
+		if (!dev)
+			continue;
+		int r = e1000_test_irq(dev);
+		if (r == -ENODEV)
+			continue;
+		KT_ASSERT_EQ(r, 1);
+		tested++;
+	}
+	if (!tested)
+		kprintf("ktest: nic_irq: no e1000/e1000e card; skipped\n");
 }

@@ -8,9 +8,11 @@ qemu_boot nic_mix 60 -machine q35 -m 256M -nic none \
 	-netdev user,id=n0,restrict=on -netdev user,id=n1,restrict=on -netdev user,id=n2,restrict=on \
 	-device e1000,netdev=n0,mac=52:54:00:00:0a:01 -device e1000e,netdev=n1,mac=52:54:00:00:0a:02 \
 	-device virtio-net-pci,netdev=n2,mac=52:54:00:00:0a:03 \
-	-kernel "$KERNEL" -append "ktest=net_loopback console=ttyS0"
+	-kernel "$KERNEL" -append "ktest=net_loopback,nic_irq console=ttyS0"
 expect_exit exit_status 33
 expect_log_re e1000 '^\[ *[0-9.]+\] e1000: 0000:00:0[0-9a-f]\.0: eth[0-2], (INTx|MSI), link up'
+expect_log_re irq_e1000 "^\[ *[0-9.]+\] e1000: eth[0-2]: test interrupt by INTx delivered"
+expect_log_re irq_e1000e "^\[ *[0-9.]+\] e1000e: eth[0-2]: test interrupt by MSI delivered"
 expect_log_re e1000e '^\[ *[0-9.]+\] e1000e: 0000:00:0[0-9a-f]\.0: eth[0-2], MSI, link up'
 expect_log_re virtio_net '^\[ *[0-9.]+\] virtio-net: 0000:00:0[0-9a-f]\.0: eth[0-2] \[1af4:1000\], MSI-X, '
 names=$(log_text | sed -n 's/^net: \(eth[0-9]\): registered, MAC \(52:54:00:00:0a:0[1-3]\), .*/\1 \2/p' | sort)
