@@ -273,6 +273,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	nvme_init();
 	ata_piix_init();
 	e1000_init();
+	virtio_net_init();
 	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
 	work_start_worker();
 	proc_init();
