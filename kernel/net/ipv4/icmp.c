@@ -3,6 +3,7 @@
  * icmp_ping for kernel users, which waits for the matching echo reply.
  */
 #include "net/ipv4/inet.h"
+#include "net/ipv4/udp.h"
 
 #include "arch/x86_64/percpu.h"
 #include "console/console.h"
@@ -36,6 +37,20 @@ static int unreach_errno(uint8_t code)
 	case 2: return -ENOPROTOOPT;
 	default: return -ECONNREFUSED;
 	}
+}
+
+/* A destination unreachable quoting one of our UDP datagrams goes to its connected socket. */
+static void icmp_error_for_udp(const struct icmp_hdr *h, size_t len)
+{
+	if (h->type != ICMP_DEST_UNREACH || len < sizeof(*h) + sizeof(struct ip_hdr) + 8)
+		return;
+	const struct ip_hdr *q = (const struct ip_hdr *)(h + 1);
+	unsigned qhl = (q->ver_ihl & 0xf) * 4u;
+	if (q->ver_ihl >> 4 != 4 || qhl < sizeof(*q) || len < sizeof(*h) + qhl + 8 || q->protocol != IPPROTO_UDP)
+		return;
+	if (h->code == ICMP_FRAG_NEEDED)
+		return; /* FIXME: path MTU discovery; Linux reports EMSGSIZE only with IP_PMTUDISC_DO */
+	udp_icmp_error(q, (const struct udp_hdr *)((const uint8_t *)q + qhl), unreach_errno(h->code));
 }
 
 /* An error quoting one of our echo requests ends that ping with the matching errno. */
@@ -108,9 +123,10 @@ void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 		break;
 	case ICMP_DEST_UNREACH:
 	case ICMP_TIME_EXCEEDED:
-		/* FIXME: hand to the sockets of the offending datagram once they exist. */
+		/* Kernel pings and connected UDP sockets hear about their own datagrams. */
 		inet_count(&inet_stats.icmp_errors_in);
 		icmp_error_for_ping(h, skb->len);
+		icmp_error_for_udp(h, skb->len);
 		break;
 	default:
 		break;

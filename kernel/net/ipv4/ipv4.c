@@ -157,7 +157,19 @@ static int ip_route(in_addr_t daddr, struct net_device **dev, in_addr_t *nexthop
 		*nexthop = r->gateway ? r->gateway : daddr;
 	}
 	spin_unlock_irqrestore(&route_lock, fl);
+	/* The limited broadcast leaves by the route's device but to every station on its link. */
+	if (r && daddr == 0xffffffffu)
+		*nexthop = daddr;
 	return r ? 0 : -ENETUNREACH;
+}
+
+bool ip_route_is_broadcast(in_addr_t daddr)
+{
+	struct net_device *dev;
+	in_addr_t nh;
+	if (daddr == 0xffffffffu)
+		return true;
+	return ip_route(daddr, &dev, &nh) == 0 && ip_is_broadcast(dev, daddr);
 }
 
 in_addr_t ip_source_for(in_addr_t daddr)
