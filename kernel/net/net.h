@@ -141,6 +141,10 @@ void netdev_put(struct net_device *dev);
 int netdev_up(struct net_device *dev);
 void netdev_down(struct net_device *dev);
 struct net_device *netdev_get_by_name(const char *name);
+/* The registered device with the smallest ifindex above after (NULL: none); walks the list
+ * in ifindex order without holding a lock across the walk. */
+struct net_device *netdev_next(int after);
+struct net_device *netdev_get_by_index(int ifindex);
 /* Whether a registered device has the IPv4 address addr. */
 bool netdev_has_ipv4_addr(in_addr_t addr);
 extern struct net_device *netdev_loopback;
@@ -176,6 +180,15 @@ size_t net_format_proc_udp(char *buf, size_t size);
 /* Gives dev the address addr/mask (network order), adds the connected route, announces it. */
 int inet_set_addr(struct net_device *dev, in_addr_t addr, in_addr_t mask);
 int inet_route_add(in_addr_t dst, in_addr_t mask, in_addr_t gateway, struct net_device *dev);
+/* Removes the route to dst/mask: 0 or -ESRCH. */
+int inet_route_del(in_addr_t dst, in_addr_t mask);
+/* Takes dev's IPv4 address away with its connected route. */
+void inet_clear_addr(struct net_device *dev);
+/* The device on whose link addr lies (a connected route covers it), or NULL. */
+struct net_device *inet_onlink_dev(in_addr_t addr);
+/* The interface and routing ioctls (SIOCGIFCONF, SIOCSIFADDR, SIOCADDRT...) that every socket
+ * answers (net/core/dev_ioctl.c); -ENOTTY for another command. */
+int net_dev_ioctl(unsigned cmd, uint64_t arg);
 
 /*
  * Sends an ICMP echo request to dst and waits for the matching reply; 0 with the round trip

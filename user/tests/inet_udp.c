@@ -3,10 +3,12 @@
  * ephemeral range), EADDRINUSE and SO_REUSEADDR, sendto/recvfrom and the sender's address,
  * connect (peer filtering, getpeername, AF_UNSPEC), MSG_PEEK/MSG_TRUNC/MSG_DONTWAIT,
  * SO_RCVTIMEO, poll/select/epoll readiness, ICMP port unreachable as ECONNREFUSED, broadcast
- * needing SO_BROADCAST, shutdown, options, FIONREAD, the largest datagram, /proc/net/udp.
+ * needing SO_BROADCAST, shutdown, options, FIONREAD, the largest datagram, /proc/net/udp, and
+ * the interface ioctls on lo (index, name, flags, address, netmask, SIOCGIFCONF).
  */
 #include "t.h"
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -407,6 +409,55 @@ static void test_big_and_proc(void)
 	close(b);
 }
 
+static in_addr_t addr_of(const struct ifreq *r)
+{
+	return ((const struct sockaddr_in *)&r->ifr_addr)->sin_addr.s_addr;
+}
+
+static void test_interface_ioctls(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq r;
+	memset(&r, 0, sizeof(r));
+	strcpy(r.ifr_name, "lo");
+	CHECK_OK("ifioctl.index", ioctl(s, SIOCGIFINDEX, &r));
+	int idx = r.ifr_ifindex;
+	CHECK("ifioctl.index_positive", idx > 0);
+	memset(&r, 0, sizeof(r));
+	r.ifr_ifindex = idx;
+	CHECK_OK("ifioctl.name", ioctl(s, SIOCGIFNAME, &r));
+	CHECK("ifioctl.name_is_lo", strcmp(r.ifr_name, "lo") == 0);
+	strcpy(r.ifr_name, "lo");
+	CHECK_OK("ifioctl.flags", ioctl(s, SIOCGIFFLAGS, &r));
+	CHECK("ifioctl.flags_up_loopback", (r.ifr_flags & (IFF_UP | IFF_LOOPBACK)) == (IFF_UP | IFF_LOOPBACK));
+	strcpy(r.ifr_name, "lo");
+	CHECK_OK("ifioctl.addr", ioctl(s, SIOCGIFADDR, &r));
+	CHECK("ifioctl.addr_value", r.ifr_addr.sa_family == AF_INET && addr_of(&r) == htonl(INADDR_LOOPBACK));
+	strcpy(r.ifr_name, "lo");
+	CHECK_OK("ifioctl.netmask", ioctl(s, SIOCGIFNETMASK, &r));
+	CHECK("ifioctl.netmask_value", addr_of(&r) == htonl(0xff000000u));
+	strcpy(r.ifr_name, "lo");
+	CHECK_OK("ifioctl.mtu", ioctl(s, SIOCGIFMTU, &r));
+	CHECK("ifioctl.mtu_sane", r.ifr_mtu >= 1500);
+	strcpy(r.ifr_name, "nosuch0");
+	CHECK_ERR("ifioctl.no_device", ioctl(s, SIOCGIFFLAGS, &r), ENODEV);
+	CHECK_ERR("ifioctl.bad_pointer", ioctl(s, SIOCGIFFLAGS, (void *)16), EFAULT);
+	/* SIOCGIFCONF: the room needed, then the list, with lo at 127.0.0.1. */
+	struct ifconf ifc = { .ifc_len = 0, .ifc_buf = NULL };
+	CHECK_OK("ifioctl.conf_size", ioctl(s, SIOCGIFCONF, &ifc));
+	CHECK("ifioctl.conf_size_multiple", ifc.ifc_len > 0 && ifc.ifc_len % (int)sizeof(struct ifreq) == 0);
+	struct ifreq list[16];
+	ifc.ifc_len = sizeof(list);
+	ifc.ifc_req = list;
+	CHECK_OK("ifioctl.conf", ioctl(s, SIOCGIFCONF, &ifc));
+	int found = 0;
+	for (int i = 0; i < ifc.ifc_len / (int)sizeof(struct ifreq); i++)
+		if (strcmp(list[i].ifr_name, "lo") == 0 && addr_of(&list[i]) == htonl(INADDR_LOOPBACK))
+			found = 1;
+	CHECK("ifioctl.conf_has_lo", found);
+	close(s);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -419,5 +470,6 @@ int main(int argc, char **argv)
 	test_poll_select_epoll();
 	test_broadcast_shutdown_options();
 	test_big_and_proc();
+	test_interface_ioctls();
 	return t_done();
 }

@@ -246,6 +246,33 @@ int inet_route_add(in_addr_t dst, in_addr_t mask, in_addr_t gateway, struct net_
 	return err;
 }
 
+int inet_route_del(in_addr_t dst, in_addr_t mask)
+{
+	uint64_t fl = spin_lock_irqsave(&route_lock);
+	int err = route_table_del(&routes, dst, mask);
+	spin_unlock_irqrestore(&route_lock, fl);
+	return err;
+}
+
+struct net_device *inet_onlink_dev(in_addr_t addr)
+{
+	struct net_device *dev = NULL;
+	uint64_t fl = spin_lock_irqsave(&route_lock);
+	const struct route *r = route_table_lookup(&routes, addr);
+	if (r && !r->gateway)
+		dev = r->dev;
+	spin_unlock_irqrestore(&route_lock, fl);
+	return dev;
+}
+
+void inet_clear_addr(struct net_device *dev)
+{
+	if (dev->ipv4_addr)
+		inet_route_del(dev->ipv4_addr & dev->ipv4_mask, dev->ipv4_mask);
+	dev->ipv4_addr = 0;
+	dev->ipv4_mask = 0;
+}
+
 static void fmt_ip(char *s, size_t n, in_addr_t a)
 {
 	uint32_t v = ntohl(a);

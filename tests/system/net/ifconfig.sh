@@ -1,0 +1,40 @@
+#!/bin/bash
+# Interface configuration through the Linux ioctls with Debian's busybox: ifconfig sets eth0's
+# address, netmask, up flag and MTU (SIOCSIFADDR/SIOCSIFNETMASK/SIOCSIFFLAGS/SIOCSIFMTU),
+# route adds and deletes the default route (SIOCADDRT/SIOCDELRT); ifconfig, route -n and
+# netstat -rn must show it all as Linux would, and a TFTP fetch from QEMU's server through
+# the new configuration must bring the file intact. The kernel gets no ip= at all.
+source "$(dirname "$0")/../lib.sh"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/tftp"
+head -c 20000 /dev/urandom > "$work/tftp/ferrite-tftp.bin"
+sum=$(md5sum < "$work/tftp/ferrite-tftp.bin" | cut -d' ' -f1)
+sh "$ROOT/tools/mkrootfs.sh" "$work/rootfs.cpio.gz" "$ROOT/tests/system/net/ifconfig.rc:/iftest"
+qemu_boot ifconfig 120 -machine pc -m 256M -nic "user,model=e1000,restrict=on,tftp=$work/tftp" \
+	-kernel "$KERNEL" -initrd "$work/rootfs.cpio.gz" -append "console=ttyS0 rdinit=/iftest"
+if [ "$QEMU_RC" -eq 0 ] && log_text | grep -qxF "iftest: end"; then pass powered_off; else
+	fail powered_off "QEMU status $QEMU_RC, or the script did not finish (log: $LOG)"; fi
+section() { log_text | sed -n "/^iftest: $1\$/,/^iftest: $1-end\$/p"; }
+check_re() { # NAME SECTION REGEX WHY
+	if section "$2" | grep -qE -- "$3"; then pass "$1"; else fail "$1" "$4 (log: $LOG)"; fi
+}
+for step in "ifconfig ok" "route add ok" "mtu ok" "route del ok" "second del refused" "down ok"; do
+	if log_text | grep -qxF "iftest: $step"; then pass "${step// /_}"; else
+		fail "${step// /_}" "the script did not say 'iftest: $step' (log: $LOG)"; fi
+done
+check_re ifconfig_eth0 ifconfig '^eth0 +Link encap:Ethernet +HWaddr 52:54:00:12:34:56' "no eth0 with its MAC"
+check_re ifconfig_inet ifconfig 'inet addr:10\.0\.2\.15 +Bcast:10\.0\.2\.255 +Mask:255\.255\.255\.0' "eth0's address, broadcast or mask wrong"
+check_re ifconfig_flags ifconfig 'UP BROADCAST RUNNING +MTU:1400' "eth0 not UP BROADCAST RUNNING with MTU 1400"
+check_re ifconfig_lo ifconfig 'inet addr:127\.0\.0\.1 +Mask:255\.0\.0\.0' "lo's address missing"
+check_re ifconfig_lo_flags ifconfig 'UP LOOPBACK RUNNING +MTU:65536' "lo not UP LOOPBACK RUNNING"
+check_re route_default route '^0\.0\.0\.0 +10\.0\.2\.2 +0\.0\.0\.0 +UG +0 +0 +0 +eth0$' "route -n lacks the default route"
+check_re route_connected route '^10\.0\.2\.0 +0\.0\.0\.0 +255\.255\.255\.0 +U +0 +0 +0 +eth0$' "route -n lacks 10.0.2.0/24"
+check_re netstat_default netstat '^0\.0\.0\.0 +10\.0\.2\.2 +0\.0\.0\.0 +UG +0 +0 +0 +eth0$' "netstat -rn lacks the default route"
+if log_text | grep -qxF "iftest: tftp $sum  /tmp/t.bin"; then pass tftp_through_config; else
+	fail tftp_through_config "the TFTP fetch failed or brought other bytes (log: $LOG)"; fi
+if section route2 | grep -qE '^0\.0\.0\.0 '; then fail route_deleted "the default route is still there (log: $LOG)"
+else pass route_deleted; fi
+if log_text | grep -qxF "iftest: flags-down 0"; then pass down_flag; else
+	fail down_flag "eth0 still UP after ifconfig down (log: $LOG)"; fi
