@@ -4,7 +4,8 @@
  * connect (peer filtering, getpeername, AF_UNSPEC), MSG_PEEK/MSG_TRUNC/MSG_DONTWAIT,
  * SO_RCVTIMEO, poll/select/epoll readiness, ICMP port unreachable as ECONNREFUSED, broadcast
  * needing SO_BROADCAST, shutdown, options, FIONREAD, the largest datagram, /proc/net/udp, and
- * the interface ioctls on lo (index, name, flags, address, netmask, SIOCGIFCONF).
+ * the interface ioctls on lo (index, name, flags, address, netmask, SIOCGIFCONF); as root, a
+ * raw ICMP socket pinging 127.0.0.1 (what busybox ping does).
  */
 #include "t.h"
 #include <arpa/inet.h>
@@ -458,6 +459,61 @@ static void test_interface_ioctls(void)
 	close(s);
 }
 
+static uint16_t icmp_sum(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)b[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+static void test_raw_icmp(void)
+{
+	if (geteuid() != 0) {
+		t_skip("raw.echo", "raw sockets need root");
+		return;
+	}
+	int s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	if (!NEED("raw.socket", s))
+		return;
+	unsigned char req[64];
+	memset(req, 0, sizeof(req));
+	req[0] = 8; /* echo request */
+	uint16_t id = (uint16_t)(getpid() ^ 0x5a5a);
+	memcpy(req + 4, &id, 2);
+	req[7] = 1; /* sequence 1 */
+	for (int i = 8; i < 64; i++)
+		req[i] = (unsigned char)i;
+	uint16_t c = icmp_sum(req, sizeof(req));
+	memcpy(req + 2, &c, 2);
+	struct sockaddr_in to = sin_of("127.0.0.1", 0);
+	CHECK_EQ("raw.send", sendto(s, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)), 64);
+	/* The socket sees every ICMP message: our request on lo, then the reply. */
+	int got_reply = 0;
+	for (int tries = 0; tries < 8 && !got_reply; tries++) {
+		unsigned char buf[256];
+		struct sockaddr_in from;
+		socklen_t len = sizeof(from);
+		if (!wait_readable(s, 2000))
+			break;
+		ssize_t n = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
+		if (n < 28)
+			continue;
+		int ihl = (buf[0] & 0xf) * 4;
+		if (buf[0] >> 4 == 4 && buf[9] == IPPROTO_ICMP && n == ihl + 64 && buf[ihl] == 0 &&
+		    memcmp(buf + ihl + 4, &id, 2) == 0 && memcmp(buf + ihl + 8, req + 8, 56) == 0 &&
+		    from.sin_addr.s_addr == htonl(INADDR_LOOPBACK))
+			got_reply = 1;
+	}
+	CHECK("raw.echo_reply", got_reply);
+	close(s);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -471,5 +527,6 @@ int main(int argc, char **argv)
 	test_broadcast_shutdown_options();
 	test_big_and_proc();
 	test_interface_ioctls();
+	test_raw_icmp();
 	return t_done();
 }

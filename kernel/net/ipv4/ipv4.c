@@ -6,6 +6,7 @@
  * route_lock guards the routing table, reasm_lock the reassembly table.
  */
 #include "net/ipv4/inet.h"
+#include "net/ipv4/raw.h"
 
 #include "console/console.h"
 #include "lib/errno.h"
@@ -43,6 +44,8 @@ static void ip_deliver(struct sk_buff *skb, struct ipv4_info *ip)
 	skb->network = skb->data;
 	skb_pull(skb, ip->hdr_len);
 	skb->transport = skb->data;
+	if (ip->protocol == IPPROTO_ICMP)
+		raw_input(skb, ip); /* ping sees every ICMP message, as on Linux */
 	switch (ip->protocol) {
 	case IPPROTO_ICMP:
 		icmp_input(skb, ip);

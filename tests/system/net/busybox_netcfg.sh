@@ -3,7 +3,9 @@
 # address, netmask, up flag and MTU (SIOCSIFADDR/SIOCSIFNETMASK/SIOCSIFFLAGS/SIOCSIFMTU),
 # route adds and deletes the default route (SIOCADDRT/SIOCDELRT); ifconfig, route -n and
 # netstat -rn must show it all as Linux would, and a TFTP fetch from QEMU's server through
-# the new configuration must bring the file intact. The kernel gets no ip= at all.
+# the new configuration must bring the file intact. busybox ping (a raw ICMP socket, as root)
+# must get 3 of 3 answers from QEMU's gateway 10.0.2.2, from the guest's own address and from
+# 127.0.0.1. The kernel gets no ip= at all.
 source "$(dirname "$0")/../lib.sh"
 
 work=$(mktemp -d)
@@ -11,8 +13,8 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/tftp"
 head -c 20000 /dev/urandom > "$work/tftp/ferrite-tftp.bin"
 sum=$(md5sum < "$work/tftp/ferrite-tftp.bin" | cut -d' ' -f1)
-sh "$ROOT/tools/mkrootfs.sh" "$work/rootfs.cpio.gz" "$ROOT/tests/system/net/ifconfig.rc:/iftest"
-qemu_boot ifconfig 120 -machine pc -m 256M -nic "user,model=e1000,restrict=on,tftp=$work/tftp" \
+sh "$ROOT/tools/mkrootfs.sh" "$work/rootfs.cpio.gz" "$ROOT/tests/system/net/busybox_netcfg.rc:/iftest"
+qemu_boot busybox_netcfg 120 -machine pc -m 256M -nic "user,model=e1000,restrict=on,tftp=$work/tftp" \
 	-kernel "$KERNEL" -initrd "$work/rootfs.cpio.gz" -append "console=ttyS0 rdinit=/iftest"
 if [ "$QEMU_RC" -eq 0 ] && log_text | grep -qxF "iftest: end"; then pass powered_off; else
 	fail powered_off "QEMU status $QEMU_RC, or the script did not finish (log: $LOG)"; fi
@@ -38,3 +40,13 @@ if section route2 | grep -qE '^0\.0\.0\.0 '; then fail route_deleted "the defaul
 else pass route_deleted; fi
 if log_text | grep -qxF "iftest: flags-down 0"; then pass down_flag; else
 	fail down_flag "eth0 still UP after ifconfig down (log: $LOG)"; fi
+for host in 10.0.2.2 10.0.2.15 127.0.0.1; do
+	out=$(log_text | sed -n "/^iftest: ping $host\$/,/^iftest: ping $host end/p")
+	if grep -qF "3 packets transmitted, 3 packets received, 0% packet loss" <<< "$out" &&
+		grep -qxF "iftest: ping $host end 0" <<< "$out" &&
+		[ "$(grep -cE "^64 bytes from ${host//./\\.}: seq=[0-2] ttl=(64|255) time=" <<< "$out")" -eq 3 ]; then
+		pass "ping_$host"
+	else
+		fail "ping_$host" "busybox ping -c 3 $host did not get 3 answers (log: $LOG)"
+	fi
+done
