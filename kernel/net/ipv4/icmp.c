@@ -48,9 +48,20 @@ static void icmp_error_for_udp(const struct icmp_hdr *h, size_t len)
 	unsigned qhl = (q->ver_ihl & 0xf) * 4u;
 	if (q->ver_ihl >> 4 != 4 || qhl < sizeof(*q) || len < sizeof(*h) + qhl + 8 || q->protocol != IPPROTO_UDP)
 		return;
-	if (h->code == ICMP_FRAG_NEEDED)
-		return; /* FIXME: path MTU discovery; Linux reports EMSGSIZE only with IP_PMTUDISC_DO */
-	udp_icmp_error(q, (const struct udp_hdr *)((const uint8_t *)q + qhl), unreach_errno(h->code));
+	/*
+	 * Without IP_RECVERR Linux tells a connected socket only of the "hard" errors of its
+	 * icmp_err_convert table; network and host unreachable are soft (they may be transient).
+	 * FIXME: codes 7 and 8 (EHOSTDOWN, ENONET) and path MTU discovery (code 4).
+	 */
+	int err;
+	switch (h->code) {
+	case ICMP_PROT_UNREACH: err = -ENOPROTOOPT; break;
+	case ICMP_PORT_UNREACH: err = -ECONNREFUSED; break;
+	case 6: case 9: err = -ENETUNREACH; break;              /* network unknown, prohibited */
+	case 10: case 13: case 14: case 15: err = -EHOSTUNREACH; break; /* host prohibited, filtered */
+	default: return;
+	}
+	udp_icmp_error(q, (const struct udp_hdr *)((const uint8_t *)q + qhl), err);
 }
 
 /* An error quoting one of our echo requests ends that ping with the matching errno. */
