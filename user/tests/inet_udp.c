@@ -10,6 +10,7 @@
 #include "t.h"
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <net/route.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -540,6 +541,56 @@ static void test_rcvbuf_drops(void)
 	close(b);
 }
 
+static void test_hostile(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in to = sin_of("127.0.0.1", 9);
+	CHECK_ERR("hostile.bind_bad_pointer", bind(s, (struct sockaddr *)16, sizeof(to)), EFAULT);
+	CHECK_ERR("hostile.bind_huge_len", bind(s, (struct sockaddr *)&to, 4096), EINVAL);
+	CHECK_ERR("hostile.bind_negative_len", bind(s, (struct sockaddr *)&to, -1), EINVAL);
+	struct sockaddr_in6_like { unsigned short fam; char rest[26]; } six = { AF_INET6, { 0 } };
+	CHECK_ERR("hostile.bind_wrong_family", bind(s, (struct sockaddr *)&six, sizeof(six)), EAFNOSUPPORT);
+	CHECK_ERR("hostile.sendto_bad_buffer", sendto(s, (void *)16, 10, 0, (struct sockaddr *)&to, sizeof(to)), EFAULT);
+	CHECK_ERR("hostile.sendto_bad_name", sendto(s, "x", 1, 0, (struct sockaddr *)16, sizeof(to)), EFAULT);
+	struct sockaddr_in me = sin_of("127.0.0.1", 0);
+	bind(s, (struct sockaddr *)&me, sizeof(me));
+	socklen_t len = sizeof(me);
+	getsockname(s, (struct sockaddr *)&me, &len);
+	sendto(s, "abc", 3, 0, (struct sockaddr *)&me, sizeof(me));
+	wait_readable(s, 2000);
+	CHECK_ERR("hostile.recv_bad_buffer", recv(s, (void *)16, 10, 0), EFAULT);
+	CHECK_ERR("hostile.getsockname_bad_len", getsockname(s, (struct sockaddr *)&me, (socklen_t *)16), EFAULT);
+	int v = 1;
+	CHECK_ERR("hostile.setsockopt_short", setsockopt(s, SOL_SOCKET, SO_BROADCAST, &v, 2), EINVAL);
+	CHECK_ERR("hostile.setsockopt_bad_pointer", setsockopt(s, SOL_SOCKET, SO_BROADCAST, (void *)16, 4), EFAULT);
+	/* Interface and route ioctls with hostile structures change nothing. */
+	CHECK_ERR("hostile.ifconf_bad_pointer", ioctl(s, SIOCGIFCONF, (void *)16), EFAULT);
+	struct ifreq list[1];
+	struct ifconf ifc = { .ifc_len = sizeof(list), .ifc_req = (struct ifreq *)16 };
+	CHECK_ERR("hostile.ifconf_bad_buffer", ioctl(s, SIOCGIFCONF, &ifc), EFAULT);
+	struct ifreq r;
+	memset(&r, 'x', sizeof(r)); /* a name without its NUL */
+	CHECK_ERR("hostile.ifreq_unterminated", ioctl(s, SIOCGIFFLAGS, &r), ENODEV);
+	if (geteuid() == 0) {
+		/* Only requests that fail before changing anything: this runs on the host too. */
+		CHECK_ERR("hostile.route_bad_pointer", ioctl(s, SIOCADDRT, (void *)16), EFAULT);
+		struct rtentry rt;
+		memset(&rt, 0, sizeof(rt));
+		struct sockaddr_in *d = (struct sockaddr_in *)&rt.rt_dst, *m = (struct sockaddr_in *)&rt.rt_genmask;
+		d->sin_family = m->sin_family = AF_INET;
+		inet_pton(AF_INET, "203.0.113.0", &d->sin_addr);
+		inet_pton(AF_INET, "255.255.255.0", &m->sin_addr);
+		rt.rt_flags = RTF_UP;
+		rt.rt_dev = (char *)16;
+		CHECK_ERR("hostile.route_bad_dev_pointer", ioctl(s, SIOCADDRT, &rt), EFAULT);
+		rt.rt_dev = NULL;
+		CHECK_ERR("hostile.route_del_missing", ioctl(s, SIOCDELRT, &rt), ESRCH);
+	} else {
+		t_skip("hostile.root_ioctls", "setting interfaces and routes needs root");
+	}
+	close(s);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -555,5 +606,6 @@ int main(int argc, char **argv)
 	test_interface_ioctls();
 	test_raw_icmp();
 	test_rcvbuf_drops();
+	test_hostile();
 	return t_done();
 }
