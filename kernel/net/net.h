@@ -182,6 +182,14 @@ int inet_set_addr(struct net_device *dev, in_addr_t addr, in_addr_t mask);
 int inet_route_add(in_addr_t dst, in_addr_t mask, in_addr_t gateway, struct net_device *dev);
 /* Removes the route to dst/mask: 0 or -ESRCH. */
 int inet_route_del(in_addr_t dst, in_addr_t mask);
+/* A copy of one route for listing (rtnetlink). */
+struct inet_route_info {
+	in_addr_t dst, mask, gateway;
+	int ifindex;
+	bool loopback; /* through lo: Linux keeps these in the local table */
+};
+/* Copies up to max routes into out; how many. */
+unsigned inet_route_snapshot(struct inet_route_info *out, unsigned max);
 /* Takes dev's IPv4 address away with its connected route. */
 void inet_clear_addr(struct net_device *dev);
 /* The device on whose link addr lies (a connected route covers it), or NULL. */

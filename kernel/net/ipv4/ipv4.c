@@ -268,6 +268,21 @@ struct net_device *inet_onlink_dev(in_addr_t addr)
 	return dev;
 }
 
+unsigned inet_route_snapshot(struct inet_route_info *out, unsigned max)
+{
+	unsigned n = 0;
+	uint64_t fl = spin_lock_irqsave(&route_lock);
+	for (unsigned i = 0; i < ROUTE_MAX && n < max; i++) {
+		const struct route *r = &routes.r[i];
+		if (!r->used)
+			continue;
+		out[n++] = (struct inet_route_info){ r->dst, r->mask, r->gateway, r->dev->ifindex,
+						     (r->dev->flags & IFF_LOOPBACK) != 0 };
+	}
+	spin_unlock_irqrestore(&route_lock, fl);
+	return n;
+}
+
 void inet_clear_addr(struct net_device *dev)
 {
 	if (dev->ipv4_addr)

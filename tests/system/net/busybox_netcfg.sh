@@ -1,8 +1,8 @@
 #!/bin/bash
 # Interface configuration through the Linux ioctls with Debian's busybox: ifconfig sets eth0's
 # address, netmask, up flag and MTU (SIOCSIFADDR/SIOCSIFNETMASK/SIOCSIFFLAGS/SIOCSIFMTU),
-# route adds and deletes the default route (SIOCADDRT/SIOCDELRT); ifconfig, route -n and
-# netstat -rn must show it all as Linux would, and a TFTP fetch from QEMU's server through
+# route adds and deletes the default route (SIOCADDRT/SIOCDELRT); ifconfig, route -n,
+# netstat -rn and ip addr/route/link (rtnetlink dumps) must show it all as Linux would, and a TFTP fetch from QEMU's server through
 # the new configuration must bring the file intact. busybox ping (a raw ICMP socket, as root)
 # must get 3 of 3 answers from QEMU's gateway 10.0.2.2, from the guest's own address and from
 # 127.0.0.1. The kernel gets no ip= at all.
@@ -34,6 +34,12 @@ check_re ifconfig_lo_flags ifconfig 'UP LOOPBACK RUNNING +MTU:65536' "lo not UP 
 check_re route_default route '^0\.0\.0\.0 +10\.0\.2\.2 +0\.0\.0\.0 +UG +0 +0 +0 +eth0$' "route -n lacks the default route"
 check_re route_connected route '^10\.0\.2\.0 +0\.0\.0\.0 +255\.255\.255\.0 +U +0 +0 +0 +eth0$' "route -n lacks 10.0.2.0/24"
 check_re netstat_default netstat '^0\.0\.0\.0 +10\.0\.2\.2 +0\.0\.0\.0 +UG +0 +0 +0 +eth0$' "netstat -rn lacks the default route"
+check_re ip_link ip '^[0-9]+: eth0: <[A-Z_,]*UP[A-Z_,]*> mtu 1400 ' "ip addr lacks eth0 up with MTU 1400"
+check_re ip_ether ip '^ +link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff' "ip addr lacks eth0's MAC"
+check_re ip_inet ip '^ +inet 10\.0\.2\.15/24 brd 10\.0\.2\.255 scope global eth0' "ip addr lacks 10.0.2.15/24"
+check_re ip_lo ip '^ +inet 127\.0\.0\.1/8 scope host lo' "ip addr lacks lo's 127.0.0.1/8"
+check_re ip_route_default ip '^default via 10\.0\.2\.2 dev eth0' "ip route lacks the default route"
+check_re ip_route_connected ip '^10\.0\.2\.0/24 dev eth0 .*scope link +src 10\.0\.2\.15' "ip route lacks 10.0.2.0/24"
 if log_text | grep -qxF "iftest: tftp $sum  /tmp/t.bin"; then pass tftp_through_config; else
 	fail tftp_through_config "the TFTP fetch failed or brought other bytes (log: $LOG)"; fi
 if section route2 | grep -qE '^0\.0\.0\.0 '; then fail route_deleted "the default route is still there (log: $LOG)"
