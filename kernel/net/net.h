@@ -197,6 +197,9 @@ struct net_device *inet_onlink_dev(in_addr_t addr);
 /* The interface and routing ioctls (SIOCGIFCONF, SIOCSIFADDR, SIOCADDRT...) that every socket
  * answers (net/core/dev_ioctl.c); -ENOTTY for another command. */
 int net_dev_ioctl(unsigned cmd, uint64_t arg);
+/* Serialises configuration changes (addresses, routes, flags) from ioctls and rtnetlink. */
+void net_config_lock(void);
+void net_config_unlock(void);
 
 /*
  * Sends an ICMP echo request to dst and waits for the matching reply; 0 with the round trip

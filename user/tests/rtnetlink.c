@@ -2,7 +2,9 @@
  * rtnetlink: AF_NETLINK/NETLINK_ROUTE dumps as `ip` reads them: port ids from bind and
  * getsockname, RTM_GETLINK listing lo (index, name, flags, MTU), RTM_GETADDR listing 127.0.0.1/8
  * on lo, RTM_GETROUTE ending in NLMSG_DONE with every message carrying the request's sequence
- * number, an unknown request answered by NLMSG_ERROR, and bad arguments failing cleanly.
+ * number, an unknown request answered by NLMSG_ERROR, bad arguments failing cleanly, and (as
+ * root) changes that must fail before changing anything: a bad prefix length, a missing device,
+ * deleting a route nobody added.
  */
 #include "t.h"
 #include <arpa/inet.h>
@@ -43,6 +45,14 @@ struct rtattr { unsigned short rta_len, rta_type; };
 #define IFLA_IFNAME 3
 #define IFLA_MTU 4
 #define IFA_LOCAL 2
+#define RTM_NEWADDR_T 20
+#define RTM_DELROUTE_T 25
+#define NLM_F_ACK 4
+#define NLM_F_CREATE 0x400
+#define NLM_F_EXCL 0x200
+struct rtmsg { unsigned char rtm_family, rtm_dst_len, rtm_src_len, rtm_tos, rtm_table, rtm_protocol,
+	rtm_scope, rtm_type; unsigned rtm_flags; };
+#define RTA_DST 1
 #define NLMSG_ALIGN(len) (((len) + 3u) & ~3u)
 #define NLMSG_HDRLEN ((int)NLMSG_ALIGN(sizeof(struct nlmsghdr)))
 #define NLMSG_LENGTH(len) ((len) + NLMSG_HDRLEN)
@@ -153,6 +163,54 @@ static void read_dump(int s, unsigned seq, int lo_index, struct dump_result *r)
 	}
 }
 
+/* Sends a change request (fixed header fhdr, one 4-byte attribute) and returns the error its
+ * NLMSG_ERROR carries (0: acknowledged), or 1 when none came. */
+static int change(int s, int type, const void *fhdr, size_t flen, int atype, uint32_t aval, unsigned seq)
+{
+	char req[64];
+	memset(req, 0, sizeof(req));
+	struct nlmsghdr *h = (struct nlmsghdr *)req;
+	h->nlmsg_len = (unsigned)(NLMSG_HDRLEN + NLMSG_ALIGN(flen) + 8);
+	h->nlmsg_type = (unsigned short)type;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (type == RTM_DELROUTE_T ? 0 : NLM_F_CREATE | NLM_F_EXCL);
+	h->nlmsg_seq = seq;
+	memcpy(req + NLMSG_HDRLEN, fhdr, flen);
+	struct rtattr *a = (struct rtattr *)(req + NLMSG_HDRLEN + NLMSG_ALIGN(flen));
+	a->rta_len = 8;
+	a->rta_type = (unsigned short)atype;
+	memcpy(a + 1, &aval, 4);
+	if (send(s, req, h->nlmsg_len, 0) < 0)
+		return 1;
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	char buf[4096];
+	if (poll(&p, 1, 3000) != 1 || recv(s, buf, sizeof(buf), 0) < (ssize_t)(NLMSG_HDRLEN + 4))
+		return 1;
+	struct nlmsghdr *r = (struct nlmsghdr *)buf;
+	if (r->nlmsg_type != NLMSG_ERROR || r->nlmsg_seq != seq)
+		return 1;
+	int err;
+	memcpy(&err, buf + NLMSG_HDRLEN, 4);
+	return err;
+}
+
+static void test_changes_refused(int s, int lo_index)
+{
+	if (geteuid() != 0) {
+		t_skip("changes", "changing addresses and routes needs root");
+		return;
+	}
+	struct ifaddrmsg ifa = { AF_INET, 40, 0, 0, (unsigned)lo_index };
+	CHECK_EQ("newaddr_bad_prefix", change(s, RTM_NEWADDR_T, &ifa, sizeof(ifa), IFA_LOCAL,
+					       htonl(0xcb007107), 201), -EINVAL);
+	ifa.ifa_prefixlen = 24;
+	ifa.ifa_index = 99999;
+	CHECK_EQ("newaddr_no_device", change(s, RTM_NEWADDR_T, &ifa, sizeof(ifa), IFA_LOCAL,
+					      htonl(0xcb007107), 202), -ENODEV);
+	struct rtmsg rm = { .rtm_family = AF_INET, .rtm_dst_len = 24, .rtm_table = 254, .rtm_scope = 255, .rtm_type = 1 };
+	CHECK_EQ("delroute_missing", change(s, RTM_DELROUTE_T, &rm, sizeof(rm), RTA_DST, htonl(0xcb007100), 203),
+		 -ESRCH);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -198,6 +256,8 @@ int main(int argc, char **argv)
 	CHECK("unknown_sent", dump_request(s, 0x7ff0, AF_UNSPEC, 104) > 0);
 	read_dump(s, 104, lo_index, &r);
 	CHECK("unknown_error", r.errors == 1 && !r.bad_seq);
+
+	test_changes_refused(s, lo_index);
 
 	/* Hostile arguments. */
 	CHECK_ERR("bad_family", socket(AF_NETLINK, SOCK_STREAM, NETLINK_ROUTE), ESOCKTNOSUPPORT);

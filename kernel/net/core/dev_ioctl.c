@@ -21,6 +21,16 @@
 
 static struct mutex netcfg_lock = MUTEX_INIT;
 
+void net_config_lock(void)
+{
+	mutex_lock(&netcfg_lock);
+}
+
+void net_config_unlock(void)
+{
+	mutex_unlock(&netcfg_lock);
+}
+
 /* SIOCGIFCONF: an ifreq with the address of each device that has one (Linux lists only those).
  * A NULL buffer asks for the room needed. */
 static int dev_ifconf(uint64_t arg)

@@ -1,16 +1,19 @@
 /*
- * rtnetlink dumps: RTM_NEWLINK per device, RTM_NEWADDR per IPv4 address, RTM_NEWROUTE per
- * route (the main table, with lo's routes in the local table as Linux keeps them), in the
- * message and attribute layouts of <linux/rtnetlink.h>, <linux/if_link.h> and
- * <linux/if_addr.h>.
+ * rtnetlink: dumps (RTM_NEWLINK per device, RTM_NEWADDR per IPv4 address, RTM_NEWROUTE per
+ * route: the main table, with lo's routes in the local table as Linux keeps them) and the
+ * changes `ip addr add/del` and `ip route add/del` send, in the message and attribute layouts
+ * of <linux/rtnetlink.h>, <linux/if_link.h> and <linux/if_addr.h>. Attributes come from user
+ * memory (copied, but hostile): every length is checked before use.
  */
 #include "net/netlink/netlink.h"
 
+#include "arch/x86_64/percpu.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "net/core/if_ioctl.h"
 #include "net/ipv4/inet.h"
 #include "net/net.h"
+#include "proc/process.h"
 
 #define AF_INET_K 2
 #define AF_INET6_K 10
@@ -176,6 +179,121 @@ static void nl_error(struct nl_buf *b, const struct nlmsghdr_k *req, int err, ui
 	nl_put(b, h, req, sizeof(*req)); /* the request's header, as Linux without NLM_F_CAPPED... */
 }
 
+#define RTM_DELADDR  21
+#define RTM_DELROUTE 25
+#define NLM_F_EXCL   0x200 /* on a new request (a dump's NLM_F_MATCH elsewhere) */
+
+/* The 4-byte attributes of a request (addresses, indexes): each found one in out[type]. */
+struct rt_attrs {
+	bool have[16];
+	uint32_t val[16];
+};
+
+/* Parses the attributes after a fixed header of hdrlen bytes: 0 or -EINVAL. */
+static int rt_parse(const char *payload, size_t len, size_t hdrlen, struct rt_attrs *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (len < hdrlen)
+		return -EINVAL;
+	for (size_t off = NLMSG_ALIGN(hdrlen); off + 4 <= len;) {
+		uint16_t alen, type;
+		memcpy(&alen, payload + off, 2);
+		memcpy(&type, payload + off + 2, 2);
+		if (alen < 4 || alen > len - off)
+			return -EINVAL;
+		if (type < 16 && alen == 8) {
+			a->have[type] = true;
+			memcpy(&a->val[type], payload + off + 4, 4);
+		}
+		off += NLMSG_ALIGN(alen);
+	}
+	return 0;
+}
+
+static in_addr_t prefix_mask(unsigned len)
+{
+	return len ? htonl(0xffffffffu << (32 - len)) : 0;
+}
+
+/* RTM_NEWADDR/RTM_DELADDR. FIXME: one address per device, so a second one is refused. */
+static int rtnl_addr(const struct nlmsghdr_k *hdr, const char *payload, size_t len)
+{
+	struct ifaddrmsg_k ifa;
+	struct rt_attrs a;
+	if (rt_parse(payload, len, sizeof(ifa), &a) < 0)
+		return -EINVAL;
+	memcpy(&ifa, payload, sizeof(ifa));
+	if (ifa.family != AF_INET_K)
+		return -EAFNOSUPPORT;
+	bool add = hdr->type == RTM_NEWADDR;
+	in_addr_t addr = a.have[IFA_LOCAL] ? a.val[IFA_LOCAL] : a.val[IFA_ADDRESS];
+	if (ifa.prefixlen > 32 || (add && !a.have[IFA_LOCAL] && !a.have[IFA_ADDRESS]))
+		return -EINVAL;
+	struct net_device *d = netdev_get_by_index((int)ifa.index);
+	if (!d)
+		return -ENODEV;
+	in_addr_t mask = prefix_mask(ifa.prefixlen);
+	int err = 0;
+	net_config_lock();
+	if (!add) {
+		if (!d->ipv4_addr || (addr && addr != d->ipv4_addr))
+			err = -EADDRNOTAVAIL;
+		else
+			inet_clear_addr(d);
+	} else if (d->ipv4_addr == addr && d->ipv4_mask == mask) {
+		err = (hdr->flags & NLM_F_EXCL) ? -EEXIST : 0;
+	} else if (d->ipv4_addr) {
+		err = -EOPNOTSUPP;
+	} else {
+		err = inet_set_addr(d, addr, mask);
+	}
+	net_config_unlock();
+	return err;
+}
+
+/* RTM_NEWROUTE/RTM_DELROUTE in the main table. */
+static int rtnl_route(const struct nlmsghdr_k *hdr, const char *payload, size_t len)
+{
+	struct rtmsg_k rm;
+	struct rt_attrs a;
+	if (rt_parse(payload, len, sizeof(rm), &a) < 0)
+		return -EINVAL;
+	memcpy(&rm, payload, sizeof(rm));
+	if (rm.family != AF_INET_K)
+		return -EAFNOSUPPORT;
+	uint32_t table = a.have[RTA_TABLE] ? a.val[RTA_TABLE] : rm.table;
+	if (rm.dst_len > 32 || (table != 0 && table != RT_TABLE_MAIN))
+		return -EINVAL; /* FIXME: only the main table can be changed */
+	in_addr_t mask = prefix_mask(rm.dst_len), dst = a.have[RTA_DST] ? a.val[RTA_DST] : 0;
+	if (dst & ~mask)
+		return -EINVAL;
+	if (hdr->type == RTM_DELROUTE) {
+		net_config_lock();
+		int err = inet_route_del(dst, mask);
+		net_config_unlock();
+		return err;
+	}
+	struct net_device *d = a.have[RTA_OIF] ? netdev_get_by_index((int)a.val[RTA_OIF]) : NULL;
+	if (a.have[RTA_OIF] && !d)
+		return -ENODEV;
+	in_addr_t gw = a.have[RTA_GATEWAY] ? a.val[RTA_GATEWAY] : 0;
+	int err = 0;
+	net_config_lock();
+	if (gw) {
+		struct net_device *via = inet_onlink_dev(gw);
+		if (!via || (d && via != d))
+			err = -ENETUNREACH;
+		else
+			d = via;
+	} else if (!d) {
+		err = -ENODEV;
+	}
+	if (!err)
+		err = inet_route_add(dst, mask, gw, d); /* FIXME: replaces an equal route, no EEXIST */
+	net_config_unlock();
+	return err;
+}
+
 void rtnl_handle(const struct nlmsghdr_k *hdr, const char *payload, size_t len, uint32_t portid,
 		 struct nl_buf *b)
 {
@@ -197,11 +315,23 @@ void rtnl_handle(const struct nlmsghdr_k *hdr, const char *payload, size_t len, 
 		nl_put(b, h, &zero, 4);
 		return;
 	}
-	if (hdr->type < RTM_NEWLINK) {
-		nl_error(b, hdr, -EINVAL, portid);
-		return;
+	int err;
+	switch (hdr->type) {
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		err = privileged() ? rtnl_addr(hdr, payload, len) : -EPERM;
+		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		err = privileged() ? rtnl_route(hdr, payload, len) : -EPERM;
+		break;
+	default:
+		/* FIXME: RTM_NEWLINK/SETLINK and single-object gets (busybox ip link set uses the
+		 * ioctls instead). */
+		err = hdr->type < RTM_NEWLINK ? -EINVAL : -EOPNOTSUPP;
+		break;
 	}
-	/* FIXME: no changes through rtnetlink (RTM_NEWADDR, RTM_NEWROUTE, RTM_NEWLINK...) and no
-	 * single-object gets; ifconfig and route use the ioctls. */
-	nl_error(b, hdr, -EOPNOTSUPP, portid);
+	/* Errors always answer; success only when an acknowledgement was asked for. */
+	if (err || (hdr->flags & NLM_F_ACK))
+		nl_error(b, hdr, err, portid);
 }

@@ -1,11 +1,12 @@
 #!/bin/bash
-# Interface configuration through the Linux ioctls with Debian's busybox: ifconfig sets eth0's
-# address, netmask, up flag and MTU (SIOCSIFADDR/SIOCSIFNETMASK/SIOCSIFFLAGS/SIOCSIFMTU),
-# route adds and deletes the default route (SIOCADDRT/SIOCDELRT); ifconfig, route -n,
-# netstat -rn and ip addr/route/link (rtnetlink dumps) must show it all as Linux would, and a TFTP fetch from QEMU's server through
-# the new configuration must bring the file intact. busybox ping (a raw ICMP socket, as root)
-# must get 3 of 3 answers from QEMU's gateway 10.0.2.2, from the guest's own address and from
-# 127.0.0.1. The kernel gets no ip= at all.
+# Interface configuration with Debian's busybox and no ip= for the kernel: ifconfig sets eth0's
+# address, netmask, up flag and MTU (SIOCSIFADDR/SIOCSIFNETMASK/SIOCSIFFLAGS/SIOCSIFMTU), route
+# adds and deletes the default route (SIOCADDRT/SIOCDELRT); ifconfig, route -n, netstat -rn and
+# ip addr/route/link (rtnetlink dumps) must show it as Linux would, and a TFTP fetch from
+# QEMU's server through that configuration must bring the file intact. busybox ping (a raw
+# ICMP socket, as root) must get 3 of 3 answers from QEMU's gateway 10.0.2.2, the guest's own
+# address and 127.0.0.1. Then ip addr del/add and ip route add/del (rtnetlink changes) do the
+# configuration again, and a gateway off every subnet is refused.
 source "$(dirname "$0")/../lib.sh"
 
 work=$(mktemp -d)
@@ -22,7 +23,9 @@ section() { log_text | sed -n "/^iftest: $1\$/,/^iftest: $1-end\$/p"; }
 check_re() { # NAME SECTION REGEX WHY
 	if section "$2" | grep -qE -- "$3"; then pass "$1"; else fail "$1" "$4 (log: $LOG)"; fi
 }
-for step in "ifconfig ok" "route add ok" "mtu ok" "route del ok" "second del refused" "down ok"; do
+for step in "ifconfig ok" "route add ok" "mtu ok" "route del ok" "second del refused" "down ok" \
+	"ip addr del ok" "noaddr 0" "ip addr add ok" "ip route add ok" "ping after ip ok" "ip route del ok" \
+	"unreachable gateway refused"; do
 	if log_text | grep -qxF "iftest: $step"; then pass "${step// /_}"; else
 		fail "${step// /_}" "the script did not say 'iftest: $step' (log: $LOG)"; fi
 done
@@ -40,6 +43,9 @@ check_re ip_inet ip '^ +inet 10\.0\.2\.15/24 brd 10\.0\.2\.255 scope global eth0
 check_re ip_lo ip '^ +inet 127\.0\.0\.1/8 scope host lo' "ip addr lacks lo's 127.0.0.1/8"
 check_re ip_route_default ip '^default via 10\.0\.2\.2 dev eth0' "ip route lacks the default route"
 check_re ip_route_connected ip '^10\.0\.2\.0/24 dev eth0 .*scope link +src 10\.0\.2\.15' "ip route lacks 10.0.2.0/24"
+check_re ip2_inet ip2 '^ +inet 10\.0\.2\.15/24 brd 10\.0\.2\.255 scope global eth0' "ip addr add did not give eth0 10.0.2.15/24"
+check_re ip2_route ip2 '^0\.0\.0\.0 +10\.0\.2\.2 +0\.0\.0\.0 +UG +0 +0 +0 +eth0$' "ip route add did not add the default route"
+check_re ip2_connected ip2 '^10\.0\.2\.0 +0\.0\.0\.0 +255\.255\.255\.0 +U +0 +0 +0 +eth0$' "ip addr add did not add the subnet's route"
 if log_text | grep -qxF "iftest: tftp $sum  /tmp/t.bin"; then pass tftp_through_config; else
 	fail tftp_through_config "the TFTP fetch failed or brought other bytes (log: $LOG)"; fi
 if section route2 | grep -qE '^0\.0\.0\.0 '; then fail route_deleted "the default route is still there (log: $LOG)"
