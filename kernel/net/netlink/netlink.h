@@ -57,4 +57,18 @@ struct nl_buf {
 void rtnl_handle(const struct nlmsghdr_k *hdr, const char *payload, size_t len, uint32_t portid,
 		 struct nl_buf *b);
 
+/* The 4-byte attributes (addresses, indexes) of a request, by type (types below 16). */
+struct nl_attrs {
+	bool have[16];
+	uint32_t val[16];
+};
+/*
+ * Parses the attributes following a fixed header of hdrlen bytes in a payload of len bytes
+ * (hostile: every length is checked): 0, or -EINVAL when the header or an attribute does not
+ * fit. Attributes of other sizes or types are skipped.
+ */
+int nl_attr_parse(const char *payload, size_t len, size_t hdrlen, struct nl_attrs *a);
+/* The netmask of a prefix length (0-32), network order. */
+uint32_t nl_prefix_mask(unsigned len);
+
 void netlink_init(void);

@@ -183,44 +183,12 @@ static void nl_error(struct nl_buf *b, const struct nlmsghdr_k *req, int err, ui
 #define RTM_DELROUTE 25
 #define NLM_F_EXCL   0x200 /* on a new request (a dump's NLM_F_MATCH elsewhere) */
 
-/* The 4-byte attributes of a request (addresses, indexes): each found one in out[type]. */
-struct rt_attrs {
-	bool have[16];
-	uint32_t val[16];
-};
-
-/* Parses the attributes after a fixed header of hdrlen bytes: 0 or -EINVAL. */
-static int rt_parse(const char *payload, size_t len, size_t hdrlen, struct rt_attrs *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (len < hdrlen)
-		return -EINVAL;
-	for (size_t off = NLMSG_ALIGN(hdrlen); off + 4 <= len;) {
-		uint16_t alen, type;
-		memcpy(&alen, payload + off, 2);
-		memcpy(&type, payload + off + 2, 2);
-		if (alen < 4 || alen > len - off)
-			return -EINVAL;
-		if (type < 16 && alen == 8) {
-			a->have[type] = true;
-			memcpy(&a->val[type], payload + off + 4, 4);
-		}
-		off += NLMSG_ALIGN(alen);
-	}
-	return 0;
-}
-
-static in_addr_t prefix_mask(unsigned len)
-{
-	return len ? htonl(0xffffffffu << (32 - len)) : 0;
-}
-
 /* RTM_NEWADDR/RTM_DELADDR. FIXME: one address per device, so a second one is refused. */
 static int rtnl_addr(const struct nlmsghdr_k *hdr, const char *payload, size_t len)
 {
 	struct ifaddrmsg_k ifa;
-	struct rt_attrs a;
-	if (rt_parse(payload, len, sizeof(ifa), &a) < 0)
+	struct nl_attrs a;
+	if (nl_attr_parse(payload, len, sizeof(ifa), &a) < 0)
 		return -EINVAL;
 	memcpy(&ifa, payload, sizeof(ifa));
 	if (ifa.family != AF_INET_K)
@@ -232,7 +200,7 @@ static int rtnl_addr(const struct nlmsghdr_k *hdr, const char *payload, size_t l
 	struct net_device *d = netdev_get_by_index((int)ifa.index);
 	if (!d)
 		return -ENODEV;
-	in_addr_t mask = prefix_mask(ifa.prefixlen);
+	in_addr_t mask = nl_prefix_mask(ifa.prefixlen);
 	int err = 0;
 	net_config_lock();
 	if (!add) {
@@ -255,8 +223,8 @@ static int rtnl_addr(const struct nlmsghdr_k *hdr, const char *payload, size_t l
 static int rtnl_route(const struct nlmsghdr_k *hdr, const char *payload, size_t len)
 {
 	struct rtmsg_k rm;
-	struct rt_attrs a;
-	if (rt_parse(payload, len, sizeof(rm), &a) < 0)
+	struct nl_attrs a;
+	if (nl_attr_parse(payload, len, sizeof(rm), &a) < 0)
 		return -EINVAL;
 	memcpy(&rm, payload, sizeof(rm));
 	if (rm.family != AF_INET_K)
@@ -264,7 +232,7 @@ static int rtnl_route(const struct nlmsghdr_k *hdr, const char *payload, size_t 
 	uint32_t table = a.have[RTA_TABLE] ? a.val[RTA_TABLE] : rm.table;
 	if (rm.dst_len > 32 || (table != 0 && table != RT_TABLE_MAIN))
 		return -EINVAL; /* FIXME: only the main table can be changed */
-	in_addr_t mask = prefix_mask(rm.dst_len), dst = a.have[RTA_DST] ? a.val[RTA_DST] : 0;
+	in_addr_t mask = nl_prefix_mask(rm.dst_len), dst = a.have[RTA_DST] ? a.val[RTA_DST] : 0;
 	if (dst & ~mask)
 		return -EINVAL;
 	if (hdr->type == RTM_DELROUTE) {
