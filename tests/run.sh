@@ -14,10 +14,11 @@ start=$(date +%s)
 
 # A suite that ends without saying anything (a crash, a missing binary) is a failure too.
 run_suite() { # run_suite NAME COMMAND...
-	local name=$1 out=$results/$1.txt
+	local name=$1 out=$results/$1.txt t0=$(date +%s)
 	shift
 	"$@" > "$out" 2>&1
 	local rc=$?
+	echo "$(($(date +%s) - t0)) $name" > "$results/$name.secs"
 	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
 		echo "FAIL $name: exited with status $rc" >> "$out"
 	fi
@@ -51,6 +52,8 @@ if [ "$fail" -ne 0 ]; then
 	echo "== failures (logs in $results and $BUILD/system-logs)"
 	cat "$results"/*.txt | grep '^FAIL '
 fi
+echo "== slowest suites (seconds)"
+cat "$results"/*.secs | sort -rn | head -8 | sed 's/^/   /'
 echo "== took $(($(date +%s) - start)) s"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

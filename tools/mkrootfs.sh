@@ -24,9 +24,13 @@ cp -R "$root/user/rootfs/." "$tree/"
 for pair in "$@"; do
 	src=${pair%%:*} dest=${pair#*:}
 	mkdir -p "$tree/$(dirname "$dest")"
-	# An applet link there points at /bin/busybox: cp would write through it to the host's.
+	# An applet link there points at /bin/busybox: cp would write through it to the host's. What
+	# the file replaces was executable (an applet, /init): so is the replacement.
+	exec_bit=
+	[ -x "$tree/$dest" ] && exec_bit=1
 	rm -f "$tree/$dest"
 	cp -L "$src" "$tree/$dest"
+	[ -z "$exec_bit" ] || chmod +x "$tree/$dest"
 done
 (cd "$tree" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9 > "$out.tmp"
 mv "$out.tmp" "$out"

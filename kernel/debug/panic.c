@@ -3,19 +3,54 @@
 
 #include <stdarg.h>
 
+#include "acpi/acpi.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/trap.h"
 #include "console/console.h"
 #include "debug/backtrace.h"
+#include "lib/cmdline.h"
+#include "time/clock.h"
 
 void (*panic_hook)(void);
 static bool in_panic;
+
+/* panic=N, as Linux: 0 halts for ever (the default), N > 0 restarts after N seconds, N < 0 at once. */
+static long panic_timeout;
+
+static int param_panic(const char *val)
+{
+	if (!val)
+		return -1;
+	bool negative = *val == '-';
+	const char *p = val + negative;
+	long v = 0;
+	if (!*p)
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || v > 3600)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (v > 3600)
+		return -1;
+	panic_timeout = negative ? -v : v;
+	return 0;
+}
+KPARAM("panic", param_panic);
 
 static __noreturn void finish(void)
 {
 	pr_emerg("---[ end Kernel panic ]---\n");
 	if (panic_hook)
 		panic_hook();
+	if (panic_timeout) {
+		if (panic_timeout > 0) {
+			pr_emerg("Rebooting in %ld seconds..\n", panic_timeout);
+			for (long s = 0; s < panic_timeout; s++)
+				clock_delay_us(1000000);
+		}
+		machine_restart();
+	}
 	cpu_halt_forever();
 }
 

@@ -33,6 +33,7 @@ for bs in 1024 4096; do
 		-drive file="$work/disk.img",if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0 \
 		-append "console=ttyS0 quiet"
 	expect_log $bs/ops "ext2-test: ops done"
+	expect_log $bs/fifo "ext2-test: fifo read 'through the disk fifo'"
 	expect_log $bs/enospc "ext2-test: ENOSPC"
 	expect_log $bs/fill_removed "ext2-test: fill removed"
 	expect_log_re $bs/inodes_enospc "ext2-test: inodes ENOSPC after [0-9]+ files"
