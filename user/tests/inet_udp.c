@@ -5,7 +5,8 @@
  * SO_RCVTIMEO, poll/select/epoll readiness, ICMP port unreachable as ECONNREFUSED, broadcast
  * needing SO_BROADCAST, shutdown, options, FIONREAD, the largest datagram, /proc/net/udp, and
  * the interface ioctls on lo (index, name, flags, address, netmask, SIOCGIFCONF); as root, a
- * raw ICMP socket pinging 127.0.0.1 (what busybox ping does).
+ * raw ICMP socket pinging 127.0.0.1 (what busybox ping does); an ICMP echo ("ping") socket
+ * where net.ipv4.ping_group_range allows one.
  */
 #include "t.h"
 #include <arpa/inet.h>
@@ -591,6 +592,39 @@ static void test_hostile(void)
 	close(s);
 }
 
+static void test_ping_socket(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	if (s < 0 && errno == EACCES) {
+		t_skip("ping.echo", "net.ipv4.ping_group_range leaves this group out");
+		return;
+	}
+	if (!NEED("ping.socket", s))
+		return;
+	unsigned char req[8 + 40], buf[128];
+	memset(req, 0, sizeof(req));
+	req[0] = 8;
+	req[7] = 9;
+	for (int i = 8; i < (int)sizeof(req); i++)
+		req[i] = (unsigned char)(i * 3);
+	struct sockaddr_in to = sin_of("127.0.0.1", 0);
+	CHECK_EQ("ping.send", sendto(s, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)), (long)sizeof(req));
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	getsockname(s, (struct sockaddr *)&me, &len);
+	CHECK("ping.ident_bound", me.sin_port != 0);
+	CHECK("ping.reply_arrives", wait_readable(s, 2000));
+	struct sockaddr_in from;
+	len = sizeof(from);
+	ssize_t n = recvfrom(s, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &len);
+	CHECK("ping.reply", n == (ssize_t)sizeof(req) && buf[0] == 0 && memcmp(buf + 4, &me.sin_port, 2) == 0 &&
+				   buf[7] == 9 && memcmp(buf + 8, req + 8, sizeof(req) - 8) == 0);
+	CHECK("ping.reply_from", from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+	req[0] = 13;
+	CHECK_ERR("ping.only_echo", sendto(s, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)), EINVAL);
+	close(s);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -605,6 +639,7 @@ int main(int argc, char **argv)
 	test_big_and_proc();
 	test_interface_ioctls();
 	test_raw_icmp();
+	test_ping_socket();
 	test_rcvbuf_drops();
 	test_hostile();
 	return t_done();

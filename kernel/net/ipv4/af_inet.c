@@ -3,6 +3,7 @@
  * transport protocols fill in at boot. Everything else is the protocols' own proto_ops.
  */
 #include "net/ipv4/af_inet.h"
+#include "net/ipv4/ping.h"
 #include "net/ipv4/raw.h"
 #include "net/ipv4/udp.h"
 #include "lib/errno.h"
@@ -100,4 +101,5 @@ void inet_init(void)
 	net_register_family(&inet_family);
 	udp_sock_init();
 	raw_init();
+	ping_init();
 }

@@ -3,6 +3,7 @@
  * icmp_ping for kernel users, which waits for the matching echo reply.
  */
 #include "net/ipv4/inet.h"
+#include "net/ipv4/ping.h"
 #include "net/ipv4/udp.h"
 
 #include "arch/x86_64/percpu.h"
@@ -130,7 +131,8 @@ void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 		break;
 	}
 	case ICMP_ECHOREPLY:
-		icmp_echo_reply_in(h, skb->len, ip->saddr);
+		if (!ping_input(skb, ip)) /* a ping socket's identifier, else maybe a kernel ping's */
+			icmp_echo_reply_in(h, skb->len, ip->saddr);
 		break;
 	case ICMP_DEST_UNREACH:
 	case ICMP_TIME_EXCEEDED:

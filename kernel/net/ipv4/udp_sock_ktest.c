@@ -3,7 +3,8 @@
  * kernel's own UDP endpoints, through the socket operations with kernel buffers: a socket
  * cannot take a kernel endpoint's port (not even with SO_REUSEADDR), endpoints and sockets
  * exchange datagrams, a connected socket drops strangers, and ICMP port unreachable becomes
- * the connected socket's pending ECONNREFUSED.
+ * the connected socket's pending ECONNREFUSED. inet_ping_socket: an ICMP echo socket pings
+ * 127.0.0.1 (the kernel sets the identifier and checksum) and refuses what is not an echo.
  */
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -115,4 +116,41 @@ out:
 	KT_ASSERT_EQ(got_peer, 4);
 	KT_ASSERT_EQ(stranger, -EAGAIN);
 	KT_ASSERT_EQ(refused, -ECONNREFUSED);
+}
+
+KTEST(inet_ping_socket)
+{
+	struct file *f = NULL;
+	struct socket *s = NULL;
+	if (sock_create(AF_INET, SOCK_DGRAM, IPPROTO_ICMP, 0, &f) == 0)
+		s = sock_from_file(f);
+	KT_ASSERT(s != NULL);
+	char req[8 + 24], buf[64];
+	memset(req, 0, sizeof(req));
+	req[0] = 8; /* echo request; id and checksum left 0 for the kernel */
+	req[7] = 5; /* sequence 5 */
+	for (int i = 8; i < (int)sizeof(req); i++)
+		req[i] = (char)i;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = IPV4(127, 0, 0, 1) };
+	struct msg_k m = { .name = &to, .namelen = sizeof(to), .buf = req, .len = sizeof(req) };
+	ssize_t sent = s->ops->sendmsg(s, &m, 0);
+	uint16_t ident = ks_port(s);
+	uint16_t from_port = 1;
+	ssize_t got = ks_recv(s, buf, sizeof(buf), &from_port);
+	uint16_t id;
+	memcpy(&id, buf + 4, 2);
+	bool reply = got == (ssize_t)sizeof(req) && buf[0] == 0 && ntohs(id) == ident && buf[7] == 5 &&
+		     memcmp(buf + 8, req + 8, sizeof(req) - 8) == 0;
+	req[0] = 13; /* a timestamp request: not for a ping socket */
+	struct msg_k bad = { .name = &to, .namelen = sizeof(to), .buf = req, .len = sizeof(req) };
+	ssize_t refused = s->ops->sendmsg(s, &bad, 0);
+	struct msg_k tiny = { .name = &to, .namelen = sizeof(to), .buf = req, .len = 4 };
+	ssize_t too_short = s->ops->sendmsg(s, &tiny, 0);
+	file_put(f);
+	KT_ASSERT_EQ(sent, (ssize_t)sizeof(req));
+	KT_ASSERT(ident != 0);
+	KT_ASSERT_EQ(from_port, 0);
+	KT_ASSERT(reply);
+	KT_ASSERT_EQ(refused, -EINVAL);
+	KT_ASSERT_EQ(too_short, -EINVAL);
 }
