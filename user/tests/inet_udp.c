@@ -286,6 +286,21 @@ static void test_refused(void)
 	p.revents = 0;
 	CHECK_EQ("refused.unconnected_silent", poll(&p, 1, 300), 0);
 	close(s);
+	/* Unless it asked for every error with IP_RECVERR (glibc's resolver does). */
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	int on = 1, v = 0;
+	CHECK_OK("refused.recverr_set", setsockopt(s, IPPROTO_IP, IP_RECVERR, &on, sizeof(on)));
+	len = sizeof(v);
+	getsockopt(s, IPPROTO_IP, IP_RECVERR, &v, &len);
+	CHECK_EQ("refused.recverr_get", v, 1);
+	sendto(s, "ping", 4, 0, (struct sockaddr *)&to, sizeof(to));
+	p.fd = s;
+	p.revents = 0;
+	CHECK("refused.recverr_pollerr", poll(&p, 1, 2000) == 1 && (p.revents & POLLERR));
+	len = sizeof(err);
+	getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+	CHECK_EQ("refused.recverr_so_error", err, ECONNREFUSED);
+	close(s);
 }
 
 static void test_poll_select_epoll(void)

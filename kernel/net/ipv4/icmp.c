@@ -40,29 +40,39 @@ static int unreach_errno(uint8_t code)
 	}
 }
 
-/* A destination unreachable quoting one of our UDP datagrams goes to its connected socket. */
+/*
+ * An error quoting one of our UDP datagrams goes to the socket that sent it, with Linux's
+ * errno and "hard" flag (icmp_err_convert): hard errors reach connected sockets, all of them
+ * sockets with IP_RECVERR. FIXME: codes 7 and 8 (EHOSTDOWN, ENONET) and path MTU discovery.
+ */
 static void icmp_error_for_udp(const struct icmp_hdr *h, size_t len)
 {
-	if (h->type != ICMP_DEST_UNREACH || len < sizeof(*h) + sizeof(struct ip_hdr) + 8)
+	if ((h->type != ICMP_DEST_UNREACH && h->type != ICMP_TIME_EXCEEDED) ||
+	    len < sizeof(*h) + sizeof(struct ip_hdr) + 8)
 		return;
 	const struct ip_hdr *q = (const struct ip_hdr *)(h + 1);
 	unsigned qhl = (q->ver_ihl & 0xf) * 4u;
 	if (q->ver_ihl >> 4 != 4 || qhl < sizeof(*q) || len < sizeof(*h) + qhl + 8 || q->protocol != IPPROTO_UDP)
 		return;
-	/*
-	 * Without IP_RECVERR Linux tells a connected socket only of the "hard" errors of its
-	 * icmp_err_convert table; network and host unreachable are soft (they may be transient).
-	 * FIXME: codes 7 and 8 (EHOSTDOWN, ENONET) and path MTU discovery (code 4).
-	 */
 	int err;
-	switch (h->code) {
-	case ICMP_PROT_UNREACH: err = -ENOPROTOOPT; break;
-	case ICMP_PORT_UNREACH: err = -ECONNREFUSED; break;
-	case 6: case 9: err = -ENETUNREACH; break;              /* network unknown, prohibited */
-	case 10: case 13: case 14: case 15: err = -EHOSTUNREACH; break; /* host prohibited, filtered */
-	default: return;
+	bool hard = false;
+	if (h->type == ICMP_TIME_EXCEEDED) {
+		err = -EHOSTUNREACH;
+	} else {
+		switch (h->code) {
+		case ICMP_NET_UNREACH: err = -ENETUNREACH; break;
+		case ICMP_HOST_UNREACH: err = -EHOSTUNREACH; break;
+		case ICMP_PROT_UNREACH: err = -ENOPROTOOPT; hard = true; break;
+		case ICMP_PORT_UNREACH: err = -ECONNREFUSED; hard = true; break;
+		case 5: err = -EOPNOTSUPP; break;                     /* source route failed */
+		case 6: case 9: err = -ENETUNREACH; hard = true; break; /* unknown, prohibited */
+		case 10: case 13: case 14: case 15: err = -EHOSTUNREACH; hard = true; break;
+		case 11: err = -ENETUNREACH; break;
+		case 12: err = -EHOSTUNREACH; break;
+		default: return;
+		}
 	}
-	udp_icmp_error(q, (const struct udp_hdr *)((const uint8_t *)q + qhl), err);
+	udp_icmp_error(q, (const struct udp_hdr *)((const uint8_t *)q + qhl), err, hard);
 }
 
 /* An error quoting one of our echo requests ends that ping with the matching errno. */

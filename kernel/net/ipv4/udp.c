@@ -148,15 +148,17 @@ void udp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 	skb_free(skb);
 }
 
-void udp_icmp_error(const struct ip_hdr *q, const struct udp_hdr *uh, int err)
+void udp_icmp_error(const struct ip_hdr *q, const struct udp_hdr *uh, int err, bool hard)
 {
-	/* Only a connected socket hears about it (Linux without IP_RECVERR): an unconnected one
-	 * cannot tell which of its sends failed. */
 	uint16_t sport = ntohs(uh->source), dport = ntohs(uh->dest);
 	uint64_t fl = spin_lock_irqsave(&udp_lock);
 	for (struct udp_endpoint *e = udp_endpoints; e; e = e->next) {
-		if (e->port != sport || !e->sock || e->raddr != q->daddr || e->rport != dport ||
-		    (e->laddr && e->laddr != q->saddr))
+		if (e->port != sport || !e->sock || (e->laddr && e->laddr != q->saddr) ||
+		    (e->raddr && (e->raddr != q->daddr || e->rport != dport)))
+			continue;
+		/* Without IP_RECVERR only a connected socket hears, and only of hard errors: an
+		 * unconnected one cannot tell which of its sends failed. */
+		if (!e->recverr && (!hard || !e->raddr))
 			continue;
 		__atomic_store_n(&e->sock->error, err, __ATOMIC_RELEASE);
 		wake_up_all(&e->wq);

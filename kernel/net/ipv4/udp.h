@@ -19,6 +19,7 @@ struct udp_endpoint {
 	bool reuse;               /* SO_REUSEADDR when bound */
 	bool hashed;              /* in the table */
 	bool addr_locked;         /* bound explicitly: disconnect keeps laddr */
+	bool recverr;             /* IP_RECVERR: every ICMP error is reported, connected or not */
 	struct socket *sock;      /* NULL for a kernel endpoint */
 	struct skb_queue queue;   /* datagrams, skb->data at the UDP header */
 	size_t queued;            /* bytes charged to the queue (under queue.lock) */
@@ -55,5 +56,6 @@ void udp_sock_init(void);
 /* Takes the first datagram off ep's queue (NULL when empty), uncharging it. */
 struct sk_buff *udp_ep_dequeue(struct udp_endpoint *ep);
 /* An ICMP error quoting q (the offending IP header) and uh (its UDP header): err (-errno)
- * becomes the pending error of the connected socket that sent it. */
-void udp_icmp_error(const struct ip_hdr *q, const struct udp_hdr *uh, int err);
+ * becomes the pending error of the socket that sent it when that socket is connected and the
+ * error hard (Linux's rule without IP_RECVERR), or when it asked for every error. */
+void udp_icmp_error(const struct ip_hdr *q, const struct udp_hdr *uh, int err, bool hard);

@@ -18,6 +18,7 @@
 #include "proc/process.h"
 
 #define FIONREAD 0x541b
+#define MSG_ERRQUEUE 0x2000
 #define SIOCOUTQ 0x5411
 #define PROT_SOCK 1024 /* ports below this need privilege */
 
@@ -188,6 +189,8 @@ static ssize_t udp_sock_recvmsg(struct socket *sock, struct msg_k *m, unsigned f
 	struct udp_endpoint *ep = us->ep;
 	if (flags & MSG_OOB)
 		return -EINVAL;
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN; /* FIXME: no error queue; errors come as the pending error instead */
 	size_t n;
 	for (;;) {
 		int err = udp_take_error(sock);
@@ -283,17 +286,33 @@ static int udp_sock_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
 	return put_user(v, (int *)arg);
 }
 
+#define IP_RECVERR 11
+
 static int udp_sock_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
 {
-	(void)sock, (void)level, (void)name, (void)val, (void)len;
-	/* FIXME: IP_TOS, IP_TTL, IP_PKTINFO, IP_RECVERR and the multicast options. */
-	return -ENOPROTOOPT;
+	struct udp_endpoint *ep = us_of(sock)->ep;
+	if (level != IPPROTO_IP || name != IP_RECVERR)
+		return -ENOPROTOOPT; /* FIXME: IP_TOS, IP_TTL, IP_PKTINFO, multicast */
+	/* Linux takes an int, or a single byte when that is all there is. */
+	int v;
+	if (len >= (int)sizeof(int))
+		memcpy(&v, val, sizeof(v));
+	else if (len >= 1)
+		v = *(const uint8_t *)val;
+	else
+		return -EINVAL;
+	ep->recverr = v != 0;
+	return 0;
 }
 
 static int udp_sock_getsockopt(struct socket *sock, int level, int name, void *val, int *len)
 {
-	(void)sock, (void)level, (void)name, (void)val, (void)len;
-	return -ENOPROTOOPT;
+	if (level != IPPROTO_IP || name != IP_RECVERR)
+		return -ENOPROTOOPT;
+	int v = us_of(sock)->ep->recverr;
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(v);
+	return 0;
 }
 
 static const struct proto_ops udp_sock_ops = {
