@@ -39,6 +39,7 @@ struct sk_buff {
 	uint16_t protocol;      /* EtherType of a received frame, host order */
 	uint8_t *network;       /* the IPv4/ARP header once parsed */
 	uint8_t *transport;     /* the ICMP/UDP header once parsed */
+	uint8_t ip_ttl, ip_tos; /* to send: the socket's IP_TTL (0: the default) and IP_TOS */
 };
 
 /* A buffer with SKB_HEADROOM before data and room for len bytes after it; NULL if out of memory. */

@@ -1,13 +1,15 @@
-// unit-deps: kernel/net/ipv4/inet_port.c
+// unit-deps: kernel/net/ipv4/inet_port.c kernel/net/ipv4/inet_opts.c kernel/lib/string.c
 /*
  * Host tests for the AF_INET port bookkeeping (kernel/net/ipv4/inet_port.c): the ephemeral
  * search stays in Linux's 32768-60999, goes round-robin, skips taken ports, wraps, and says 0
- * when every port is taken; the SO_REUSEADDR bind-conflict rule.
+ * when every port is taken; the SO_REUSEADDR bind-conflict rule; the IPPROTO_IP options
+ * (inet_opts.c): IP_TTL's range and reset, byte-sized values, IP_TOS, IP_RECVERR.
  */
 #include "unit.h"
 
 #include <stdlib.h>
 
+#include "lib/errno.h"
 #include "net/ipv4/inet.h"
 
 static unsigned char taken[65536];
@@ -69,4 +71,37 @@ TEST(bind_conflicts)
 	CHECK(inet_bind_conflict(lo, true, lo, false)); /* both must ask */
 	CHECK(!inet_bind_conflict(lo, true, lo, true));
 	CHECK(!inet_bind_conflict(0, true, 0, true));
+}
+
+TEST(ip_options)
+{
+	struct inet_ip_opts o = { 0 };
+	int v, len;
+	CHECK_INT(inet_ip_getsockopt(&o, IP_TTL, &v, &len), 0);
+	CHECK_INT(v, 64);
+	CHECK_INT(len, 4);
+	v = 7;
+	CHECK_INT(inet_ip_setsockopt(&o, IP_TTL, &v, 4), 0);
+	CHECK_INT(o.ttl, 7);
+	v = 0;
+	CHECK_INT(inet_ip_setsockopt(&o, IP_TTL, &v, 4), -EINVAL);
+	v = 256;
+	CHECK_INT(inet_ip_setsockopt(&o, IP_TTL, &v, 4), -EINVAL);
+	v = -1;
+	CHECK_INT(inet_ip_setsockopt(&o, IP_TTL, &v, 4), 0);
+	inet_ip_getsockopt(&o, IP_TTL, &v, &len);
+	CHECK_INT(v, 64);
+	uint8_t b = 200; /* one byte is enough */
+	CHECK_INT(inet_ip_setsockopt(&o, IP_TTL, &b, 1), 0);
+	CHECK_INT(o.ttl, 200);
+	CHECK_INT(inet_ip_setsockopt(&o, IP_TTL, &b, 0), -EINVAL); /* no value: 0 */
+	v = 0x10;
+	CHECK_INT(inet_ip_setsockopt(&o, IP_TOS, &v, 4), 0);
+	inet_ip_getsockopt(&o, IP_TOS, &v, &len);
+	CHECK_INT(v, 0x10);
+	v = 1;
+	CHECK_INT(inet_ip_setsockopt(&o, IP_RECVERR, &v, 4), 0);
+	CHECK(o.recverr);
+	CHECK_INT(inet_ip_setsockopt(&o, 99, &v, 4), -ENOPROTOOPT);
+	CHECK_INT(inet_ip_getsockopt(&o, 99, &v, &len), -ENOPROTOOPT);
 }

@@ -374,6 +374,28 @@ static void test_broadcast_shutdown_options(void)
 	getsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, &len);
 	CHECK_EQ("opt.sndbuf_doubled", v, 8192);
 	CHECK_ERR("opt.unknown", setsockopt(s, SOL_SOCKET, 9999, &one, sizeof(one)), ENOPROTOOPT);
+	len = sizeof(v);
+	getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len);
+	CHECK_EQ("opt.ttl_default", v, 64);
+	int ttl = 7;
+	CHECK_OK("opt.ttl_set", setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)));
+	len = sizeof(v);
+	getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len);
+	CHECK_EQ("opt.ttl_get", v, 7);
+	ttl = 0;
+	CHECK_ERR("opt.ttl_zero", setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)), EINVAL);
+	ttl = 256;
+	CHECK_ERR("opt.ttl_too_big", setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)), EINVAL);
+	ttl = -1;
+	CHECK_OK("opt.ttl_reset", setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)));
+	len = sizeof(v);
+	getsockopt(s, IPPROTO_IP, IP_TTL, &v, &len);
+	CHECK_EQ("opt.ttl_default_again", v, 64);
+	int tos = 0x10;
+	CHECK_OK("opt.tos_set", setsockopt(s, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)));
+	len = sizeof(v);
+	getsockopt(s, IPPROTO_IP, IP_TOS, &v, &len);
+	CHECK_EQ("opt.tos_get", v, 0x10);
 	close(s);
 	CHECK_ERR("create.bad_protocol", socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP), EPROTONOSUPPORT);
 	CHECK_OK("create.explicit_udp", s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP));
@@ -509,10 +531,14 @@ static void test_raw_icmp(void)
 	uint16_t c = icmp_sum(req, sizeof(req));
 	memcpy(req + 2, &c, 2);
 	struct sockaddr_in to = sin_of("127.0.0.1", 0);
+	int ttl = 9, tos = 0x20;
+	setsockopt(s, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	setsockopt(s, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
 	CHECK_EQ("raw.send", sendto(s, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)), 64);
-	/* The socket sees every ICMP message: our request on lo, then the reply. */
-	int got_reply = 0;
-	for (int tries = 0; tries < 8 && !got_reply; tries++) {
+	/* The socket sees every ICMP message: our request on lo (with our TTL and TOS), then the
+	 * reply. */
+	int got_reply = 0, saw_request = 0;
+	for (int tries = 0; tries < 8 && (!got_reply || !saw_request); tries++) {
 		unsigned char buf[256];
 		struct sockaddr_in from;
 		socklen_t len = sizeof(from);
@@ -522,12 +548,16 @@ static void test_raw_icmp(void)
 		if (n < 28)
 			continue;
 		int ihl = (buf[0] & 0xf) * 4;
+		if (buf[0] >> 4 == 4 && buf[9] == IPPROTO_ICMP && n == ihl + 64 && buf[ihl] == 8 &&
+		    memcmp(buf + ihl + 4, &id, 2) == 0 && buf[8] == 9 && buf[1] == 0x20)
+			saw_request = 1;
 		if (buf[0] >> 4 == 4 && buf[9] == IPPROTO_ICMP && n == ihl + 64 && buf[ihl] == 0 &&
 		    memcmp(buf + ihl + 4, &id, 2) == 0 && memcmp(buf + ihl + 8, req + 8, 56) == 0 &&
 		    from.sin_addr.s_addr == htonl(INADDR_LOOPBACK))
 			got_reply = 1;
 	}
 	CHECK("raw.echo_reply", got_reply);
+	CHECK("raw.own_request_ttl_tos", saw_request);
 	close(s);
 }
 

@@ -157,6 +157,23 @@ uint16_t inet_port_pick(uint16_t *next, uint16_t first, uint16_t last,
  * port, given each side's SO_REUSEADDR. */
 bool inet_bind_conflict(in_addr_t addr1, bool reuse1, in_addr_t addr2, bool reuse2);
 
+/* ---- IPPROTO_IP options of datagram sockets (inet_opts.c) ---- */
+
+#define IP_TOS     1
+#define IP_TTL     2
+#define IP_RECVERR 11
+#define IP_TTL_DEFAULT 64
+
+struct inet_ip_opts {
+	uint8_t ttl;    /* 0: the default */
+	uint8_t tos;
+	bool recverr;   /* every ICMP error becomes the pending error */
+};
+/* setsockopt/getsockopt(IPPROTO_IP, name) on o (kernel buffers): 0, -EINVAL for a bad value,
+ * -ENOPROTOOPT for an option not kept here. */
+int inet_ip_setsockopt(struct inet_ip_opts *o, int name, const void *val, int len);
+int inet_ip_getsockopt(const struct inet_ip_opts *o, int name, void *val, int *len);
+
 /* ---- ARP cache (arp_cache.c): entries, their timeouts and packets waiting on them ---- */
 
 #define ARP_CACHE_SIZE 64

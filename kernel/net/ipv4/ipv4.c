@@ -130,15 +130,15 @@ void ip_input(struct sk_buff *skb)
 	ip_deliver(skb, &ip);
 }
 
-static void ip_fill_header(struct ip_hdr *h, size_t tot, uint16_t id, uint16_t frag, uint8_t proto,
-			   in_addr_t saddr, in_addr_t daddr)
+static void ip_fill_header(struct ip_hdr *h, const struct sk_buff *skb, size_t tot, uint16_t id,
+			   uint16_t frag, uint8_t proto, in_addr_t saddr, in_addr_t daddr)
 {
 	h->ver_ihl = 0x45;
-	h->tos = 0;
+	h->tos = skb->ip_tos;
 	h->tot_len = htons((uint16_t)tot);
 	h->id = htons(id);
 	h->frag_off = htons(frag);
-	h->ttl = IP_DEFAULT_TTL;
+	h->ttl = skb->ip_ttl ? skb->ip_ttl : IP_DEFAULT_TTL;
 	h->protocol = proto;
 	h->check = 0;
 	h->saddr = saddr;
@@ -216,7 +216,7 @@ int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop
 			skb_free(skb);
 			return -ENOBUFS;
 		}
-		ip_fill_header(h, skb->len, id, 0, protocol, saddr, daddr);
+		ip_fill_header(h, skb, skb->len, id, 0, protocol, saddr, daddr);
 		return arp_output(dev, nexthop, skb);
 	}
 	/* Fragments carry multiples of 8 bytes except the last (RFC 791). */
@@ -233,7 +233,8 @@ int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop
 		f->dev = dev;
 		struct ip_hdr *h = (struct ip_hdr *)skb_put(f, sizeof(*h));
 		memcpy(skb_put(f, n), skb->data + off, n);
-		ip_fill_header(h, sizeof(*h) + n, id, (uint16_t)((more ? IP_MF : 0) | (off / 8)), protocol, saddr, daddr);
+		ip_fill_header(h, skb, sizeof(*h) + n, id, (uint16_t)((more ? IP_MF : 0) | (off / 8)), protocol,
+			       saddr, daddr);
 		inet_count(&inet_stats.ip_frag_created);
 		err = arp_output(dev, nexthop, f);
 	}

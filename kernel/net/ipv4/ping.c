@@ -23,6 +23,7 @@
 
 struct ping_sock {
 	struct socket *sock;
+	struct inet_ip_opts opts;  /* IP_TTL, IP_TOS */
 	in_addr_t laddr, raddr;
 	uint16_t ident;           /* host order; 0: not bound yet */
 	bool snd_shut, rcv_shut;
@@ -196,6 +197,8 @@ static ssize_t ping_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags
 	out->id = htons(ident);
 	out->check = 0;
 	out->check = inet_checksum(out, m->len);
+	skb->ip_ttl = p->opts.ttl;
+	skb->ip_tos = p->opts.tos;
 	err = ip_output(skb, src, dst, IPPROTO_ICMP);
 	return err < 0 ? err : (ssize_t)m->len;
 }
@@ -309,14 +312,16 @@ static int ping_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
 
 static int ping_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
 {
-	(void)sock, (void)level, (void)name, (void)val, (void)len;
-	return -ENOPROTOOPT; /* FIXME: IP_TTL, IP_RECVERR, IP_RECVTTL */
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT; /* FIXME: IP_RECVTTL */
+	return inet_ip_setsockopt(&ps_of(sock)->opts, name, val, len);
 }
 
 static int ping_getsockopt(struct socket *sock, int level, int name, void *val, int *len)
 {
-	(void)sock, (void)level, (void)name, (void)val, (void)len;
-	return -ENOPROTOOPT;
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT;
+	return inet_ip_getsockopt(&ps_of(sock)->opts, name, val, len);
 }
 
 static const struct proto_ops ping_ops = {

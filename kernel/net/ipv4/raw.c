@@ -22,6 +22,7 @@
 
 struct raw_sock {
 	struct socket *sock;
+	struct inet_ip_opts opts;  /* IP_TTL, IP_TOS */
 	in_addr_t laddr, raddr;   /* 0: any */
 	bool rcv_shut, snd_shut;
 	struct skb_queue queue;   /* whole IP datagrams, skb->data at the IP header */
@@ -170,6 +171,8 @@ static ssize_t raw_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 	if (!skb)
 		return -ENOBUFS;
 	memcpy(skb_put(skb, m->len), m->buf, m->len);
+	skb->ip_ttl = r->opts.ttl;
+	skb->ip_tos = r->opts.tos;
 	int err = ip_output(skb, src, dst, (uint8_t)sock->protocol);
 	return err < 0 ? err : (ssize_t)m->len;
 }
@@ -281,15 +284,16 @@ static int raw_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
 
 static int raw_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
 {
-	(void)sock, (void)level, (void)name, (void)val, (void)len;
-	/* FIXME: ICMP_FILTER, IP_HDRINCL, IP_TTL, IP_TOS. */
-	return -ENOPROTOOPT;
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT; /* FIXME: ICMP_FILTER (SOL_RAW), IP_HDRINCL */
+	return inet_ip_setsockopt(&rs_of(sock)->opts, name, val, len);
 }
 
 static int raw_getsockopt(struct socket *sock, int level, int name, void *val, int *len)
 {
-	(void)sock, (void)level, (void)name, (void)val, (void)len;
-	return -ENOPROTOOPT;
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT;
+	return inet_ip_getsockopt(&rs_of(sock)->opts, name, val, len);
 }
 
 static const struct proto_ops raw_ops = {

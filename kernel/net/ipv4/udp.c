@@ -158,7 +158,7 @@ void udp_icmp_error(const struct ip_hdr *q, const struct udp_hdr *uh, int err, b
 			continue;
 		/* Without IP_RECVERR only a connected socket hears, and only of hard errors: an
 		 * unconnected one cannot tell which of its sends failed. */
-		if (!e->recverr && (!hard || !e->raddr))
+		if (!e->opts.recverr && (!hard || !e->raddr))
 			continue;
 		__atomic_store_n(&e->sock->error, err, __ATOMIC_RELEASE);
 		wake_up_all(&e->wq);
@@ -292,6 +292,8 @@ int udp_ep_send(struct udp_endpoint *ep, in_addr_t src, in_addr_t dst, uint16_t 
 	struct sk_buff *skb = udp_build(ep->port, src, dst, dport, data, len);
 	if (!skb)
 		return -ENOBUFS;
+	skb->ip_ttl = ep->opts.ttl;
+	skb->ip_tos = ep->opts.tos;
 	return ip_output(skb, src, dst, IPPROTO_UDP);
 }
 

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include "net/ipv4/af_inet.h"
 #include "net/ipv4/inet.h"
 #include "net/socket.h"
 #include "sched/wait.h"
@@ -19,7 +20,7 @@ struct udp_endpoint {
 	bool reuse;               /* SO_REUSEADDR when bound */
 	bool hashed;              /* in the table */
 	bool addr_locked;         /* bound explicitly: disconnect keeps laddr */
-	bool recverr;             /* IP_RECVERR: every ICMP error is reported, connected or not */
+	struct inet_ip_opts opts; /* IP_TTL, IP_TOS, IP_RECVERR (sockets only) */
 	struct socket *sock;      /* NULL for a kernel endpoint */
 	struct skb_queue queue;   /* datagrams, skb->data at the UDP header */
 	size_t queued;            /* bytes charged to the queue (under queue.lock) */

@@ -286,33 +286,18 @@ static int udp_sock_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
 	return put_user(v, (int *)arg);
 }
 
-#define IP_RECVERR 11
-
 static int udp_sock_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
 {
-	struct udp_endpoint *ep = us_of(sock)->ep;
-	if (level != IPPROTO_IP || name != IP_RECVERR)
-		return -ENOPROTOOPT; /* FIXME: IP_TOS, IP_TTL, IP_PKTINFO, multicast */
-	/* Linux takes an int, or a single byte when that is all there is. */
-	int v;
-	if (len >= (int)sizeof(int))
-		memcpy(&v, val, sizeof(v));
-	else if (len >= 1)
-		v = *(const uint8_t *)val;
-	else
-		return -EINVAL;
-	ep->recverr = v != 0;
-	return 0;
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT; /* FIXME: IP_PKTINFO, the multicast options, UDP_CORK */
+	return inet_ip_setsockopt(&us_of(sock)->ep->opts, name, val, len);
 }
 
 static int udp_sock_getsockopt(struct socket *sock, int level, int name, void *val, int *len)
 {
-	if (level != IPPROTO_IP || name != IP_RECVERR)
+	if (level != IPPROTO_IP)
 		return -ENOPROTOOPT;
-	int v = us_of(sock)->ep->recverr;
-	memcpy(val, &v, sizeof(v));
-	*len = sizeof(v);
-	return 0;
+	return inet_ip_getsockopt(&us_of(sock)->ep->opts, name, val, len);
 }
 
 static const struct proto_ops udp_sock_ops = {
