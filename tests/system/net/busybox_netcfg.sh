@@ -5,8 +5,9 @@
 # ip addr/route/link (rtnetlink dumps) must show it as Linux would, and a TFTP fetch from
 # QEMU's server through that configuration must bring the file intact. busybox ping (a raw
 # ICMP socket, as root) must get 3 of 3 answers from QEMU's gateway 10.0.2.2, the guest's own
-# address and 127.0.0.1. Then ip addr del/add and ip route add/del (rtnetlink changes) do the
-# configuration again, and a gateway off every subnet is refused.
+# address and 127.0.0.1, and busybox traceroute (UDP probes with IP_TTL, port unreachable read
+# on a raw socket) must reach 127.0.0.1 in one hop. Then ip addr del/add and ip route add/del
+# (rtnetlink changes) do the configuration again, and a gateway off every subnet is refused.
 source "$(dirname "$0")/../lib.sh"
 
 work=$(mktemp -d)
@@ -46,6 +47,9 @@ check_re ip_route_connected ip '^10\.0\.2\.0/24 dev eth0 .*scope link +src 10\.0
 check_re ip2_inet ip2 '^ +inet 10\.0\.2\.15/24 brd 10\.0\.2\.255 scope global eth0' "ip addr add did not give eth0 10.0.2.15/24"
 check_re ip2_route ip2 '^0\.0\.0\.0 +10\.0\.2\.2 +0\.0\.0\.0 +UG +0 +0 +0 +eth0$' "ip route add did not add the default route"
 check_re ip2_connected ip2 '^10\.0\.2\.0 +0\.0\.0\.0 +255\.255\.255\.0 +U +0 +0 +0 +eth0$' "ip addr add did not add the subnet's route"
+trace=$(log_text | sed -n '/^iftest: traceroute$/,/^iftest: traceroute-end/p')
+if grep -qE '^ 1  127\.0\.0\.1  [0-9.]+ ms$' <<< "$trace" && grep -qxF "iftest: traceroute-end 0" <<< "$trace"; then
+	pass traceroute_lo; else fail traceroute_lo "busybox traceroute 127.0.0.1 did not reach it in one hop (log: $LOG)"; fi
 if log_text | grep -qxF "iftest: tftp $sum  /tmp/t.bin"; then pass tftp_through_config; else
 	fail tftp_through_config "the TFTP fetch failed or brought other bytes (log: $LOG)"; fi
 if section route2 | grep -qE '^0\.0\.0\.0 '; then fail route_deleted "the default route is still there (log: $LOG)"
