@@ -259,6 +259,25 @@ int main(int argc, char **argv)
 
 	test_changes_refused(s, lo_index);
 
+	/* A reader that never reads: the replies it does not collect are dropped once its receive
+	 * buffer is full, and it hears ENOBUFS (Linux's overrun), not an ever-growing queue. */
+	int flood = nl_open();
+	int small = 4096;
+	setsockopt(flood, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	for (unsigned i = 0; i < 300; i++)
+		dump_request(flood, RTM_GETLINK, AF_UNSPEC, 1000 + i);
+	int overrun = 0;
+	char big[32768];
+	for (int i = 0; i < 2000; i++) {
+		ssize_t n = recv(flood, big, sizeof(big), MSG_DONTWAIT);
+		if (n < 0 && errno == ENOBUFS)
+			overrun = 1;
+		if (n < 0 && errno == EAGAIN)
+			break;
+	}
+	CHECK("overrun_enobufs", overrun);
+	close(flood);
+
 	/* Hostile arguments. */
 	CHECK_ERR("bad_family", socket(AF_NETLINK, SOCK_STREAM, NETLINK_ROUTE), ESOCKTNOSUPPORT);
 	struct sockaddr_nl shortaddr = { .nl_family = AF_NETLINK };

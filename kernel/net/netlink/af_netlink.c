@@ -30,6 +30,7 @@ struct nl_sock {
 	struct socket *sock;
 	uint32_t portid;        /* 0: not bound yet */
 	struct nl_dgram *head, *tail;
+	size_t queued;          /* bytes waiting, held to the receive buffer */
 	struct waitqueue wq;
 	struct nl_sock *next;
 };
@@ -134,7 +135,9 @@ static int nl_getname(struct socket *sock, void *addr, int *len, bool peer)
 	return 0;
 }
 
-/* Queues the replies in b as datagrams of whole messages. */
+/* Queues the replies in b as datagrams of whole messages. A reader that never reads cannot
+ * make the kernel hold more than its receive buffer: past it replies are dropped and the
+ * socket's error becomes ENOBUFS, as Linux reports a netlink overrun. */
 static int nl_queue(struct nl_sock *n, const struct nl_buf *b)
 {
 	size_t off = 0;
@@ -154,12 +157,21 @@ static int nl_queue(struct nl_sock *n, const struct nl_buf *b)
 		d->len = take;
 		memcpy(d->data, b->p + off, take);
 		uint64_t fl = spin_lock_irqsave(&nl_lock);
-		if (n->tail)
-			n->tail->next = d;
-		else
-			n->head = d;
-		n->tail = d;
+		bool full = n->queued > n->sock->rcvbuf;
+		if (!full) {
+			if (n->tail)
+				n->tail->next = d;
+			else
+				n->head = d;
+			n->tail = d;
+			n->queued += take;
+		}
 		spin_unlock_irqrestore(&nl_lock, fl);
+		if (full) {
+			kfree(d);
+			__atomic_store_n(&n->sock->error, -ENOBUFS, __ATOMIC_RELEASE);
+			break;
+		}
 		off += take;
 	}
 	wake_up_all(&n->wq);
@@ -214,12 +226,16 @@ static ssize_t nl_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 	struct nl_sock *n = nl_of(sock);
 	struct nl_dgram *d;
 	for (;;) {
+		int err = __atomic_exchange_n(&sock->error, 0, __ATOMIC_ACQ_REL);
+		if (err)
+			return err; /* an overrun: replies were lost */
 		uint64_t fl = spin_lock_irqsave(&nl_lock);
 		d = n->head;
 		if (d && !(flags & MSG_PEEK)) {
 			n->head = d->next;
 			if (!n->head)
 				n->tail = NULL;
+			n->queued -= d->len;
 		}
 		size_t len = d ? d->len : 0;
 		if (d && (flags & MSG_PEEK))
@@ -229,7 +245,7 @@ static ssize_t nl_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 			break;
 		if (flags & MSG_DONTWAIT)
 			return -EAGAIN;
-		int err = sock_wait(&n->wq, nl_readable, n, sock->rcvtimeo_ns);
+		err = sock_wait(&n->wq, nl_readable, n, sock->rcvtimeo_ns);
 		if (err)
 			return err;
 	}
@@ -252,7 +268,8 @@ static unsigned nl_poll(struct socket *sock, struct poll_table *pt)
 {
 	struct nl_sock *n = nl_of(sock);
 	poll_wait(pt, &n->wq);
-	return POLLOUT | POLLWRNORM | (nl_readable(n) ? POLLIN | POLLRDNORM : 0);
+	return POLLOUT | POLLWRNORM | (nl_readable(n) ? POLLIN | POLLRDNORM : 0) |
+	       (__atomic_load_n(&sock->error, __ATOMIC_ACQUIRE) ? POLLERR : 0);
 }
 
 static int nl_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
