@@ -8,6 +8,8 @@
 # address and 127.0.0.1, and busybox traceroute (UDP probes with IP_TTL, port unreachable read
 # on a raw socket) must reach 127.0.0.1 in one hop. Then ip addr del/add and ip route add/del
 # (rtnetlink changes) do the configuration again, and a gateway off every subnet is refused.
+# Last, ifconfig eth0 down drops its routes, a new MAC is set, and up brings back the subnet's
+# route.
 source "$(dirname "$0")/../lib.sh"
 
 work=$(mktemp -d)
@@ -26,7 +28,7 @@ check_re() { # NAME SECTION REGEX WHY
 }
 for step in "ifconfig ok" "route add ok" "mtu ok" "route del ok" "second del refused" "down ok" \
 	"ip addr del ok" "noaddr 0" "ip addr add ok" "ip route add ok" "ping after ip ok" "ip route del ok" \
-	"unreachable gateway refused"; do
+	"unreachable gateway refused" "routes-down 0" "hw ok" "up again ok"; do
 	if log_text | grep -qxF "iftest: $step"; then pass "${step// /_}"; else
 		fail "${step// /_}" "the script did not say 'iftest: $step' (log: $LOG)"; fi
 done
@@ -66,3 +68,6 @@ for host in 10.0.2.2 10.0.2.15 127.0.0.1; do
 		fail "ping_$host" "busybox ping -c 3 $host did not get 3 answers (log: $LOG)"
 	fi
 done
+check_re after_up_mac after-up '^eth0 +Link encap:Ethernet +HWaddr 52:54:00:12:34:57' "the new MAC did not take"
+check_re after_up_route after-up '^10\.0\.2\.0 +0\.0\.0\.0 +255\.255\.255\.0 +U +0 +0 +0 +eth0$' "up did not restore the subnet's route"
+check_re after_up_flags after-up 'UP BROADCAST RUNNING' "eth0 not up again"
