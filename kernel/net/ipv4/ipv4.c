@@ -45,7 +45,7 @@ static void ip_deliver(struct sk_buff *skb, struct ipv4_info *ip)
 	skb_pull(skb, ip->hdr_len);
 	skb->transport = skb->data;
 	if (ip->protocol == IPPROTO_ICMP)
-		raw_input(skb, ip); /* ping sees every ICMP message, as on Linux */
+		raw_input(skb, ip); /* raw ICMP sockets (ping as root) see every one, as on Linux */
 	switch (ip->protocol) {
 	case IPPROTO_ICMP:
 		icmp_input(skb, ip);
