@@ -41,18 +41,20 @@ static int unreach_errno(uint8_t code)
 }
 
 /*
- * An error quoting one of our UDP datagrams goes to the socket that sent it, with Linux's
- * errno and "hard" flag (icmp_err_convert): hard errors reach connected sockets, all of them
- * sockets with IP_RECVERR. FIXME: codes 7 and 8 (EHOSTDOWN, ENONET) and path MTU discovery.
+ * An error quoting one of our UDP datagrams or ping-socket echo requests goes to the socket
+ * that sent it, with Linux's errno and "hard" flag (icmp_err_convert): hard errors reach
+ * connected sockets, all of them sockets with IP_RECVERR. FIXME: codes 7 and 8 (EHOSTDOWN,
+ * ENONET) and path MTU discovery.
  */
-static void icmp_error_for_udp(const struct icmp_hdr *h, size_t len)
+static void icmp_error_for_sockets(const struct icmp_hdr *h, size_t len)
 {
 	if ((h->type != ICMP_DEST_UNREACH && h->type != ICMP_TIME_EXCEEDED) ||
 	    len < sizeof(*h) + sizeof(struct ip_hdr) + 8)
 		return;
 	const struct ip_hdr *q = (const struct ip_hdr *)(h + 1);
 	unsigned qhl = (q->ver_ihl & 0xf) * 4u;
-	if (q->ver_ihl >> 4 != 4 || qhl < sizeof(*q) || len < sizeof(*h) + qhl + 8 || q->protocol != IPPROTO_UDP)
+	if (q->ver_ihl >> 4 != 4 || qhl < sizeof(*q) || len < sizeof(*h) + qhl + 8 ||
+	    (q->protocol != IPPROTO_UDP && q->protocol != IPPROTO_ICMP))
 		return;
 	int err;
 	bool hard = false;
@@ -72,7 +74,11 @@ static void icmp_error_for_udp(const struct icmp_hdr *h, size_t len)
 		default: return;
 		}
 	}
-	udp_icmp_error(q, (const struct udp_hdr *)((const uint8_t *)q + qhl), err, hard);
+	const uint8_t *inner = (const uint8_t *)q + qhl;
+	if (q->protocol == IPPROTO_UDP)
+		udp_icmp_error(q, (const struct udp_hdr *)inner, err, hard);
+	else if (((const struct icmp_hdr *)inner)->type == ICMP_ECHO)
+		ping_icmp_error(q, (const struct icmp_hdr *)inner, err, hard);
 }
 
 /* An error quoting one of our echo requests ends that ping with the matching errno. */
@@ -149,7 +155,7 @@ void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 		/* Kernel pings and connected UDP sockets hear about their own datagrams. */
 		inet_count(&inet_stats.icmp_errors_in);
 		icmp_error_for_ping(h, skb->len);
-		icmp_error_for_udp(h, skb->len);
+		icmp_error_for_sockets(h, skb->len);
 		break;
 	default:
 		break;

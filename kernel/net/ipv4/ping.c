@@ -4,7 +4,8 @@
  * an echo request (the kernel writes the identifier and the checksum), and only echo replies
  * carrying the identifier come back, as ICMP header and data without the IP header. Linux
  * lets only the groups of net.ipv4.ping_group_range create one; here everyone may (FIXME: no
- * sysctl). Errors (destination unreachable) are not reported (FIXME).
+ * sysctl). ICMP errors quoting one of its requests follow UDP's rule: the hard ones reach a
+ * connected socket, every one a socket with IP_RECVERR, as its pending error.
  *
  * ping_lock guards the socket list and identifiers; each queue has its own lock.
  */
@@ -79,6 +80,22 @@ bool ping_input(const struct sk_buff *skb, const struct ipv4_info *ip)
 	}
 	spin_unlock_irqrestore(&ping_sock_lock, fl);
 	return taken;
+}
+
+void ping_icmp_error(const struct ip_hdr *q, const struct icmp_hdr *echo, int err, bool hard)
+{
+	uint64_t fl = spin_lock_irqsave(&ping_sock_lock);
+	for (struct ping_sock *p = ping_socks; p; p = p->next) {
+		if (!p->ident || p->ident != ntohs(echo->id) || (p->laddr && p->laddr != q->saddr) ||
+		    (p->raddr && p->raddr != q->daddr))
+			continue;
+		if (!p->opts.recverr && (!hard || !p->raddr))
+			break;
+		__atomic_store_n(&p->sock->error, err, __ATOMIC_RELEASE);
+		wake_up_all(&p->wq);
+		break;
+	}
+	spin_unlock_irqrestore(&ping_sock_lock, fl);
 }
 
 static struct ping_sock *ps_of(struct socket *sock)
@@ -178,6 +195,9 @@ static ssize_t ping_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags
 	}
 	if (p->snd_shut)
 		return -EPIPE;
+	int perr = __atomic_exchange_n(&sock->error, 0, __ATOMIC_ACQ_REL);
+	if (perr)
+		return perr;
 	if (ip_route_is_broadcast(dst) && !sock->broadcast)
 		return -EACCES;
 	uint64_t fl = spin_lock_irqsave(&ping_sock_lock);
@@ -206,7 +226,8 @@ static ssize_t ping_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags
 static bool ping_readable(void *arg)
 {
 	struct ping_sock *p = arg;
-	return __atomic_load_n(&p->queue.head, __ATOMIC_ACQUIRE) || p->rcv_shut;
+	return __atomic_load_n(&p->queue.head, __ATOMIC_ACQUIRE) || p->rcv_shut ||
+	       __atomic_load_n(&p->sock->error, __ATOMIC_ACQUIRE);
 }
 
 static size_t ping_fill(const struct sk_buff *skb, struct msg_k *m)
@@ -231,6 +252,9 @@ static ssize_t ping_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags
 		return -EINVAL;
 	size_t n;
 	for (;;) {
+		int perr = __atomic_exchange_n(&sock->error, 0, __ATOMIC_ACQ_REL);
+		if (perr)
+			return perr;
 		bool got = false;
 		uint64_t fl = spin_lock_irqsave(&p->queue.lock);
 		struct sk_buff *skb = p->queue.head;
@@ -294,6 +318,8 @@ static unsigned ping_poll(struct socket *sock, struct poll_table *pt)
 		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
 	if (p->rcv_shut && p->snd_shut)
 		mask |= POLLHUP;
+	if (__atomic_load_n(&sock->error, __ATOMIC_ACQUIRE))
+		mask |= POLLERR;
 	return mask;
 }
 

@@ -4,7 +4,8 @@
  * cannot take a kernel endpoint's port (not even with SO_REUSEADDR), endpoints and sockets
  * exchange datagrams, a connected socket drops strangers, and ICMP port unreachable becomes
  * the connected socket's pending ECONNREFUSED. inet_ping_socket: an ICMP echo socket pings
- * 127.0.0.1 (the kernel sets the identifier and checksum) and refuses what is not an echo.
+ * 127.0.0.1 (the kernel sets the identifier and checksum), refuses what is not an echo, and,
+ * connected, takes a destination unreachable quoting its request as its pending error.
  */
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -146,7 +147,37 @@ KTEST(inet_ping_socket)
 	ssize_t refused = s->ops->sendmsg(s, &bad, 0);
 	struct msg_k tiny = { .name = &to, .namelen = sizeof(to), .buf = req, .len = 4 };
 	ssize_t too_short = s->ops->sendmsg(s, &tiny, 0);
+	/* Connected, a port unreachable quoting one of its echo requests (forged here and sent
+	 * through lo) becomes its pending ECONNREFUSED. */
+	int conn = s->ops->connect(s, &to, sizeof(to), 0);
+	struct sk_buff *e = skb_alloc(8 + 20 + 8);
+	int pending = 0;
+	if (e) {
+		uint8_t *p = skb_put(e, 36);
+		memset(p, 0, 36);
+		p[0] = 3; /* destination unreachable */
+		p[1] = 3; /* port */
+		p[8] = 0x45;
+		p[8 + 8] = 64;           /* TTL */
+		p[8 + 9] = 1;            /* protocol ICMP */
+		in_addr_t lo = IPV4(127, 0, 0, 1);
+		memcpy(p + 8 + 12, &lo, 4);
+		memcpy(p + 8 + 16, &lo, 4);
+		p[28] = 8; /* the quoted echo request */
+		uint16_t nid = htons(ident);
+		memcpy(p + 28 + 4, &nid, 2);
+		uint16_t c = inet_checksum(p, 36);
+		memcpy(p + 2, &c, 2);
+		ip_output(e, lo, lo, IPPROTO_ICMP);
+		for (int i = 0; i < 500 && !pending; i++) {
+			pending = __atomic_load_n(&s->error, __ATOMIC_ACQUIRE);
+			if (!pending)
+				thread_sleep_ns(10000000ull);
+		}
+	}
 	file_put(f);
+	KT_ASSERT_EQ(conn, 0);
+	KT_ASSERT_EQ(pending, -ECONNREFUSED);
 	KT_ASSERT_EQ(sent, (ssize_t)sizeof(req));
 	KT_ASSERT(ident != 0);
 	KT_ASSERT_EQ(from_port, 0);
