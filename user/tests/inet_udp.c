@@ -149,6 +149,15 @@ static void test_sendto_recvfrom(void)
 	struct sockaddr_in zero = sin_of("127.0.0.1", 0);
 	CHECK_ERR("dgram.port0_destination", sendto(c, "x", 1, 0, (struct sockaddr *)&zero, sizeof(zero)), EINVAL);
 	CHECK_ERR("dgram.short_destination", sendto(c, "x", 1, 0, (struct sockaddr *)&to, 4), EINVAL);
+	/* A destination with family AF_UNSPEC is taken as AF_INET, as Linux does for UDP. */
+	struct sockaddr_in unspec_to = to;
+	unspec_to.sin_family = AF_UNSPEC;
+	CHECK_EQ("dgram.unspec_destination", sendto(c, "u", 1, 0, (struct sockaddr *)&unspec_to, sizeof(unspec_to)), 1);
+	CHECK_EQ("dgram.unspec_arrives", recv(b, buf, sizeof(buf), 0), 1);
+	struct sockaddr_in bad_family = to;
+	bad_family.sin_family = AF_UNIX;
+	CHECK_ERR("dgram.wrong_family_destination",
+		  sendto(c, "x", 1, 0, (struct sockaddr *)&bad_family, sizeof(bad_family)), EAFNOSUPPORT);
 
 	/* A scattered receive and a gathered send. */
 	struct iovec out[2] = { { "abc", 3 }, { "defgh", 5 } };

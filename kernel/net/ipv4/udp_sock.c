@@ -121,10 +121,15 @@ static ssize_t udp_sock_sendmsg(struct socket *sock, struct msg_k *m, unsigned f
 	in_addr_t dst;
 	uint16_t dport;
 	if (m->name) {
-		int err = inet_addr_parse(m->name, m->namelen, false, &dst, &dport);
-		if (err)
-			return err;
-		dport = ntohs(dport);
+		struct sockaddr_in sin;
+		if (m->namelen < (int)sizeof(sin))
+			return -EINVAL;
+		memcpy(&sin, m->name, sizeof(sin));
+		/* Linux takes AF_UNSPEC here as AF_INET (old programs leave the family 0). */
+		if (sin.sin_family != AF_INET && sin.sin_family != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		dst = sin.sin_addr;
+		dport = ntohs(sin.sin_port);
 		if (dport == 0)
 			return -EINVAL;
 		if (dst == INADDR_ANY_NET)
