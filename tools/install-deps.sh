@@ -32,6 +32,7 @@ need fdisk has sfdisk
 need gdisk has sgdisk
 need e2fsprogs has mkfs.ext2
 need dosfstools has mkfs.fat
+need mtools has mcopy
 
 [ -z "$missing" ] && exit 0
 

@@ -11,6 +11,7 @@
 
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "mm/pmm.h"
 #include "mm/slab.h"
 #include "sched/wait.h"
 
@@ -60,15 +61,28 @@ static void free_buf(struct buf *b)
 	nr_bufs--;
 }
 
-/* Evicts unreferenced clean buffers from the cold end. bcache_lock held. */
-static void shrink(void)
+/* The cap: BCACHE_MAX_BUFS, or an eighth of RAM's pages on a small machine (file data is
+ * cached once more above, in the page cache). */
+static unsigned max_bufs(void)
 {
-	for (struct buf *b = lru.lru_prev; b != &lru && nr_bufs > BCACHE_MAX_BUFS;) {
+	uint64_t cap = pmm_total_count() / 8;
+	return cap < BCACHE_MAX_BUFS ? (unsigned)cap : BCACHE_MAX_BUFS;
+}
+
+/* Evicts unreferenced clean buffers from the cold end down to limit. bcache_lock held. */
+static void shrink_to(unsigned limit)
+{
+	for (struct buf *b = lru.lru_prev; b != &lru && nr_bufs > limit;) {
 		struct buf *prev = b->lru_prev;
 		if (!b->refcount && !b->dirty)
 			free_buf(b);
 		b = prev;
 	}
+}
+
+static void shrink(void)
+{
+	shrink_to(max_bufs());
 }
 
 /* The cached buffer or a new invalid one, with a reference; NULL on no memory. */
@@ -98,6 +112,13 @@ static struct buf *getblk(struct block_device *bdev, uint64_t block, uint32_t si
 	}
 	struct buf *b = kzalloc(sizeof(*b));
 	void *data = kmalloc(size);
+	if (!b || !data) { /* out of memory: give back every clean buffer, then try once more */
+		kfree(b);
+		kfree(data);
+		shrink_to(0);
+		b = kzalloc(sizeof(*b));
+		data = kmalloc(size);
+	}
 	if (!b || !data) {
 		mutex_unlock(&bcache_lock);
 		kfree(b);
@@ -124,7 +145,7 @@ static struct buf *getblk(struct block_device *bdev, uint64_t block, uint32_t si
 struct buf *bread(struct block_device *bdev, uint64_t block, uint32_t size)
 {
 	int err;
-	if (nr_dirty > BCACHE_MAX_BUFS / 2)
+	if (nr_dirty > max_bufs() / 2)
 		bsync(bdev);
 	struct buf *b = getblk(bdev, block, size, &err);
 	if (!b)
@@ -148,6 +169,8 @@ struct buf *bread(struct block_device *bdev, uint64_t block, uint32_t size)
 struct buf *bget_zero(struct block_device *bdev, uint64_t block, uint32_t size)
 {
 	int err;
+	if (nr_dirty > max_bufs() / 2) /* page-cache write-back arrives here: as bread does */
+		bsync(bdev);
 	struct buf *b = getblk(bdev, block, size, &err);
 	if (!b)
 		return ERR_PTR(err);

@@ -36,6 +36,11 @@ unsigned blk_alloc_major(void)
 	return major;
 }
 
+void blk_register_major(unsigned major)
+{
+	vfs_register_blkdev(major, &blkdev_fops);
+}
+
 static int read_sector(void *ctx, uint64_t sector, void *buf)
 {
 	struct block_device *disk = ctx;

@@ -81,6 +81,8 @@ void blk_put(struct block_device *bdev);
 int blk_rescan(struct block_device *disk);
 /* A major number for a driver's disks (Linux's dynamic range, from 254 down). */
 unsigned blk_alloc_major(void);
+/* A fixed major for a driver's disks (sd's 8), once. */
+void blk_register_major(unsigned major);
 /* The block device with this dev_t with a reference (blk_put it), or NULL. */
 struct block_device *blk_lookup_devt(dev_t devt);
 /* The block device a path names (an S_IFBLK node) with a reference, for file systems' mount:

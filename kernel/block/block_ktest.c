@@ -8,6 +8,8 @@
 #include "block/block.h"
 #include "console/console.h"
 #include "fs/vfs.h"
+#include "lib/cmdline.h"
+#include "lib/printf.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/slab.h"
@@ -38,10 +40,43 @@ static void fill_written(uint8_t *p, uint64_t sector)
 		p[i] = (uint8_t)((sector + i) & 0xff);
 }
 
+/*
+ * The disks the tests use, so that every driver runs the same suite: the pattern disk
+ * (blktest.disk=sda on the command line; vda by default) and the blank one for the partition
+ * rescan (blktest.blank=, vdd by default), as "/dev/NAME".
+ */
+static char disk_name[16] = "vda", blank_name[16] = "vdd";
+
+static int param_disk(const char *val)
+{
+	if (!val || !*val || strlen(val) >= sizeof(disk_name))
+		return -EINVAL;
+	memcpy(disk_name, val, strlen(val) + 1);
+	return 0;
+}
+KPARAM("blktest.disk", param_disk);
+
+static int param_blank(const char *val)
+{
+	if (!val || !*val || strlen(val) >= sizeof(blank_name))
+		return -EINVAL;
+	memcpy(blank_name, val, strlen(val) + 1);
+	return 0;
+}
+KPARAM("blktest.blank", param_blank);
+
+static const char *test_disk(const char *name, char *path, size_t size)
+{
+	snprintf(path, size, "/dev/%s", name);
+	return path;
+}
+
+static char disk_path[24], blank_path[24];
+
 static struct block_device *vda(void)
 {
 	struct block_device *bd = NULL;
-	if (blk_lookup_path("/dev/vda", &bd) < 0)
+	if (blk_lookup_path(test_disk(disk_name, disk_path, sizeof(disk_path)), &bd) < 0)
 		return NULL;
 	blk_put(bd); /* the disk stays: nothing unplugs it during the ktests */
 	return bd;
@@ -85,13 +120,14 @@ KTEST(blk_proc_files)
 KTEST(blk_rescan_partitions)
 {
 	struct block_device *bd;
-	if (blk_lookup_path("/dev/vdd", &bd) < 0) {
-		kprintf("ktest: blk_rescan_partitions: no /dev/vdd; skipped\n");
+	const char *blank = test_disk(blank_name, blank_path, sizeof(blank_path));
+	if (blk_lookup_path(blank, &bd) < 0) {
+		kprintf("ktest: blk_rescan_partitions: no %s; skipped\n", blank);
 		return;
 	}
 	blk_put(bd);
 	struct file *f;
-	KT_ASSERT_EQ(vfs_open(NULL, "/dev/vdd", O_RDWR, 0, &f), 0);
+	KT_ASSERT_EQ(vfs_open(NULL, blank, O_RDWR, 0, &f), 0);
 	uint8_t mbr[SECTOR_SIZE] = { 0 };
 	const uint32_t table[2][2] = { { 2048, 4096 }, { 8192, 2048 } };
 	for (int i = 0; i < 2; i++) {
@@ -105,7 +141,13 @@ KTEST(blk_rescan_partitions)
 	ssize_t n = vfs_pwrite(f, mbr, sizeof(mbr), 0);
 	int rr = vfs_ioctl(f, 0x125f /* BLKRRPART */, 0);
 	struct block_device *p1 = NULL, *p2 = NULL;
-	int e1 = blk_lookup_path("/dev/vdd1", &p1), e2 = blk_lookup_path("/dev/vdd2", &p2);
+	/* Linux's partition names: sdd1, but nvme0n1p1 after a digit. */
+	char part[32];
+	const char *sep = blank[strlen(blank) - 1] >= '0' && blank[strlen(blank) - 1] <= '9' ? "p" : "";
+	snprintf(part, sizeof(part), "%s%s1", blank, sep);
+	int e1 = blk_lookup_path(part, &p1);
+	snprintf(part, sizeof(part), "%s%s2", blank, sep);
+	int e2 = blk_lookup_path(part, &p2);
 	uint64_t s1 = p1 ? p1->start : 0, n1 = p1 ? p1->nr_sectors : 0, s2 = p2 ? p2->start : 0;
 	/* A held partition makes a rescan EBUSY. */
 	int busy = vfs_ioctl(f, 0x125f, 0);
@@ -128,7 +170,7 @@ KTEST(blk_virtio_read_pattern)
 {
 	struct block_device *bd = vda();
 	if (!bd) {
-		kprintf("ktest: blk_virtio_read_pattern: no /dev/vda; skipped\n");
+		kprintf("ktest: blk_virtio_read_pattern: no %s; skipped\n", disk_path);
 		return;
 	}
 	KT_ASSERT(bd->nr_sectors >= 8192);
@@ -166,7 +208,7 @@ KTEST(blk_virtio_read_pattern)
 	KT_ASSERT(ok);
 	/* And /dev/vda through the VFS, at an odd offset. */
 	struct file *f;
-	KT_ASSERT_EQ(vfs_open(NULL, "/dev/vda", O_RDONLY, 0, &f), 0);
+	KT_ASSERT_EQ(vfs_open(NULL, disk_path, O_RDONLY, 0, &f), 0);
 	uint8_t small[16];
 	KT_ASSERT_EQ(vfs_pread(f, small, sizeof(small), 1000 * SECTOR_SIZE + 8), (ssize_t)sizeof(small));
 	file_put(f);
@@ -193,7 +235,7 @@ KTEST(blk_virtio_write)
 {
 	struct block_device *bd = vda();
 	if (!bd) {
-		kprintf("ktest: blk_virtio_write: no /dev/vda; skipped\n");
+		kprintf("ktest: blk_virtio_write: no %s; skipped\n", disk_path);
 		return;
 	}
 	uint8_t *data = kmalloc(WRITE_COUNT * SECTOR_SIZE);

@@ -2,6 +2,7 @@
 #include "fs/internal.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "proc/process.h"
 
 void vfs_fillattr(struct inode *inode, struct kstat *st)
 {
@@ -103,6 +104,7 @@ int vfs_setattr(struct inode *inode, const struct iattr *a)
 {
 	int err = 0;
 	mutex_lock(&inode->lock);
+	uint64_t old_size = inode->size;
 	if (inode->iop && inode->iop->setattr) {
 		err = inode->iop->setattr(inode, a);
 	} else if (a->valid & ATTR_SIZE) {
@@ -121,5 +123,9 @@ int vfs_setattr(struct inode *inode, const struct iattr *a)
 		inode->ctime = vfs_now();
 	}
 	mutex_unlock(&inode->lock);
+	/* Pages past a shrunk file's end leave every mapping: touching them is SIGBUS, as on Linux.
+	 * Outside inode->lock, which a fault on tmpfs takes under mm->lock. */
+	if (!err && (a->valid & ATTR_SIZE) && a->size < old_size && S_ISREG(inode->mode))
+		proc_unmap_file_from(inode, a->size);
 	return err;
 }

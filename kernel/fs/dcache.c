@@ -134,10 +134,16 @@ void d_move(struct dentry *d, struct dentry *new_parent, const char *name, size_
 
 void d_prune_tree(struct dentry *root)
 {
+	/* Without recursion: a tree can be as deep as paths allow (a corrupt disk's directory
+	 * cycle walked by ls -R), far deeper than a kernel stack. Children go before their parent;
+	 * a parent stays alive meanwhile through its own parent's (cache) reference. */
+	struct dentry *d = root;
 	while (root->first_child) {
-		struct dentry *c = root->first_child;
-		d_prune_tree(c);
-		d_drop(c);
+		while (d->first_child)
+			d = d->first_child;
+		struct dentry *parent = d->parent;
+		d_drop(d);
+		d = parent;
 	}
 }
 

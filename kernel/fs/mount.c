@@ -157,6 +157,8 @@ int vfs_mount(const char *source, const char *target, const char *fstype, unsign
 	m->mountpoint = dentry_get(where.dentry);
 	m->parent = where.mnt;
 	where.dentry->mounted = m;
+	if ((flags & MS_RDONLY) && m->sb->sop && m->sb->sop->remount)
+		m->sb->sop->remount(m->sb, true); /* a fresh mount has nothing to write back */
 out_put:
 	path_put(&where);
 out:
@@ -212,6 +214,82 @@ out_put:
 out:
 	mutex_unlock(&vfs_lock);
 	return err;
+}
+
+int vfs_remount(const char *target, unsigned flags)
+{
+	struct path where;
+	mutex_lock(&vfs_lock);
+	int err = namei_lookup(NULL, target, LOOKUP_FOLLOW, &where);
+	if (err)
+		goto out;
+	struct mount *m = where.mnt;
+	struct super_block *sb = m->sb;
+	if (where.dentry != m->root)
+		err = -EINVAL;
+	else if (sb->sop && sb->sop->remount && ((flags ^ m->flags) & MS_RDONLY))
+		err = sb->sop->remount(sb, flags & MS_RDONLY);
+	if (!err)
+		m->flags = (m->flags & ~MS_RDONLY) | (flags & MS_RDONLY);
+	path_put(&where);
+out:
+	mutex_unlock(&vfs_lock);
+	return err;
+}
+
+int vfs_move_mount(const char *source, const char *target)
+{
+	struct path from, to;
+	mutex_lock(&vfs_lock);
+	int err = namei_lookup(NULL, source, LOOKUP_FOLLOW, &from);
+	if (err)
+		goto out;
+	err = namei_lookup(NULL, target, LOOKUP_FOLLOW, &to);
+	if (err)
+		goto out_from;
+	struct mount *m = from.mnt;
+	if (from.dentry != m->root || m == vfs_root_mnt) {
+		err = -EINVAL;
+		goto out_to;
+	}
+	if (!S_ISDIR(to.dentry->inode->mode)) {
+		err = -ENOTDIR;
+		goto out_to;
+	}
+	for (struct mount *x = to.mnt; x; x = x->parent) {
+		if (x == m) { /* into itself */
+			err = -EINVAL;
+			goto out_to;
+		}
+	}
+	m->mountpoint->mounted = NULL;
+	dentry_put(m->mountpoint);
+	if (to.mnt == vfs_root_mnt && to.dentry == vfs_root_mnt->root) {
+		/* Onto "/": the new root for everyone; the old one stays in the table, unreachable. */
+		m->mountpoint = NULL;
+		m->parent = NULL;
+		vfs_root_mnt = m;
+		pr_info("vfs: %s is the root now\n", m->source);
+	} else {
+		m->mountpoint = dentry_get(to.dentry); /* the lookup crossed mounts: stacks on top */
+		m->parent = to.mnt;
+		to.dentry->mounted = m;
+	}
+out_to:
+	path_put(&to);
+out_from:
+	path_put(&from);
+out:
+	mutex_unlock(&vfs_lock);
+	return err;
+}
+
+bool vfs_is_root(const struct path *p)
+{
+	mutex_lock(&vfs_lock);
+	bool root = p->mnt == vfs_root_mnt && p->dentry == vfs_root_mnt->root;
+	mutex_unlock(&vfs_lock);
+	return root;
 }
 
 int vfs_init(void)

@@ -21,7 +21,7 @@ int vfs_register_chrdev(unsigned major, const struct file_ops *fops)
 	return 0;
 }
 
-#define BLKDEV_MAX 256
+#define BLKDEV_MAX 512 /* majors up to 511: Linux puts NVMe namespaces on 259 */
 static const struct file_ops *blkdevs[BLKDEV_MAX];
 
 int vfs_register_blkdev(unsigned major, const struct file_ops *fops)
@@ -45,10 +45,7 @@ static int do_truncate(struct inode *inode, uint64_t size)
 	if (!inode->iop || !inode->iop->setattr)
 		return -EPERM;
 	struct iattr a = { .valid = ATTR_SIZE, .size = size };
-	mutex_lock(&inode->lock);
-	int err = inode->iop->setattr(inode, &a);
-	mutex_unlock(&inode->lock);
-	return err;
+	return vfs_setattr(inode, &a); /* which also unmaps pages past the new end */
 }
 
 /* What opening with flags asks of the inode (O_TRUNC writes even with O_RDONLY). */
@@ -103,6 +100,12 @@ static int open_path(struct path *p, unsigned flags, bool created, struct file *
 	err = created ? 0 : inode_permission(inode, open_may(flags));
 	if (err)
 		goto fail;
+	/* Files of a read-only mount are not opened for writing (devices and FIFOs still are). */
+	if ((S_ISREG(inode->mode) || S_ISDIR(inode->mode)) && p->mnt && (p->mnt->flags & MS_RDONLY) &&
+	    (acc != O_RDONLY || (flags & O_TRUNC))) {
+		err = -EROFS;
+		goto fail;
+	}
 	if (S_ISCHR(inode->mode)) {
 		fop = MAJOR(inode->rdev) < CHRDEV_MAX ? chrdevs[MAJOR(inode->rdev)] : NULL;
 		if (!fop) {

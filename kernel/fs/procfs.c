@@ -12,8 +12,9 @@
  * mounts/filesystems walk the mount table and the fs-type list without taking it again.
  *
  * Notes on the numbers:
- *   - meminfo: MemAvailable = MemFree; nothing is reclaimable yet (no page cache, the slab has
- *     no shrinker), so Buffers/Cached/SReclaimable are 0 and all of Slab is SUnreclaim.
+ *   - meminfo: Cached and Dirty are the page cache's (mm/page_cache.h); MemAvailable adds its
+ *     clean pages to MemFree (the shrinker can free those that are not mapped). The buffer
+ *     cache is not counted (Buffers 0) and the slab has no shrinker (all of Slab is SUnreclaim).
  *   - uptime/stat: idle time is the scheduler's per-CPU time in the idle thread; uptime's
  *     second field sums it over the CPUs, as Linux does. In stat (USER_HZ = 100) a CPU's time
  *     since it started scheduling is idle or "system": there is no user mode, and interrupt
@@ -41,6 +42,7 @@
 #include "lib/errno.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "mm/page_cache.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
 #include "mm/vmm.h"
@@ -64,15 +66,18 @@ static size_t gen_meminfo(char *buf, size_t size)
 	slab_get_stats(&ss);
 	uint64_t kb = 4096 / 1024;
 	uint64_t slab_kb = (ss.slab_bytes + ss.large_bytes) / 1024;
+	struct pcache_stats pcs;
+	pcache_get_stats(&pcs);
 #define ROW(name, v) sb_printf(&s, "%-16s%8llu kB\n", name ":", (unsigned long long)(v))
 	ROW("MemTotal", ps.total_pages * kb);
 	ROW("MemFree", ps.free_pages * kb);
-	ROW("MemAvailable", ps.free_pages * kb);
+	ROW("MemAvailable", (ps.free_pages + pcs.pages - pcs.dirty) * kb);
 	ROW("Buffers", 0);
-	ROW("Cached", 0);
+	ROW("Cached", pcs.pages * kb);
 	ROW("SwapCached", 0);
 	ROW("SwapTotal", 0);
 	ROW("SwapFree", 0);
+	ROW("Dirty", pcs.dirty * kb);
 	ROW("Slab", slab_kb);
 	ROW("SReclaimable", 0);
 	ROW("SUnreclaim", slab_kb);
@@ -312,7 +317,8 @@ size_t procfs_gen_mounts(char *buf, size_t size)
 	for (struct mount *m = vfs_mount_list(); m; m = m->next) {
 		sb_printf(&s, "%s ", m->source[0] ? m->source : "none");
 		put_mount_path(&s, m);
-		sb_printf(&s, " %s rw 0 0\n", m->sb && m->sb->type ? m->sb->type->name : "unknown");
+		sb_printf(&s, " %s %s 0 0\n", m->sb && m->sb->type ? m->sb->type->name : "unknown",
+			  (m->flags & MS_RDONLY) ? "ro" : "rw");
 	}
 	return sb_done(&s);
 }

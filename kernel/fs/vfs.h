@@ -157,6 +157,12 @@ struct file_ops {
 	/* The page holding the data at page index (a new page reference), for shared mappings:
 	 * writes through the mapping are writes to the file. -ENXIO past the end of the file. */
 	int (*get_page)(struct file *f, uint64_t index, paddr_t *pa);
+	/* Optional: page index is now mapped writable by a process (MAP_SHARED, PROT_WRITE), so it
+	 * may change without a write(): the page cache writes it back while it stays mapped. */
+	void (*page_mkwrite)(struct file *f, uint64_t index);
+	/* Optional: fsync/fdatasync/msync write the file's cached data to its file system (the
+	 * caller then flushes the device). 0 or the first write-back error. */
+	int (*fsync)(struct file *f, bool datasync);
 };
 
 struct inode {
@@ -198,6 +204,10 @@ struct fs_type {
 struct super_ops {
 	/* The last in-memory reference to inode is gone: free it if nothing else (a link) keeps it. */
 	void (*evict_inode)(struct inode *inode);
+	/* Optional: make the file system read-only (writing everything back first) or writable
+	 * again (-EROFS when the device cannot be written). Mounting with MS_RDONLY calls it too;
+	 * without it only the mount's flag changes (open for writing still fails with EROFS). */
+	int (*remount)(struct super_block *sb, bool rdonly);
 };
 
 /*
@@ -267,6 +277,18 @@ int vfs_init(void);
 int vfs_mount(const char *source, const char *target, const char *fstype, unsigned flags, const void *data);
 /* -EBUSY while files are open below it or another mount sits on it. */
 int vfs_umount(const char *target);
+/* mount(2)'s flag for a read-only mount (struct mount's flags keep it); MS_REMOUNT changes it. */
+#define MS_RDONLY 0x1
+/* MS_REMOUNT: target must be a mount's root (-EINVAL); only MS_RDONLY changes for now. */
+int vfs_remount(const char *target, unsigned flags);
+/*
+ * MS_MOVE: the mount whose root source names moves onto target (-EINVAL when source is no
+ * mount's root, is the root mount, or target lies inside it). Moved onto "/", it becomes the
+ * root of the name space for every process (switch_root; there are no per-process roots yet).
+ */
+int vfs_move_mount(const char *source, const char *target);
+/* Whether p is the root of the name space (chroot to anything else is not supported yet). */
+bool vfs_is_root(const struct path *p);
 
 /* Path resolution, relative to cwd for paths not starting with '/'. */
 #define LOOKUP_FOLLOW    0x1 /* follow a symlink in the last component */

@@ -13,6 +13,9 @@
 #include "console/console.h"
 #include "debug/panic.h"
 #include "drivers/block/virtio_blk.h"
+#include "drivers/block/ahci.h"
+#include "drivers/block/nvme.h"
+#include "drivers/block/ata_piix.h"
 #include "drivers/serial/uart16550.h"
 #include "drivers/input/ps2kbd.h"
 #include "drivers/net/netdrivers.h"
@@ -21,6 +24,7 @@
 #include "drivers/video/vgacon.h"
 #include "fs/devfs.h"
 #include "fs/ext2/ext2_fs.h"
+#include "fs/fat/fat_fs.h"
 #include "fs/initramfs.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"
@@ -40,6 +44,7 @@
 #include "net/net.h"
 #include "net/ipv4/af_inet.h"
 #include "net/tcp/tcp.h"
+#include "net/netlink/netlink.h"
 #include "sched/sched.h"
 #include "test/ktest.h"
 #include "time/clock.h"
@@ -256,6 +261,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	procfs_init();
 	unix_init();
 	ext2_init();
+	fat_init();
 	ipc_init();
 	unpack_initrd(&boot_info);
 	if (irq_mode == IRQ_MODE_APIC)
@@ -264,9 +270,14 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	net_init(); /* before the drivers: they register their devices */
 	inet_init();
 	tcp_init();
+	netlink_init();
 	pci_init();
 	virtio_blk_init();
+	ahci_init();
+	nvme_init();
+	ata_piix_init();
 	e1000_init();
+	virtio_net_init();
 	/* After pci_init: hot-plug work must not run beside the boot-time slot set-up. */
 	work_start_worker();
 	proc_init();

@@ -44,6 +44,7 @@
 #define EIDRM 43
 #define ENODATA 61
 #define ETIME 62
+#define EBADMSG 74 /* also EFSBADCRC: a metadata checksum did not match */
 #define EOVERFLOW 75
 #define ELIBBAD 80
 #define EILSEQ 84

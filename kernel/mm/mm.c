@@ -10,6 +10,7 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/mm_internal.h"
+#include "mm/page_cache.h"
 #include "mm/pgtable.h"
 #include "mm/pmm.h"
 #include "mm/slab.h"
@@ -169,7 +170,11 @@ static unsigned vma_vm_flags(const struct vma *v)
  */
 static struct page *alloc_user_page(unsigned gfp)
 {
-	if (pmm_free_count() < pmm_total_count() / 64 + 64)
+	uint64_t floor = pmm_total_count() / 64 + 64;
+	/* Clean file pages nobody maps are the first to go (they can be read again). */
+	if (pmm_free_count() < floor + 256)
+		pcache_shrink(512);
+	if (pmm_free_count() < floor)
 		return NULL;
 	return pmm_alloc_pages(0, gfp);
 }
@@ -186,6 +191,8 @@ static int fault_in_shared_file(struct mm *mm, const struct vma *v, uint64_t va)
 		user_page_put(pa);
 		return FAULT_OOM;
 	}
+	if ((v->prot & PROT_WRITE) && v->file->fop->page_mkwrite)
+		v->file->fop->page_mkwrite(v->file, index);
 	mm->rss_pages++;
 	return FAULT_OK;
 }

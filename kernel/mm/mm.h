@@ -94,6 +94,10 @@ struct mm *mm_fork(struct mm *parent);
 int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
 		struct file *file, uint64_t off);
 int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+/* truncate: removes mm's mappings of inode's pages from file offset off on (rounded up to a
+ * page), private copies too, so that touching them raises SIGBUS as on Linux. */
+struct inode;
+void mm_unmap_file_from(struct mm *mm, const struct inode *inode, uint64_t off);
 int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, unsigned prot);
 int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, unsigned flags,
 		  uint64_t new_addr);

@@ -88,6 +88,19 @@ void mm_release_range(struct mm *mm, uint64_t start, uint64_t end)
 	pgt_walk(mm->root, start, end, release_visit, mm);
 }
 
+void mm_unmap_file_from(struct mm *mm, const struct inode *inode, uint64_t off)
+{
+	off = ALIGN_UP(off, PAGE_SIZE);
+	mutex_lock(&mm->lock);
+	for (struct vma *v = mm->vmas; v; v = v->next) {
+		if (!v->file || v->file->inode != inode || v->file_off + (v->end - v->start) <= off)
+			continue;
+		uint64_t start = off <= v->file_off ? v->start : v->start + (off - v->file_off);
+		pgt_walk(mm->root, start, v->end, release_visit, mm);
+	}
+	mutex_unlock(&mm->lock);
+}
+
 /* Removes every mapping in [start, end) (page-aligned). */
 int unmap_range(struct mm *mm, uint64_t start, uint64_t end)
 {
@@ -217,11 +230,14 @@ int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
 /* Write permission for a present page: never for a page still shared copy-on-write. */
 static enum pgt_action protect_visit(vaddr_t va, paddr_t pa, unsigned *flags, void *ctx)
 {
-	(void)va;
 	const struct vma *v = ctx;
 	*flags = prot_to_vm(v->prot);
 	if ((*flags & VM_WRITE) && !(v->flags & VMA_SHARED) && user_page_shared(pa))
 		*flags &= ~VM_WRITE;
+	/* A shared file page that becomes writable: its file must know (page cache write-back). */
+	if ((*flags & VM_WRITE) && (v->flags & VMA_SHARED) && v->file && v->file->fop &&
+	    v->file->fop->page_mkwrite)
+		v->file->fop->page_mkwrite(v->file, (v->file_off + (va - v->start)) / PAGE_SIZE);
 	return PGT_UPDATE;
 }
 

@@ -39,6 +39,7 @@ struct sk_buff {
 	uint16_t protocol;      /* EtherType of a received frame, host order */
 	uint8_t *network;       /* the IPv4/ARP header once parsed */
 	uint8_t *transport;     /* the ICMP/UDP header once parsed */
+	uint8_t ip_ttl, ip_tos; /* to send: the socket's IP_TTL (0: the default) and IP_TOS */
 };
 
 /* A buffer with SKB_HEADROOM before data and room for len bytes after it; NULL if out of memory. */
@@ -141,6 +142,10 @@ void netdev_put(struct net_device *dev);
 int netdev_up(struct net_device *dev);
 void netdev_down(struct net_device *dev);
 struct net_device *netdev_get_by_name(const char *name);
+/* The registered device with the smallest ifindex above after (NULL: none); walks the list
+ * in ifindex order without holding a lock across the walk. */
+struct net_device *netdev_next(int after);
+struct net_device *netdev_get_by_index(int ifindex);
 /* Whether a registered device has the IPv4 address addr. */
 bool netdev_has_ipv4_addr(in_addr_t addr);
 extern struct net_device *netdev_loopback;
@@ -176,6 +181,26 @@ size_t net_format_proc_udp(char *buf, size_t size);
 /* Gives dev the address addr/mask (network order), adds the connected route, announces it. */
 int inet_set_addr(struct net_device *dev, in_addr_t addr, in_addr_t mask);
 int inet_route_add(in_addr_t dst, in_addr_t mask, in_addr_t gateway, struct net_device *dev);
+/* Removes the route to dst/mask: 0 or -ESRCH. */
+int inet_route_del(in_addr_t dst, in_addr_t mask);
+/* A copy of one route for listing (rtnetlink). */
+struct inet_route_info {
+	in_addr_t dst, mask, gateway;
+	int ifindex;
+	bool loopback; /* through lo: Linux keeps these in the local table */
+};
+/* Copies up to max routes into out; how many. */
+unsigned inet_route_snapshot(struct inet_route_info *out, unsigned max);
+/* Takes dev's IPv4 address away with its connected route. */
+void inet_clear_addr(struct net_device *dev);
+/* The device on whose link addr lies (a connected route covers it), or NULL. */
+struct net_device *inet_onlink_dev(in_addr_t addr);
+/* The interface and routing ioctls (SIOCGIFCONF, SIOCSIFADDR, SIOCADDRT...) that every socket
+ * answers (net/core/dev_ioctl.c); -ENOTTY for another command. */
+int net_dev_ioctl(unsigned cmd, uint64_t arg);
+/* Serialises configuration changes (addresses, routes, flags) from ioctls and rtnetlink. */
+void net_config_lock(void);
+void net_config_unlock(void);
 
 /*
  * Sends an ICMP echo request to dst and waits for the matching reply; 0 with the round trip

@@ -4,6 +4,7 @@
  * recvmsg/sendmsg/poll/ioctl. Families register here by number; the core knows none of them.
  */
 #include "net/socket.h"
+#include "net/net.h"
 #include "arch/x86_64/percpu.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -106,7 +107,9 @@ static unsigned sock_poll(struct file *f, struct poll_table *pt)
 static int sock_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
 	struct socket *sock = f->private;
-	return sock->ops->ioctl ? sock->ops->ioctl(sock, cmd, arg) : -ENOTTY;
+	int err = sock->ops->ioctl ? sock->ops->ioctl(sock, cmd, arg) : -ENOTTY;
+	/* As Linux: what the family does not know may be an interface or routing ioctl. */
+	return err == -ENOTTY ? net_dev_ioctl(cmd, arg) : err;
 }
 
 static void sock_release(struct inode *inode, struct file *f)

@@ -382,9 +382,11 @@ static int64_t recvmsg_common(int fd, const struct iovec_k *uiov, uint64_t cnt, 
 	if (r >= 0)
 		r = do_recvmsg(sock, iov, cnt, (size_t)r, &m, flags);
 	if (r >= 0 && uaddr && ualen) {
-		int e = m.namelen ? addr_to_user(addr, m.namelen, uaddr, ualen) : put_user(0, ualen);
-		if (e)
-			r = e;
+		/* *ualen is the kernel copy of msg_namelen (sys_recvmsg writes it back). */
+		int room = *ualen < m.namelen ? *ualen : m.namelen;
+		if (room > 0 && copy_to_user(uaddr, addr, (size_t)room))
+			r = -EFAULT;
+		*ualen = m.namelen;
 	}
 	if (r >= 0 && mh) {
 		uint64_t used = 0;

@@ -146,6 +146,8 @@ struct process *process_find(int pid);
 struct uthread *uthread_find(int tid);
 /* The first process in the list (for iteration under proc_lock). */
 struct process *process_first(void);
+/* mm_unmap_file_from in every process's address space (truncate; proc/mapping.c). */
+void proc_unmap_file_from(const struct inode *inode, uint64_t off);
 
 /* Starts PID 1 with the first of paths that execs (argv[0] is replaced by the path); panics if none. */
 void process_start_init(const char *const *paths, char *const argv[], char *const envp[]);

@@ -105,6 +105,30 @@ static int64_t sys_chdir(const char *path)
 }
 SYSCALL(80, chdir);
 
+/*
+ * chroot: FIXME: processes have no root of their own yet, so only the name space's root is
+ * accepted — which is what busybox switch_root asks for after moving the new root onto "/".
+ */
+static int64_t sys_chroot(const char *path)
+{
+	if (!fs_privileged())
+		return -EPERM;
+	struct at_name an;
+	int err = at_name_get(AT_FDCWD, path, &an);
+	if (err)
+		return err;
+	struct path p;
+	err = vfs_lookup(&an.dir, an.name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
+	at_name_put(&an);
+	if (err)
+		return err;
+	if (!vfs_is_root(&p))
+		err = -ENOSYS;
+	path_put(&p);
+	return err;
+}
+SYSCALL(161, chroot);
+
 static int64_t sys_fchdir(int fd)
 {
 	struct file *f = fget_raw(fd);
@@ -181,12 +205,32 @@ static int64_t sys_mount(const char *usource, const char *utarget, const char *u
 		return -EPERM;
 	if ((flags & MS_MGC_MSK) == MS_MGC_VAL)
 		flags &= ~(uint64_t)MS_MGC_MSK;
-	if (flags & MS_REMOUNT)
-		return 0; /* FIXME: options of an existing mount are not changed */
+	if (flags & MS_REMOUNT) { /* FIXME: only MS_RDONLY changes; other options are ignored */
+		char *target;
+		int err = absolute_target(utarget, LOOKUP_FOLLOW, &target);
+		if (!err) {
+			err = vfs_remount(target, (unsigned)flags);
+			kfree(target);
+		}
+		return err;
+	}
 	if (flags & (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE))
 		return 0; /* every mount is private: there is no propagation */
-	if (flags & (MS_BIND | MS_MOVE))
-		return -EINVAL; /* FIXME: bind mounts and moves */
+	if (flags & MS_MOVE) {
+		char *src, *target;
+		int err = absolute_target(usource, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &src);
+		if (err)
+			return err;
+		err = absolute_target(utarget, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &target);
+		if (!err) {
+			err = vfs_move_mount(src, target);
+			kfree(target);
+		}
+		kfree(src);
+		return err;
+	}
+	if (flags & MS_BIND)
+		return -EINVAL; /* FIXME: bind mounts */
 	if (!ufstype)
 		return -EINVAL;
 	char *source = NULL, *fstype = NULL, *data = NULL, *target = NULL;

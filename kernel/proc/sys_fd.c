@@ -5,6 +5,7 @@
 #include "block/block.h"
 #include "fs/pipe.h"
 #include "lib/errno.h"
+#include "mm/page_cache.h"
 #include "mm/uaccess.h"
 #include "proc/process.h"
 #include "proc/sys_fs.h"
@@ -295,28 +296,32 @@ static int64_t sys_flock(int fd, unsigned op)
 }
 SYSCALL(73, flock);
 
-static int64_t fsync_common(int fd)
+static int64_t fsync_common(int fd, bool datasync)
 {
 	struct file *f = fget(fd);
 	if (!f)
 		return -EBADF;
 	int64_t r = S_ISFIFO(f->inode->mode) || S_ISSOCK(f->inode->mode) ? -EINVAL : 0;
-	/* The whole device is written back (FIXME: only this file's buffers). */
+	/* The file's cached pages go to its file system, then the whole device is written back
+	 * (FIXME: only this file's buffers). */
+	if (!r && f->fop && f->fop->fsync)
+		r = f->fop->fsync(f, datasync);
 	if (!r)
 		r = blk_sync_devt(S_ISBLK(f->inode->mode) ? f->inode->rdev : f->inode->sb ? f->inode->sb->dev : 0);
 	file_put(f);
 	return r;
 }
 
-static int64_t sys_fsync(int fd) { return fsync_common(fd); }
+static int64_t sys_fsync(int fd) { return fsync_common(fd, false); }
 SYSCALL(74, fsync);
 
-static int64_t sys_fdatasync(int fd) { return fsync_common(fd); }
+static int64_t sys_fdatasync(int fd) { return fsync_common(fd, true); }
 SYSCALL(75, fdatasync);
 
 static int64_t sys_sync(void)
 {
-	blk_sync_all(); /* sync(2) reports no errors */
+	pcache_sync_all(); /* sync(2) reports no errors */
+	blk_sync_all();
 	return 0;
 }
 SYSCALL(162, sync);
@@ -326,8 +331,9 @@ static int64_t sys_syncfs(int fd)
 	struct file *f = fget(fd);
 	if (!f)
 		return -EBADF;
-	int64_t r = blk_sync_devt(f->inode->sb ? f->inode->sb->dev : 0);
+	int64_t r = f->inode->sb ? pcache_sync_sb(f->inode->sb) : 0;
+	int64_t r2 = blk_sync_devt(f->inode->sb ? f->inode->sb->dev : 0);
 	file_put(f);
-	return r;
+	return r ? r : r2;
 }
 SYSCALL(306, syncfs);

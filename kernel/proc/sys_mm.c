@@ -1,4 +1,5 @@
 /* Memory system calls: brk, mmap, munmap, mprotect, mremap, madvise, msync, mincore. */
+#include "block/block.h"
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "mm/mm.h"
@@ -68,12 +69,50 @@ static int64_t sys_madvise(uint64_t addr, uint64_t len, int advice)
 }
 SYSCALL(28, madvise);
 
+#define MS_ASYNC 1
+#define MS_SYNC  4
+#define MSYNC_MAX_FILES 16
+
+/*
+ * Shared mappings map the file's cache pages, so read() already sees what they hold; MS_SYNC
+ * writes those files' pages back and flushes their disks (MS_ASYNC: the flusher will).
+ */
 static int64_t sys_msync(uint64_t addr, uint64_t len, int flags)
 {
-	(void)len;
-	if ((addr & 0xfff) || (flags & ~7) || ((flags & 1) && (flags & 4)))
+	if ((addr & 0xfff) || (flags & ~7) || ((flags & MS_ASYNC) && (flags & MS_SYNC)))
 		return -EINVAL;
-	return 0; /* shared mappings write through to the file's pages already */
+	uint64_t end = addr + ((len + 0xfff) & ~0xfffull);
+	if (end < addr)
+		return -ENOMEM;
+	struct mm *mm = cur_mm();
+	struct file *files[MSYNC_MAX_FILES];
+	unsigned n = 0;
+	int64_t r = 0;
+	mutex_lock(&mm->lock);
+	for (uint64_t a = addr; a < end;) {
+		struct vma *v = vma_find(mm, a);
+		if (!v) {
+			r = -ENOMEM; /* Linux: part of the range is not mapped */
+			break;
+		}
+		bool seen = false;
+		for (unsigned i = 0; i < n; i++)
+			seen |= files[i] == v->file;
+		if ((flags & MS_SYNC) && (v->flags & VMA_SHARED) && v->file && !seen && n < MSYNC_MAX_FILES)
+			files[n++] = file_get(v->file);
+		a = v->end;
+	}
+	mutex_unlock(&mm->lock);
+	for (unsigned i = 0; i < n; i++) {
+		struct file *f = files[i];
+		int64_t e = f->fop && f->fop->fsync ? f->fop->fsync(f, false) : 0;
+		if (!e && f->inode->sb)
+			e = blk_sync_devt(f->inode->sb->dev);
+		if (e && !r)
+			r = e;
+		file_put(f);
+	}
+	return r;
 }
 SYSCALL(26, msync);
 

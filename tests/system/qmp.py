@@ -54,7 +54,7 @@ class QMP:
         line, self.buf = self.buf.split(b"\n", 1)
         return json.loads(line)
 
-    def command(self, name, timeout=30.0, **args):
+    def command(self, name, /, timeout=30.0, **args):
         """Runs a command; returns its "return" value, raises QMPError on an error reply."""
         msg = {"execute": name}
         if args:

@@ -1,4 +1,4 @@
-// unit-deps: kernel/fs/ext2/ext2_check.c kernel/lib/string.c
+// unit-deps: kernel/fs/ext2/ext2_check.c kernel/fs/ext2/ext4_csum.c kernel/lib/crc32c.c kernel/lib/string.c
 /*
  * ext2's metadata checks against a superblock the host's mkfs.ext2 writes at test time, against
  * hand-corrupted copies of it (each field the driver divides by, multiplies or indexes with),
@@ -85,11 +85,14 @@ TEST(corrupt_superblocks)
 	BAD(s_first_ino, 0, -EINVAL);
 	BAD(s_first_ino, 0xffffffff, -EINVAL);
 	BAD(s_free_blocks_count, 0xffffffff, -EINVAL);
-	BAD(s_feature_incompat, good.s_feature_incompat | 0x40, -ENOTSUP); /* extents */
-	BAD(s_feature_incompat, good.s_feature_incompat | 0x80, -ENOTSUP); /* 64bit */
+	BAD(s_feature_incompat, good.s_feature_incompat | 0x10, -ENOTSUP);   /* meta_bg */
+	BAD(s_feature_incompat, good.s_feature_incompat | 0x8000, -ENOTSUP); /* inline_data */
+	BAD(s_feature_incompat, good.s_feature_incompat | 0x80, -EINVAL);    /* 64bit, desc_size 0 */
+	/* metadata_csum on a superblock without a checksum: a damaged superblock. */
+	BAD(s_feature_ro_compat, good.s_feature_ro_compat | 0x400, -EBADMSG);
 	/* An unknown ro_compat feature: mountable, read-only. */
 	sb = good;
-	sb.s_feature_ro_compat |= 0x400;
+	sb.s_feature_ro_compat |= 0x80000000u;
 	CHECK_INT(ext2_check_super(&sb, DEV_BYTES, &g), 0);
 	CHECK(g.read_only);
 }

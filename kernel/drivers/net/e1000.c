@@ -8,6 +8,10 @@
  * poll; receive-ring processing and link changes happen in e1000_poll. tx_lock guards the
  * transmit ring (xmit may be called from any thread).
  *
+ * The same code drives the 82574L (e1000e, q35's natural NIC) in legacy descriptor mode: the
+ * rings, buffers and interrupt causes are identical, only the EEPROM read register differs,
+ * and the device registers as its own PCI driver "e1000e".
+ *
  * QEMU's model holds received frames back for a second after each RCTL write (its
  * flush_queue_timer, against a Windows shutdown hang), so the first answers after e1000_open
  * arrive about a second late; they are queued, not lost, and ARP's retry covers them.
@@ -43,8 +47,14 @@ struct e1000 {
 	spinlock_t tx_lock;
 	uint32_t pending_icr;       /* causes seen by the handler, not yet handled */
 	bool msi, intx;
+	bool is_82574;              /* e1000e */
 	uint64_t irqs;
 };
+
+static const char *e1000_name(const struct e1000 *e)
+{
+	return e->is_82574 ? "e1000e" : "e1000";
+}
 
 static inline uint32_t rd32(struct e1000 *e, unsigned reg)
 {
@@ -64,11 +74,13 @@ static paddr_t dma_addr(const void *va)
 /* One EEPROM word through EERD; false when the read never completes. */
 static bool e1000_eeprom_read(struct e1000 *e, unsigned addr, uint16_t *out)
 {
-	wr32(e, E1000_EERD, E1000_EERD_START | addr << E1000_EERD_ADDR_SHIFT);
+	unsigned shift = e->is_82574 ? E1000E_EERD_ADDR_SHIFT : E1000_EERD_ADDR_SHIFT;
+	uint32_t done = e->is_82574 ? E1000E_EERD_DONE : E1000_EERD_DONE;
+	wr32(e, E1000_EERD, E1000_EERD_START | addr << shift);
 	uint64_t deadline = clock_monotonic_ns() + 10000000ull;
 	while (clock_monotonic_ns() < deadline) {
 		uint32_t v = rd32(e, E1000_EERD);
-		if (v & E1000_EERD_DONE) {
+		if (v & done) {
 			*out = (uint16_t)(v >> E1000_EERD_DATA_SHIFT);
 			return true;
 		}
@@ -87,6 +99,7 @@ static void e1000_read_mac(struct e1000 *e, uint8_t mac[ETH_ALEN])
 		return;
 	}
 	/* No EEPROM answer: what firmware left in receive address 0. */
+	pr_warn("%s: %s: no EEPROM answer, MAC from RAL/RAH\n", e1000_name(e), e->pdev->dev.name);
 	uint32_t lo = rd32(e, E1000_RAL0), hi = rd32(e, E1000_RAH0);
 	for (int i = 0; i < 4; i++)
 		mac[i] = (uint8_t)(lo >> (8 * i));
@@ -295,6 +308,7 @@ static int e1000_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!e)
 		return -ENOMEM;
 	e->pdev = pdev;
+	e->is_82574 = pdev->device == 0x10d3;
 	e->tx_lock = (spinlock_t)SPINLOCK_INIT;
 	e->rx = pmm_alloc_virt(0, GFP_DMA32 | GFP_ZERO);
 	e->tx = pmm_alloc_virt(0, GFP_DMA32 | GFP_ZERO);
@@ -322,12 +336,12 @@ static int e1000_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	e1000_write_mac(e, dev->mac);
 
 	int err = -ENODEV;
-	if (pdev->msi_cap && (err = pci_enable_msi(pdev, e1000_irq, e, "e1000")) == 0)
+	if (pdev->msi_cap && (err = pci_enable_msi(pdev, e1000_irq, e, e1000_name(e))) == 0)
 		e->msi = true;
-	else if ((err = pci_request_intx(pdev, e1000_irq, e, "e1000")) == 0)
+	else if ((err = pci_request_intx(pdev, e1000_irq, e, e1000_name(e))) == 0)
 		e->intx = true;
 	if (err) {
-		pr_err("e1000: %s: no interrupt (%d)\n", pdev->dev.name, err);
+		pr_err("%s: %s: no interrupt (%d)\n", e1000_name(e), pdev->dev.name, err);
 		netdev_free(dev);
 		e1000_free_mem(e);
 		return err;
@@ -347,7 +361,7 @@ static int e1000_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 	uint32_t status = rd32(e, E1000_STATUS);
 	static const unsigned speeds[4] = { 10, 100, 1000, 1000 };
-	pr_info("e1000: %s: %s, %s, link %s %u Mb/s %s duplex\n", pdev->dev.name, dev->name,
+	pr_info("%s: %s: %s, %s, link %s %u Mb/s %s duplex\n", e1000_name(e), pdev->dev.name, dev->name,
 		e->msi ? "MSI" : "INTx", (status & E1000_STATUS_LU) ? "up" : "down",
 		speeds[(status >> E1000_STATUS_SPEED_SHIFT) & 3], (status & E1000_STATUS_FD) ? "full" : "half");
 	return 0;
@@ -369,6 +383,22 @@ static void e1000_remove(struct pci_dev *pdev)
 	e1000_free_mem(e);
 }
 
+int e1000_test_irq(struct net_device *dev)
+{
+	if (dev->ops != &e1000_ops)
+		return -ENODEV;
+	struct e1000 *e = dev->priv;
+	uint64_t before = __atomic_load_n(&e->irqs, __ATOMIC_ACQUIRE);
+	wr32(e, E1000_ICS, E1000_ICR_LSC); /* unmasked since e1000_open */
+	uint64_t deadline = clock_monotonic_ns() + 2000000000ull;
+	while (__atomic_load_n(&e->irqs, __ATOMIC_ACQUIRE) == before && clock_monotonic_ns() < deadline)
+		clock_delay_us(100);
+	bool seen = __atomic_load_n(&e->irqs, __ATOMIC_ACQUIRE) != before;
+	pr_info("%s: %s: test interrupt by %s %s\n", e1000_name(e), dev->name, e->msi ? "MSI" : "INTx",
+		seen ? "delivered" : "NOT delivered");
+	return seen;
+}
+
 static const struct pci_device_id e1000_ids[] = {
 	{ 0x8086, 0x100e, 0, 0 }, /* 82540EM: QEMU's "e1000" */
 	{ 0x8086, 0x100f, 0, 0 }, /* 82545EM copper */
@@ -383,9 +413,23 @@ static struct pci_driver e1000_driver = {
 	.remove = e1000_remove,
 };
 
+static const struct pci_device_id e1000e_ids[] = {
+	{ 0x8086, 0x10d3, 0, 0 }, /* 82574L: QEMU's "e1000e" */
+	{ 0 },
+};
+
+static struct pci_driver e1000e_driver = {
+	.driver = { .name = "e1000e" },
+	.id_table = e1000e_ids,
+	.probe = e1000_probe,
+	.remove = e1000_remove,
+};
+
 void e1000_init(void)
 {
 	int err = pci_register_driver(&e1000_driver);
+	if (err >= 0)
+		err = pci_register_driver(&e1000e_driver);
 	if (err < 0)
 		pr_err("e1000: driver registration failed (%d)\n", err);
 }

@@ -2,7 +2,9 @@
  * Intel 8254x (e1000) registers and descriptors, from the "PCI/PCI-X Family of Gigabit
  * Ethernet Controllers Software Developer's Manual" (8254x SDM, rev. 4.0): register offsets
  * from section 13, the legacy receive descriptor (3.2.3, table 3-1) and the legacy transmit
- * descriptor (3.3.3, table 3-8).
+ * descriptor (3.3.3, table 3-8). The 82574L (e1000e) keeps these registers and, with
+ * RCTL.DTYP = 0 and RFCTL.EXSTEN = 0 (their reset values), the same legacy descriptors
+ * (82574 datasheet 7.1.4.1 and 7.2.10.1); only what differs is marked E1000E.
  */
 #pragma once
 
@@ -51,6 +53,9 @@
 #define E1000_EERD_DONE  (1u << 4)  /* 82540EM/82545: bit 4; data in bits 31:16, address 15:8 */
 #define E1000_EERD_ADDR_SHIFT 8
 #define E1000_EERD_DATA_SHIFT 16
+/* 82574L (e1000e) EERD: done is bit 1 and the word address sits in bits 15:2 (82574 DS 10.2.2.5). */
+#define E1000E_EERD_DONE (1u << 1)
+#define E1000E_EERD_ADDR_SHIFT 2
 
 #define E1000_ICR_TXDW   (1u << 0)
 #define E1000_ICR_LSC    (1u << 2)  /* link status change */

@@ -2,6 +2,8 @@
  * ext2 block maps: twelve direct blocks, then single, double and triple indirect blocks of
  * block_size / 4 entries each. Lookups refuse block numbers outside the file system (-EIO);
  * allocation fills holes and missing indirect blocks; truncation frees from a file block on.
+ * An inode with EXT4_EXTENTS_FL is handed to ext4_extents.c: these two functions stay the one
+ * interface the file and directory code maps blocks through.
  */
 #include "fs/ext2/ext2.h"
 
@@ -64,6 +66,8 @@ static int64_t new_block(struct ext2_fs *fs, struct inode *inode)
 
 int64_t ext2_bmap_locked(struct ext2_fs *fs, struct inode *inode, uint64_t lblk, bool create)
 {
+	if (EXT2_I(inode)->raw.i_flags & EXT4_EXTENTS_FL)
+		return ext4_ext_map_locked(fs, inode, lblk, create);
 	uint32_t per = fs->g.block_size / 4, path[4];
 	int depth = block_path(per, lblk, path);
 	if (depth < 0)
@@ -151,6 +155,8 @@ static int trunc_indirect(struct ext2_fs *fs, struct inode *inode, uint32_t *slo
 
 int ext2_truncate_blocks_locked(struct ext2_fs *fs, struct inode *inode, uint64_t from)
 {
+	if (EXT2_I(inode)->raw.i_flags & EXT4_EXTENTS_FL)
+		return ext4_ext_truncate_locked(fs, inode, from);
 	uint32_t per = fs->g.block_size / 4;
 	uint32_t *ib = EXT2_I(inode)->raw.i_block;
 	for (uint64_t i = from; i < EXT2_NDIR_BLOCKS; i++) {

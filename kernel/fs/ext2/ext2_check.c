@@ -4,6 +4,7 @@
  * an access outside a block.
  */
 #include "fs/ext2/ext2_layout.h"
+#include "fs/ext2/ext4_csum.h"
 
 #include "lib/errno.h"
 
@@ -28,7 +29,28 @@ int ext2_check_super(const struct ext2_super_block *sb, uint64_t dev_bytes, stru
 		if (sb->s_feature_incompat & ~(uint32_t)EXT2_INCOMPAT_SUPPORTED)
 			return -ENOTSUP;
 	}
-	g->read_only = sb->s_rev_level != 0 && (sb->s_feature_ro_compat & ~(uint32_t)EXT2_RO_COMPAT_SUPPORTED);
+	bool dynamic = sb->s_rev_level != 0;
+	uint32_t ro_compat = dynamic ? sb->s_feature_ro_compat : 0;
+	uint32_t incompat = dynamic ? sb->s_feature_incompat : 0;
+	g->read_only = ro_compat & ~(uint32_t)EXT2_RO_COMPAT_SUPPORTED;
+	g->csum = ro_compat & EXT4_FEATURE_RO_COMPAT_METADATA_CSUM;
+	if (g->csum && (sb->s_checksum_type != 1 || ext4_sb_csum(sb) != sb->s_checksum))
+		return -EBADMSG; /* a damaged superblock: refuse rather than trust any field */
+	g->csum_seed = g->csum ? ext4_csum_seed(sb) : 0;
+	g->extents = incompat & EXT4_FEATURE_INCOMPAT_EXTENTS;
+	g->dir_nlink = ro_compat & EXT4_FEATURE_RO_COMPAT_DIR_NLINK;
+	g->huge_file = ro_compat & EXT4_FEATURE_RO_COMPAT_HUGE_FILE;
+	g->journal = dynamic && (sb->s_feature_compat & EXT3_FEATURE_COMPAT_HAS_JOURNAL);
+	g->desc_size = EXT2_MIN_DESC_SIZE;
+	if (incompat & EXT4_FEATURE_INCOMPAT_64BIT) {
+		g->desc_size = sb->s_desc_size;
+		if (g->desc_size < EXT4_MIN_DESC_SIZE_64BIT || g->desc_size > 1024 ||
+		    (g->desc_size & (g->desc_size - 1)))
+			return -EINVAL;
+		/* Block numbers past 2^32 (16 TiB with 4 KiB blocks) are not supported. */
+		if (sb->s_blocks_count_hi || sb->s_free_blocks_count_hi || sb->s_r_blocks_count_hi)
+			return -ENOTSUP;
+	}
 	if (g->inode_size < EXT2_GOOD_OLD_INODE_SIZE || g->inode_size > g->block_size ||
 	    (g->inode_size & (g->inode_size - 1)))
 		return -EINVAL;
@@ -50,7 +72,9 @@ int ext2_check_super(const struct ext2_super_block *sb, uint64_t dev_bytes, stru
 	if (sb->s_free_blocks_count > g->blocks_count || sb->s_free_inodes_count > g->inodes_count)
 		return -EINVAL;
 	g->gdt_block = g->first_data_block + 1;
-	uint64_t gdt_blocks = ((uint64_t)g->groups * sizeof(struct ext2_group_desc) + g->block_size - 1) / g->block_size;
+	if (g->desc_size > g->block_size)
+		return -EINVAL;
+	uint64_t gdt_blocks = ((uint64_t)g->groups * g->desc_size + g->block_size - 1) / g->block_size;
 	if (g->gdt_block + gdt_blocks > g->blocks_count)
 		return -EINVAL;
 	g->inode_blocks_per_group =
@@ -68,6 +92,26 @@ int ext2_check_group(const struct ext2_geom *g, const struct ext2_group_desc *gd
 	    (uint64_t)gd->bg_inode_table + g->inode_blocks_per_group > g->blocks_count)
 		return -EIO;
 	if (gd->bg_free_blocks_count > g->blocks_per_group || gd->bg_free_inodes_count > g->inodes_per_group)
+		return -EIO;
+	if (gd->bg_itable_unused > g->inodes_per_group)
+		return -EIO;
+	if (g->desc_size >= EXT4_MIN_DESC_SIZE_64BIT &&
+	    (gd->bg_block_bitmap_hi || gd->bg_inode_bitmap_hi || gd->bg_inode_table_hi ||
+	     gd->bg_free_blocks_count_hi || gd->bg_free_inodes_count_hi || gd->bg_used_dirs_count_hi ||
+	     gd->bg_itable_unused_hi))
+		return -EIO;
+	return 0;
+}
+
+int ext4_check_extent_node(const void *node, uint32_t size, int want_depth)
+{
+	const struct ext4_extent_header *h = node;
+	if (size < sizeof(*h) || h->eh_magic != EXT4_EXT_MAGIC)
+		return -EIO;
+	if (!h->eh_max || h->eh_entries > h->eh_max ||
+	    sizeof(*h) + (uint64_t)h->eh_max * sizeof(struct ext4_extent) > size)
+		return -EIO;
+	if (h->eh_depth > EXT4_EXT_MAX_DEPTH || (want_depth >= 0 && h->eh_depth != want_depth))
 		return -EIO;
 	return 0;
 }

@@ -4,11 +4,15 @@
  * Lookups, getdents, and the name-space operations (create, mkdir, mknod, symlink, link,
  * unlink, rmdir, rename). A hash-indexed (dir_index) directory reads fine linearly; changing
  * one clears its index flag, since its index is not kept up to date (e2fsck accepts that).
+ * Under metadata_csum each leaf block ends with a 12-byte tail holding its checksum (verified
+ * on every read, restamped on every change); de-indexing then also turns the htree's root and
+ * interior blocks, which have no leaf tail, into ordinary empty leaf blocks with one.
  */
 #include "fs/ext2/ext2.h"
 
 #include "lib/compiler.h"
 #include "lib/errno.h"
+#include "lib/random.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 
@@ -37,13 +41,27 @@ static uint64_t dir_blocks(struct ext2_fs *fs, struct inode *dir)
 	return dir->size / fs->g.block_size;
 }
 
-/* Directory block i with a reference; a hole in a directory is corruption. */
+/* Directory block i with a reference, its checksum checked when it has a leaf tail (blocks
+ * without one are htree nodes, or from before metadata_csum: Linux reads those too); a hole in
+ * a directory is corruption. */
 static struct buf *dir_block(struct ext2_fs *fs, struct inode *dir, uint64_t i)
 {
 	int64_t blk = ext2_bmap_locked(fs, dir, i, false);
 	if (blk <= 0)
 		return ERR_PTR(blk < 0 ? (int)blk : -EIO);
-	return bread(fs->bdev, (uint64_t)blk, fs->g.block_size);
+	struct buf *b = bread(fs->bdev, (uint64_t)blk, fs->g.block_size);
+	if (!IS_ERR(b) && fs->g.csum && ext4_dir_has_tail(b->data, fs->g.block_size) &&
+	    !ext4_dir_csum_ok(EXT2_I(dir)->csum_seed, b->data, fs->g.block_size)) {
+		brelse(b);
+		return ERR_PTR(-EIO);
+	}
+	return b;
+}
+
+/* Bytes of a directory block that entries may use: all but the metadata_csum tail. */
+static uint32_t dir_space(struct ext2_fs *fs)
+{
+	return fs->g.block_size - (fs->g.csum ? sizeof(struct ext4_dir_tail) : 0);
 }
 
 /* Where a name was found. */
@@ -146,6 +164,50 @@ static int ext2_readdir(struct file *f, filldir_t fill, void *ctx)
 
 /* ---- changing directories (lock held) ---- */
 
+/*
+ * Before an indexed directory changes: its index would go stale, so it stops being one. Under
+ * metadata_csum the htree root ("." and a ".." spanning the rest of the block) and interior
+ * nodes (one empty entry spanning the block) become empty leaf blocks with a tail, which
+ * e2fsck then accepts as a linear directory.
+ */
+static int deindex(struct ext2_fs *fs, struct inode *dir)
+{
+	if (!(EXT2_I(dir)->raw.i_flags & EXT2_INDEX_FL))
+		return 0;
+	uint32_t bs = fs->g.block_size, room = dir_space(fs);
+	for (uint64_t i = 0; fs->g.csum && i < dir_blocks(fs, dir); i++) {
+		int64_t blk = ext2_bmap_locked(fs, dir, i, false);
+		if (blk <= 0)
+			return blk < 0 ? (int)blk : -EIO;
+		struct buf *b = bread(fs->bdev, (uint64_t)blk, bs);
+		if (IS_ERR(b))
+			return PTR_ERR(b);
+		uint8_t *p = b->data;
+		struct ext2_dirent *d = (struct ext2_dirent *)p;
+		bool changed = false;
+		if (ext4_dir_has_tail(p, bs)) {
+			/* a leaf already */
+		} else if (i == 0 && d->rec_len == 12 && d->name_len == 1 &&
+			   ((struct ext2_dirent *)(p + 12))->rec_len == bs - 12) {
+			struct ext2_dirent *dd = (struct ext2_dirent *)(p + 12);
+			memset(p + 12 + EXT2_DIRENT_LEN(2), 0, bs - 12 - EXT2_DIRENT_LEN(2));
+			dd->rec_len = (uint16_t)(room - 12);
+			changed = true;
+		} else if (d->inode == 0 && d->rec_len == bs) {
+			memset(p, 0, bs);
+			d->rec_len = (uint16_t)room;
+			changed = true;
+		}
+		if (changed) {
+			ext4_dir_init_tail(p, bs);
+			ext2_dirty_dir_block(fs, dir, b);
+		}
+		brelse(b);
+	}
+	EXT2_I(dir)->raw.i_flags &= ~(uint32_t)EXT2_INDEX_FL;
+	return ext2_write_inode_locked(fs, dir);
+}
+
 static void dir_changed(struct ext2_fs *fs, struct inode *dir)
 {
 	dir->mtime = dir->ctime = vfs_now();
@@ -156,8 +218,11 @@ static void dir_changed(struct ext2_fs *fs, struct inode *dir)
 static int add_entry(struct ext2_fs *fs, struct inode *dir, const char *name, size_t len, uint32_t ino,
 		     uint32_t mode)
 {
-	uint32_t bs = fs->g.block_size, need = EXT2_DIRENT_LEN(len);
+	uint32_t bs = fs->g.block_size, need = EXT2_DIRENT_LEN(len), room = dir_space(fs);
 	bool filetype = fs->sb.s_feature_incompat & EXT2_FEATURE_INCOMPAT_FILETYPE;
+	int err = deindex(fs, dir);
+	if (err)
+		return err;
 	uint64_t nblocks = dir_blocks(fs, dir);
 	for (uint64_t i = 0; i <= nblocks; i++) {
 		struct buf *b;
@@ -171,16 +236,20 @@ static int add_entry(struct ext2_fs *fs, struct inode *dir, const char *name, si
 				return PTR_ERR(b);
 			struct ext2_dirent *d = b->data;
 			memset(d, 0, bs);
-			d->rec_len = (uint16_t)bs;
+			d->rec_len = (uint16_t)room;
+			if (fs->g.csum)
+				ext4_dir_init_tail(b->data, bs);
 			dir->size += bs;
 		} else {
 			b = dir_block(fs, dir, i);
 			if (IS_ERR(b))
 				return PTR_ERR(b);
 		}
-		for (uint32_t off = 0; off < bs;) {
+		/* A block without a tail (older than metadata_csum) is used whole. */
+		uint32_t end = fs->g.csum && ext4_dir_has_tail(b->data, bs) ? room : bs;
+		for (uint32_t off = 0; off < end;) {
 			const struct ext2_dirent *cd;
-			if (ext2_dirent_at(b->data, bs, off, &cd) < 0) {
+			if (ext2_dirent_at(b->data, end, off, &cd) < 0) {
 				brelse(b);
 				return -EIO;
 			}
@@ -198,7 +267,7 @@ static int add_entry(struct ext2_fs *fs, struct inode *dir, const char *name, si
 				d->name_len = (uint8_t)len;
 				d->file_type = filetype ? ftype_of(mode) : 0;
 				memcpy(d->name, name, len);
-				bdirty(b);
+				ext2_dirty_dir_block(fs, dir, b);
 				brelse(b);
 				dir_changed(fs, dir);
 				return 0;
@@ -210,9 +279,11 @@ static int add_entry(struct ext2_fs *fs, struct inode *dir, const char *name, si
 	return -ENOSPC;
 }
 
-/* Removes the entry at s (and drops s's buffer reference). */
+/* Removes the entry at s (and drops s's buffer reference). The directory is de-indexed
+ * first (deindex leaves leaf blocks, where s points, as they are). */
 static void remove_entry(struct ext2_fs *fs, struct inode *dir, struct dir_slot *s)
 {
+	deindex(fs, dir);
 	struct ext2_dirent *d = (struct ext2_dirent *)((uint8_t *)s->b->data + s->off);
 	if (s->off != s->prev_off) {
 		struct ext2_dirent *p = (struct ext2_dirent *)((uint8_t *)s->b->data + s->prev_off);
@@ -220,7 +291,7 @@ static void remove_entry(struct ext2_fs *fs, struct inode *dir, struct dir_slot 
 	} else {
 		d->inode = 0; /* the first entry of a block stays, empty */
 	}
-	bdirty(s->b);
+	ext2_dirty_dir_block(fs, dir, s->b);
 	brelse(s->b);
 	dir_changed(fs, dir);
 }
@@ -228,12 +299,15 @@ static void remove_entry(struct ext2_fs *fs, struct inode *dir, struct dir_slot 
 /* Sets the inode number of name in dir (a directory's ".." when it moves). */
 static int set_entry(struct ext2_fs *fs, struct inode *dir, const char *name, size_t len, uint32_t ino)
 {
+	int err = deindex(fs, dir); /* ".." lives in the htree root, under its checksum */
+	if (err)
+		return err;
 	struct dir_slot s;
-	int err = find_entry(fs, dir, name, len, &s);
+	err = find_entry(fs, dir, name, len, &s);
 	if (err)
 		return err;
 	((struct ext2_dirent *)((uint8_t *)s.b->data + s.off))->inode = ino;
-	bdirty(s.b);
+	ext2_dirty_dir_block(fs, dir, s.b);
 	brelse(s.b);
 	return 0;
 }
@@ -285,6 +359,17 @@ static struct inode *new_inode(struct ext2_fs *fs, struct inode *dir, uint32_t m
 	inode->nlink = 1;
 	inode->atime = inode->mtime = inode->ctime = vfs_now();
 	ext2_set_ops(inode);
+	if (fs->g.inode_size > EXT2_GOOD_OLD_INODE_SIZE) {
+		/* Room for the nanosecond times, crtime and the checksum's high half. */
+		ei->extra_isize = (uint16_t)MIN((uint32_t)EXT4_WANT_EXTRA_ISIZE, fs->g.inode_size - EXT2_GOOD_OLD_INODE_SIZE);
+		ei->crtime = (uint32_t)inode->ctime.sec;
+		ei->crtime_extra = (uint32_t)inode->ctime.nsec << 2;
+	}
+	if (fs->g.extents && (S_ISREG(mode) || S_ISDIR(mode) || S_ISLNK(mode)))
+		ext4_ext_init_inode(inode); /* a fast symlink drops it again */
+	/* A random generation (NFS handles; under metadata_csum it seeds this inode's checksums). */
+	get_random_bytes(&ei->raw.i_generation, sizeof(ei->raw.i_generation));
+	ext2_inode_seed(fs, inode);
 	/* Clear whatever an earlier owner left in the on-disk slot (extra inode bytes too). */
 	int err = ext2_clear_inode_slot_locked(fs, (uint32_t)ino);
 	if (!err)
@@ -320,6 +405,18 @@ static int finish(struct ext2_fs *fs, int err)
 	return err;
 }
 
+/*
+ * A new subdirectory's "..": one more link on dir. With dir_nlink a count that would pass
+ * 65000 becomes 1, "too many to count" (and stays 1), as Linux does; rmdir leaves 1 alone.
+ */
+static void dir_nlink_inc(struct ext2_fs *fs, struct inode *dir)
+{
+	if (fs->g.dir_nlink && (dir->nlink == 1 || dir->nlink >= 64999))
+		dir->nlink = 1;
+	else
+		dir->nlink++;
+}
+
 static int make_node(struct inode *dir, const char *name, size_t len, uint32_t mode, dev_t rdev,
 		     const char *target, struct inode **out)
 {
@@ -337,7 +434,7 @@ static int make_node(struct inode *dir, const char *name, size_t len, uint32_t m
 	}
 	if (err != -ENOENT)
 		goto out;
-	if (S_ISDIR(mode) && dir->nlink >= 32000) {
+	if (S_ISDIR(mode) && dir->nlink >= 32000 && !fs->g.dir_nlink) {
 		err = -EMLINK;
 		goto out;
 	}
@@ -359,6 +456,8 @@ static int make_node(struct inode *dir, const char *name, size_t len, uint32_t m
 		size_t tlen = strlen(target);
 		inode->size = tlen;
 		if (tlen < sizeof(raw->i_block)) {
+			raw->i_flags &= ~(uint32_t)EXT4_EXTENTS_FL;
+			memset(raw->i_block, 0, sizeof(raw->i_block));
 			memcpy(raw->i_block, target, tlen); /* a fast symlink */
 		} else if (tlen >= fs->g.block_size) {
 			err = -ENAMETOOLONG;
@@ -385,10 +484,12 @@ static int make_node(struct inode *dir, const char *name, size_t len, uint32_t m
 			bool ft = fs->sb.s_feature_incompat & EXT2_FEATURE_INCOMPAT_FILETYPE;
 			*dot = (struct ext2_dirent){ (uint32_t)inode->ino, 12, 1, ft ? EXT2_FT_DIR : 0 };
 			dot->name[0] = '.';
-			*dotdot = (struct ext2_dirent){ (uint32_t)dir->ino, (uint16_t)(fs->g.block_size - 12), 2,
+			*dotdot = (struct ext2_dirent){ (uint32_t)dir->ino, (uint16_t)(dir_space(fs) - 12), 2,
 							ft ? EXT2_FT_DIR : 0 };
 			dotdot->name[0] = dotdot->name[1] = '.';
-			bdirty(b);
+			if (fs->g.csum)
+				ext4_dir_init_tail(p, fs->g.block_size);
+			ext2_dirty_dir_block(fs, inode, b);
 			brelse(b);
 			inode->size = fs->g.block_size;
 			inode->nlink = 2;
@@ -399,7 +500,7 @@ static int make_node(struct inode *dir, const char *name, size_t len, uint32_t m
 	if (!err)
 		err = add_entry(fs, dir, name, len, (uint32_t)inode->ino, mode);
 	if (!err && S_ISDIR(mode)) {
-		dir->nlink++;
+		dir_nlink_inc(fs, dir);
 		ext2_write_inode_locked(fs, dir);
 	}
 	if (err) {
@@ -593,7 +694,7 @@ static int ext2_rename(struct inode *old_dir, const char *old_name, size_t old_l
 		set_entry(fs, inode, "..", 2, (uint32_t)new_dir->ino);
 		if (old_dir->nlink > 2)
 			old_dir->nlink--;
-		new_dir->nlink++;
+		dir_nlink_inc(fs, new_dir);
 		ext2_write_inode_locked(fs, old_dir);
 		ext2_write_inode_locked(fs, new_dir);
 	}

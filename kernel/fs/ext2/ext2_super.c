@@ -9,6 +9,7 @@
 #include "lib/compiler.h"
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "mm/page_cache.h"
 #include "mm/slab.h"
 #include "time/clock.h"
 
@@ -23,7 +24,8 @@ uint32_t ext2_now(void)
 }
 
 static void evict(struct inode *inode);
-static const struct super_ops ext2_sops = { .evict_inode = evict };
+static int ext2_remount(struct super_block *sb, bool rdonly);
+static const struct super_ops ext2_sops = { .evict_inode = evict, .remount = ext2_remount };
 
 /* ---- inodes ---- */
 
@@ -118,11 +120,19 @@ struct inode *ext2_iget_locked(struct ext2_fs *fs, uint32_t ino)
 		kfree(ei);
 		return ERR_PTR(-ENOMEM);
 	}
-	memcpy(&ei->raw, (uint8_t *)b->data + off, sizeof(ei->raw));
-	brelse(b);
+	const uint8_t *slot = (const uint8_t *)b->data + off;
+	memcpy(&ei->raw, slot, sizeof(ei->raw));
 	inode->ino = ino;
 	inode->private = ei;
 	fill_vfs_inode(fs, inode);
+	ext4_read_extra(fs, inode, slot);
+	ext2_inode_seed(fs, inode);
+	bool csum_bad = fs->g.csum && !ext4_inode_csum_ok(fs->g.csum_seed, ino, slot, fs->g.inode_size);
+	brelse(b);
+	if (csum_bad) {
+		pr_warn("ext4: %s: inode %u: checksum mismatch\n", fs->bdev->dev.name, ino);
+		inode->nlink = 0; /* refused below, as EIO */
+	}
 	/* A directory entry naming a free inode, or a type we cannot tell: a corrupt disk. */
 	uint32_t type = inode->mode & S_IFMT;
 	bool known = type == S_IFDIR || type == S_IFREG || type == S_IFLNK || type == S_IFCHR ||
@@ -164,7 +174,11 @@ int ext2_write_inode_locked(struct ext2_fs *fs, struct inode *inode)
 	struct buf *b = bread(fs->bdev, block, fs->g.block_size);
 	if (IS_ERR(b))
 		return PTR_ERR(b);
-	memcpy((uint8_t *)b->data + off, raw, sizeof(*raw));
+	uint8_t *slot = (uint8_t *)b->data + off;
+	memcpy(slot, raw, sizeof(*raw));
+	ext4_write_extra(fs, inode, slot);
+	if (fs->g.csum)
+		ext4_inode_csum_set(fs->g.csum_seed, (uint32_t)inode->ino, slot, fs->g.inode_size);
 	bdirty(b);
 	brelse(b);
 	return 0;
@@ -188,6 +202,7 @@ int ext2_clear_inode_slot_locked(struct ext2_fs *fs, uint32_t ino)
 static void evict(struct inode *inode)
 {
 	struct ext2_fs *fs = EXT2_FS(inode->sb);
+	ext2_drop_pcache(inode); /* before fs->lock: write-back takes it */
 	mutex_lock(&fs->lock);
 	struct inode **pp = &fs->icache[ihash((uint32_t)inode->ino)];
 	while (*pp && *pp != inode)
@@ -219,19 +234,32 @@ int ext2_write_super_locked(struct ext2_fs *fs)
 		return 0;
 	fs->vsb->blocks_free = fs->sb.s_free_blocks_count;
 	fs->vsb->files_free = fs->sb.s_free_inodes_count;
+	if (fs->g.csum)
+		fs->sb.s_checksum = ext4_sb_csum(&fs->sb);
 	struct buf *b = bread(fs->bdev, 1, 1024); /* bytes 1024..2047 */
 	if (IS_ERR(b))
 		return PTR_ERR(b);
 	memcpy(b->data, &fs->sb, sizeof(fs->sb));
 	bdirty(b);
 	brelse(b);
-	uint32_t per = fs->g.block_size / sizeof(struct ext2_group_desc);
+	uint32_t ds = fs->g.desc_size, per = fs->g.block_size / ds;
 	for (uint32_t i = 0; i < fs->gdt_blocks; i++) {
 		struct buf *gb = bread(fs->bdev, fs->g.gdt_block + i, fs->g.block_size);
 		if (IS_ERR(gb))
 			return PTR_ERR(gb);
 		uint32_t n = MIN(per, fs->g.groups - i * per);
-		memcpy(gb->data, &fs->gdt[i * per], n * sizeof(struct ext2_group_desc));
+		for (uint32_t j = 0; j < n; j++) {
+			uint32_t group = i * per + j;
+			struct ext2_group_desc *gd = &fs->gdt[group];
+			/* Bytes past the 64 we know (desc_size > 64) stay as they are on disk. */
+			uint8_t *dst = (uint8_t *)gb->data + (size_t)j * ds;
+			memcpy(dst, gd, MIN(ds, (uint32_t)sizeof(*gd)));
+			if (fs->g.csum) {
+				uint16_t c = ext4_gd_csum(fs->g.csum_seed, group, dst, ds);
+				gd->bg_checksum = c;
+				memcpy(dst + __builtin_offsetof(struct ext2_group_desc, bg_checksum), &c, 2);
+			}
+		}
 		bdirty(gb);
 		brelse(gb);
 	}
@@ -240,16 +268,27 @@ int ext2_write_super_locked(struct ext2_fs *fs)
 
 static int load_groups(struct ext2_fs *fs)
 {
-	uint32_t per = fs->g.block_size / sizeof(struct ext2_group_desc);
+	uint32_t ds = fs->g.desc_size, per = fs->g.block_size / ds;
 	fs->gdt_blocks = (fs->g.groups + per - 1) / per;
-	fs->gdt = kzalloc((size_t)fs->gdt_blocks * fs->g.block_size);
+	fs->gdt = kzalloc((size_t)fs->g.groups * sizeof(struct ext2_group_desc));
 	if (!fs->gdt)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < fs->gdt_blocks; i++) {
 		struct buf *b = bread(fs->bdev, fs->g.gdt_block + i, fs->g.block_size);
 		if (IS_ERR(b))
 			return PTR_ERR(b);
-		memcpy((uint8_t *)fs->gdt + (size_t)i * fs->g.block_size, b->data, fs->g.block_size);
+		uint32_t n = MIN(per, fs->g.groups - i * per);
+		for (uint32_t j = 0; j < n; j++) {
+			uint32_t group = i * per + j;
+			const uint8_t *src = (const uint8_t *)b->data + (size_t)j * ds;
+			if (fs->g.csum && ext4_gd_csum(fs->g.csum_seed, group, src, ds) !=
+					  ((const struct ext2_group_desc *)src)->bg_checksum) {
+				pr_warn("ext4: %s: group %u: descriptor checksum mismatch\n", fs->bdev->dev.name, group);
+				brelse(b);
+				return -EBADMSG;
+			}
+			memcpy(&fs->gdt[group], src, MIN(ds, (uint32_t)sizeof(struct ext2_group_desc)));
+		}
 		brelse(b);
 	}
 	for (uint32_t i = 0; i < fs->g.groups; i++)
@@ -301,13 +340,30 @@ static int ext2_mount(struct fs_type *type, const char *dev, const void *data, s
 	brelse(b);
 	err = ext2_check_super(&fs->sb, bdev->nr_sectors * SECTOR_SIZE, &fs->g);
 	if (err) {
-		pr_warn("ext2: %s: %s\n", bdev->dev.name, err == -ENOTSUP ? "unsupported features" : "not a valid ext2 file system");
+		const char *why = "not a valid ext2/3/4 file system";
+		if (err == -EBADMSG)
+			why = "superblock checksum mismatch";
+		else if (err == -ENOTSUP && fs->sb.s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER)
+			why = "the journal needs recovery, which Ferrite cannot do (run e2fsck)";
+		else if (err == -ENOTSUP)
+			why = "unsupported incompatible features";
+		pr_warn("%s: %s: %s (incompat %#x)\n", type->name, bdev->dev.name, why, fs->sb.s_feature_incompat);
+		err = err == -EBADMSG ? -EINVAL : err;
 		goto fail;
 	}
 	fs->ro = fs->g.read_only || bdev->read_only;
+	if (fs->g.read_only)
+		pr_warn("%s: %s: unsupported read-only-compatible features %#x: mounting read-only\n", type->name,
+			bdev->dev.name, fs->sb.s_feature_ro_compat & ~(uint32_t)EXT2_RO_COMPAT_SUPPORTED);
+	if (!fs->ro && fs->sb.s_last_orphan) {
+		/* Orphans to finish deleting: e2fsck's job; writing could leak or double-free. */
+		pr_warn("%s: %s: orphan inodes pending: mounting read-only\n", type->name, bdev->dev.name);
+		fs->ro = true;
+	}
 	err = load_groups(fs);
 	if (err) {
-		pr_warn("ext2: %s: corrupt group descriptors\n", bdev->dev.name);
+		pr_warn("%s: %s: corrupt group descriptors\n", type->name, bdev->dev.name);
+		err = -EINVAL;
 		goto fail;
 	}
 	sb->type = type;
@@ -349,7 +405,7 @@ static int ext2_mount(struct fs_type *type, const char *dev, const void *data, s
 	fs->next = mounted;
 	mounted = fs;
 	mutex_unlock(&mounted_lock);
-	pr_info("ext2: %s: %u blocks of %u bytes, %u inodes, %u groups%s\n", bdev->dev.name,
+	pr_info("%s: %s: %u blocks of %u bytes, %u inodes, %u groups%s\n", type->name, bdev->dev.name,
 		fs->g.blocks_count, fs->g.block_size, fs->g.inodes_count, fs->g.groups, fs->ro ? ", read-only" : "");
 	*out = sb;
 	return 0;
@@ -359,6 +415,36 @@ fail:
 	binvalidate(bdev);
 	blk_put(bdev);
 	return err;
+}
+
+/*
+ * Read-only: cached file pages are written back and the superblock marked clean (as umount
+ * does), so that the disk is consistent while mounted ro. Read-write again: marked in use.
+ * FIXME: Linux refuses (EBUSY) while files are open for writing; here their writes fail.
+ */
+static int ext2_remount(struct super_block *sb, bool rdonly)
+{
+	struct ext2_fs *fs = EXT2_FS(sb);
+	if (rdonly == fs->ro)
+		return 0;
+	if (!rdonly && (fs->g.read_only || fs->bdev->read_only))
+		return -EROFS;
+	int err = rdonly ? pcache_sync_sb(sb) : 0;
+	mutex_lock(&fs->lock);
+	if (rdonly) {
+		fs->sb.s_state |= EXT2_VALID_FS;
+		fs->sb.s_wtime = ext2_now();
+		ext2_write_super_locked(fs);
+		fs->ro = true;
+	} else {
+		fs->ro = false;
+		fs->sb.s_state &= (uint16_t)~EXT2_VALID_FS;
+		fs->sb.s_mtime = ext2_now();
+		ext2_write_super_locked(fs);
+	}
+	mutex_unlock(&fs->lock);
+	int serr = bsync(fs->bdev);
+	return err ? err : serr;
 }
 
 static void ext2_kill_sb(struct super_block *sb)
@@ -388,16 +474,19 @@ static void ext2_kill_sb(struct super_block *sb)
 	kfree(sb);
 }
 
-static struct fs_type ext2_type = {
-	.name = "ext2",
-	.flags = FS_REQUIRES_DEV,
-	.mount = ext2_mount,
-	.kill_sb = ext2_kill_sb,
+/* One driver, three names (as Linux's ext4 driver also mounts ext2 and ext3): the features
+ * decide what is done, the name only what /proc/mounts says. */
+static struct fs_type ext2_types[] = {
+	{ .name = "ext2", .flags = FS_REQUIRES_DEV, .mount = ext2_mount, .kill_sb = ext2_kill_sb },
+	{ .name = "ext3", .flags = FS_REQUIRES_DEV, .mount = ext2_mount, .kill_sb = ext2_kill_sb },
+	{ .name = "ext4", .flags = FS_REQUIRES_DEV, .mount = ext2_mount, .kill_sb = ext2_kill_sb },
 };
 
 void ext2_init(void)
 {
-	int err = vfs_register_fs(&ext2_type);
-	if (err)
-		pr_err("ext2: registration failed (%d)\n", err);
+	for (size_t i = 0; i < sizeof(ext2_types) / sizeof(ext2_types[0]); i++) {
+		int err = vfs_register_fs(&ext2_types[i]);
+		if (err)
+			pr_err("%s: registration failed (%d)\n", ext2_types[i].name, err);
+	}
 }

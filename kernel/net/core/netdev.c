@@ -204,6 +204,23 @@ struct net_device *netdev_get_by_name(const char *name)
 	return d;
 }
 
+struct net_device *netdev_next(int after)
+{
+	struct net_device *best = NULL;
+	uint64_t fl = spin_lock_irqsave(&netdev_list_lock);
+	for (struct net_device *d = netdev_list; d; d = d->next)
+		if (d->ifindex > after && (!best || d->ifindex < best->ifindex))
+			best = d;
+	spin_unlock_irqrestore(&netdev_list_lock, fl);
+	return best;
+}
+
+struct net_device *netdev_get_by_index(int ifindex)
+{
+	struct net_device *d = ifindex > 0 ? netdev_next(ifindex - 1) : NULL;
+	return d && d->ifindex == ifindex ? d : NULL;
+}
+
 bool netdev_has_ipv4_addr(in_addr_t addr)
 {
 	uint64_t fl = spin_lock_irqsave(&netdev_list_lock);

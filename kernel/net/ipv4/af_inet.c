@@ -3,6 +3,9 @@
  * transport protocols fill in at boot. Everything else is the protocols' own proto_ops.
  */
 #include "net/ipv4/af_inet.h"
+#include "net/ipv4/ping.h"
+#include "net/ipv4/raw.h"
+#include "net/ipv4/udp.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "lib/spinlock.h"
@@ -96,4 +99,7 @@ static const struct net_family inet_family = { .family = AF_INET, .create = inet
 void inet_init(void)
 {
 	net_register_family(&inet_family);
+	udp_sock_init();
+	raw_init();
+	ping_init();
 }

@@ -3,6 +3,8 @@
  * icmp_ping for kernel users, which waits for the matching echo reply.
  */
 #include "net/ipv4/inet.h"
+#include "net/ipv4/ping.h"
+#include "net/ipv4/udp.h"
 
 #include "arch/x86_64/percpu.h"
 #include "console/console.h"
@@ -36,6 +38,47 @@ static int unreach_errno(uint8_t code)
 	case 2: return -ENOPROTOOPT;
 	default: return -ECONNREFUSED;
 	}
+}
+
+/*
+ * An error quoting one of our UDP datagrams or ping-socket echo requests goes to the socket
+ * that sent it, with Linux's errno and "hard" flag (icmp_err_convert): hard errors reach
+ * connected sockets, all of them sockets with IP_RECVERR. FIXME: codes 7 and 8 (EHOSTDOWN,
+ * ENONET) and path MTU discovery.
+ */
+static void icmp_error_for_sockets(const struct icmp_hdr *h, size_t len)
+{
+	if ((h->type != ICMP_DEST_UNREACH && h->type != ICMP_TIME_EXCEEDED) ||
+	    len < sizeof(*h) + sizeof(struct ip_hdr) + 8)
+		return;
+	const struct ip_hdr *q = (const struct ip_hdr *)(h + 1);
+	unsigned qhl = (q->ver_ihl & 0xf) * 4u;
+	if (q->ver_ihl >> 4 != 4 || qhl < sizeof(*q) || len < sizeof(*h) + qhl + 8 ||
+	    (q->protocol != IPPROTO_UDP && q->protocol != IPPROTO_ICMP))
+		return;
+	int err;
+	bool hard = false;
+	if (h->type == ICMP_TIME_EXCEEDED) {
+		err = -EHOSTUNREACH;
+	} else {
+		switch (h->code) {
+		case ICMP_NET_UNREACH: err = -ENETUNREACH; break;
+		case ICMP_HOST_UNREACH: err = -EHOSTUNREACH; break;
+		case ICMP_PROT_UNREACH: err = -ENOPROTOOPT; hard = true; break;
+		case ICMP_PORT_UNREACH: err = -ECONNREFUSED; hard = true; break;
+		case 5: err = -EOPNOTSUPP; break;                     /* source route failed */
+		case 6: case 9: err = -ENETUNREACH; hard = true; break; /* unknown, prohibited */
+		case 10: case 13: case 14: case 15: err = -EHOSTUNREACH; hard = true; break;
+		case 11: err = -ENETUNREACH; break;
+		case 12: err = -EHOSTUNREACH; break;
+		default: return;
+		}
+	}
+	const uint8_t *inner = (const uint8_t *)q + qhl;
+	if (q->protocol == IPPROTO_UDP)
+		udp_icmp_error(q, (const struct udp_hdr *)inner, err, hard);
+	else if (((const struct icmp_hdr *)inner)->type == ICMP_ECHO)
+		ping_icmp_error(q, (const struct icmp_hdr *)inner, err, hard);
 }
 
 /* An error quoting one of our echo requests ends that ping with the matching errno. */
@@ -104,13 +147,15 @@ void icmp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 		break;
 	}
 	case ICMP_ECHOREPLY:
-		icmp_echo_reply_in(h, skb->len, ip->saddr);
+		if (!ping_input(skb, ip)) /* a ping socket's identifier, else maybe a kernel ping's */
+			icmp_echo_reply_in(h, skb->len, ip->saddr);
 		break;
 	case ICMP_DEST_UNREACH:
 	case ICMP_TIME_EXCEEDED:
-		/* FIXME: hand to the sockets of the offending datagram once they exist. */
+		/* Kernel pings and connected UDP sockets hear about their own datagrams. */
 		inet_count(&inet_stats.icmp_errors_in);
 		icmp_error_for_ping(h, skb->len);
+		icmp_error_for_sockets(h, skb->len);
 		break;
 	default:
 		break;

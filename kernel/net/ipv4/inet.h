@@ -141,6 +141,39 @@ void route_table_flush_dev(struct route_table *t, struct net_device *dev);
 const struct route *route_table_lookup(const struct route_table *t, in_addr_t dst);
 unsigned mask_prefix_len(in_addr_t mask); /* 33 when not contiguous */
 
+/* ---- ports (inet_port.c) ---- */
+
+#define INET_EPHEMERAL_FIRST 32768 /* Linux's net.ipv4.ip_local_port_range */
+#define INET_EPHEMERAL_LAST  60999
+#define INADDR_ANY_NET 0u
+
+/*
+ * A free port in [first, last], searching round-robin from *next (advanced past the result);
+ * in_use(port, ctx) says whether a port is taken. 0 when every port is.
+ */
+uint16_t inet_port_pick(uint16_t *next, uint16_t first, uint16_t last,
+			bool (*in_use)(uint16_t port, void *ctx), void *ctx);
+/* Whether a binding of addr1 (network order; 0 = any) clashes with one of addr2 on the same
+ * port, given each side's SO_REUSEADDR. */
+bool inet_bind_conflict(in_addr_t addr1, bool reuse1, in_addr_t addr2, bool reuse2);
+
+/* ---- IPPROTO_IP options of datagram sockets (inet_opts.c) ---- */
+
+#define IP_TOS     1
+#define IP_TTL     2
+#define IP_RECVERR 11
+#define IP_TTL_DEFAULT 64
+
+struct inet_ip_opts {
+	uint8_t ttl;    /* 0: the default */
+	uint8_t tos;
+	bool recverr;   /* every ICMP error becomes the pending error */
+};
+/* setsockopt/getsockopt(IPPROTO_IP, name) on o (kernel buffers): 0, -EINVAL for a bad value,
+ * -ENOPROTOOPT for an option not kept here. */
+int inet_ip_setsockopt(struct inet_ip_opts *o, int name, const void *val, int len);
+int inet_ip_getsockopt(const struct inet_ip_opts *o, int name, void *val, int *len);
+
 /* ---- ARP cache (arp_cache.c): entries, their timeouts and packets waiting on them ---- */
 
 #define ARP_CACHE_SIZE 64
@@ -317,6 +350,8 @@ int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop
 in_addr_t ip_source_for(in_addr_t daddr);
 bool ip_is_local(in_addr_t addr);
 bool ip_is_broadcast(struct net_device *dev, in_addr_t addr);
+/* Whether a packet to daddr would be a broadcast (limited, or its route's directed one). */
+bool ip_route_is_broadcast(in_addr_t daddr);
 void ip_tick(uint64_t now);
 void ip_flush_dev(struct net_device *dev);
 

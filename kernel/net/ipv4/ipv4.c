@@ -7,6 +7,7 @@
  */
 #include "net/ipv4/inet.h"
 #include "net/tcp/tcp.h"
+#include "net/ipv4/raw.h"
 
 #include "console/console.h"
 #include "lib/errno.h"
@@ -44,6 +45,8 @@ static void ip_deliver(struct sk_buff *skb, struct ipv4_info *ip)
 	skb->network = skb->data;
 	skb_pull(skb, ip->hdr_len);
 	skb->transport = skb->data;
+	if (ip->protocol == IPPROTO_ICMP)
+		raw_input(skb, ip); /* raw ICMP sockets (ping as root) see every one, as on Linux */
 	switch (ip->protocol) {
 	case IPPROTO_ICMP:
 		icmp_input(skb, ip);
@@ -131,15 +134,15 @@ void ip_input(struct sk_buff *skb)
 	ip_deliver(skb, &ip);
 }
 
-static void ip_fill_header(struct ip_hdr *h, size_t tot, uint16_t id, uint16_t frag, uint8_t proto,
-			   in_addr_t saddr, in_addr_t daddr)
+static void ip_fill_header(struct ip_hdr *h, const struct sk_buff *skb, size_t tot, uint16_t id,
+			   uint16_t frag, uint8_t proto, in_addr_t saddr, in_addr_t daddr)
 {
 	h->ver_ihl = 0x45;
-	h->tos = 0;
+	h->tos = skb->ip_tos;
 	h->tot_len = htons((uint16_t)tot);
 	h->id = htons(id);
 	h->frag_off = htons(frag);
-	h->ttl = IP_DEFAULT_TTL;
+	h->ttl = skb->ip_ttl ? skb->ip_ttl : IP_DEFAULT_TTL;
 	h->protocol = proto;
 	h->check = 0;
 	h->saddr = saddr;
@@ -161,7 +164,19 @@ static int ip_route(in_addr_t daddr, struct net_device **dev, in_addr_t *nexthop
 		*nexthop = r->gateway ? r->gateway : daddr;
 	}
 	spin_unlock_irqrestore(&route_lock, fl);
+	/* The limited broadcast leaves by the route's device but to every station on its link. */
+	if (r && daddr == 0xffffffffu)
+		*nexthop = daddr;
 	return r ? 0 : -ENETUNREACH;
+}
+
+bool ip_route_is_broadcast(in_addr_t daddr)
+{
+	struct net_device *dev;
+	in_addr_t nh;
+	if (daddr == 0xffffffffu)
+		return true;
+	return ip_route(daddr, &dev, &nh) == 0 && ip_is_broadcast(dev, daddr);
 }
 
 in_addr_t ip_source_for(in_addr_t daddr)
@@ -205,7 +220,7 @@ int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop
 			skb_free(skb);
 			return -ENOBUFS;
 		}
-		ip_fill_header(h, skb->len, id, 0, protocol, saddr, daddr);
+		ip_fill_header(h, skb, skb->len, id, 0, protocol, saddr, daddr);
 		return arp_output(dev, nexthop, skb);
 	}
 	/* Fragments carry multiples of 8 bytes except the last (RFC 791). */
@@ -222,7 +237,8 @@ int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop
 		f->dev = dev;
 		struct ip_hdr *h = (struct ip_hdr *)skb_put(f, sizeof(*h));
 		memcpy(skb_put(f, n), skb->data + off, n);
-		ip_fill_header(h, sizeof(*h) + n, id, (uint16_t)((more ? IP_MF : 0) | (off / 8)), protocol, saddr, daddr);
+		ip_fill_header(h, skb, sizeof(*h) + n, id, (uint16_t)((more ? IP_MF : 0) | (off / 8)), protocol,
+			       saddr, daddr);
 		inet_count(&inet_stats.ip_frag_created);
 		err = arp_output(dev, nexthop, f);
 	}
@@ -236,6 +252,48 @@ int inet_route_add(in_addr_t dst, in_addr_t mask, in_addr_t gateway, struct net_
 	int err = route_table_add(&routes, dst, mask, gateway, dev);
 	spin_unlock_irqrestore(&route_lock, fl);
 	return err;
+}
+
+int inet_route_del(in_addr_t dst, in_addr_t mask)
+{
+	uint64_t fl = spin_lock_irqsave(&route_lock);
+	int err = route_table_del(&routes, dst, mask);
+	spin_unlock_irqrestore(&route_lock, fl);
+	return err;
+}
+
+struct net_device *inet_onlink_dev(in_addr_t addr)
+{
+	struct net_device *dev = NULL;
+	uint64_t fl = spin_lock_irqsave(&route_lock);
+	const struct route *r = route_table_lookup(&routes, addr);
+	if (r && !r->gateway)
+		dev = r->dev;
+	spin_unlock_irqrestore(&route_lock, fl);
+	return dev;
+}
+
+unsigned inet_route_snapshot(struct inet_route_info *out, unsigned max)
+{
+	unsigned n = 0;
+	uint64_t fl = spin_lock_irqsave(&route_lock);
+	for (unsigned i = 0; i < ROUTE_MAX && n < max; i++) {
+		const struct route *r = &routes.r[i];
+		if (!r->used)
+			continue;
+		out[n++] = (struct inet_route_info){ r->dst, r->mask, r->gateway, r->dev->ifindex,
+						     (r->dev->flags & IFF_LOOPBACK) != 0 };
+	}
+	spin_unlock_irqrestore(&route_lock, fl);
+	return n;
+}
+
+void inet_clear_addr(struct net_device *dev)
+{
+	if (dev->ipv4_addr)
+		inet_route_del(dev->ipv4_addr & dev->ipv4_mask, dev->ipv4_mask);
+	dev->ipv4_addr = 0;
+	dev->ipv4_mask = 0;
 }
 
 static void fmt_ip(char *s, size_t n, in_addr_t a)

@@ -15,25 +15,36 @@ sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$here/read.init:init" "$her
 /bin/busybox sh "$here/tree-list" "$work/tree" > "$work/expected.txt"
 
 # 1 KiB blocks (double-indirect blocks for the big file) and 4 KiB blocks, 256-byte inodes.
-for bs in 1024 4096; do
+# virtio-blk with both block sizes; AHCI, NVMe and IDE (the same image, same checks) with 4 KiB.
+runs=("1024|virtio|vda1|-machine q35 -device virtio-blk-pci,drive=d0|"
+	"4096|virtio|vda1|-machine q35 -device virtio-blk-pci,drive=d0|"
+	"4096|ahci|sda1|-machine q35 -device ide-hd,drive=d0,bus=ide.0|blktest.disk=sda"
+	"4096|nvme|nvme0n1p1|-machine q35 -device nvme,serial=e0,drive=d0|blktest.disk=nvme0n1"
+	"4096|ide|sda1|-machine pc -device ide-hd,drive=d0,bus=ide.0|blktest.disk=sda")
+for run in "${runs[@]}"; do
+	IFS='|' read -r bs drv part dev opts <<< "$run"
+	tag=$bs
+	[ "$drv" = virtio ] || tag=$drv-$bs
+	if [ "${built:-}" != "$bs" ]; then built=$bs
 	mkfs.ext2 -q -F -b $bs -I $((bs == 1024 ? 128 : 256)) -d "$work/tree" "$work/fs.img" 48M > /dev/null
 	rm -f "$work/disk.img"
 	truncate -s 50M "$work/disk.img"
 	echo 'start=2048, type=83' | sfdisk -q "$work/disk.img" > /dev/null
 	dd if="$work/fs.img" of="$work/disk.img" bs=1M seek=1 conv=notrunc status=none
-	qemu_boot ext2_read_$bs 180 -machine q35 -m 512M -nic none -kernel "$KERNEL" -initrd "$work/initrd.cpio.gz" \
-		-drive file="$work/disk.img",if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0 \
-		-append "console=ttyS0 quiet"
-	expect_log $bs/mounted "ext2-test: mounted"
-	expect_log $bs/unmounted "ext2-test: unmounted"
+	fi
+	# shellcheck disable=SC2086
+	qemu_boot ext2_read_$tag 180 $dev -m 512M -nic none -kernel "$KERNEL" -initrd "$work/initrd.cpio.gz" \
+		-drive file="$work/disk.img",if=none,id=d0,format=raw -append "console=ttyS0 quiet $opts"
+	expect_log $tag/mounted "ext2-test: mounted"
+	expect_log $tag/unmounted "ext2-test: unmounted"
 	log_text | sed -n 's/^LST //p' > "$work/got.txt"
 	if [ -s "$work/got.txt" ] && cmp -s "$work/expected.txt" "$work/got.txt"; then
-		pass "$bs/tree_matches ($(wc -l < "$work/expected.txt") lines)"
+		pass "$tag/tree_matches ($(wc -l < "$work/expected.txt") lines)"
 	else
-		fail $bs/tree_matches "$(diff "$work/expected.txt" "$work/got.txt" | head -5 | tr '\n' '|') (log: $LOG)"
+		fail $tag/tree_matches "$(diff "$work/expected.txt" "$work/got.txt" | head -5 | tr '\n' '|') (log: $LOG)"
 	fi
-	if log_text | grep -qE '^MOUNTS /dev/vda1 /mnt ext2 '; then pass $bs/proc_mounts; else fail $bs/proc_mounts "no ext2 line for /dev/vda1 in /proc/mounts"; fi
-	if log_text | grep -qE '^DF /dev/vda1 +4[0-9]{4} +[0-9]+ +[0-9]+ '; then pass $bs/statfs; else fail $bs/statfs "df shows no ~48 MiB file system"; fi
-	if log_text | grep -qiE 'panic|exception'; then fail $bs/no_panic "the log has a panic (log: $LOG)"; else pass $bs/no_panic; fi
+	if log_text | grep -qE "^MOUNTS /dev/$part /mnt ext2 "; then pass $tag/proc_mounts; else fail $tag/proc_mounts "no ext2 line for /dev/$part in /proc/mounts"; fi
+	if log_text | grep -qE "^DF /dev/$part +4[0-9]{4} +[0-9]+ +[0-9]+ "; then pass $tag/statfs; else fail $tag/statfs "df shows no ~48 MiB file system"; fi
+	if log_text | grep -qiE 'panic|exception'; then fail $tag/no_panic "the log has a panic (log: $LOG)"; else pass $tag/no_panic; fi
 done
 rm -rf "$work"

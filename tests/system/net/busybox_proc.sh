@@ -2,10 +2,12 @@
 # /proc/net as Linux tools read it: Debian's busybox route -n (which parses /proc/net/route
 # with its own scanf) must print the routes ip= made; /proc/net/dev lists lo and eth0.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/nic.bash"
 
-rootfs=$LOGDIR/busybox_proc.cpio.gz
+rootfs=$LOGDIR/$NIC_RUN.cpio.gz
 sh "$ROOT/tools/mkrootfs.sh" "$rootfs" "$ROOT/tests/system/net/busybox_init.rc:/nettest"
-qemu_boot busybox_proc 120 -machine pc -m 256M -nic user,model=e1000,restrict=on \
+qemu_boot "$NIC_RUN" 120 -machine pc -m 256M -nic none \
+	-device "$NIC_MODEL$NIC_OPTS,netdev=n0" -netdev user,id=n0,restrict=on \
 	-kernel "$KERNEL" -initrd "$rootfs" \
 	-append "console=ttyS0 rdinit=/nettest ip=10.0.2.15::10.0.2.2:255.255.255.0"
 rm -f "$rootfs"

@@ -7,6 +7,7 @@
 #     sent in three fragments; the file's length and hash must match what the host wrote.
 # restrict=on drops every other UDP datagram a guest sends, so echoes cannot come back.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/nic.bash"
 
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 tftpdir=$(mktemp -d)
@@ -20,14 +21,15 @@ for b in open(sys.argv[1], "rb").read():
 print("%016x" % h)' "$tftpdir/ferrite-tftp.bin")
 
 cmdline="ktest=net_ping_gateway,net_udp_sink,net_tftp_fetch console=ttyS0 ip=10.0.2.15::10.0.2.2:255.255.255.0"
-LOG=$LOGDIR/e1000_slirp.log
+LOG=$LOGDIR/$NIC_RUN.log
 rm -f "$LOG"
 # As qemu_boot, but in the background while the host side talks to it.
 timeout --kill-after=5 150 qemu-system-x86_64 -accel tcg -display none -monitor none \
 	-serial "file:$LOG" -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-machine pc -m 256M -smp 2 \
-	-nic "user,model=e1000,restrict=on,tftp=$tftpdir,hostfwd=udp:127.0.0.1:$port-:7777" \
-	-kernel "$KERNEL" -append "$cmdline" > "$LOGDIR/e1000_slirp.qemu.txt" 2>&1 &
+	-nic none -device "$NIC_MODEL$NIC_OPTS,netdev=n0" \
+	-netdev "user,id=n0,restrict=on,tftp=$tftpdir,hostfwd=udp:127.0.0.1:$port-:7777" \
+	-kernel "$KERNEL" -append "$cmdline" > "$LOGDIR/$NIC_RUN.qemu.txt" 2>&1 &
 qpid=$!
 for _ in $(seq 1 120); do
 	grep -qF "udp sink: listening" "$LOG" 2>/dev/null && break
@@ -41,7 +43,7 @@ fi
 QEMU_RC=0
 wait $qpid || QEMU_RC=$?
 expect_exit exit_status 33
-expect_log_re e1000_probe 'e1000: 0000:00:03.0: eth0, (INTx|MSI), link up'
+expect_log_re probe "$(nic_probe_re '0000:00:03\.0')"
 expect_log address "net: eth0: address 10.0.2.15/24"
 expect_log tftp_file "tftp: ferrite-tftp.bin: 5000 bytes fnv1a64 $hash (request in 3 fragments)"
 ktest_results ktest

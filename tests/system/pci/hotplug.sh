@@ -2,7 +2,7 @@
 # PCIe native hot-plug on q35. Empty root ports (two generic pcie-root-ports, whose slot events
 # come by MSI-X, and an ioh3420, by MSI); the kernel boots to an init that only idles. Over QMP:
 # device_add an e1000e (rp1) and a virtio-blk-pci (rp2); the kernel must enumerate both and bind
-# their drivers (the e1000e placeholder "pcitest", the real virtio-blk). device_del both: the driver's remove must run and QEMU must emit
+# their drivers (the e1000e test driver "pcitest", enabled by "pcitest" on the command line; the real virtio-blk). device_del both: the driver's remove must run and QEMU must emit
 # DEVICE_DELETED within 5 s each. An e1000e in and out of the ioh3420. Then 20 add/remove cycles
 # of both, after which free memory must be where it was after cycle 2 (cycle 1 may warm caches
 # up). A second boot with pci_nomsi takes slot events by INTx. Last, ktest boots with the
@@ -201,7 +201,7 @@ hotplug_run() {
 	rm -f "$LOG" "$sock"
 	timeout --kill-after=5 600 qemu-system-x86_64 -accel tcg -display none -monitor none \
 		-serial "file:$LOG" -no-reboot -machine q35 -m 256M -nic none "$@" \
-		-kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio" -append "console=ttyS0 $extra" -qmp "unix:$sock,server=on,wait=off" \
+		-kernel "$KERNEL" -initrd "$BUILD/idle-initrd.cpio" -append "console=ttyS0 pcitest $extra" -qmp "unix:$sock,server=on,wait=off" \
 		> "$LOGDIR/$name.qemu.txt" 2>&1 &
 	qemu=$!
 	python3 "$tmp/driver.py" "$ROOT" "$sock" "$mode" "$LOG" "system/$TEST_NAME/$mode" "$qemu" 2>&1 |
@@ -231,7 +231,7 @@ PCI_KTESTS=pci_intx_route_matches_firmware,pci_irq_e1000e,pci_msix_virtio,pci_ho
 # shellcheck disable=SC2086
 qemu_boot pci_hotplug_ktest_q35 120 -machine q35 -m 256M -nic none $NATIVE_HP $PORTS \
 	-device e1000e,bus=rp1 -drive "if=none,id=drv0,format=raw,file=$tmp/disk0.img" \
-	-device virtio-blk-pci,bus=rp2,drive=drv0 -kernel "$KERNEL" -append "ktest=$PCI_KTESTS console=ttyS0"
+	-device virtio-blk-pci,bus=rp2,drive=drv0 -kernel "$KERNEL" -append "ktest=$PCI_KTESTS pcitest console=ttyS0"
 expect_exit ktest_q35/exit_status 33
 expect_text_re ktest_q35/slot_on '^pcihp: [0-9a-f:.]+ slot 1: native hot-plug.*, on$'
 expect_text_re ktest_q35/msi_delivered 'pci_irq_e1000e: [0-9a-f:.]+: MSI delivered'
@@ -240,14 +240,14 @@ ktest_results ktest_q35
 
 # q35 with the 8259: INTx through the ICH9 PIRQ route registers (no MSI without the local APIC).
 qemu_boot pci_hotplug_ktest_q35_pic 120 -machine q35 -m 256M -nic none -device e1000e \
-	-kernel "$KERNEL" -append "ktest=$PCI_KTESTS noapic console=ttyS0"
+	-kernel "$KERNEL" -append "ktest=$PCI_KTESTS pcitest noapic console=ttyS0"
 expect_exit ktest_q35_pic/exit_status 33
 expect_text_re ktest_q35_pic/intx_pic 'pci_irq_e1000e: [0-9a-f:.]+: INTx pin A delivered on GSI (1[01]|[3-79])$'
 ktest_results ktest_q35_pic
 
 # pc: PIIX3 PIRQ links, MSI on the root bus.
 qemu_boot pci_hotplug_ktest_pc 120 -machine pc -m 256M -nic none -device e1000e \
-	-kernel "$KERNEL" -append "ktest=$PCI_KTESTS console=ttyS0"
+	-kernel "$KERNEL" -append "ktest=$PCI_KTESTS pcitest console=ttyS0"
 expect_exit ktest_pc/exit_status 33
 expect_text_re ktest_pc/msi_delivered 'pci_irq_e1000e: [0-9a-f:.]+: MSI delivered'
 expect_text_re ktest_pc/intx_piix 'pci_irq_e1000e: [0-9a-f:.]+: INTx pin A delivered on GSI (1[01]|[3-79])$'

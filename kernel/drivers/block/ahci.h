@@ -1,0 +1,4 @@
+/* AHCI SATA host controllers. */
+#pragma once
+
+void ahci_init(void);

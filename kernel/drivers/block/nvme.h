@@ -1,0 +1,4 @@
+/* NVMe controllers. */
+#pragma once
+
+void nvme_init(void);

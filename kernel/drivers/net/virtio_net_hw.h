@@ -1,0 +1,59 @@
+/*
+ * virtio-net (virtio 1.x spec 5.1): feature bits, the device configuration layout and the
+ * per-packet header, plus the pure checks the driver applies to what the device hands back
+ * (virtio_net_hdr.c; host unit tests in tests/unit/test_virtio_net.c).
+ */
+#pragma once
+
+#include "lib/types.h"
+
+/* Device feature bits (spec 5.1.3). */
+#define VIRTIO_NET_F_CSUM       0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_MTU        3
+#define VIRTIO_NET_F_MAC        5
+#define VIRTIO_NET_F_MRG_RXBUF  15
+#define VIRTIO_NET_F_STATUS     16
+#define VIRTIO_NET_F_CTRL_VQ    17
+
+/* struct virtio_net_config (spec 5.1.4): offsets into the device configuration. */
+#define VNET_CFG_MAC    0 /* u8[6], valid with VIRTIO_NET_F_MAC */
+#define VNET_CFG_STATUS 6 /* le16, valid with VIRTIO_NET_F_STATUS */
+#define VIRTIO_NET_S_LINK_UP  1
+#define VIRTIO_NET_S_ANNOUNCE 2
+
+/*
+ * The header in front of every packet (spec 5.1.6). With VIRTIO_F_VERSION_1 num_buffers is
+ * always there (12 bytes), merged receive buffers negotiated or not.
+ */
+struct virtio_net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;
+};
+_Static_assert(sizeof(struct virtio_net_hdr) == 12, "virtio_net_hdr is 12 bytes with VERSION_1");
+_Static_assert(__builtin_offsetof(struct virtio_net_hdr, hdr_len) == 2, "hdr_len at 2");
+_Static_assert(__builtin_offsetof(struct virtio_net_hdr, csum_start) == 6, "csum_start at 6");
+_Static_assert(__builtin_offsetof(struct virtio_net_hdr, num_buffers) == 10, "num_buffers at 10");
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define VIRTIO_NET_HDR_F_DATA_VALID 2
+#define VIRTIO_NET_HDR_GSO_NONE     0
+
+/* A receive buffer: header and the largest untagged frame without FCS (1514), rounded up. */
+#define VNET_BUF_SIZE 2048
+
+/* The header of a frame we send: no checksum offload, no segmentation. */
+void vnet_tx_hdr_init(struct virtio_net_hdr *h);
+
+/*
+ * Checks a receive buffer the device returned: used_len is what the used ring says it wrote
+ * (header included), buf_size the buffer's size. On success the frame is *frame_len bytes
+ * right after the header; -EINVAL for a length that cannot be a frame (shorter than header
+ * plus Ethernet header, longer than the buffer), -EOPNOTSUPP for a header asking for what we
+ * did not negotiate (segmentation offload).
+ */
+int vnet_rx_check(const struct virtio_net_hdr *h, uint32_t used_len, size_t buf_size, size_t *frame_len);

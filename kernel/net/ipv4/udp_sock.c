@@ -1,0 +1,350 @@
+/*
+ * AF_INET SOCK_DGRAM sockets over UDP: each socket owns one udp_endpoint (udp.c), bound on
+ * bind() or on its first send/connect (an ephemeral port), connected by connect() (the
+ * endpoint then receives only from its peer and sends to it by default). The socket layer
+ * hands us kernel buffers; blocking waits go through sock_wait.
+ *
+ * us->lock (a mutex) serialises bind, connect and autobind on one socket; the datagrams
+ * themselves move under udp.c's locks.
+ */
+#include "net/ipv4/udp.h"
+
+#include "arch/x86_64/percpu.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "mm/slab.h"
+#include "mm/uaccess.h"
+#include "net/ipv4/af_inet.h"
+#include "proc/process.h"
+
+#define FIONREAD 0x541b
+#define MSG_ERRQUEUE 0x2000
+#define SIOCOUTQ 0x5411
+#define PROT_SOCK 1024 /* ports below this need privilege */
+
+struct udp_sock {
+	struct udp_endpoint *ep;
+	struct mutex lock;
+	bool rcv_shut, snd_shut;
+};
+
+static struct udp_sock *us_of(struct socket *sock)
+{
+	return sock->sk;
+}
+
+static void udp_sock_release(struct socket *sock)
+{
+	struct udp_sock *us = us_of(sock);
+	if (!us)
+		return;
+	udp_ep_free(us->ep);
+	kfree(us);
+}
+
+/* Binds to an ephemeral port on the wildcard address when not bound yet (us->lock held). */
+static int udp_autobind(struct socket *sock, struct udp_sock *us)
+{
+	if (us->ep->hashed)
+		return 0;
+	return udp_ep_bind(us->ep, INADDR_ANY_NET, 0, sock->reuseaddr);
+}
+
+static int udp_sock_bind(struct socket *sock, const void *addr, int len)
+{
+	struct udp_sock *us = us_of(sock);
+	in_addr_t ip;
+	uint16_t port;
+	int err = inet_addr_parse(addr, len, false, &ip, &port);
+	if (err)
+		return err;
+	port = ntohs(port);
+	/* Only our own addresses, the wildcard or a broadcast one can be bound (Linux without
+	 * ip_nonlocal_bind). */
+	if (ip != INADDR_ANY_NET && !ip_is_local(ip) && !ip_route_is_broadcast(ip))
+		return -EADDRNOTAVAIL;
+	if (port && port < PROT_SOCK && !privileged())
+		return -EACCES;
+	mutex_lock(&us->lock);
+	err = us->ep->hashed ? -EINVAL : udp_ep_bind(us->ep, ip, port, sock->reuseaddr);
+	if (!err)
+		us->ep->addr_locked = ip != INADDR_ANY_NET;
+	mutex_unlock(&us->lock);
+	return err;
+}
+
+static int udp_sock_connect(struct socket *sock, const void *addr, int len, unsigned flags)
+{
+	(void)flags;
+	struct udp_sock *us = us_of(sock);
+	in_addr_t ip;
+	uint16_t port;
+	int err = inet_addr_parse(addr, len, true, &ip, &port);
+	if (err)
+		return err;
+	mutex_lock(&us->lock);
+	struct udp_endpoint *ep = us->ep;
+	if (ip == INADDR_ANY_NET && port == 0 && ((const uint16_t *)addr)[0] == AF_UNSPEC) {
+		/* Dissolving the association: an address chosen by connect goes with it. */
+		udp_ep_set_peer(ep, ep->addr_locked ? ep->laddr : INADDR_ANY_NET, 0, 0);
+		mutex_unlock(&us->lock);
+		return 0;
+	}
+	if (ip == INADDR_ANY_NET)
+		ip = IPV4(127, 0, 0, 1); /* Linux: connecting to 0.0.0.0 means this host */
+	in_addr_t src = ep->laddr ? ep->laddr : ip_source_for(ip);
+	if (!src)
+		err = -ENETUNREACH;
+	else if (ip_route_is_broadcast(ip) && !sock->broadcast)
+		err = -EACCES;
+	else
+		err = udp_autobind(sock, us);
+	if (!err)
+		udp_ep_set_peer(ep, src, ip, ntohs(port));
+	mutex_unlock(&us->lock);
+	return err;
+}
+
+/* The pending asynchronous error (an ICMP report), taken once. */
+static int udp_take_error(struct socket *sock)
+{
+	return __atomic_exchange_n(&sock->error, 0, __ATOMIC_ACQ_REL);
+}
+
+static ssize_t udp_sock_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags)
+{
+	struct udp_sock *us = us_of(sock);
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (m->len > UDP_MAX_PAYLOAD)
+		return -EMSGSIZE;
+	in_addr_t dst;
+	uint16_t dport;
+	if (m->name) {
+		struct sockaddr_in sin;
+		if (m->namelen < (int)sizeof(sin))
+			return -EINVAL;
+		memcpy(&sin, m->name, sizeof(sin));
+		/* Linux takes AF_UNSPEC here as AF_INET (old programs leave the family 0). */
+		if (sin.sin_family != AF_INET && sin.sin_family != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		dst = sin.sin_addr;
+		dport = ntohs(sin.sin_port);
+		if (dport == 0)
+			return -EINVAL;
+		if (dst == INADDR_ANY_NET)
+			dst = IPV4(127, 0, 0, 1);
+	} else {
+		if (!us->ep->raddr)
+			return -EDESTADDRREQ;
+		dst = us->ep->raddr;
+		dport = us->ep->rport;
+	}
+	if (us->snd_shut)
+		return -EPIPE;
+	int err = udp_take_error(sock);
+	if (err)
+		return err;
+	if (ip_route_is_broadcast(dst) && !sock->broadcast)
+		return -EACCES;
+	mutex_lock(&us->lock);
+	err = udp_autobind(sock, us);
+	in_addr_t src = us->ep->laddr;
+	mutex_unlock(&us->lock);
+	if (err)
+		return err;
+	/* A socket bound to a broadcast address sends from its route's own address. */
+	if (src && !ip_is_local(src))
+		src = 0;
+	err = udp_ep_send(us->ep, src, dst, dport, m->buf, m->len);
+	return err < 0 ? err : (ssize_t)m->len;
+}
+
+struct udp_wait {
+	struct socket *sock;
+	struct udp_sock *us;
+};
+
+static bool udp_readable(void *arg)
+{
+	struct udp_wait *w = arg;
+	return __atomic_load_n(&w->us->ep->queue.head, __ATOMIC_ACQUIRE) || w->us->rcv_shut ||
+	       __atomic_load_n(&w->sock->error, __ATOMIC_ACQUIRE);
+}
+
+/* Copies a datagram into m (kernel memory, so this may run under the queue lock); its length. */
+static size_t udp_fill_msg(const struct sk_buff *skb, struct msg_k *m)
+{
+	const struct udp_hdr *h = (const struct udp_hdr *)skb->data;
+	size_t n = skb->len - sizeof(*h);
+	memcpy(m->buf, h + 1, n < m->len ? n : m->len);
+	if (n > m->len)
+		m->flags_out |= MSG_TRUNC;
+	if (m->name) {
+		const struct ip_hdr *ih = (const struct ip_hdr *)skb->network;
+		m->namelen = SOCK_ADDR_MAX;
+		inet_addr_fill(m->name, &m->namelen, ih->saddr, h->source);
+	}
+	return n;
+}
+
+static ssize_t udp_sock_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
+{
+	struct udp_sock *us = us_of(sock);
+	struct udp_endpoint *ep = us->ep;
+	if (flags & MSG_OOB)
+		return -EINVAL;
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN; /* FIXME: no error queue; errors come as the pending error instead */
+	size_t n;
+	for (;;) {
+		int err = udp_take_error(sock);
+		if (err)
+			return err;
+		bool got = false;
+		if (flags & MSG_PEEK) {
+			/* The datagram stays queued: copy it out under the queue lock. */
+			uint64_t fl = spin_lock_irqsave(&ep->queue.lock);
+			if (ep->queue.head) {
+				n = udp_fill_msg(ep->queue.head, m);
+				got = true;
+			}
+			spin_unlock_irqrestore(&ep->queue.lock, fl);
+		} else {
+			struct sk_buff *skb = udp_ep_dequeue(ep);
+			if (skb) {
+				n = udp_fill_msg(skb, m);
+				skb_free(skb);
+				got = true;
+			}
+		}
+		if (got)
+			break;
+		if (us->rcv_shut)
+			return 0;
+		if (flags & MSG_DONTWAIT)
+			return -EAGAIN;
+		struct udp_wait w = { sock, us };
+		err = sock_wait(&ep->wq, udp_readable, &w, sock->rcvtimeo_ns);
+		if (err)
+			return err;
+	}
+	/* With MSG_TRUNC the datagram's real length, as Linux. */
+	return (flags & MSG_TRUNC) || n <= m->len ? (ssize_t)n : (ssize_t)m->len;
+}
+
+static int udp_sock_shutdown(struct socket *sock, int how)
+{
+	struct udp_sock *us = us_of(sock);
+	/* Linux reports ENOTCONN on an unconnected socket yet still records the shutdown, which
+	 * wakes its readers (poll sees EPOLLHUP). */
+	if (how == SHUT_RD || how == SHUT_RDWR)
+		us->rcv_shut = true;
+	if (how == SHUT_WR || how == SHUT_RDWR)
+		us->snd_shut = true;
+	wake_up_all(&us->ep->wq);
+	return us->ep->raddr ? 0 : -ENOTCONN;
+}
+
+static int udp_sock_getname(struct socket *sock, void *addr, int *len, bool peer)
+{
+	struct udp_endpoint *ep = us_of(sock)->ep;
+	if (peer) {
+		if (!ep->raddr)
+			return -ENOTCONN;
+		inet_addr_fill(addr, len, ep->raddr, htons(ep->rport));
+	} else {
+		inet_addr_fill(addr, len, ep->laddr, htons(ep->port));
+	}
+	return 0;
+}
+
+static unsigned udp_sock_poll(struct socket *sock, struct poll_table *pt)
+{
+	struct udp_sock *us = us_of(sock);
+	poll_wait(pt, &us->ep->wq);
+	unsigned mask = POLLOUT | POLLWRNORM | POLLWRBAND; /* sends never wait for buffer room */
+	if (__atomic_load_n(&us->ep->queue.head, __ATOMIC_ACQUIRE))
+		mask |= POLLIN | POLLRDNORM;
+	if (__atomic_load_n(&sock->error, __ATOMIC_ACQUIRE))
+		mask |= POLLERR;
+	if (us->rcv_shut)
+		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
+	if (us->rcv_shut && us->snd_shut)
+		mask |= POLLHUP;
+	return mask;
+}
+
+static int udp_sock_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
+{
+	struct udp_endpoint *ep = us_of(sock)->ep;
+	int v = 0;
+	if (cmd == FIONREAD) {
+		/* Linux: the payload length of the next datagram. */
+		uint64_t fl = spin_lock_irqsave(&ep->queue.lock);
+		if (ep->queue.head)
+			v = (int)(ep->queue.head->len - sizeof(struct udp_hdr));
+		spin_unlock_irqrestore(&ep->queue.lock, fl);
+	} else if (cmd != SIOCOUTQ) {
+		return -ENOTTY;
+	}
+	return put_user(v, (int *)arg);
+}
+
+static int udp_sock_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
+{
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT; /* FIXME: IP_PKTINFO, the multicast options, UDP_CORK */
+	return inet_ip_setsockopt(&us_of(sock)->ep->opts, name, val, len);
+}
+
+static int udp_sock_getsockopt(struct socket *sock, int level, int name, void *val, int *len)
+{
+	if (level != IPPROTO_IP)
+		return -ENOPROTOOPT;
+	return inet_ip_getsockopt(&us_of(sock)->ep->opts, name, val, len);
+}
+
+static const struct proto_ops udp_sock_ops = {
+	.family = AF_INET,
+	.release = udp_sock_release,
+	.bind = udp_sock_bind,
+	.connect = udp_sock_connect,
+	.sendmsg = udp_sock_sendmsg,
+	.recvmsg = udp_sock_recvmsg,
+	.shutdown = udp_sock_shutdown,
+	.getname = udp_sock_getname,
+	.poll = udp_sock_poll,
+	.ioctl = udp_sock_ioctl,
+	.setsockopt = udp_sock_setsockopt,
+	.getsockopt = udp_sock_getsockopt,
+};
+
+static int udp_sock_create(struct socket *sock, int protocol)
+{
+	(void)protocol;
+	struct udp_sock *us = kzalloc(sizeof(*us));
+	if (!us)
+		return -ENOMEM;
+	us->ep = udp_ep_alloc(sock);
+	if (!us->ep) {
+		kfree(us);
+		return -ENOMEM;
+	}
+	mutex_init(&us->lock);
+	sock->sk = us;
+	sock->ops = &udp_sock_ops;
+	return 0;
+}
+
+static const struct inet_protosw udp_protosw = {
+	.type = SOCK_DGRAM,
+	.protocol = IPPROTO_UDP,
+	.is_default = true,
+	.create = udp_sock_create,
+};
+
+void udp_sock_init(void)
+{
+	inet_register_protosw(&udp_protosw);
+}
