@@ -51,6 +51,14 @@ fail=$(cat "$results"/*.txt | grep -c '^FAIL ')
 if [ "$fail" -ne 0 ]; then
 	echo "== failures (logs in $results and $BUILD/system-logs)"
 	cat "$results"/*.txt | grep '^FAIL '
+	# CI keeps only this output: the end of each failing run's serial log (a panic, the last
+	# command a script reached) is the evidence a successor needs.
+	cat "$results"/*.txt | grep '^FAIL ' | grep -oE '\(log: [^)]*\)' | sort -u | head -6 |
+		sed -E 's/^\(log: (.*)\)$/\1/' | while read -r log; do
+			[ -f "$log" ] || continue
+			echo "== last lines of $log"
+			tr -d '\r' < "$log" | tail -n 25 | sed 's/^/   | /'
+		done
 fi
 echo "== slowest suites (seconds)"
 cat "$results"/*.secs | sort -rn | head -8 | sed 's/^/   /'

@@ -7,7 +7,9 @@ kernel=$1 iso=$2 cmdline=$3 initrd=${4:-}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 mkdir -p "$dir/boot/grub"
-cp "$kernel" "$dir/boot/ferrite.elf"
+# Without its DWARF sections: GRUB reads the whole file, and under OVMF with 64 MiB it could no
+# longer read a 4 MiB kernel (backtraces use the symbol table linked into the kernel itself).
+objcopy --strip-debug "$kernel" "$dir/boot/ferrite.elf"
 module=""
 if [ -n "$initrd" ]; then
 	cp "$initrd" "$dir/boot/initrd.img"

@@ -130,6 +130,11 @@ __attribute__((noreturn)) void do_exit(int code)
 			futex_wake(u->clear_child_tid, 1, FUTEX_ANY);
 	}
 	mutex_lock(&proc_lock);
+	/*
+	 * The scheduler's switch hook reads u->proc until uth is cleared below; once this lock is
+	 * dropped the parent may reap p (or p reaps itself, SIGCHLD ignored), so hold it till then.
+	 */
+	p->refcount++;
 	for (struct uthread **pp = &p->threads; *pp; pp = &(*pp)->next)
 		if (*pp == u) {
 			*pp = u->next;
@@ -158,6 +163,9 @@ __attribute__((noreturn)) void do_exit(int code)
 		pgt_activate(kernel_pml4);
 	irq_restore(irq);
 	kfree(u);
+	mutex_lock(&proc_lock);
+	process_put(p);
+	mutex_unlock(&proc_lock);
 	thread_exit(0);
 }
 

@@ -32,7 +32,6 @@ static struct ktimeval ns_tv(uint64_t ns)
 static void fire(struct timer_event *ev, void *ctx)
 {
 	struct process *p = ctx;
-	__atomic_store_n(&p->itimer_running, true, __ATOMIC_RELEASE);
 	struct siginfo_k info = { .signo = SIGALRM, .code = SI_TIMER };
 	send_signal_process(p, &info);
 	if (p->itimer_interval_ns && p->state == PROC_ALIVE) {
@@ -44,7 +43,6 @@ static void fire(struct timer_event *ev, void *ctx)
 	} else {
 		p->itimer_deadline_ns = 0;
 	}
-	__atomic_store_n(&p->itimer_running, false, __ATOMIC_RELEASE);
 }
 
 static void current_value(struct process *p, struct kitimerval *out)
@@ -62,10 +60,8 @@ void itimer_stop(struct process *p)
 {
 	p->itimer_interval_ns = 0;
 	p->itimer_deadline_ns = 0;
+	/* Waits for a running callback, which may re-arm: the second call cancels that. */
 	timer_event_cancel(&p->itimer);
-	/* A callback already past its dequeue may still touch p: let it finish. */
-	while (__atomic_load_n(&p->itimer_running, __ATOMIC_ACQUIRE))
-		__asm__ volatile("pause");
 	timer_event_cancel(&p->itimer);
 }
 

@@ -123,7 +123,6 @@ struct process {
 	struct mutex itimer_lock;
 	struct timer_event itimer;
 	uint64_t itimer_deadline_ns, itimer_interval_ns;
-	bool itimer_running;
 	struct completion *vfork_done; /* the vfork parent waits until exec or exit */
 	uint64_t start_ns;
 	uint64_t cutime_ns, cstime_ns; /* reaped children's times */

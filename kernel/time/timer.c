@@ -26,6 +26,7 @@ struct timer_queue {
 	struct timer_event *pending; /* sorted by deadline */
 	struct timer_event *expired; /* taken by a running timer_events_run, not called yet */
 	bool running;                /* timer_events_run is working through `expired` */
+	struct timer_event *calling; /* the event whose callback runs now (read without the lock) */
 } __aligned(64);
 
 static struct timer_queue queues[MAX_CPUS];
@@ -118,6 +119,20 @@ void timer_event_add(struct timer_event *t, uint64_t deadline_ns, timer_fn fn, v
 	unlock_pair(owner, me, flags);
 }
 
+/*
+ * Waits until no other CPU is inside t's callback. A callback takes no lock the cancelling
+ * thread may hold (it wakes a thread, sets a flag), so the wait is short; on this CPU a
+ * callback runs with interrupts off, so finding t running here means t's own callback is the
+ * caller, which must not wait for itself.
+ */
+static void wait_callback_done(struct timer_event *t)
+{
+	unsigned me = this_cpu_index();
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		while (c != me && __atomic_load_n(&queues[c].calling, __ATOMIC_ACQUIRE) == t)
+			__builtin_ia32_pause();
+}
+
 bool timer_event_cancel(struct timer_event *t)
 {
 	unsigned owner;
@@ -131,14 +146,16 @@ bool timer_event_cancel(struct timer_event *t)
 			break;
 		spin_unlock_irqrestore(&queues[owner].lock, flags);
 	}
-	/*
-	 * Not pending means it ran, or its callback is running right now on the owner CPU: the
-	 * caller must not free t until it knows the callback is done.
-	 */
 	bool was_pending = t->pending;
 	if (was_pending)
 		unlink(&queues[owner], t);
 	spin_unlock_irqrestore(&queues[owner].lock, flags);
+	/*
+	 * Its callback may have been taken off the list just before and still be running on
+	 * another CPU: once this returns, the caller may free t and what its context points to
+	 * (a thread's stack holds most events, and the callback wakes that thread).
+	 */
+	wait_callback_done(t);
 	return was_pending;
 }
 
@@ -172,8 +189,10 @@ void timer_events_run(uint64_t now_ns)
 		timer_fn fn = t->fn;
 		void *ctx = t->ctx;
 		unlink(q, t);
+		__atomic_store_n(&q->calling, t, __ATOMIC_RELAXED); /* published by the unlock */
 		spin_unlock_irqrestore(&q->lock, flags);
 		fn(t, ctx);
+		__atomic_store_n(&q->calling, NULL, __ATOMIC_RELEASE);
 		flags = spin_lock_irqsave(&q->lock);
 	}
 	q->running = false;

@@ -660,6 +660,48 @@ TEST(timer_events_move_between_cpus)
 	CHECK(timer_event_cancel(&junk));
 }
 
+/*
+ * Cancelling from one CPU while the event's callback runs on another waits for the callback:
+ * the caller may free what the callback touches (a sleeping thread's stack) the moment it
+ * returns.
+ */
+static struct timer_event slow_ev;
+static volatile int slow_started, slow_done;
+
+static void slow_fn(struct timer_event *t, void *ctx)
+{
+	(void)t;
+	(void)ctx;
+	__atomic_store_n(&slow_started, 1, __ATOMIC_RELEASE);
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	__atomic_store_n(&slow_done, 1, __ATOMIC_RELEASE);
+}
+
+static void *slow_runner(void *arg)
+{
+	(void)arg;
+	timer_host_cpu = 5;
+	timer_events_run(UINT64_MAX);
+	return NULL;
+}
+
+TEST(timer_cancel_waits_for_a_running_callback)
+{
+	slow_started = slow_done = 0;
+	memset(&slow_ev, 0, sizeof(slow_ev));
+	timer_host_cpu = 5;
+	timer_event_add(&slow_ev, 1, slow_fn, NULL);
+	timer_host_cpu = 0;
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, slow_runner, NULL) == 0);
+	while (!__atomic_load_n(&slow_started, __ATOMIC_ACQUIRE))
+		;
+	CHECK(!timer_event_cancel(&slow_ev)); /* it ran: not cancelled, but finished */
+	CHECK(__atomic_load_n(&slow_done, __ATOMIC_ACQUIRE) == 1);
+	pthread_join(th, NULL);
+}
+
 /* ---- several CPUs at once ---- */
 
 #define STRESS_CPUS   3
