@@ -84,6 +84,7 @@ static struct tcp_seg seg_of(const struct rec *r)
 {
 	struct tcp_seg s = { .seq = r->o.seq, .ack = r->o.ack, .flags = r->o.flags, .wnd = r->o.wnd,
 			     .has_mss = r->o.opt_mss, .mss = r->o.mss, .has_ws = r->o.opt_ws, .ws = r->o.ws,
+			     .sack_ok = r->o.opt_sack_ok,
 			     .data = r->data, .len = r->len };
 	return s;
 }
@@ -398,6 +399,62 @@ TEST(out_of_order_duplicate_overlap)
 	CHECK_INT(b->n, 1);
 	CHECK_INT(b->cb.ooo_count, 0);
 	ep_free(b);
+}
+
+/* SACK (RFC 2018): negotiated only when both SYNs carry it; holes reported latest first. */
+TEST(sack_negotiation_and_blocks)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 65536, 65536, 1000);
+	CHECK(a->cb.sack_ok && b->cb.sack_ok);
+	ep_free(a);
+	ep_free(b);
+
+	/* A peer whose SYN lacks SACK-permitted: none in our SYN-ACK, no blocks later. */
+	struct ep *c = ep_new(65536, 65536);
+	tcp_cb_listen(&c->cb, 5000, 1000);
+	feed(c, 100, 0, TCPF_SYN, 65535, NULL, 0, 0);
+	CHECK(c->n == 1 && !c->q[0].o.opt_sack_ok);
+	feed(c, 101, 5001, TCPF_ACK, 65535, NULL, 0, 0);
+	ep_clear(c);
+	feed(c, 301, 5001, TCPF_ACK, 65535, "x", 1, 1);
+	CHECK(c->n == 1 && c->q[0].o.nsack == 0);
+	ep_free(c);
+
+	/* With SACK: segments [201,301) and [401,501) arrive, then [301,401) joins them. */
+	struct ep *d = ep_new(65536, 65536);
+	tcp_cb_listen(&d->cb, 5000, 1000);
+	struct tcp_seg syn = { .seq = 100, .flags = TCPF_SYN, .wnd = 65535, .sack_ok = true };
+	tcp_cb_input(&d->cb, &syn, 0);
+	CHECK(d->n == 1 && d->q[0].o.opt_sack_ok);
+	feed(d, 101, 5001, TCPF_ACK, 65535, NULL, 0, 0);
+	CHECK(d->cb.sack_ok);
+	ep_clear(d);
+	static char data[400];
+	feed(d, 201, 5001, TCPF_ACK, 65535, data, 100, 1);
+	CHECK(d->n == 1 && d->q[0].o.ack == 101 && d->q[0].o.nsack == 1);
+	CHECK(d->q[0].o.sack[0][0] == 201 && d->q[0].o.sack[0][1] == 301);
+	ep_clear(d);
+	feed(d, 401, 5001, TCPF_ACK, 65535, data, 100, 1);
+	CHECK(d->n == 1 && d->q[0].o.nsack == 2);
+	CHECK(d->q[0].o.sack[0][0] == 401 && d->q[0].o.sack[0][1] == 501); /* the latest first */
+	CHECK(d->q[0].o.sack[1][0] == 201 && d->q[0].o.sack[1][1] == 301);
+	ep_clear(d);
+	feed(d, 301, 5001, TCPF_ACK, 65535, data, 100, 1);
+	CHECK(d->n == 1 && d->q[0].o.nsack == 1);
+	CHECK(d->q[0].o.sack[0][0] == 201 && d->q[0].o.sack[0][1] == 501); /* merged */
+	ep_clear(d);
+	/* The hole filled: everything in order, no blocks. */
+	feed(d, 101, 5001, TCPF_ACK, 65535, data, 100, 2);
+	CHECK(d->n == 1 && d->q[0].o.ack == 501 && d->q[0].o.nsack == 0);
+	ep_free(d);
+
+	/* On the wire: NOP NOP SACK len, edges big-endian. */
+	struct tcp_out o = { .nsack = 1, .sack = { { 0x01020304, 0x05060708 } } };
+	uint8_t buf[TCP_OPT_MAX];
+	CHECK_INT(tcp_opt_build(buf, &o), 12);
+	static const uint8_t want[] = { 1, 1, 5, 10, 1, 2, 3, 4, 5, 6, 7, 8 };
+	CHECK(memcmp(buf, want, sizeof(want)) == 0);
 }
 
 TEST(zero_window_probe_and_reopen)

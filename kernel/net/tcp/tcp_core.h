@@ -40,7 +40,8 @@ enum tcp_state {
 #define TCP_SYN_RETRIES 6
 #define TCP_DEFAULT_MSS 536              /* RFC 9293 3.7.1 without the option */
 #define TCP_INIT_CWND_SEGS 10            /* RFC 6928 */
-#define TCP_OOO_MAX 64                   /* out-of-order segments kept */
+#define TCP_OOO_MAX 256                  /* out-of-order segments kept (a window's worth) */
+#define TCP_SACK_MAX 4                   /* SACK blocks in one ACK (40 option bytes) */
 
 /* A parsed segment. data points into the caller's buffer for the duration of the call. */
 struct tcp_seg {
@@ -80,9 +81,11 @@ struct tcp_out {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t wnd;
-	bool opt_mss, opt_ws;
+	bool opt_mss, opt_ws, opt_sack_ok;
 	uint16_t mss;
 	uint8_t ws;
+	uint8_t nsack;                       /* SACK blocks (RFC 2018) to carry */
+	uint32_t sack[TCP_SACK_MAX][2];      /* [left edge, right edge) */
 };
 
 enum { TCP_EV_READ = 1, TCP_EV_WRITE = 2, TCP_EV_STATE = 4, TCP_EV_ERROR = 8 };
@@ -101,6 +104,7 @@ struct tcp_cb {
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
 	uint8_t snd_ws, rcv_ws;      /* window scale shifts (0 unless both sides offered it) */
 	bool ws_ok;
+	bool sack_ok;                /* both sides sent SACK-permitted: our ACKs report the holes */
 	uint16_t mss;                /* largest segment we send */
 	uint16_t rcv_mss;            /* what we announced */
 	/* receive sequence space */
@@ -109,6 +113,7 @@ struct tcp_cb {
 	uint32_t sndq_cap, rcvq_cap;
 	struct tcp_ooo *ooo;
 	unsigned ooo_count;
+	uint32_t ooo_last;           /* sequence of the latest out-of-order arrival (first SACK block) */
 	bool fin_queued;             /* the user shut down sending: a FIN follows the data */
 	bool fin_rcvd;               /* the peer's FIN is in sequence */
 	bool rd_shut;                /* shutdown(SHUT_RD) */
@@ -164,6 +169,7 @@ _Static_assert(sizeof(struct tcp_hdr) == 20, "TCP header without options");
  */
 int tcp_seg_parse(const uint8_t *p, size_t len, struct tcp_seg *seg, uint16_t *sport, uint16_t *dport);
 /* Writes o's options at p (room for 8 bytes); returns their length (a multiple of 4). */
+#define TCP_OPT_MAX 40 /* bytes of options a header holds */
 size_t tcp_opt_build(uint8_t *p, const struct tcp_out *o);
 /* The length of segment seg in sequence space (SYN and FIN count one each). */
 static inline uint32_t tcp_seg_seqlen(const struct tcp_seg *s)

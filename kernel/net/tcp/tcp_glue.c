@@ -146,7 +146,7 @@ uint16_t tcp_pick_port(void)
 static void send_segment(in_addr_t saddr, in_addr_t daddr, uint16_t sport, uint16_t dport, const struct tcp_out *o,
 			 const struct tcp_ring *src, uint32_t off, uint32_t len)
 {
-	uint8_t opts[8];
+	uint8_t opts[TCP_OPT_MAX];
 	size_t optlen = tcp_opt_build(opts, o);
 	struct sk_buff *skb = skb_alloc(sizeof(struct tcp_hdr) + optlen + len);
 	if (!skb)

@@ -28,6 +28,8 @@ static void take_options(struct tcp_cb *cb, const struct tcp_seg *seg)
 		cb->ws_ok = false;
 		cb->snd_ws = cb->rcv_ws = 0;
 	}
+	/* We offer SACK on our SYN and answer a SYN that offers it: both did when it is here. */
+	cb->sack_ok = seg->sack_ok;
 	cb->cwnd = TCP_INIT_CWND_SEGS * cb->mss;
 }
 
@@ -447,6 +449,7 @@ void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 			cb->ops->notify(cb, TCP_EV_READ);
 		} else {
 			ooo_insert(cb, &s);
+			cb->ooo_last = s.seq;
 			cb->ack_now = true; /* a duplicate ACK tells the sender about the hole */
 			s.flags &= (uint8_t)~TCPF_FIN;
 		}

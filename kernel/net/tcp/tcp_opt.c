@@ -1,6 +1,7 @@
 /*
  * TCP's wire side that needs no state: header parsing with its options (MSS, window scale,
- * SACK-permitted; RFC 9293 3.1-3.2, RFC 7323 2, RFC 2018), building the options of a SYN, and
+ * SACK-permitted; RFC 9293 3.1-3.2, RFC 7323 2, RFC 2018), building the options (a SYN's, SACK
+ * blocks), and
  * the reset a closed port answers with.
  */
 #include "net/tcp/tcp_core.h"
@@ -13,6 +14,7 @@
 #define OPT_MSS 2
 #define OPT_WS 3
 #define OPT_SACK_OK 4
+#define OPT_SACK 5
 
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t be32(const uint8_t *p)
@@ -78,6 +80,26 @@ size_t tcp_opt_build(uint8_t *p, const struct tcp_out *o)
 		p[n++] = OPT_WS;
 		p[n++] = 3;
 		p[n++] = o->ws;
+	}
+	if (o->opt_sack_ok) {
+		p[n++] = OPT_NOP;
+		p[n++] = OPT_NOP;
+		p[n++] = OPT_SACK_OK;
+		p[n++] = 2;
+	}
+	if (o->nsack) {
+		p[n++] = OPT_NOP;
+		p[n++] = OPT_NOP;
+		p[n++] = OPT_SACK;
+		p[n++] = (uint8_t)(2 + 8 * o->nsack);
+		for (unsigned i = 0; i < o->nsack; i++)
+			for (unsigned e = 0; e < 2; e++) {
+				uint32_t v = o->sack[i][e];
+				p[n++] = (uint8_t)(v >> 24);
+				p[n++] = (uint8_t)(v >> 16);
+				p[n++] = (uint8_t)(v >> 8);
+				p[n++] = (uint8_t)v;
+			}
 	}
 	return n;
 }

@@ -44,10 +44,64 @@ uint16_t tcp_rcv_window(struct tcp_cb *cb)
 	return rcv_window(cb, false);
 }
 
+/* The next contiguous range of the out-of-order queue from *q, [*l, *r); false at the end. */
+static bool next_ooo_range(const struct tcp_ooo **q, uint32_t *l, uint32_t *r)
+{
+	const struct tcp_ooo *o = *q;
+	if (!o)
+		return false;
+	*l = o->seq;
+	*r = o->seq;
+	for (; o && SEQ_LEQ(o->seq, *r); o = o->next) {
+		uint32_t end = o->seq + o->len + (o->fin ? 1 : 0);
+		if (SEQ_GT(end, *r))
+			*r = end;
+	}
+	*q = o;
+	return true;
+}
+
+static void sack_block(struct tcp_out *o, uint32_t l, uint32_t r)
+{
+	o->sack[o->nsack][0] = l;
+	o->sack[o->nsack][1] = r;
+	o->nsack++;
+}
+
+/*
+ * The SACK blocks of an ACK (RFC 2018 4): the out-of-order queue as contiguous ranges, the one
+ * holding the latest arrival first, then the others in sequence order; as many as fit beside
+ * len bytes of data in one MSS.
+ */
+static void add_sack_blocks(const struct tcp_cb *cb, struct tcp_out *o, uint32_t len)
+{
+	unsigned room = len + 4 + 8 <= cb->mss ? (cb->mss - len - 4) / 8 : 0;
+	if (room > TCP_SACK_MAX)
+		room = TCP_SACK_MAX;
+	if (!room)
+		return;
+	const struct tcp_ooo *q = cb->ooo;
+	uint32_t l, r, fl = 0, fr = 0;
+	bool have_first = false;
+	while (!have_first && next_ooo_range(&q, &l, &r))
+		if (SEQ_LEQ(l, cb->ooo_last) && SEQ_LT(cb->ooo_last, r)) {
+			fl = l;
+			fr = r;
+			have_first = true;
+		}
+	if (have_first)
+		sack_block(o, fl, fr);
+	for (q = cb->ooo; o->nsack < room && next_ooo_range(&q, &l, &r);)
+		if (!(have_first && l == fl) && SEQ_GT(r, cb->rcv_nxt))
+			sack_block(o, l, r);
+}
+
 static void emit(struct tcp_cb *cb, struct tcp_out *o, uint32_t off, uint32_t len)
 {
 	if (o->flags & TCPF_ACK) {
 		o->ack = cb->rcv_nxt;
+		if (cb->sack_ok && cb->ooo && !(o->flags & TCPF_SYN))
+			add_sack_blocks(cb, o, len);
 		cb->unacked_bytes = 0;
 		cb->ack_now = false;
 		cb->t_delack = 0;
@@ -73,6 +127,7 @@ void tcp_send_syn(struct tcp_cb *cb, bool ack)
 		o.opt_ws = true;
 		o.ws = cb->rcv_ws;
 	}
+	o.opt_sack_ok = !ack || cb->sack_ok; /* the same rule for SACK-permitted (RFC 2018 2) */
 	emit(cb, &o, 0, 0);
 }
 
