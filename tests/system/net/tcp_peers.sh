@@ -1,6 +1,7 @@
 #!/bin/bash
-# TCP with real peers: Ferrite on the e1000 behind QEMU's user network (restrict=on; hostfwd on
-# 127.0.0.1 only, guestfwd for the host's servers), busybox inside (tcp_init.rc as PID 1):
+# TCP with real peers: Ferrite on the e1000 (virtio-net: tcp_peers_virtio_net.sh) behind QEMU's
+# user network (restrict=on; hostfwd on 127.0.0.1 only, guestfwd for the host's servers), busybox
+# inside (tcp_init.rc as PID 1):
 #   - the host's curl fetches a 16 MiB file from Ferrite's busybox httpd (same sha256);
 #   - 8 concurrent requests to that httpd (its backlog is 9) and 100 concurrent connections to
 #     a poll-based server (tcp_many_server.c, backlog 128) all complete;
@@ -8,6 +9,7 @@
 #   - nc both ways: the host sends 1 MiB to Ferrite's nc -l, Ferrite's nc sends 300 KB to the host;
 #   - busybox netstat -tln lists the listeners from /proc/net/tcp.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/nic.bash"
 
 if ! command -v curl > /dev/null || ! command -v busybox > /dev/null; then
 	fail setup "curl and busybox are needed on the host"
@@ -39,17 +41,17 @@ rootfs=$work/rootfs.cpio.gz
 sh "$ROOT/tools/mkrootfs.sh" "$rootfs" "$ROOT/tests/system/net/tcp_init.rc:/tcptest" \
 	"$work/tcp_many_server:/tcp_many_server" \
 	"$work/www/big.bin:/www/big.bin" "$work/www/small.txt:/www/small.txt"
-nic="user,model=e1000,restrict=on"
+nic="user,model=$NIC_MODEL,restrict=on"
 nic+=",hostfwd=tcp:127.0.0.1:$http_port-:80,hostfwd=tcp:127.0.0.1:$nc_port-:81,hostfwd=tcp:127.0.0.1:$stop_port-:83,hostfwd=tcp:127.0.0.1:$many_port-:84"
 nic+=",guestfwd=tcp:10.0.2.100:80-cmd:busybox nc 127.0.0.1 $py_port"
 nic+=",guestfwd=tcp:10.0.2.100:82-cmd:sh -c 'cat > $work/nc_out'"
-LOG=$LOGDIR/tcp_peers.log
+LOG=$LOGDIR/$NIC_RUN.log
 rm -f "$LOG"
 timeout --kill-after=5 170 qemu-system-x86_64 -accel tcg -display none -monitor none \
 	-serial "file:$LOG" -no-reboot -machine pc -m 512M -smp 2 -nic "$nic" \
 	-kernel "$KERNEL" -initrd "$rootfs" \
 	-append "console=ttyS0 rdinit=/tcptest ip=10.0.2.15::10.0.2.2:255.255.255.0" \
-	> "$LOGDIR/tcp_peers.qemu.txt" 2>&1 &
+	> "$LOGDIR/$NIC_RUN.qemu.txt" 2>&1 &
 qpid=$!
 for _ in $(seq 1 90); do
 	grep -qF "tcptest: ready" "$LOG" 2> /dev/null && break
