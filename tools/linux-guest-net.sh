@@ -6,7 +6,7 @@
 # Ferrite (tools/netperf/guest.rc). Also leaves the kernel image in build/linux-guest/.
 # Usage: tools/linux-guest-net.sh OUTPUT.cpio.gz [GUEST_SCRIPT]      Env: LINUX_VER (default 6.1.0-56-amd64),
 # LINUX_DEB (a downloaded linux-image-$LINUX_VER .deb; otherwise "apt-get download" fetches it
-# into build/linux-guest/).
+# into build/linux-guest/, the first time only).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$1
@@ -14,13 +14,14 @@ guest=${2:-$root/tools/netperf/guest.rc}
 ver=${LINUX_VER:-6.1.0-56-amd64}
 cache=$root/build/linux-guest
 mkdir -p "$cache"
-deb=${LINUX_DEB:-$(ls "$cache"/linux-image-"$ver"_*.deb 2>/dev/null | head -1)}
-if [ -z "$deb" ]; then
-	(cd "$cache" && apt-get download "linux-image-$ver")
-	deb=$(ls "$cache"/linux-image-"$ver"_*.deb | head -1)
-fi
 mods=$cache/mods-$ver
 if [ ! -d "$mods" ]; then
+	# Only the modules and the kernel are kept: the 70 MB package goes once they are out.
+	deb=${LINUX_DEB:-}
+	if [ -z "$deb" ]; then
+		(cd "$cache" && apt-get download "linux-image-$ver")
+		deb=$(ls "$cache"/linux-image-"$ver"_*.deb | head -1)
+	fi
 	mkdir -p "$mods.tmp"
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$mods.tmp" --wildcards \
 		"./lib/modules/$ver/kernel/drivers/net/ethernet/intel/e1000/*" \
@@ -31,6 +32,7 @@ if [ ! -d "$mods" ]; then
 	# Some kernels ship them xz-compressed; busybox insmod wants the plain ELF.
 	find "$mods.tmp" -name '*.ko.xz' -exec unxz {} +
 	mv "$mods.tmp" "$mods"
+	[ -n "${LINUX_DEB:-}" ] || rm -f "$deb"
 fi
 # The kernel itself, for hosts without /boot/vmlinuz-$ver (tcp-perf.sh boots this copy then).
 [ -f "$cache/vmlinuz-$ver" ] || cp "$mods/boot/vmlinuz-$ver" "$cache/vmlinuz-$ver"

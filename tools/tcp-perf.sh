@@ -10,11 +10,13 @@
 # Usage: tools/tcp-perf.sh [OS...]   OS: ferrite linux (default both)
 # Env:   NICS="e1000 virtio-net-pci"  ROUNDS=5  MIB=16  SMP=2  MEM=512M
 #        OUT=build/tcp-perf (one log per OS/NIC, and results.txt with every transfer)
+#        FERRITE_KERNEL=build/ferrite.elf (another build, for before/after comparisons)
 source "$(dirname "$0")/../tests/system/lib.sh"
 source "$ROOT/tests/system/net/lib_tap.bash"
 NICS=${NICS:-e1000 virtio-net-pci}
 ROUNDS=${ROUNDS:-5} MIB=${MIB:-16} SMP=${SMP:-2} MEM=${MEM:-512M}
 OUT=${OUT:-$BUILD/tcp-perf}
+KERNEL=${FERRITE_KERNEL:-$KERNEL}
 mkdir -p "$OUT"
 LOGDIR=$OUT
 work=$(mktemp -d)
