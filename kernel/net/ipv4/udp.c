@@ -47,27 +47,7 @@ static int udp_score(const struct udp_endpoint *ep, in_addr_t saddr, uint16_t sp
 /* Queues skb on ep (under udp_lock) or says it is full; true when taken. */
 static bool udp_enqueue(struct udp_endpoint *ep, struct sk_buff *skb)
 {
-	size_t limit = ep->sock ? ep->sock->rcvbuf : SOCK_DEFAULT_BUF;
-	bool taken = false;
-	uint64_t fl = spin_lock_irqsave(&ep->queue.lock);
-	/* As Linux: a datagram is dropped only once the buffer is already over its limit. */
-	if (ep->queued <= limit) {
-		ep->queued += udp_charge(skb);
-		skb->next = NULL;
-		if (ep->queue.tail)
-			ep->queue.tail->next = skb;
-		else
-			ep->queue.head = skb;
-		ep->queue.tail = skb;
-		ep->queue.len++;
-		taken = true;
-	} else {
-		ep->drops++;
-	}
-	spin_unlock_irqrestore(&ep->queue.lock, fl);
-	if (taken)
-		wake_up_all(&ep->wq);
-	return taken;
+	return dgram_enqueue(&ep->rx, skb, ep->sock ? ep->sock->rcvbuf : SOCK_DEFAULT_BUF);
 }
 
 /* A broadcast is for unconnected endpoints bound to the wildcard or to it exactly. */
@@ -161,7 +141,7 @@ void udp_icmp_error(const struct ip_hdr *q, const struct udp_hdr *uh, int err, b
 		if (!e->opts.recverr && (!hard || !e->raddr))
 			continue;
 		__atomic_store_n(&e->sock->error, err, __ATOMIC_RELEASE);
-		wake_up_all(&e->wq);
+		wake_up_all(&e->rx.wq);
 		break;
 	}
 	spin_unlock_irqrestore(&udp_lock, fl);
@@ -172,8 +152,7 @@ struct udp_endpoint *udp_ep_alloc(struct socket *sock)
 	struct udp_endpoint *ep = kzalloc(sizeof(*ep));
 	if (!ep)
 		return NULL;
-	skb_queue_init(&ep->queue);
-	waitqueue_init(&ep->wq);
+	dgram_init(&ep->rx);
 	ep->sock = sock;
 	return ep;
 }
@@ -256,7 +235,7 @@ void udp_ep_unhash(struct udp_endpoint *ep)
 void udp_ep_free(struct udp_endpoint *ep)
 {
 	udp_ep_unhash(ep);
-	skb_queue_purge(&ep->queue);
+	dgram_purge(&ep->rx);
 	kfree(ep);
 }
 
@@ -342,30 +321,14 @@ int udp_sendto_dev(struct udp_endpoint *ep, struct net_device *dev, in_addr_t ds
 	return ip_output_dev(skb, dev, dst, dev->ipv4_addr, dst, IPPROTO_UDP);
 }
 
-/* Takes the first datagram off ep's queue, uncharging it. */
-struct sk_buff *udp_ep_dequeue(struct udp_endpoint *ep)
-{
-	uint64_t fl = spin_lock_irqsave(&ep->queue.lock);
-	struct sk_buff *skb = ep->queue.head;
-	if (skb) {
-		ep->queue.head = skb->next;
-		if (!ep->queue.head)
-			ep->queue.tail = NULL;
-		ep->queue.len--;
-		ep->queued -= udp_charge(skb);
-		skb->next = NULL;
-	}
-	spin_unlock_irqrestore(&ep->queue.lock, fl);
-	return skb;
-}
-
 ssize_t udp_recvfrom(struct udp_endpoint *ep, void *buf, size_t size, in_addr_t *src,
 		     uint16_t *sport, uint64_t timeout_ns)
 {
-	struct sk_buff *skb = udp_ep_dequeue(ep);
+	struct sk_buff *skb = dgram_dequeue(&ep->rx);
 	if (!skb) {
-		wait_event_timeout(&ep->wq, __atomic_load_n(&ep->queue.head, __ATOMIC_ACQUIRE) != NULL, timeout_ns);
-		skb = udp_ep_dequeue(ep);
+		wait_event_timeout(&ep->rx.wq, __atomic_load_n(&ep->rx.q.head, __ATOMIC_ACQUIRE) != NULL,
+				   timeout_ns);
+		skb = dgram_dequeue(&ep->rx);
 		if (!skb)
 			return -ETIMEDOUT;
 	}
@@ -401,14 +364,14 @@ size_t net_format_proc_udp(char *buf, size_t size)
 	 * pointer hidden as under kptr_restrict.
 	 */
 	for (struct udp_endpoint *e = udp_endpoints; e; e = e->next) {
-		uint64_t qf = spin_lock_irqsave(&e->queue.lock);
-		size_t queued = e->queued;
-		spin_unlock_irqrestore(&e->queue.lock, qf);
+		uint64_t qf = spin_lock_irqsave(&e->rx.q.lock);
+		size_t queued = e->rx.queued;
+		spin_unlock_irqrestore(&e->rx.q.lock, qf);
 		struct inode *ino = e->sock && e->sock->file ? e->sock->file->inode : NULL;
 		OUT("%5u: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %016llx %llu",
 		    e->port & 127u, e->laddr, e->port, e->raddr, e->rport, e->raddr ? 1u : 7u, 0u,
 		    (unsigned)queued, 0u, 0ul, 0u, ino ? (unsigned)ino->uid : 0u, 0,
-		    ino ? (unsigned long)ino->ino : 0ul, 2, 0ull, (unsigned long long)e->drops);
+		    ino ? (unsigned long)ino->ino : 0ul, 2, 0ull, (unsigned long long)e->rx.drops);
 	}
 	spin_unlock_irqrestore(&udp_lock, fl);
 #undef OUT
