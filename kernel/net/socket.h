@@ -54,6 +54,9 @@
 #define SO_RCVLOWAT  18
 #define SO_RCVTIMEO  20
 #define SO_SNDTIMEO  21
+#define SO_BINDTODEVICE 25
+#define SO_ATTACH_FILTER 26
+#define SO_DETACH_FILTER 27
 #define SO_ACCEPTCONN 30
 #define SO_PROTOCOL  38
 #define SO_DOMAIN    39
@@ -62,6 +65,7 @@
 #define SCM_CREDENTIALS 2
 #define SCM_MAX_FD      253 /* Linux's limit of descriptors in one message */
 
+#define IFNAMSIZ_SOCK 16    /* an interface name's room, NUL included */
 #define SOCK_ADDR_MAX 128   /* sizeof(struct sockaddr_storage) */
 #define SOCK_DEFAULT_BUF 212992 /* Linux's net.core.{r,w}mem_default */
 #define SOCK_MIN_BUF     4608
@@ -141,6 +145,7 @@ struct socket {
 	int error;                  /* SO_ERROR: a pending asynchronous error, cleared when read */
 	uint32_t sndbuf, rcvbuf;
 	uint64_t rcvtimeo_ns, sndtimeo_ns; /* 0: wait for ever */
+	int bound_ifindex;          /* SO_BINDTODEVICE (0: none); FIXME: only recorded so far */
 	bool reuseaddr, keepalive, passcred, broadcast;
 };
 

@@ -9,6 +9,8 @@
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "mm/uaccess.h"
+#include "net/core/bpf.h"
+#include "net/net.h"
 #include "net/socket.h"
 #include "net/sys_socket.h"
 #include "proc/process.h"
@@ -284,6 +286,56 @@ static int timeo_set(uint64_t *ns, const void *uval, int len)
 	return 0;
 }
 
+/* SO_ATTACH_FILTER: copies and checks the classic BPF program, then hands it to the family
+ * (which owns it from then on, or refuses: -ENOPROTOOPT where filters are not supported). */
+static int sock_attach_filter(struct socket *sock, const void *uval, int len)
+{
+	struct bpf_fprog_u fp;
+	if (len < (int)sizeof(fp))
+		return -EINVAL;
+	if (copy_from_user(&fp, uval, sizeof(fp)))
+		return -EFAULT;
+	if (fp.len == 0 || fp.len > BPF_MAXINSNS)
+		return -EINVAL;
+	size_t bytes = (size_t)fp.len * sizeof(struct bpf_insn);
+	struct bpf_prog *prog = kmalloc(sizeof(*prog) + bytes);
+	if (!prog)
+		return -ENOMEM;
+	prog->len = fp.len;
+	int err = copy_from_user(prog->insns, (const void *)fp.filter, bytes) ? -EFAULT
+									   : bpf_check(prog->insns, fp.len);
+	if (!err)
+		err = sock->ops->setsockopt ? sock->ops->setsockopt(sock, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+								    (int)sizeof(prog))
+					    : -ENOPROTOOPT;
+	if (err)
+		kfree(prog);
+	return err == -EOPNOTSUPP ? -ENOPROTOOPT : err;
+}
+
+/* SO_BINDTODEVICE: an interface name (empty: unbind); root only, as Linux (CAP_NET_RAW). */
+static int sock_bind_to_device(struct socket *sock, const void *uval, int len)
+{
+	char name[IFNAMSIZ_SOCK];
+	if (!privileged())
+		return -EPERM;
+	if (len < 0)
+		return -EINVAL;
+	size_t n = (size_t)len < sizeof(name) - 1 ? (size_t)len : sizeof(name) - 1;
+	if (n && copy_from_user(name, uval, n))
+		return -EFAULT;
+	name[n] = '\0';
+	if (!name[0]) {
+		sock->bound_ifindex = 0;
+		return 0;
+	}
+	struct net_device *dev = netdev_get_by_name(name);
+	if (!dev)
+		return -ENODEV;
+	sock->bound_ifindex = dev->ifindex;
+	return 0;
+}
+
 static int64_t sys_setsockopt(int fd, int level, int name, const void *uval, int len)
 {
 	if (len < 0)
@@ -302,6 +354,11 @@ static int64_t sys_setsockopt(int fd, int level, int name, const void *uval, int
 		else
 			err = sock->ops->setsockopt ? sock->ops->setsockopt(sock, level, name, kval, len)
 						    : -EOPNOTSUPP;
+		goto out;
+	}
+	if (name == SO_ATTACH_FILTER || name == SO_BINDTODEVICE) {
+		err = name == SO_ATTACH_FILTER ? sock_attach_filter(sock, uval, len)
+					       : sock_bind_to_device(sock, uval, len);
 		goto out;
 	}
 	int v = 0;

@@ -20,6 +20,7 @@
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "net/ipv4/inet.h"
+#include "net/packet/packet.h"
 #include "sched/sched.h"
 #include "sched/wait.h"
 #include "time/clock.h"
@@ -239,6 +240,7 @@ int netdev_xmit(struct net_device *dev, struct sk_buff *skb)
 		return -ENETDOWN;
 	}
 	size_t len = skb->len;
+	packet_deliver(skb, true); /* ETH_P_ALL sockets see what leaves, as on Linux */
 	int err = dev->ops->xmit(dev, skb);
 	if (err == 0) {
 		netdev_stat_add(&dev->stats.tx_packets, 1);
@@ -281,6 +283,7 @@ void netif_receive(struct sk_buff *skb)
 		skb_free(skb);
 		return;
 	}
+	packet_deliver(skb, false);
 	eth_input(skb);
 }
 

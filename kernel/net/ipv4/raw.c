@@ -117,6 +117,8 @@ static ssize_t raw_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 		return -EOPNOTSUPP;
 	if (m->len > IP_MAX_PACKET - sizeof(struct ip_hdr))
 		return -EMSGSIZE;
+	if (sock->protocol == IPPROTO_RAW)
+		return -EOPNOTSUPP; /* FIXME: IP_HDRINCL (the user's own IP header) */
 	in_addr_t dst;
 	uint16_t port;
 	if (m->name) {
@@ -247,7 +249,17 @@ static const struct inet_protosw raw_icmp_protosw = {
 	.create = raw_create,
 };
 
+/* IPPROTO_RAW: what busybox udhcpc opens only for the interface ioctls. Nothing arrives on
+ * it (no IP protocol 255), and sending needs IP_HDRINCL, which is missing. */
+static const struct inet_protosw raw_raw_protosw = {
+	.type = SOCK_RAW,
+	.protocol = IPPROTO_RAW,
+	.is_default = false,
+	.create = raw_create,
+};
+
 void raw_init(void)
 {
 	inet_register_protosw(&raw_icmp_protosw);
+	inet_register_protosw(&raw_raw_protosw);
 }
