@@ -145,7 +145,9 @@ struct socket {
 	int error;                  /* SO_ERROR: a pending asynchronous error, cleared when read */
 	uint32_t sndbuf, rcvbuf;
 	uint64_t rcvtimeo_ns, sndtimeo_ns; /* 0: wait for ever */
-	int bound_ifindex;          /* SO_BINDTODEVICE (0: none); FIXME: only recorded so far */
+	int bound_ifindex;          /* SO_BINDTODEVICE (0: none): UDP receives only from it, sends
+				     * the limited broadcast through it (FIXME: unicast is still routed
+				     * as usual; raw and ping sockets ignore it) */
 	bool reuseaddr, keepalive, passcred, broadcast;
 };
 

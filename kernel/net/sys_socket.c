@@ -313,11 +313,12 @@ static int sock_attach_filter(struct socket *sock, const void *uval, int len)
 	return err == -EOPNOTSUPP ? -ENOPROTOOPT : err;
 }
 
-/* SO_BINDTODEVICE: an interface name (empty: unbind); root only, as Linux (CAP_NET_RAW). */
+/* SO_BINDTODEVICE: an interface name (empty: unbind). As Linux since 5.7, anyone may bind an
+ * unbound socket; changing a binding needs root (CAP_NET_RAW). */
 static int sock_bind_to_device(struct socket *sock, const void *uval, int len)
 {
 	char name[IFNAMSIZ_SOCK];
-	if (!privileged())
+	if (sock->bound_ifindex && !privileged())
 		return -EPERM;
 	if (len < 0)
 		return -EINVAL;
@@ -458,6 +459,20 @@ static int64_t sys_getsockopt(int fd, int level, int name, void *uval, int *ulen
 		val.tv.sec = (int64_t)(ns / 1000000000ull);
 		val.tv.usec = (int64_t)(ns % 1000000000ull / 1000);
 		vlen = sizeof(val.tv);
+		break;
+	}
+	case SO_BINDTODEVICE: {
+		/* The device's name with its NUL; nothing when unbound. Linux wants room for any name. */
+		if (len < IFNAMSIZ_SOCK) {
+			err = -EINVAL;
+			break;
+		}
+		struct net_device *dev = sock->bound_ifindex ? netdev_get_by_index(sock->bound_ifindex) : NULL;
+		vlen = 0;
+		if (dev) {
+			strlcpy(val.raw, dev->name, IFNAMSIZ_SOCK);
+			vlen = (int)strlen(val.raw) + 1;
+		}
 		break;
 	}
 	case SO_PEERCRED:

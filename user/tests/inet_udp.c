@@ -19,6 +19,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static struct sockaddr_in sin_of(const char *ip, int port)
@@ -570,6 +571,71 @@ static void test_raw_icmp(void)
 	close(s);
 }
 
+/* SO_BINDTODEVICE on a UDP socket: names checked, the binding read back, datagrams on that
+ * device still arrive, others do not (where a second device exists), and only root may
+ * change a binding once made (Linux 5.7 on). */
+static void test_bindtodevice(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!NEED("bindtodev.socket", u) || !NEED("bindtodev.sender", s))
+		return;
+	CHECK_ERR("bindtodev.unknown_name", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "nosuchdev0", 11), ENODEV);
+	char name[IFNAMSIZ] = "";
+	socklen_t nl = sizeof(name);
+	CHECK("bindtodev.unbound_empty", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, name, &nl) == 0 && nl == 0);
+	CHECK_OK("bindtodev.lo", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3));
+	nl = sizeof(name);
+	CHECK("bindtodev.read_back", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, name, &nl) == 0 && nl == 3 &&
+					      strcmp(name, "lo") == 0);
+	nl = 4;
+	CHECK_ERR("bindtodev.short_buffer", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, name, &nl), EINVAL);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	NEED("bindtodev.bind", bind(u, (struct sockaddr *)&a, sizeof(a)));
+	NEED("bindtodev.name", getsockname(u, (struct sockaddr *)&a, &al));
+	sendto(s, "dev", 3, 0, (struct sockaddr *)&a, sizeof(a));
+	char buf[16];
+	CHECK("bindtodev.lo_arrives", wait_readable(u, 2000) && recv(u, buf, sizeof(buf), 0) == 3);
+
+	/* Bound to another device, a datagram that came in on lo is not for it. */
+	struct if_nameindex *ifs = if_nameindex(), *other = NULL;
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++)
+		if (strcmp(i->if_name, "lo") != 0 && !other)
+			other = i;
+	if (other) {
+		CHECK_OK("bindtodev.other", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, other->if_name,
+						       (socklen_t)strlen(other->if_name) + 1));
+		sendto(s, "dev", 3, 0, (struct sockaddr *)&a, sizeof(a));
+		CHECK("bindtodev.other_device_filtered", !wait_readable(u, 300));
+	} else {
+		t_skip("bindtodev.other_device_filtered", "no device besides lo");
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	CHECK_OK("bindtodev.unbind", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "", 0));
+	nl = sizeof(name);
+	CHECK("bindtodev.unbound_again", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, name, &nl) == 0 && nl == 0);
+	close(u);
+	close(s);
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setuid(65534) < 0)
+			_exit(2);
+		int v = socket(AF_INET, SOCK_DGRAM, 0);
+		if (setsockopt(v, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) != 0)
+			_exit(3);
+		_exit(setsockopt(v, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) == -1 && errno == EPERM ? 0 : 4);
+	}
+	int st = -1;
+	waitpid(pid, &st, 0);
+	if (geteuid() == 0)
+		CHECK_EQ("bindtodev.user_binds_once", WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+	else
+		t_skip("bindtodev.user_binds_once", "needs root to drop to another user");
+}
+
 static void test_rcvbuf_drops(void)
 {
 	/* A small receive buffer: a burst overflows it and the rest is dropped, not queued. */
@@ -695,6 +761,7 @@ int main(int argc, char **argv)
 	test_raw_icmp();
 	test_ping_socket();
 	test_rcvbuf_drops();
+	test_bindtodevice();
 	test_hostile();
 	return t_done();
 }

@@ -23,14 +23,27 @@ static spinlock_t udp_lock = SPINLOCK_INIT;
 static struct udp_endpoint *udp_endpoints; /* newest first: the last to bind wins a tie */
 static uint16_t udp_next_ephemeral = INET_EPHEMERAL_FIRST;
 
-/* How well ep matches a datagram saddr:sport -> daddr:dport; -1 when not at all. A connected
- * or specifically bound endpoint beats a wildcard one, as in Linux's compute_score. */
+/* The device a socket is tied to by SO_BINDTODEVICE (0: none; kernel endpoints never are). */
+static int udp_bound_dev(const struct udp_endpoint *ep)
+{
+	return ep->sock ? __atomic_load_n(&ep->sock->bound_ifindex, __ATOMIC_RELAXED) : 0;
+}
+
+/* How well ep matches a datagram saddr:sport -> daddr:dport that came in on ifindex; -1 when
+ * not at all. A connected, specifically bound or device-bound endpoint beats a wildcard one,
+ * as in Linux's compute_score. */
 static int udp_score(const struct udp_endpoint *ep, in_addr_t saddr, uint16_t sport, in_addr_t daddr,
-		     uint16_t dport)
+		     uint16_t dport, int ifindex)
 {
 	if (ep->port != dport)
 		return -1;
 	int score = 0;
+	int bound = udp_bound_dev(ep);
+	if (bound) {
+		if (bound != ifindex)
+			return -1;
+		score += 1;
+	}
 	if (ep->laddr) {
 		if (ep->laddr != daddr)
 			return -1;
@@ -50,10 +63,13 @@ static bool udp_enqueue(struct udp_endpoint *ep, struct sk_buff *skb)
 	return dgram_enqueue(&ep->rx, skb, ep->sock ? ep->sock->rcvbuf : SOCK_DEFAULT_BUF);
 }
 
-/* A broadcast is for unconnected endpoints bound to the wildcard or to it exactly. */
-static bool udp_bcast_match(const struct udp_endpoint *e, in_addr_t daddr, uint16_t dport)
+/* A broadcast is for unconnected endpoints bound to the wildcard or to it exactly (and to the
+ * device it came in on, or to none). */
+static bool udp_bcast_match(const struct udp_endpoint *e, in_addr_t daddr, uint16_t dport, int ifindex)
 {
-	return e->port == dport && !e->raddr && (!e->laddr || e->laddr == daddr);
+	int bound = udp_bound_dev(e);
+	return e->port == dport && !e->raddr && (!e->laddr || e->laddr == daddr) &&
+	       (!bound || bound == ifindex);
 }
 
 /* A broadcast goes to every endpoint that matches; copies are made before taking the lock. */
@@ -62,7 +78,7 @@ static void udp_deliver_broadcast(struct sk_buff *skb, const struct ipv4_info *i
 	unsigned n = 0;
 	uint64_t fl = spin_lock_irqsave(&udp_lock);
 	for (struct udp_endpoint *e = udp_endpoints; e; e = e->next)
-		if (udp_bcast_match(e, ip->daddr, dport))
+		if (udp_bcast_match(e, ip->daddr, dport, skb->dev->ifindex))
 			n++;
 	spin_unlock_irqrestore(&udp_lock, fl);
 	if (n > 16)
@@ -77,7 +93,7 @@ static void udp_deliver_broadcast(struct sk_buff *skb, const struct ipv4_info *i
 	unsigned used = 0;
 	fl = spin_lock_irqsave(&udp_lock);
 	for (struct udp_endpoint *e = udp_endpoints; e && used < have; e = e->next) {
-		if (!udp_bcast_match(e, ip->daddr, dport))
+		if (!udp_bcast_match(e, ip->daddr, dport, skb->dev->ifindex))
 			continue;
 		if (udp_enqueue(e, copies[used]))
 			used++;
@@ -111,7 +127,7 @@ void udp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 	struct udp_endpoint *best = NULL;
 	int best_score = -1;
 	for (struct udp_endpoint *e = udp_endpoints; e; e = e->next) {
-		int s = udp_score(e, ip->saddr, sport, ip->daddr, dport);
+		int s = udp_score(e, ip->saddr, sport, ip->daddr, dport, skb->dev->ifindex);
 		if (s > best_score) {
 			best = e;
 			best_score = s;
@@ -264,15 +280,27 @@ int udp_ep_send(struct udp_endpoint *ep, in_addr_t src, in_addr_t dst, uint16_t 
 		return -EMSGSIZE;
 	if (dport == 0)
 		return -EINVAL;
-	if (!src)
+	/* The limited broadcast from a device-bound socket leaves through that device, whether
+	 * or not it has an address yet (a DHCP client's case), as on Linux. */
+	struct net_device *dev = NULL;
+	if (dst == INADDR_BROADCAST && udp_bound_dev(ep)) {
+		dev = netdev_get_by_index(udp_bound_dev(ep));
+		if (!dev)
+			return -ENODEV;
+		if (!src)
+			src = dev->ipv4_addr;
+	}
+	if (!src && !dev)
 		src = ip_source_for(dst);
-	if (!src)
+	if (!src && !dev)
 		return -ENETUNREACH;
 	struct sk_buff *skb = udp_build(ep->port, src, dst, dport, data, len);
 	if (!skb)
 		return -ENOBUFS;
 	skb->ip_ttl = ep->opts.ttl;
 	skb->ip_tos = ep->opts.tos;
+	if (dev)
+		return ip_output_dev(skb, dev, dst, src, dst, IPPROTO_UDP);
 	return ip_output(skb, src, dst, IPPROTO_UDP);
 }
 
