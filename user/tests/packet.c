@@ -91,13 +91,18 @@ static int udp_send(int port, const char *tag)
 	return r;
 }
 
-/* Reads frames for up to ms; counts those containing tag, keeping the first one's bytes and
- * address in buf/first. */
-static int collect(int s, const char *tag, int ms, char *buf, size_t size, ssize_t *first_len,
-		   struct sockaddr_ll *first, int *outgoing)
+/* What a packet socket caught of this run's frames carrying one tag. */
+struct catch {
+	char buf[2048];          /* the first frame's bytes */
+	ssize_t n;               /* its length */
+	struct sockaddr_ll from; /* its source */
+	int found, outgoing;     /* frames with the tag, and how many of them were PACKET_OUTGOING */
+};
+
+/* Reads frames from s for up to ms, keeping count of those containing tag. */
+static void collect(int s, const char *tag, int ms, struct catch *c)
 {
-	int found = 0;
-	*outgoing = 0;
+	memset(c, 0, sizeof(*c));
 	while (wait_readable(s, ms)) {
 		char tmp[2048];
 		struct sockaddr_ll from;
@@ -108,14 +113,24 @@ static int collect(int s, const char *tag, int ms, char *buf, size_t size, ssize
 		if (!memmem(tmp, (size_t)n, tag, strlen(tag)))
 			continue;
 		if (from.sll_pkttype == PACKET_OUTGOING)
-			(*outgoing)++;
-		if (!found++) {
-			memcpy(buf, tmp, (size_t)n < size ? (size_t)n : size);
-			*first_len = n;
-			*first = from;
+			c->outgoing++;
+		if (!c->found++) {
+			memcpy(c->buf, tmp, (size_t)n);
+			c->n = n;
+			c->from = from;
 		}
 	}
-	return found;
+}
+
+/* Sends a UDP datagram with this run's marker and suffix to 127.0.0.1:port and collects what
+ * s sees of it. */
+static void catch_udp(int s, int port, const char *suffix, struct catch *c)
+{
+	char tag[64];
+	snprintf(tag, sizeof(tag), "%s-%s", marker, suffix);
+	int r = udp_send(port, tag);
+	collect(s, tag, 500, c);
+	close(r);
 }
 
 static void test_create_and_bind(void)
@@ -162,22 +177,15 @@ static void test_dgram_receive(void)
 	int s = packet_socket(SOCK_DGRAM, ETH_P_IP);
 	if (!NEED("dgram.socket", s))
 		return;
-	char tag[64];
-	snprintf(tag, sizeof(tag), "%s-dgram", marker);
-	int r = udp_send(40001, tag);
-	char buf[2048];
-	ssize_t n = 0;
-	struct sockaddr_ll from = { 0 };
-	int out;
-	int found = collect(s, tag, 500, buf, sizeof(buf), &n, &from, &out);
-	close(r);
+	struct catch c;
+	catch_udp(s, 40001, "dgram", &c);
 	/* ETH_P_IP sockets get incoming frames only: one copy, as Linux. */
-	CHECK_EQ("dgram.one_copy", found, 1);
-	CHECK("dgram.ip_header_first", n >= 28 && (buf[0] & 0xf0) == 0x40 && buf[9] == IPPROTO_UDP &&
-					       ((unsigned char)buf[22] << 8 | (unsigned char)buf[23]) == 40001);
-	CHECK("dgram.sockaddr_ll", from.sll_family == AF_PACKET && from.sll_ifindex == lo_index &&
-					   from.sll_protocol == htons(ETH_P_IP) && from.sll_hatype == ARPHRD_LOOPBACK &&
-					   from.sll_pkttype == PACKET_HOST && from.sll_halen == 6);
+	CHECK_EQ("dgram.one_copy", c.found, 1);
+	CHECK("dgram.ip_header_first", c.n >= 28 && (c.buf[0] & 0xf0) == 0x40 && c.buf[9] == IPPROTO_UDP &&
+					       ((unsigned char)c.buf[22] << 8 | (unsigned char)c.buf[23]) == 40001);
+	CHECK("dgram.sockaddr_ll", c.from.sll_family == AF_PACKET && c.from.sll_ifindex == lo_index &&
+					   c.from.sll_protocol == htons(ETH_P_IP) && c.from.sll_hatype == ARPHRD_LOOPBACK &&
+					   c.from.sll_pkttype == PACKET_HOST && c.from.sll_halen == 6);
 	close(s);
 }
 
@@ -186,19 +194,13 @@ static void test_raw_all(void)
 	int s = packet_socket(SOCK_RAW, ETH_P_ALL);
 	if (!NEED("raw.socket", s))
 		return;
-	char tag[64];
-	snprintf(tag, sizeof(tag), "%s-all", marker);
-	int r = udp_send(40002, tag);
-	char buf[2048];
-	ssize_t n = 0;
-	struct sockaddr_ll from = { 0 };
-	int out;
-	int found = collect(s, tag, 500, buf, sizeof(buf), &n, &from, &out);
-	close(r);
+	struct catch c;
+	catch_udp(s, 40002, "all", &c);
 	/* ETH_P_ALL on lo: the frame leaving and the frame arriving. */
-	CHECK_EQ("raw.all_two_copies", found, 2);
-	CHECK_EQ("raw.all_one_outgoing", out, 1);
-	CHECK("raw.ethernet_header", n >= 14 + 28 && buf[12] == 0x08 && buf[13] == 0x00 && (buf[14] & 0xf0) == 0x40);
+	CHECK_EQ("raw.all_two_copies", c.found, 2);
+	CHECK_EQ("raw.all_one_outgoing", c.outgoing, 1);
+	CHECK("raw.ethernet_header", c.n >= 14 + 28 && c.buf[12] == 0x08 && c.buf[13] == 0x00 &&
+					     (c.buf[14] & 0xf0) == 0x40);
 
 	/* Sending a whole frame: another socket for that EtherType sees it without the header. */
 	int d = packet_socket(SOCK_DGRAM, ETH_P_TEST1);
@@ -210,10 +212,10 @@ static void test_raw_all(void)
 	snprintf((char *)frame + 14, sizeof(frame) - 14, "%s-rawsend", marker);
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_ifindex = lo_index };
 	CHECK_EQ("raw.sendto", sendto(s, frame, sizeof(frame), 0, (struct sockaddr *)&to, sizeof(to)), sizeof(frame));
-	found = collect(d, (char *)frame + 14, 500, buf, sizeof(buf), &n, &from, &out);
-	CHECK_EQ("raw.sent_frame_arrives", found, 1);
-	CHECK("raw.sent_frame_payload", n == 50 && memcmp(buf, frame + 14, 50) == 0 &&
-						from.sll_protocol == htons(ETH_P_TEST1) && from.sll_pkttype == PACKET_HOST);
+	collect(d, (char *)frame + 14, 500, &c);
+	CHECK_EQ("raw.sent_frame_arrives", c.found, 1);
+	CHECK("raw.sent_frame_payload", c.n == 50 && memcmp(c.buf, frame + 14, 50) == 0 &&
+						c.from.sll_protocol == htons(ETH_P_TEST1) && c.from.sll_pkttype == PACKET_HOST);
 
 	/* SOCK_DGRAM send: the kernel writes the Ethernet header from sll_addr and sll_protocol. */
 	char payload[80];
@@ -222,10 +224,10 @@ static void test_raw_all(void)
 				   .sll_ifindex = lo_index, .sll_halen = 6 };
 	CHECK_EQ("dgram_send.sendto", sendto(d, payload, strlen(payload), 0, (struct sockaddr *)&dto, sizeof(dto)),
 		 strlen(payload));
-	found = collect(s, payload, 500, buf, sizeof(buf), &n, &from, &out);
-	CHECK("dgram_send.seen_whole", found == 2 && n == 14 + (ssize_t)strlen(payload) &&
-					       (unsigned char)buf[12] == ETH_P_TEST1 >> 8 &&
-					       (unsigned char)buf[13] == (ETH_P_TEST1 & 0xff));
+	collect(s, payload, 500, &c);
+	CHECK("dgram_send.seen_whole", c.found == 2 && c.n == 14 + (ssize_t)strlen(payload) &&
+					       (unsigned char)c.buf[12] == ETH_P_TEST1 >> 8 &&
+					       (unsigned char)c.buf[13] == (ETH_P_TEST1 & 0xff));
 
 	/* Send errors. */
 	struct sockaddr_ll nodev = dto;

@@ -8,6 +8,7 @@
 # and release (SIGUSR2). Without root, namespaces or /dev/net/tun: SKIP, not passed.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib_tap.bash"
+source "$(dirname "$0")/udhcpc.bash"
 
 work=$(mktemp -d)
 dpid=
@@ -27,27 +28,13 @@ CONF
 touch "$work/leases"
 tap_exec busybox udhcpd -f "$work/udhcpd.conf" > "$work/udhcpd.log" 2>&1 &
 dpid=$!
-sh "$ROOT/tools/mkrootfs.sh" "$work/rootfs.cpio.gz" "$ROOT/tests/system/net/udhcpc.rc:/dhtest" \
-	"$ROOT/tests/system/net/udhcpc.script:/udhcpc.script"
+dh_rootfs "$work/rootfs.cpio.gz"
 tap_qemu udhcpc-tap 150 -machine pc -m 256M -nic none -device e1000,netdev=n0,mac=52:54:00:77:00:02 \
 	-kernel "$KERNEL" -initrd "$work/rootfs.cpio.gz" -append "console=ttyS0 rdinit=/dhtest dhtest_gw=192.168.77.1"
 tap_qemu_wait
-if [ "$QEMU_RC" -eq 0 ] && log_text | grep -qxF "dhtest: end"; then pass powered_off; else
-	fail powered_off "QEMU status $QEMU_RC, or the script did not finish (log: $LOG)"; fi
-section() { log_text | sed -n "/^dhtest: $1\$/,/^dhtest: $1-end\$/p"; }
-check_re() { # NAME SECTION REGEX WHY
-	if section "$2" | grep -qE -- "$3"; then pass "$1"; else fail "$1" "$4 (log: $LOG)"; fi
-}
-if log_text | grep -qxF "dhtest: udhcpc 0"; then pass lease; else
-	fail lease "udhcpc -n -q did not end with a lease (log: $LOG, udhcpd: $(tail -3 "$work/udhcpd.log"))"; fi
-check_re address ifconfig 'inet addr:192\.168\.77\.2 +Bcast:192\.168\.77\.255 +Mask:255\.255\.255\.0' "eth0 lacks 192.168.77.2/24"
-check_re default_route route '^0\.0\.0\.0 +192\.168\.77\.1 +0\.0\.0\.0 +UG +0 +0 +0 +eth0$' "no default route via 192.168.77.1"
-check_re resolv_conf resolv '^nameserver 192\.168\.77\.53$' "resolv.conf lacks nameserver 192.168.77.53"
+dh_check_common 192.168.77.2 192.168.77
+dh_check_re default_route route '^0\.0\.0\.0 +192\.168\.77\.1 +0\.0\.0\.0 +UG +0 +0 +0 +eth0$' \
+	"no default route via 192.168.77.1"
+dh_check_re resolv_conf resolv '^nameserver 192\.168\.77\.53$' "resolv.conf lacks nameserver 192.168.77.53"
 if log_text | grep -qxF "dhtest: ping 0" && log_text | grep -qE '^3 packets transmitted, 3 packets received'; then
 	pass ping_host; else fail ping_host "ping 192.168.77.1 did not get 3 of 3 answers (log: $LOG)"; fi
-events=$(section events | grep -E '^(deconfig|bound|renew) ' | cut -d' ' -f1,2 | tr '\n' ' ')
-if [ "$events" = "deconfig ip= bound ip=192.168.77.2 renew ip=192.168.77.2 deconfig ip= " ]; then
-	pass renew_release; else
-	fail renew_release "background udhcpc events were '$events', not deconfig, bound, renew (SIGUSR1), deconfig (SIGUSR2) (log: $LOG)"; fi
-if section after-release | grep -q 'inet addr:'; then
-	fail released_address "eth0 kept its address after the release (log: $LOG)"; else pass released_address; fi
