@@ -81,6 +81,11 @@ struct scm_k {
 	int nfiles;
 	bool has_cred;
 	struct ucred_k cred;
+	/* On receive, one protocol-level control message to deliver as well (PACKET_AUXDATA);
+	 * proto_level 0: none. */
+	int proto_level, proto_type;
+	uint32_t proto_len;
+	uint8_t proto_data[32];
 };
 /* Drops the file references an scm_k holds. */
 void scm_release(struct scm_k *scm);

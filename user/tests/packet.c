@@ -3,7 +3,7 @@
  * struct sockaddr_ll, SOCK_DGRAM (link header stripped) and SOCK_RAW (whole frames) receipt
  * with the sender's sockaddr_ll (ifindex, protocol, hatype, pkttype), ETH_P_ALL seeing a
  * frame both leave (PACKET_OUTGOING) and arrive, sending both kinds, classic BPF filters
- * (busybox udhcpc's, a truncating one, hostile ones refused), poll/FIONREAD/MSG_PEEK/
+ * (busybox udhcpc's, a truncating one, hostile ones refused), PACKET_AUXDATA, poll/FIONREAD/MSG_PEEK/
  * MSG_TRUNC/MSG_DONTWAIT, SO_RCVBUF limits and the send errors. On a busy host lo other
  * traffic passes too, so every receive looks for this run's own marker or EtherType.
  */
@@ -51,6 +51,15 @@ struct sock_fprog {
 #ifndef SO_ATTACH_FILTER
 #define SO_ATTACH_FILTER 26
 #define SO_DETACH_FILTER 27
+#endif
+
+/* struct tpacket_auxdata (<linux/if_packet.h>). */
+struct aux {
+	unsigned int tp_status, tp_len, tp_snaplen;
+	unsigned short tp_mac, tp_net, tp_vlan_tci, tp_vlan_tpid;
+};
+#ifndef TP_STATUS_USER
+#define TP_STATUS_USER 1
 #endif
 
 #define ETH_P_TEST1 0x88b5 /* IEEE local experimental EtherTypes */
@@ -321,6 +330,36 @@ static void send_test2(int raw, size_t len)
 	sendto(raw, frame, len, 0, (struct sockaddr *)&to, sizeof(to));
 }
 
+/* PACKET_AUXDATA: each receive carries the frame's length before a filter cut it, what was
+ * kept, and where the network header starts. */
+static void test_auxdata(int s, int raw)
+{
+	int one = 1;
+	NEED("auxdata.on", setsockopt(s, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)));
+	struct sock_filter cut[] = { BPF_STMT(BPF_RET | BPF_K, 40) };
+	struct sock_fprog fp = { 1, cut };
+	NEED("auxdata.filter", setsockopt(s, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)));
+	send_test2(raw, 14 + 100);
+	char buf[256];
+	union {
+		struct cmsghdr h;
+		char room[CMSG_SPACE(sizeof(struct aux))];
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+	ssize_t n = wait_readable(s, 1000) ? recvmsg(s, &mh, MSG_DONTWAIT) : -1;
+	CHECK_EQ("auxdata.cut_by_filter", n, 40);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	struct aux a = { 0 };
+	if (c && c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA && c->cmsg_len >= CMSG_LEN(sizeof(a)))
+		memcpy(&a, CMSG_DATA(c), sizeof(a));
+	CHECK("auxdata.cmsg", c && c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA);
+	CHECK("auxdata.fields", (a.tp_status & TP_STATUS_USER) && a.tp_len == 100 && a.tp_snaplen == 40 && a.tp_net == 0);
+	int zero = 0;
+	setsockopt(s, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero));
+	setsockopt(s, SOL_PACKET, PACKET_AUXDATA, &zero, sizeof(zero));
+}
+
 static void test_queue(void)
 {
 	int s = packet_socket(SOCK_DGRAM, ETH_P_TEST2);
@@ -338,6 +377,7 @@ static void test_queue(void)
 	CHECK_EQ("queue.peek", recv(s, buf, sizeof(buf), MSG_PEEK), 100);
 	CHECK_EQ("queue.trunc_real_length", recv(s, buf, 10, MSG_TRUNC), 100);
 	CHECK_ERR("queue.consumed", recv(s, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
+	test_auxdata(s, raw);
 
 	/* A small receive buffer drops what does not fit. */
 	int small = 0;

@@ -99,14 +99,14 @@ ssize_t dgram_recvmsg(struct socket *sock, struct dgram_queue *d, struct msg_k *
 			/* The datagram stays queued: copy it out under the queue lock. */
 			uint64_t fl = spin_lock_irqsave(&d->q.lock);
 			if (d->q.head) {
-				n = fill(d->q.head, m);
+				n = fill(sock, d->q.head, m);
 				got = true;
 			}
 			spin_unlock_irqrestore(&d->q.lock, fl);
 		} else {
 			struct sk_buff *skb = dgram_dequeue(d);
 			if (skb) {
-				n = fill(skb, m);
+				n = fill(sock, skb, m);
 				skb_free(skb);
 				got = true;
 			}

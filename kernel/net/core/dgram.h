@@ -39,9 +39,10 @@ bool dgram_enqueue(struct dgram_queue *d, struct sk_buff *skb, size_t limit);
 /* Takes the first datagram off (NULL when empty), uncharging it. */
 struct sk_buff *dgram_dequeue(struct dgram_queue *d);
 
-/* Copies one datagram into m (kernel memory; may run under q.lock) and sets m's name; returns
- * the datagram's full length and sets MSG_TRUNC in m->flags_out when m->len is shorter. */
-typedef size_t (*dgram_fill_fn)(const struct sk_buff *skb, struct msg_k *m);
+/* Copies one datagram into m (kernel memory; may run under q.lock) and sets m's name (and
+ * control data); returns the datagram's full length and sets MSG_TRUNC in m->flags_out when
+ * m->len is shorter. */
+typedef size_t (*dgram_fill_fn)(struct socket *sock, const struct sk_buff *skb, struct msg_k *m);
 /* Copies skb->data into m->buf, flagging truncation; the datagram's length. */
 size_t dgram_copy_data(const struct sk_buff *skb, struct msg_k *m);
 

@@ -212,8 +212,9 @@ static ssize_t ping_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags
 	return err < 0 ? err : (ssize_t)m->len;
 }
 
-static size_t ping_fill(const struct sk_buff *skb, struct msg_k *m)
+static size_t ping_fill(struct socket *sock, const struct sk_buff *skb, struct msg_k *m)
 {
+	(void)sock;
 	size_t n = dgram_copy_data(skb, m);
 	if (m->name) {
 		in_addr_t from;

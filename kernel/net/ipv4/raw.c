@@ -148,8 +148,9 @@ static ssize_t raw_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 }
 
 /* Copies a datagram (IP header first) into m; its length. */
-static size_t raw_fill(const struct sk_buff *skb, struct msg_k *m)
+static size_t raw_fill(struct socket *sock, const struct sk_buff *skb, struct msg_k *m)
 {
+	(void)sock;
 	size_t n = dgram_copy_data(skb, m);
 	if (m->name) {
 		const struct ip_hdr *ih = (const struct ip_hdr *)skb->data;

@@ -160,8 +160,9 @@ static ssize_t udp_sock_sendmsg(struct socket *sock, struct msg_k *m, unsigned f
 }
 
 /* Copies a datagram into m (kernel memory, so this may run under the queue lock); its length. */
-static size_t udp_fill_msg(const struct sk_buff *skb, struct msg_k *m)
+static size_t udp_fill_msg(struct socket *sock, const struct sk_buff *skb, struct msg_k *m)
 {
+	(void)sock;
 	const struct udp_hdr *h = (const struct udp_hdr *)skb->data;
 	size_t n = skb->len - sizeof(*h);
 	memcpy(m->buf, h + 1, n < m->len ? n : m->len);

@@ -28,7 +28,7 @@ struct packet_sock {
 	struct socket *sock;
 	uint16_t proto;           /* network order; 0: receives nothing */
 	int ifindex;              /* bound device; 0: every device */
-	bool auxdata;             /* PACKET_AUXDATA asked (FIXME: no control message is sent) */
+	bool auxdata;             /* PACKET_AUXDATA: each receive carries a tpacket_auxdata */
 	struct bpf_prog *filter;  /* NULL: everything passes */
 	struct dgram_queue rx;    /* skb->data at the Ethernet header (SOCK_RAW) or after it */
 	struct packet_sock *next;
@@ -36,6 +36,7 @@ struct packet_sock {
 
 /* What recvfrom reports about a queued frame; kept at the copy's head (its headroom). */
 struct packet_meta {
+	uint32_t orig_len; /* the length the filter saw, before it cut */
 	int32_t ifindex;
 	uint16_t proto;  /* network order */
 	uint16_t hatype;
@@ -86,6 +87,7 @@ static void packet_queue_copy(struct packet_sock *p, const uint8_t *frame, size_
 		return;
 	memcpy(skb_put(c, n), frame + off, n);
 	memcpy(c->head, meta, sizeof(*meta));
+	((struct packet_meta *)c->head)->orig_len = (uint32_t)(len - off);
 	if (!dgram_enqueue(&p->rx, c, p->sock->rcvbuf))
 		skb_free(c);
 }
@@ -204,12 +206,25 @@ static ssize_t packet_sendmsg(struct socket *sock, struct msg_k *m, unsigned fla
 	return err < 0 ? err : (ssize_t)m->len;
 }
 
-static size_t packet_fill(const struct sk_buff *skb, struct msg_k *m)
+static size_t packet_fill(struct socket *sock, const struct sk_buff *skb, struct msg_k *m)
 {
 	size_t n = dgram_copy_data(skb, m);
+	struct packet_meta meta;
+	memcpy(&meta, skb->head, sizeof(meta));
+	if (m->scm && pk_of(sock)->auxdata) {
+		struct tpacket_auxdata aux = {
+			.tp_status = TP_STATUS_USER,
+			.tp_len = meta.orig_len,
+			.tp_snaplen = (uint32_t)skb->len,
+			.tp_net = sock->type == SOCK_RAW ? ETH_HLEN : 0,
+		};
+		_Static_assert(sizeof(aux) <= sizeof(m->scm->proto_data), "auxdata fits");
+		m->scm->proto_level = SOL_PACKET;
+		m->scm->proto_type = PACKET_AUXDATA;
+		m->scm->proto_len = sizeof(aux);
+		memcpy(m->scm->proto_data, &aux, sizeof(aux));
+	}
 	if (m->name) {
-		struct packet_meta meta;
-		memcpy(&meta, skb->head, sizeof(meta));
 		struct sockaddr_ll sll = {
 			.sll_family = AF_PACKET,
 			.sll_protocol = meta.proto,

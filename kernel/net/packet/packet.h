@@ -32,6 +32,17 @@ struct sockaddr_ll {
 	uint8_t sll_addr[8];
 };
 _Static_assert(sizeof(struct sockaddr_ll) == 20, "struct sockaddr_ll");
+
+/* The PACKET_AUXDATA control message. */
+struct tpacket_auxdata {
+	uint32_t tp_status;   /* TP_STATUS_USER; no checksum offload here, so no CSUM flags */
+	uint32_t tp_len;      /* the frame's length before any filter cut it */
+	uint32_t tp_snaplen;  /* what was queued */
+	uint16_t tp_mac, tp_net; /* offsets of the link and network headers in what was queued */
+	uint16_t tp_vlan_tci, tp_vlan_tpid;
+};
+_Static_assert(sizeof(struct tpacket_auxdata) == 20, "struct tpacket_auxdata");
+#define TP_STATUS_USER 1
 _Static_assert(__builtin_offsetof(struct sockaddr_ll, sll_addr) == 12, "sll_addr");
 
 /* Registers the family. */
