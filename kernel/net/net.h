@@ -40,6 +40,8 @@ struct sk_buff {
 	uint8_t *network;       /* the IPv4/ARP header once parsed */
 	uint8_t *transport;     /* the ICMP/UDP header once parsed */
 	uint8_t ip_ttl, ip_tos; /* to send: the socket's IP_TTL (0: the default) and IP_TOS */
+	const void *origin;     /* to send: the packet socket that built the frame (it does not
+				 * see its own frame leave); never copied */
 };
 
 /* A buffer with SKB_HEADROOM before data and room for len bytes after it; NULL if out of memory. */

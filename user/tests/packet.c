@@ -225,6 +225,9 @@ static void test_raw_all(void)
 	CHECK_EQ("raw.sent_frame_arrives", c.found, 1);
 	CHECK("raw.sent_frame_payload", c.n == 50 && memcmp(c.buf, frame + 14, 50) == 0 &&
 						c.from.sll_protocol == htons(ETH_P_TEST1) && c.from.sll_pkttype == PACKET_HOST);
+	/* The sender (ETH_P_ALL) does not see its own frame leave, only come back through lo. */
+	collect(s, (char *)frame + 14, 300, &c);
+	CHECK("raw.sender_skips_own_outgoing", c.found == 1 && c.outgoing == 0);
 
 	/* SOCK_DGRAM send: the kernel writes the Ethernet header from sll_addr and sll_protocol. */
 	char payload[80];

@@ -111,6 +111,9 @@ void packet_deliver(const struct sk_buff *skb, bool outgoing)
 		if (!p->proto || (!all && (outgoing || p->proto != eh->type)) ||
 		    (p->ifindex && p->ifindex != dev->ifindex) || p->rx.rcv_shut)
 			continue;
+		/* As Linux, a socket never sees its own frame leave (it may see it come back on lo). */
+		if (outgoing && skb->origin == p)
+			continue;
 		packet_queue_copy(p, skb->data, skb->len, &meta);
 	}
 	spin_unlock_irqrestore(&packet_lock, fl);
@@ -196,6 +199,7 @@ static ssize_t packet_sendmsg(struct socket *sock, struct msg_k *m, unsigned fla
 	if (!skb)
 		return -ENOBUFS;
 	memcpy(skb_put(skb, m->len), m->buf, m->len);
+	skb->origin = p;
 	int err;
 	if (dgram) {
 		err = eth_output(dev, skb, sll.sll_addr, ntohs(proto));
