@@ -177,6 +177,7 @@ size_t net_format_proc_dev(char *buf, size_t size);
 size_t net_format_proc_route(char *buf, size_t size);
 size_t net_format_proc_arp(char *buf, size_t size);
 size_t net_format_proc_udp(char *buf, size_t size);
+size_t net_format_proc_packet(char *buf, size_t size); /* net/packet/af_packet.c */
 
 /* ---- IPv4 for kernel users (tests, the socket layer later) ---- */
 

@@ -3,7 +3,8 @@
  * struct sockaddr_ll, SOCK_DGRAM (link header stripped) and SOCK_RAW (whole frames) receipt
  * with the sender's sockaddr_ll (ifindex, protocol, hatype, pkttype), ETH_P_ALL seeing a
  * frame both leave (PACKET_OUTGOING) and arrive, sending both kinds, classic BPF filters
- * (busybox udhcpc's, a truncating one, hostile ones refused), PACKET_AUXDATA, poll/FIONREAD/MSG_PEEK/
+ * (busybox udhcpc's, a truncating one, hostile ones refused), PACKET_AUXDATA, /proc/net/packet,
+ * poll/FIONREAD/MSG_PEEK/
  * MSG_TRUNC/MSG_DONTWAIT, SO_RCVBUF limits and the send errors. On a busy host lo other
  * traffic passes too, so every receive looks for this run's own marker or EtherType.
  */
@@ -18,6 +19,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 /* <linux/filter.h>, which musl does not ship. */
@@ -178,6 +180,36 @@ static void test_create_and_bind(void)
 	socklen_t vl = sizeof(v);
 	CHECK_OK("auxdata.set", setsockopt(s, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)));
 	CHECK("auxdata.get", getsockopt(s, SOL_PACKET, PACKET_AUXDATA, &v, &vl) == 0 && v == 1);
+	close(s);
+}
+
+/* /proc/net/packet lists the socket as Linux does: type, protocol, device, inode. */
+static void test_proc(void)
+{
+	int s = packet_socket(SOCK_DGRAM, ETH_P_IP);
+	if (!NEED("proc.socket", s))
+		return;
+	struct stat st;
+	NEED("proc.fstat", fstat(s, &st));
+	FILE *f = fopen("/proc/net/packet", "r");
+	if (!CHECK("proc.open", f != NULL))
+		goto out;
+	char line[256];
+	int header = fgets(line, sizeof(line), f) && strncmp(line, "sk               RefCnt Type Proto  Iface R Rmem", 48) == 0;
+	CHECK("proc.header", header);
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long sk;
+		int ref, type, iface, running;
+		unsigned proto, rmem, user;
+		unsigned long ino;
+		if (sscanf(line, "%llx %d %d %x %d %d %u %u %lu", &sk, &ref, &type, &proto, &iface, &running, &rmem,
+			   &user, &ino) == 9 && ino == st.st_ino)
+			found = type == SOCK_DGRAM && proto == ETH_P_IP && iface == lo_index && running == 1 && user == 0;
+	}
+	fclose(f);
+	CHECK("proc.socket_listed", found);
+out:
 	close(s);
 }
 
@@ -407,6 +439,7 @@ int main(int argc, char **argv)
 	snprintf(marker, sizeof(marker), "ferrite-pkt-%d", (int)getpid());
 	CHECK("setup.lo_index", lo_index > 0);
 	test_create_and_bind();
+	test_proc();
 	test_dgram_receive();
 	test_raw_all();
 	test_filters();
