@@ -4,9 +4,9 @@
  * with the sender's sockaddr_ll (ifindex, protocol, hatype, pkttype), ETH_P_ALL seeing a
  * frame both leave (PACKET_OUTGOING) and arrive, sending both kinds, classic BPF filters
  * (busybox udhcpc's, a truncating one, hostile ones refused), PACKET_AUXDATA, /proc/net/packet,
- * poll/FIONREAD/MSG_PEEK/
- * MSG_TRUNC/MSG_DONTWAIT, SO_RCVBUF limits and the send errors. On a busy host lo other
- * traffic passes too, so every receive looks for this run's own marker or EtherType.
+ * poll/FIONREAD/MSG_PEEK/MSG_TRUNC/MSG_DONTWAIT, SO_RCVBUF limits and the send errors. On a
+ * busy host lo other traffic passes too, so every receive looks for this run's own marker or
+ * EtherType.
  */
 #include "t.h"
 
