@@ -571,6 +571,63 @@ static void test_raw_icmp(void)
 	close(s);
 }
 
+/* SO_ATTACH_FILTER on a UDP socket: the classic BPF program sees the datagram from its UDP
+ * header on; 0 drops it, a smaller number cuts it (never into the header). <linux/filter.h>
+ * is not in musl, so the instructions are written out. */
+struct bpf_insn_u {
+	unsigned short code;
+	unsigned char jt, jf;
+	unsigned int k;
+};
+struct bpf_fprog_u {
+	unsigned short len;
+	struct bpf_insn_u *filter;
+};
+
+static void test_udp_filter(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!NEED("filter.socket", u) || !NEED("filter.sender", s))
+		return;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	NEED("filter.bind", bind(u, (struct sockaddr *)&a, sizeof(a)));
+	NEED("filter.name", getsockname(u, (struct sockaddr *)&a, &al));
+	/* ldb [8] (the first payload byte); jeq #'A' ? ret #0xffff : ret #0 */
+	struct bpf_insn_u only_a[] = { { 0x30, 0, 0, 8 }, { 0x15, 0, 1, 'A' }, { 0x06, 0, 0, 0xffff }, { 0x06, 0, 0, 0 } };
+	struct bpf_fprog_u fp = { 4, only_a };
+	CHECK_OK("filter.attach", setsockopt(u, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)));
+	sendto(s, "Bxx", 3, 0, (struct sockaddr *)&a, sizeof(a));
+	sendto(s, "Ayy", 3, 0, (struct sockaddr *)&a, sizeof(a));
+	char buf[16] = "";
+	CHECK("filter.only_matching", wait_readable(u, 2000) && recv(u, buf, sizeof(buf), 0) == 3 && buf[0] == 'A');
+	CHECK("filter.rest_dropped", !wait_readable(u, 300));
+	/* ret #10: eight header bytes and two of the payload. */
+	struct bpf_insn_u cut[] = { { 0x06, 0, 0, 10 } };
+	struct bpf_fprog_u cfp = { 1, cut };
+	CHECK_OK("filter.replace", setsockopt(u, SOL_SOCKET, SO_ATTACH_FILTER, &cfp, sizeof(cfp)));
+	sendto(s, "abcdef", 6, 0, (struct sockaddr *)&a, sizeof(a));
+	CHECK("filter.cuts", wait_readable(u, 2000) && recv(u, buf, sizeof(buf), 0) == 2 && buf[0] == 'a');
+	/* ret #3 would cut into the header: the header stays, the payload goes. */
+	struct bpf_insn_u tiny[] = { { 0x06, 0, 0, 3 } };
+	cfp.filter = tiny;
+	CHECK_OK("filter.tiny", setsockopt(u, SOL_SOCKET, SO_ATTACH_FILTER, &cfp, sizeof(cfp)));
+	sendto(s, "abcdef", 6, 0, (struct sockaddr *)&a, sizeof(a));
+	CHECK("filter.header_kept", wait_readable(u, 2000) && recv(u, buf, sizeof(buf), 0) == 0);
+	struct bpf_insn_u bad[] = { { 0x15, 0, 7, 0 }, { 0x06, 0, 0, 0 } };
+	cfp.filter = bad;
+	cfp.len = 2;
+	CHECK_ERR("filter.bad_jump", setsockopt(u, SOL_SOCKET, SO_ATTACH_FILTER, &cfp, sizeof(cfp)), EINVAL);
+	int zero = 0;
+	CHECK_OK("filter.detach", setsockopt(u, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero)));
+	CHECK_ERR("filter.detach_none", setsockopt(u, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero)), ENOENT);
+	sendto(s, "Bzz", 3, 0, (struct sockaddr *)&a, sizeof(a));
+	CHECK("filter.gone", wait_readable(u, 2000) && recv(u, buf, sizeof(buf), 0) == 3 && buf[0] == 'B');
+	close(u);
+	close(s);
+}
+
 /* SO_BINDTODEVICE on a UDP socket: names checked, the binding read back, datagrams on that
  * device still arrive, others do not (where a second device exists), and only root may
  * change a binding once made (Linux 5.7 on). */
@@ -762,6 +819,7 @@ int main(int argc, char **argv)
 	test_ping_socket();
 	test_rcvbuf_drops();
 	test_bindtodevice();
+	test_udp_filter();
 	test_hostile();
 	return t_done();
 }

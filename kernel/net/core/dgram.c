@@ -5,7 +5,9 @@
 
 #include "lib/errno.h"
 #include "lib/string.h"
+#include "mm/slab.h"
 #include "mm/uaccess.h"
+#include "net/core/bpf.h"
 
 
 void dgram_init(struct dgram_queue *d)
@@ -14,6 +16,8 @@ void dgram_init(struct dgram_queue *d)
 	waitqueue_init(&d->wq);
 	d->queued = 0;
 	d->drops = 0;
+	d->filter = NULL;
+	d->filter_min = 0;
 	d->rcv_shut = d->snd_shut = false;
 }
 
@@ -21,12 +25,40 @@ void dgram_purge(struct dgram_queue *d)
 {
 	skb_queue_purge(&d->q);
 	d->queued = 0;
+	kfree(d->filter);
+	d->filter = NULL;
+}
+
+int dgram_filter_setsockopt(struct dgram_queue *d, int name, const void *val)
+{
+	if (name != SO_ATTACH_FILTER && name != SO_DETACH_FILTER)
+		return -ENOPROTOOPT;
+	struct bpf_prog *prog = NULL;
+	if (name == SO_ATTACH_FILTER)
+		memcpy(&prog, val, sizeof(prog));
+	uint64_t fl = spin_lock_irqsave(&d->q.lock);
+	struct bpf_prog *old = d->filter;
+	d->filter = prog;
+	spin_unlock_irqrestore(&d->q.lock, fl);
+	kfree(old);
+	return name == SO_DETACH_FILTER && !old ? -ENOENT : 0;
 }
 
 bool dgram_enqueue(struct dgram_queue *d, struct sk_buff *skb, size_t limit)
 {
 	bool taken = false;
 	uint64_t fl = spin_lock_irqsave(&d->q.lock);
+	if (d->filter) {
+		uint32_t keep = bpf_run(d->filter, skb->data, skb->len);
+		if (keep == 0) {
+			d->drops++;
+			spin_unlock_irqrestore(&d->q.lock, fl);
+			return false;
+		}
+		if (keep < d->filter_min)
+			keep = (uint32_t)d->filter_min;
+		skb_trim(skb, keep);
+	}
 	/* As Linux: a datagram is dropped only once the buffer is already over its limit. */
 	if (d->queued <= limit) {
 		d->queued += dgram_charge(skb);

@@ -14,10 +14,14 @@
 #include "net/socket.h"
 #include "sched/wait.h"
 
+struct bpf_prog;
+
 struct dgram_queue {
 	struct skb_queue q;     /* datagrams in arrival order */
 	size_t queued;          /* bytes charged to q (under q.lock) */
-	uint64_t drops;         /* refused for a full buffer */
+	uint64_t drops;         /* refused for a full buffer or by the filter */
+	struct bpf_prog *filter; /* SO_ATTACH_FILTER (under q.lock); NULL: none */
+	size_t filter_min;      /* a filter never cuts a datagram below this (its header) */
 	struct waitqueue wq;    /* readers and pollers */
 	bool rcv_shut, snd_shut;
 };
@@ -29,10 +33,11 @@ static inline size_t dgram_charge(const struct sk_buff *skb)
 }
 
 void dgram_init(struct dgram_queue *d);
-/* Frees whatever is still queued. */
+/* Frees whatever is still queued, and the filter. */
 void dgram_purge(struct dgram_queue *d);
 /*
- * Queues skb unless the queue is already past limit (as Linux: one datagram may overshoot).
+ * Queues skb unless the queue is already past limit (as Linux: one datagram may overshoot) or
+ * the attached filter refuses it; the filter may also cut it (not below filter_min bytes).
  * Wakes readers. True when taken; otherwise the caller still owns skb.
  */
 bool dgram_enqueue(struct dgram_queue *d, struct sk_buff *skb, size_t limit);
@@ -60,5 +65,8 @@ int dgram_shutdown(struct dgram_queue *d, int how, bool connected);
 /* Readiness: always writable (sends never wait for room), readable with a datagram, after
  * SHUT_RD or with a pending error. */
 unsigned dgram_poll(struct socket *sock, struct dgram_queue *d, struct poll_table *pt);
+/* SO_ATTACH_FILTER (val holds a checked struct bpf_prog *, which d then owns) and
+ * SO_DETACH_FILTER (-ENOENT without a filter) at SOL_SOCKET level; -ENOPROTOOPT otherwise. */
+int dgram_filter_setsockopt(struct dgram_queue *d, int name, const void *val);
 /* FIONREAD: the length of the next datagram less hdr bytes (0 when none), to user int *arg. */
 int dgram_ioctl_fionread(struct dgram_queue *d, size_t hdr, uint64_t arg);

@@ -259,6 +259,8 @@ static int ping_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
 
 static int ping_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
 {
+	if (level == SOL_SOCKET)
+		return dgram_filter_setsockopt(&ps_of(sock)->rx, name, val);
 	if (level != IPPROTO_IP)
 		return -ENOPROTOOPT; /* FIXME: IP_RECVTTL */
 	return inet_ip_setsockopt(&ps_of(sock)->opts, name, val, len);
@@ -294,6 +296,7 @@ static int ping_create(struct socket *sock, int protocol)
 		return -ENOMEM;
 	p->sock = sock;
 	dgram_init(&p->rx);
+	p->rx.filter_min = 1; /* Linux's sk_filter keeps at least a byte */
 	sock->sk = p;
 	sock->ops = &ping_ops;
 	uint64_t fl = spin_lock_irqsave(&ping_sock_lock);

@@ -197,6 +197,8 @@ static int raw_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
 
 static int raw_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
 {
+	if (level == SOL_SOCKET)
+		return dgram_filter_setsockopt(&rs_of(sock)->rx, name, val);
 	if (level != IPPROTO_IP)
 		return -ENOPROTOOPT; /* FIXME: ICMP_FILTER (SOL_RAW), IP_HDRINCL */
 	return inet_ip_setsockopt(&rs_of(sock)->opts, name, val, len);
@@ -234,6 +236,7 @@ static int raw_create(struct socket *sock, int protocol)
 		return -ENOMEM;
 	r->sock = sock;
 	dgram_init(&r->rx);
+	r->rx.filter_min = 1; /* Linux's sk_filter keeps at least a byte */
 	sock->sk = r;
 	sock->ops = &raw_ops;
 	uint64_t fl = spin_lock_irqsave(&raw_lock);

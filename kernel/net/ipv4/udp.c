@@ -169,6 +169,7 @@ struct udp_endpoint *udp_ep_alloc(struct socket *sock)
 	if (!ep)
 		return NULL;
 	dgram_init(&ep->rx);
+	ep->rx.filter_min = sizeof(struct udp_hdr); /* as Linux: a filter cannot cut the header */
 	ep->sock = sock;
 	return ep;
 }

@@ -220,6 +220,8 @@ static int udp_sock_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
 
 static int udp_sock_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
 {
+	if (level == SOL_SOCKET)
+		return dgram_filter_setsockopt(&us_of(sock)->ep->rx, name, val);
 	if (level != IPPROTO_IP)
 		return -ENOPROTOOPT; /* FIXME: IP_PKTINFO, the multicast options, UDP_CORK */
 	return inet_ip_setsockopt(&us_of(sock)->ep->opts, name, val, len);
