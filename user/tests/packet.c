@@ -280,6 +280,17 @@ static void test_raw_all(void)
 	CHECK_ERR("send.short_name", sendto(d, "x", 1, 0, (struct sockaddr *)&dto, 8), EINVAL);
 	static char big[70000];
 	CHECK_ERR("send.too_big", sendto(d, big, sizeof(big), 0, (struct sockaddr *)&dto, sizeof(dto)), EMSGSIZE);
+	/* Without a name: the bound device (lo builds an all-zero header); none bound is ENXIO. */
+	CHECK_EQ("send.bound_no_name", send(d, "x", 1, 0), 1);
+	CHECK_ERR("send.raw_short", send(s, frame, 5, 0), EINVAL);
+	int u = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_TEST1));
+	int ur = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_TEST1));
+	if (NEED("send.unbound_socket", u) && NEED("send.unbound_raw", ur)) {
+		CHECK_ERR("send.unbound_dgram", send(u, "x", 1, 0), ENXIO);
+		CHECK_ERR("send.unbound_raw", send(ur, frame, sizeof(frame), 0), ENXIO);
+	}
+	close(u);
+	close(ur);
 	close(d);
 out:
 	close(s);

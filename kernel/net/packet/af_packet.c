@@ -173,7 +173,7 @@ static ssize_t packet_sendmsg(struct socket *sock, struct msg_k *m, unsigned fla
 	bool dgram = sock->type == SOCK_DGRAM;
 	int ifindex = p->ifindex;
 	uint16_t proto = p->proto;
-	struct sockaddr_ll sll;
+	struct sockaddr_ll sll = { 0 };
 	if (m->name) {
 		/* SOCK_DGRAM needs the destination's hardware address; SOCK_RAW's is in the frame. */
 		int need = (int)__builtin_offsetof(struct sockaddr_ll, sll_addr) + (dgram ? ETH_ALEN : 0);
@@ -184,12 +184,13 @@ static ssize_t packet_sendmsg(struct socket *sock, struct msg_k *m, unsigned fla
 			return -EINVAL;
 		ifindex = sll.sll_ifindex;
 		proto = sll.sll_protocol;
-	} else if (dgram) {
-		return -EINVAL; /* no destination address for the Ethernet header */
 	}
 	struct net_device *dev = ifindex > 0 ? netdev_get_by_index(ifindex) : NULL;
 	if (!dev)
 		return -ENXIO;
+	/* Without a destination only lo and NOARP devices can build the header (all zeros). */
+	if (dgram && !m->name && !(dev->flags & (IFF_LOOPBACK | IFF_NOARP)))
+		return -EINVAL;
 	if (!(dev->flags & IFF_UP))
 		return -ENETDOWN;
 	size_t room = dev->mtu + (dgram ? 0 : ETH_HLEN);
