@@ -150,9 +150,9 @@ struct socket {
 	int error;                  /* SO_ERROR: a pending asynchronous error, cleared when read */
 	uint32_t sndbuf, rcvbuf;
 	uint64_t rcvtimeo_ns, sndtimeo_ns; /* 0: wait for ever */
-	int bound_ifindex;          /* SO_BINDTODEVICE (0: none): UDP receives only from it, sends
-				     * the limited broadcast through it (FIXME: unicast is still routed
-				     * as usual; raw and ping sockets ignore it) */
+	int bound_ifindex;          /* SO_BINDTODEVICE (0: none): UDP, raw and ping sockets receive
+				     * only from it; UDP sends the limited broadcast through it (FIXME:
+				     * unicast is still routed as usual) */
 	bool reuseaddr, keepalive, passcred, broadcast;
 };
 

@@ -568,6 +568,37 @@ static void test_raw_icmp(void)
 	}
 	CHECK("raw.echo_reply", got_reply);
 	CHECK("raw.own_request_ttl_tos", saw_request);
+
+	/* A raw socket bound to another device (where there is one) hears nothing of lo's ICMP. */
+	struct if_nameindex *ifs = if_nameindex(), *other = NULL;
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++)
+		if (strcmp(i->if_name, "lo") != 0 && !other)
+			other = i;
+	int b = other ? socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) : -1;
+	if (other && NEED("raw.bound_socket", b) &&
+	    NEED("raw.bind_other", setsockopt(b, SOL_SOCKET, SO_BINDTODEVICE, other->if_name,
+					      (socklen_t)strlen(other->if_name) + 1))) {
+		req[7] = 2; /* sequence 2 */
+		memset(req + 2, 0, 2);
+		c = icmp_sum(req, sizeof(req));
+		memcpy(req + 2, &c, 2);
+		sendto(s, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to));
+		int heard = 0;
+		while (wait_readable(b, 500)) {
+			unsigned char buf[256];
+			ssize_t n = recv(b, buf, sizeof(buf), 0);
+			int ihl = n > 0 ? (buf[0] & 0xf) * 4 : 0;
+			if (n >= ihl + 8 && memcmp(buf + ihl + 4, &id, 2) == 0)
+				heard = 1;
+		}
+		CHECK("raw.bindtodevice_filters", !heard);
+	} else if (!other) {
+		t_skip("raw.bindtodevice_filters", "no device besides lo");
+	}
+	if (b >= 0)
+		close(b);
+	if (ifs)
+		if_freenameindex(ifs);
 	close(s);
 }
 

@@ -53,8 +53,9 @@ bool ping_input(const struct sk_buff *skb, const struct ipv4_info *ip)
 	bool taken = false;
 	uint64_t fl = spin_lock_irqsave(&ping_sock_lock);
 	for (struct ping_sock *p = ping_socks; p && !taken; p = p->next) {
+		int bound = __atomic_load_n(&p->sock->bound_ifindex, __ATOMIC_RELAXED);
 		if (!p->ident || p->ident != ntohs(h->id) || (p->laddr && p->laddr != ip->daddr) ||
-		    (p->raddr && p->raddr != ip->saddr) || p->rx.rcv_shut)
+		    (p->raddr && p->raddr != ip->saddr) || p->rx.rcv_shut || (bound && bound != skb->dev->ifindex))
 			continue;
 		taken = true;
 		if (p->rx.queued > p->sock->rcvbuf)

@@ -42,6 +42,9 @@ void raw_input(const struct sk_buff *skb, const struct ipv4_info *ip)
 		if (r->sock->protocol != ip->protocol || (r->laddr && r->laddr != ip->daddr) ||
 		    (r->raddr && r->raddr != ip->saddr) || r->rx.rcv_shut)
 			continue;
+		int bound = __atomic_load_n(&r->sock->bound_ifindex, __ATOMIC_RELAXED);
+		if (bound && bound != skb->dev->ifindex)
+			continue; /* SO_BINDTODEVICE: another device's */
 		if (r->rx.queued > r->sock->rcvbuf)
 			continue; /* full: dropped, as Linux past its receive buffer */
 		/* FIXME: a copy per socket allocated under raw_lock; few raw sockets exist. */
