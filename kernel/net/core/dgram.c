@@ -51,7 +51,7 @@ bool dgram_enqueue(struct dgram_queue *d, struct sk_buff *skb, size_t limit)
 	if (d->filter) {
 		uint32_t keep = bpf_run(d->filter, skb->data, skb->len);
 		if (keep == 0) {
-			d->drops++;
+			__atomic_fetch_add(&d->drops, 1, __ATOMIC_RELAXED);
 			spin_unlock_irqrestore(&d->q.lock, fl);
 			return false;
 		}
@@ -71,7 +71,7 @@ bool dgram_enqueue(struct dgram_queue *d, struct sk_buff *skb, size_t limit)
 		d->q.len++;
 		taken = true;
 	} else {
-		d->drops++;
+		__atomic_fetch_add(&d->drops, 1, __ATOMIC_RELAXED);
 	}
 	spin_unlock_irqrestore(&d->q.lock, fl);
 	if (taken)

@@ -19,7 +19,7 @@ struct bpf_prog;
 struct dgram_queue {
 	struct skb_queue q;     /* datagrams in arrival order */
 	size_t queued;          /* bytes charged to q (under q.lock) */
-	uint64_t drops;         /* refused for a full buffer or by the filter */
+	uint64_t drops;         /* refused for a full buffer or by the filter (atomic adds) */
 	struct bpf_prog *filter; /* SO_ATTACH_FILTER (under q.lock); NULL: none */
 	size_t filter_min;      /* a filter never cuts a datagram below this (its header) */
 	struct waitqueue wq;    /* readers and pollers */

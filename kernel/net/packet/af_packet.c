@@ -74,14 +74,15 @@ static void packet_queue_copy(struct packet_sock *p, const uint8_t *frame, size_
 	if (p->filter) {
 		uint32_t keep = bpf_run(p->filter, frame + off, n);
 		if (keep == 0) {
-			p->rx.drops++;
+			__atomic_fetch_add(&p->rx.drops, 1, __ATOMIC_RELAXED);
 			return;
 		}
 		if (keep < n)
 			n = keep;
 	}
 	if (p->rx.queued > p->sock->rcvbuf) {
-		p->rx.drops++; /* full: dropped before copying, as dgram_enqueue would */
+		/* Full: dropped before copying, as dgram_enqueue would. */
+		__atomic_fetch_add(&p->rx.drops, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	struct sk_buff *c = skb_alloc(n);
