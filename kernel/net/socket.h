@@ -44,6 +44,7 @@
 #define SO_REUSEADDR 2
 #define SO_TYPE      3
 #define SO_ERROR     4
+#define SO_DONTROUTE 5
 #define SO_BROADCAST 6
 #define SO_SNDBUF    7
 #define SO_RCVBUF    8
@@ -154,6 +155,7 @@ struct socket {
 				     * only from it; UDP sends the limited broadcast through it (FIXME:
 				     * unicast is still routed as usual) */
 	bool reuseaddr, keepalive, passcred, broadcast;
+	bool dontroute;             /* SO_DONTROUTE: only on-link destinations (UDP) */
 };
 
 /* A new socket in a new file (flags: O_NONBLOCK); the file holds the only reference. */

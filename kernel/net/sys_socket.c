@@ -379,6 +379,7 @@ static int64_t sys_setsockopt(int fd, int level, int name, const void *uval, int
 	case SO_REUSEADDR: sock->reuseaddr = v != 0; break;
 	case SO_KEEPALIVE: sock->keepalive = v != 0; break;
 	case SO_BROADCAST: sock->broadcast = v != 0; break;
+	case SO_DONTROUTE: sock->dontroute = v != 0; break;
 	case SO_PASSCRED: sock->passcred = v != 0; break;
 	case SO_SNDBUF:
 	case SO_RCVBUF: {
@@ -445,6 +446,7 @@ static int64_t sys_getsockopt(int fd, int level, int name, void *uval, int *ulen
 	case SO_REUSEADDR: val.i = sock->reuseaddr; break;
 	case SO_KEEPALIVE: val.i = sock->keepalive; break;
 	case SO_BROADCAST: val.i = sock->broadcast; break;
+	case SO_DONTROUTE: val.i = sock->dontroute; break;
 	case SO_PASSCRED: val.i = sock->passcred; break;
 	case SO_RCVLOWAT: val.i = 1; break;
 	case SO_ACCEPTCONN:

@@ -602,6 +602,35 @@ static void test_raw_icmp(void)
 	close(s);
 }
 
+/* SO_DONTROUTE: read back; this host stays reachable; an off-link address cannot even be
+ * connected to (no datagram leaves). */
+static void test_dontroute(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!NEED("dontroute.socket", u))
+		return;
+	int one = 1, v = 0;
+	socklen_t vl = sizeof(v);
+	CHECK_OK("dontroute.set", setsockopt(u, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one)));
+	CHECK("dontroute.get", getsockopt(u, SOL_SOCKET, SO_DONTROUTE, &v, &vl) == 0 && v == 1);
+	struct sockaddr_in lo = sin_of("127.0.0.1", 9);
+	CHECK_OK("dontroute.local_ok", connect(u, (struct sockaddr *)&lo, sizeof(lo)));
+	close(u);
+	/* TEST-NET-2, off every connected subnet: reachable (connect sends nothing) through a
+	 * gateway where there is a default route, never with SO_DONTROUTE. */
+	struct sockaddr_in far = sin_of("198.51.100.1", 9);
+	int g = socket(AF_INET, SOCK_DGRAM, 0);
+	int d = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!NEED("dontroute.sockets", g) || !NEED("dontroute.sockets2", d))
+		return;
+	if (connect(g, (struct sockaddr *)&far, sizeof(far)) == 0)
+		t_say("note: 198.51.100.1 is routed here, so dontroute.offlink_refused means something\n");
+	setsockopt(d, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one));
+	CHECK_ERR("dontroute.offlink_refused", connect(d, (struct sockaddr *)&far, sizeof(far)), ENETUNREACH);
+	close(g);
+	close(d);
+}
+
 /* SO_ATTACH_FILTER on a UDP socket: the classic BPF program sees the datagram from its UDP
  * header on; 0 drops it, a smaller number cuts it (never into the header). <linux/filter.h>
  * is not in musl, so the instructions are written out. */
@@ -851,6 +880,7 @@ int main(int argc, char **argv)
 	test_rcvbuf_drops();
 	test_bindtodevice();
 	test_udp_filter();
+	test_dontroute();
 	test_hostile();
 	return t_done();
 }

@@ -72,6 +72,17 @@ static int udp_sock_bind(struct socket *sock, const void *addr, int len)
 	return err;
 }
 
+/* SO_DONTROUTE or MSG_DONTROUTE: only this host, broadcasts and hosts on a connected subnet
+ * can be reached (Linux looks up link-scope routes only); ENETUNREACH for the rest. */
+static int udp_dontroute_check(struct socket *sock, unsigned flags, in_addr_t dst)
+{
+	if (!sock->dontroute && !(flags & MSG_DONTROUTE))
+		return 0;
+	if (ip_is_local(dst) || ip_route_is_broadcast(dst) || inet_onlink_dev(dst))
+		return 0;
+	return -ENETUNREACH;
+}
+
 static int udp_sock_connect(struct socket *sock, const void *addr, int len, unsigned flags)
 {
 	(void)flags;
@@ -92,7 +103,7 @@ static int udp_sock_connect(struct socket *sock, const void *addr, int len, unsi
 	if (ip == INADDR_ANY_NET)
 		ip = IPV4(127, 0, 0, 1); /* Linux: connecting to 0.0.0.0 means this host */
 	in_addr_t src = ep->laddr ? ep->laddr : ip_source_for(ip);
-	if (!src)
+	if (!src || udp_dontroute_check(sock, 0, ip))
 		err = -ENETUNREACH;
 	else if (ip_route_is_broadcast(ip) && !sock->broadcast)
 		err = -EACCES;
@@ -146,6 +157,9 @@ static ssize_t udp_sock_sendmsg(struct socket *sock, struct msg_k *m, unsigned f
 		return err;
 	if (ip_route_is_broadcast(dst) && !sock->broadcast)
 		return -EACCES;
+	err = udp_dontroute_check(sock, flags, dst);
+	if (err)
+		return err;
 	mutex_lock(&us->lock);
 	err = udp_autobind(sock, us);
 	in_addr_t src = us->ep->laddr;

@@ -4,7 +4,7 @@
 #   dh_section NAME             the lines between "dhtest: NAME" and "dhtest: NAME-end"
 #   dh_check_re CHECK SECTION REGEX WHY
 #   dh_check_common IP PREFIX   powered off, lease, eth0 has IP with the /24 broadcast PREFIX.255,
-#                               the background client's events (bound, renew on SIGUSR1,
+#                               busybox arping of the gateway, the background client's events (bound, renew on SIGUSR1,
 #                               deconfig on SIGUSR2) and no address after the release
 dh_rootfs() {
 	sh "$ROOT/tools/mkrootfs.sh" "$1" "$ROOT/tests/system/net/udhcpc.rc:/dhtest" \
@@ -26,6 +26,8 @@ dh_check_common() {
 		fail lease "udhcpc -n -q did not end with a lease (log: $LOG)"; fi
 	dh_check_re address ifconfig "inet addr:$ip_re +Bcast:$prefix_re\\.255 +Mask:255\\.255\\.255\\.0" \
 		"eth0 lacks $ip/24"
+	if log_text | grep -qxF "dhtest: arping 0" && log_text | grep -qE '^Received 2 response\(s\)'; then
+		pass arping; else fail arping "busybox arping (an AF_PACKET socket) did not get 2 replies (log: $LOG)"; fi
 	local events
 	events=$(dh_section events | grep -E '^(deconfig|bound|renew) ' | cut -d' ' -f1,2 | tr '\n' ' ')
 	if [ "$events" = "deconfig ip= bound ip=$ip renew ip=$ip deconfig ip= " ]; then
