@@ -4,6 +4,7 @@
  * SOCK_RAW socket sees each leave and arrive (whole frames, PACKET_OUTGOING then PACKET_HOST);
  * a SOCK_DGRAM listener with a filter that keeps only payloads starting with 'A' gets just that
  * one, without the Ethernet header. Runt frames handed to packet_deliver are ignored.
+ * packet_hostile: random frames under random filters (below).
  */
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -28,6 +29,12 @@ static struct socket *kp_open(int type, uint16_t proto, struct file **f)
 	if (s->ops->bind(s, &a, sizeof(a)) < 0)
 		return NULL;
 	return s;
+}
+
+/* Whether the checker takes in[0..n). */
+static bool j_ok(const struct bpf_insn *in, unsigned n)
+{
+	return bpf_check(in, n) == 0;
 }
 
 /* A non-blocking receive retried for up to 2 s. */
@@ -102,4 +109,82 @@ KTEST(packet_sockets)
 	file_put(fs);
 	file_put(fr);
 	file_put(fl);
+}
+
+static uint32_t kp_seed = 0x2545f491;
+static uint32_t kp_rand(void)
+{
+	kp_seed ^= kp_seed << 13;
+	kp_seed ^= kp_seed >> 17;
+	kp_seed ^= kp_seed << 5;
+	return kp_seed;
+}
+
+/*
+ * ktest packet_hostile (automatic): 4000 random frames of 0-300 bytes through packet_deliver,
+ * both directions, to sockets whose filters are random programs the checker accepted (replaced
+ * as the run goes); whatever each filter keeps, every queued copy is at most the frame, and the
+ * queues stay within SO_RCVBUF.
+ */
+KTEST(packet_hostile)
+{
+	struct file *fr, *fd;
+	struct socket *raw = kp_open(SOCK_RAW, ETH_P_ALL, &fr);
+	struct socket *dg = kp_open(SOCK_DGRAM, ETH_P_ALL, &fd);
+	KT_ASSERT(raw && dg);
+	static uint8_t frame[300];
+	unsigned accepted = 0;
+	for (int i = 0; i < 4000; i++) {
+		if (i % 50 == 0) {
+			/* A random short program; most are refused, the rest are attached. */
+			/* Opcodes mostly from the valid ones (loads of each size and mode, ALU, jumps,
+			 * returns), now and then any byte; the checker has the last word. */
+			static const uint16_t codes[] = { 0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0x80, 0x00,
+							  0xb1, 0x01, 0x04, 0x14, 0x24, 0x34, 0x54, 0x74,
+							  0x84, 0x3c, 0x15, 0x25, 0x35, 0x45, 0x05, 0x07,
+							  0x87, 0x02, 0x60, 0x06, 0x16 };
+			struct bpf_insn in[6];
+			unsigned n = 1 + kp_rand() % 6;
+			for (unsigned j = 0; j < n; j++) {
+				in[j].code = kp_rand() % 8 ? codes[kp_rand() % (sizeof(codes) / sizeof(codes[0]))]
+							  : (uint16_t)(kp_rand() & 0xff);
+				in[j].jt = (uint8_t)(kp_rand() % 4);
+				in[j].jf = (uint8_t)(kp_rand() % 4);
+				in[j].k = kp_rand() % 3 ? kp_rand() % 320 : kp_rand();
+			}
+			in[n - 1].code = kp_rand() & 1 ? 0x06 : 0x16; /* ret #k or ret a */
+			if (j_ok(in, n)) {
+				struct bpf_prog *prog = kmalloc(sizeof(*prog) + n * sizeof(in[0]));
+				KT_ASSERT(prog);
+				prog->len = (uint16_t)n;
+				memcpy(prog->insns, in, n * sizeof(in[0]));
+				struct socket *s = (i / 50) & 1 ? raw : dg;
+				KT_ASSERT(s->ops->setsockopt(s, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0);
+				accepted++;
+			}
+		}
+		size_t len = kp_rand() % sizeof(frame);
+		for (size_t j = 0; j < len; j++)
+			frame[j] = (uint8_t)kp_rand();
+		struct sk_buff *skb = skb_alloc(len);
+		KT_ASSERT(skb);
+		memcpy(skb_put(skb, len), frame, len);
+		skb->dev = netdev_loopback;
+		packet_deliver(skb, i & 1);
+		skb_free(skb);
+		/* Drain now and then, checking every copy's size. */
+		if (i % 7 == 0) {
+			char buf[400];
+			for (struct socket *s = raw; s; s = s == raw ? dg : NULL) {
+				struct msg_k m = { .buf = buf, .len = sizeof(buf) };
+				ssize_t r;
+				while ((r = s->ops->recvmsg(s, &m, MSG_DONTWAIT)) >= 0)
+					KT_ASSERT(r <= (ssize_t)sizeof(frame));
+				KT_ASSERT(r == -EAGAIN);
+			}
+		}
+	}
+	KT_ASSERT(accepted >= 10); /* of 80 programs offered */
+	file_put(fr);
+	file_put(fd);
 }
