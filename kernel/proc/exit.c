@@ -135,13 +135,14 @@ __attribute__((noreturn)) void do_exit(int code)
 	 * dropped the parent may reap p (or p reaps itself, SIGCHLD ignored), so hold it till then.
 	 */
 	p->refcount++;
+	p->dead_threads_ns += thread_runtime_ns(current_thread());
+	/* Signal senders walk the thread list under signal_lock alone: change it under both. */
+	uint64_t sirq = spin_lock_irqsave(&signal_lock);
 	for (struct uthread **pp = &p->threads; *pp; pp = &(*pp)->next)
 		if (*pp == u) {
 			*pp = u->next;
 			break;
 		}
-	p->dead_threads_ns += thread_runtime_ns(current_thread());
-	uint64_t sirq = spin_lock_irqsave(&signal_lock);
 	sigqueue_flush(p, &u->rt_queue);
 	if (last_thread_of(p))
 		sigqueue_flush(p, &p->shared_rt_queue);

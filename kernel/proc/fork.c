@@ -178,8 +178,10 @@ static int64_t do_clone(uint64_t flags, uint64_t newsp, uint64_t parent_tid, uin
 			child->vfork_done = &vfork_done;
 		}
 	}
+	uint64_t sirq = spin_lock_irqsave(&signal_lock); /* signal senders walk the list under it */
 	u->next = proc->threads;
 	proc->threads = u;
+	spin_unlock_irqrestore(&signal_lock, sirq);
 	proc->nthreads++;
 	mutex_unlock(&proc_lock);
 
