@@ -366,6 +366,51 @@ static void test_filters(void)
 	close(s);
 }
 
+/* PACKET_ADD/DROP_MEMBERSHIP on lo: counted repeats, errors as Linux; and ifconfig's way,
+ * SIOCSIFFLAGS with IFF_PROMISC, which SIOCGIFFLAGS then reports (packet sockets' requests
+ * it does not show, as Linux's dev_get_flags). */
+static void test_membership(void)
+{
+	int s = packet_socket(SOCK_RAW, ETH_P_ALL);
+	if (!NEED("mreq.socket", s))
+		return;
+	struct packet_mreq mr = { .mr_ifindex = lo_index, .mr_type = PACKET_MR_PROMISC };
+	CHECK_OK("mreq.add_promisc", setsockopt(s, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+	CHECK_OK("mreq.add_again", setsockopt(s, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	CHECK("mreq.flags_hide_socket_promisc", ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_PROMISC));
+	CHECK_OK("mreq.drop", setsockopt(s, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof(mr)));
+	CHECK_OK("mreq.drop_second", setsockopt(s, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof(mr)));
+	/* Linux answers 0 for a membership that is not there. */
+	CHECK_OK("mreq.drop_none_left", setsockopt(s, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof(mr)));
+	struct packet_mreq multi = { .mr_ifindex = lo_index, .mr_type = PACKET_MR_MULTICAST, .mr_alen = 6,
+				     .mr_address = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x7b } };
+	CHECK_OK("mreq.add_multicast", setsockopt(s, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &multi, sizeof(multi)));
+	struct packet_mreq bad = mr;
+	bad.mr_ifindex = 99999;
+	CHECK_ERR("mreq.no_device", setsockopt(s, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &bad, sizeof(bad)), ENODEV);
+	bad = multi;
+	bad.mr_alen = 9;
+	CHECK_ERR("mreq.long_address", setsockopt(s, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &bad, sizeof(bad)), EINVAL);
+	CHECK_ERR("mreq.short", setsockopt(s, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, 8), EINVAL);
+	close(s); /* drops the multicast membership */
+
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!NEED("mreq.inet_socket", u))
+		return;
+	NEED("mreq.getflags", ioctl(u, SIOCGIFFLAGS, &ifr));
+	short before = ifr.ifr_flags;
+	ifr.ifr_flags = (short)(before | IFF_PROMISC);
+	CHECK_OK("ifflags.promisc_on", ioctl(u, SIOCSIFFLAGS, &ifr));
+	CHECK("ifflags.promisc_shown", ioctl(u, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_PROMISC));
+	ifr.ifr_flags = (short)(before & ~IFF_PROMISC);
+	CHECK_OK("ifflags.promisc_off", ioctl(u, SIOCSIFFLAGS, &ifr));
+	CHECK("ifflags.promisc_gone", ioctl(u, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_PROMISC));
+	close(u);
+}
+
 static void send_test2(int raw, size_t len)
 {
 	unsigned char frame[1500] = { 0 };
@@ -455,5 +500,6 @@ int main(int argc, char **argv)
 	test_raw_all();
 	test_filters();
 	test_queue();
+	test_membership();
 	return t_done();
 }

@@ -22,6 +22,20 @@
 #define PACKET_DROP_MEMBERSHIP 2
 #define PACKET_AUXDATA 8
 
+#define PACKET_MR_MULTICAST 0
+#define PACKET_MR_PROMISC   1
+#define PACKET_MR_ALLMULTI  2
+#define PACKET_MR_UNICAST   3
+
+/* struct packet_mreq: PACKET_ADD_MEMBERSHIP's argument. */
+struct packet_mreq {
+	int32_t mr_ifindex;
+	uint16_t mr_type;    /* PACKET_MR_* */
+	uint16_t mr_alen;
+	uint8_t mr_address[8];
+};
+_Static_assert(sizeof(struct packet_mreq) == 16, "struct packet_mreq");
+
 struct sockaddr_ll {
 	uint16_t sll_family;
 	uint16_t sll_protocol; /* EtherType, network order */
