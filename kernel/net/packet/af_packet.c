@@ -4,12 +4,14 @@
  * filter (SO_ATTACH_FILTER, net/core/bpf.c) and a dgram receive queue. The net core calls
  * packet_deliver for each frame it receives (before Ethernet demultiplexing) and sends (from
  * netdev_xmit); each matching socket gets a copy, with the sockaddr_ll facts kept in the
- * copy's headroom. Creating one needs root (CAP_NET_RAW).
+ * copy's headroom. Creating one needs root (CAP_NET_RAW). Memberships (promiscuous and
+ * multicast reception) live in packet_mc.c.
  *
  * packet_lock guards the socket list and each socket's binding and filter; the queues have
  * their own locks (taken inside packet_lock).
  */
 #include "net/packet/packet.h"
+#include "net/packet/packet_mc.h"
 
 #include "fs/vfs.h"
 #include "lib/errno.h"
@@ -25,16 +27,6 @@
 #include "proc/process.h"
 
 #define FIONREAD 0x541b
-#define PACKET_MAX_MEMBERSHIPS 16
-
-/* One PACKET_ADD_MEMBERSHIP, counted when repeated, undone on drop or close. */
-struct packet_mc {
-	int ifindex;
-	uint16_t type;
-	uint16_t alen;
-	uint8_t addr[8];
-	unsigned count; /* 0: a free slot */
-};
 
 struct packet_sock {
 	struct socket *sock;
@@ -43,8 +35,7 @@ struct packet_sock {
 	bool auxdata;             /* PACKET_AUXDATA: each receive carries a tpacket_auxdata */
 	struct bpf_prog *filter;  /* NULL: everything passes */
 	struct dgram_queue rx;    /* skb->data at the Ethernet header (SOCK_RAW) or after it */
-	struct mutex mc_lock;     /* guards mc */
-	struct packet_mc mc[PACKET_MAX_MEMBERSHIPS];
+	struct packet_mclist mc;  /* PACKET_ADD_MEMBERSHIP */
 	struct packet_sock *next;
 };
 
@@ -134,84 +125,6 @@ void packet_deliver(const struct sk_buff *skb, bool outgoing)
 	spin_unlock_irqrestore(&packet_lock, fl);
 }
 
-/* Applies (inc 1) or undoes (-1) one membership's device mode. Multicast and secondary
- * unicast addresses have no filters of their own here, so they take the device to
- * all-multicast or promiscuous reception: more frames arrive than asked, never fewer. */
-static int packet_mc_apply(const struct packet_mc *mc, int inc)
-{
-	struct net_device *dev = netdev_get_by_index(mc->ifindex);
-	if (!dev)
-		return -ENODEV;
-	if (mc->type == PACKET_MR_PROMISC || mc->type == PACKET_MR_UNICAST)
-		return netdev_set_promisc(dev, inc);
-	if (mc->type == PACKET_MR_MULTICAST || mc->type == PACKET_MR_ALLMULTI)
-		return netdev_set_allmulti(dev, inc);
-	return 0; /* an unknown type: recorded, as Linux, with no effect */
-}
-
-static int packet_mc_add(struct packet_sock *p, const struct packet_mreq *mr)
-{
-	struct net_device *dev = mr->mr_ifindex > 0 ? netdev_get_by_index(mr->mr_ifindex) : NULL;
-	if (!dev)
-		return -ENODEV;
-	if (mr->mr_alen > ETH_ALEN)
-		return -EINVAL;
-	struct packet_mc want = { .ifindex = mr->mr_ifindex, .type = mr->mr_type, .alen = mr->mr_alen };
-	memcpy(want.addr, mr->mr_address, mr->mr_alen);
-	int err = 0;
-	mutex_lock(&p->mc_lock);
-	struct packet_mc *free = NULL, *same = NULL;
-	for (unsigned i = 0; i < PACKET_MAX_MEMBERSHIPS; i++) {
-		struct packet_mc *m = &p->mc[i];
-		if (!m->count && !free)
-			free = m;
-		if (m->count && m->ifindex == want.ifindex && m->type == want.type && m->alen == want.alen &&
-		    memcmp(m->addr, want.addr, sizeof(want.addr)) == 0)
-			same = m;
-	}
-	if (same) {
-		same->count++; /* as Linux: a repeat is counted, the device hears once */
-	} else if (!free) {
-		err = -ENOBUFS;
-	} else {
-		err = packet_mc_apply(&want, 1);
-		if (!err) {
-			want.count = 1;
-			*free = want;
-		}
-	}
-	mutex_unlock(&p->mc_lock);
-	return err;
-}
-
-/* Linux answers 0 whether or not such a membership existed. */
-static int packet_mc_drop(struct packet_sock *p, const struct packet_mreq *mr)
-{
-	mutex_lock(&p->mc_lock);
-	for (unsigned i = 0; i < PACKET_MAX_MEMBERSHIPS; i++) {
-		struct packet_mc *m = &p->mc[i];
-		if (!m->count || m->ifindex != mr->mr_ifindex || m->type != mr->mr_type ||
-		    m->alen != mr->mr_alen || memcmp(m->addr, mr->mr_address, m->alen) != 0)
-			continue;
-		if (--m->count == 0)
-			packet_mc_apply(m, -1); /* a device gone since: nothing to undo */
-		break;
-	}
-	mutex_unlock(&p->mc_lock);
-	return 0;
-}
-
-static void packet_mc_drop_all(struct packet_sock *p)
-{
-	mutex_lock(&p->mc_lock);
-	for (unsigned i = 0; i < PACKET_MAX_MEMBERSHIPS; i++)
-		if (p->mc[i].count) {
-			packet_mc_apply(&p->mc[i], -1);
-			p->mc[i].count = 0;
-		}
-	mutex_unlock(&p->mc_lock);
-}
-
 static void packet_release(struct socket *sock)
 {
 	struct packet_sock *p = pk_of(sock);
@@ -224,7 +137,7 @@ static void packet_release(struct socket *sock)
 			break;
 		}
 	spin_unlock_irqrestore(&packet_lock, fl);
-	packet_mc_drop_all(p);
+	packet_mc_clear(&p->mc);
 	dgram_purge(&p->rx);
 	kfree(p->filter);
 	kfree(p);
@@ -397,7 +310,7 @@ static int packet_setsockopt(struct socket *sock, int level, int name, const voi
 		if (len < (int)sizeof(mr))
 			return -EINVAL;
 		memcpy(&mr, val, sizeof(mr));
-		return name == PACKET_ADD_MEMBERSHIP ? packet_mc_add(p, &mr) : packet_mc_drop(p, &mr);
+		return name == PACKET_ADD_MEMBERSHIP ? packet_mc_add(&p->mc, &mr) : packet_mc_drop(&p->mc, &mr);
 	}
 	if (name == PACKET_AUXDATA) {
 		int v;
@@ -450,7 +363,7 @@ static int packet_create(struct socket *sock, int protocol)
 	p->sock = sock;
 	p->proto = (uint16_t)protocol; /* already network order, as the caller passed htons() */
 	dgram_init(&p->rx);
-	mutex_init(&p->mc_lock);
+	packet_mc_init(&p->mc);
 	sock->sk = p;
 	sock->ops = &packet_ops;
 	uint64_t fl = spin_lock_irqsave(&packet_lock);
