@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <netpacket/packet.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -37,8 +38,9 @@ static double now(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Counts this round's frames for 4 s (QEMU's e1000 holds frames back for a second after a
- * receive-control write). */
+/* Counts this round's frames until the host's five to our MAC are in and one more second has
+ * passed (the foreign ones were sent between them), or 12 s: QEMU holds received frames back
+ * for a while after a receive-control write. */
 static void round_count(int s, int n)
 {
 	printf("promisc: ready %d\n", n);
@@ -46,7 +48,8 @@ static void round_count(int s, int n)
 	int host = 0, other = 0;
 	char tag[16];
 	snprintf(tag, sizeof(tag), "round%d", n);
-	double end = now() + 4;
+	double end = now() + 12;
+	bool all_in = false;
 	while (now() < end) {
 		struct pollfd p = { .fd = s, .events = POLLIN };
 		if (poll(&p, 1, 200) != 1)
@@ -64,6 +67,10 @@ static void round_count(int s, int n)
 			host++;
 		else if (from.sll_pkttype == PACKET_OTHERHOST)
 			other++;
+		if (host == 5 && !all_in) {
+			all_in = true;
+			end = now() + 1;
+		}
 	}
 	printf("promisc: round %d host %d other %d\n", n, host, other);
 	fflush(stdout);

@@ -26,14 +26,14 @@ expect_line() { # CHECK LINE
 run_nic() {
 	local nic=$1 round
 	TEST_NAME=$base/$nic
-	tap_qemu "packet_promisc-$nic" 120 -machine pc -m 256M -nic none -device "$nic,netdev=n0,mac=$guest_mac" \
+	tap_qemu "packet_promisc-$nic" 150 -machine pc -m 256M -nic none -device "$nic,netdev=n0,mac=$guest_mac" \
 		-kernel "$KERNEL" -initrd "$work/rootfs.cpio.gz" -append "console=ttyS0 rdinit=/promisctest"
 	for round in 1 2 3; do
 		if ! tap_wait_log "promisc: ready $round" 90; then
 			fail "round$round" "the guest never got ready (log: $LOG)"
 			break
 		fi
-		sleep 1.5 # past QEMU's hold-back after an RCTL write
+		sleep 0.5
 		tap_exec python3 - "$TAP_IF" "$guest_mac" "$round" <<'PY'
 import socket, sys, time
 ifname, guest, rnd = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), sys.argv[3]
