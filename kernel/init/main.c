@@ -44,6 +44,7 @@
 #include "net/net.h"
 #include "net/ipv4/af_inet.h"
 #include "net/packet/packet.h"
+#include "net/tcp/tcp.h"
 #include "net/netlink/netlink.h"
 #include "sched/sched.h"
 #include "test/ktest.h"
@@ -269,6 +270,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	ps2kbd_init();
 	net_init(); /* before the drivers: they register their devices */
 	inet_init();
+	tcp_init();
 	packet_init();
 	netlink_init();
 	pci_init();

@@ -156,6 +156,7 @@ struct socket {
 				     * unicast is still routed as usual) */
 	bool reuseaddr, keepalive, passcred, broadcast;
 	bool dontroute;             /* SO_DONTROUTE: only on-link destinations (UDP) */
+	int linger[2];              /* SO_LINGER: l_onoff, l_linger */
 };
 
 /* A new socket in a new file (flags: O_NONBLOCK); the file holds the only reference. */
