@@ -334,9 +334,20 @@ static ssize_t blkdev_rw(struct file *f, void *kbuf, const void *wbuf, size_t le
 	return (ssize_t)done;
 }
 
+/* O_DIRECT: past the buffer cache (direct.c); otherwise through it. */
+static ssize_t blkdev_xfer(struct file *f, void *kbuf, const void *wbuf, size_t len, uint64_t *pos)
+{
+	if (!(f->flags & O_DIRECT))
+		return blkdev_rw(f, kbuf, wbuf, len, pos);
+	ssize_t r = blk_direct_rw(f->private, kbuf, wbuf, len, *pos);
+	if (r > 0)
+		*pos += (uint64_t)r;
+	return r;
+}
+
 static ssize_t blkdev_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 {
-	return blkdev_rw(f, buf, NULL, len, pos);
+	return blkdev_xfer(f, buf, NULL, len, pos);
 }
 
 static ssize_t blkdev_write(struct file *f, const void *buf, size_t len, uint64_t *pos)
@@ -344,7 +355,7 @@ static ssize_t blkdev_write(struct file *f, const void *buf, size_t len, uint64_
 	struct block_device *bd = f->private;
 	if (*pos >= bd->nr_sectors * SECTOR_SIZE && len)
 		return -ENOSPC;
-	return blkdev_rw(f, NULL, buf, len, pos);
+	return blkdev_xfer(f, NULL, buf, len, pos);
 }
 
 static int64_t blkdev_llseek(struct file *f, int64_t off, int whence)

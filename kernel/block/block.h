@@ -137,6 +137,15 @@ void bcache_forget(struct block_device *disk);
 /* Drops bdev's disk's clean unreferenced buffers (after unmount, so the disk is re-read). */
 void binvalidate(struct block_device *bdev);
 
+/* Makes the cache safe for O_DIRECT I/O to a range of the disk (bcache.c): 0 or -errno. */
+int bcache_direct_range(struct block_device *disk, uint64_t sector, uint64_t nr, bool write);
+/*
+ * O_DIRECT read (wbuf NULL, into kbuf) or write (from wbuf) of len bytes at byte pos of bdev,
+ * past the buffer cache: pos and len multiples of 512 (else -EINVAL), the buffer a physically
+ * contiguous direct-map one (the syscall layer's chunk). Bytes moved, 0 at the end, or -errno.
+ */
+ssize_t blk_direct_rw(struct block_device *bdev, void *kbuf, const void *wbuf, size_t len, uint64_t pos);
+
 /* procfs: Linux's /proc/partitions and /proc/diskstats text (snprintf-like return). */
 size_t blk_format_partitions(char *buf, size_t size);
 size_t blk_format_diskstats(char *buf, size_t size);
