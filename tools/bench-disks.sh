@@ -8,6 +8,7 @@
 # are modules, loaded with busybox insmod from the initramfs.
 # Usage: tools/bench-disks.sh [RUNS] [DRIVERS...]      (default: 1 run; virtio ahci nvme ide)
 # Env:   MIB=64 (region) SECS=5 (random-read time) WORK=build/bench-disks KERNELS="ferrite linux"
+#        FERRITE=build/ferrite.elf (the Ferrite kernel to measure)
 # Output: one "RESULT kernel driver run seq_write seq_read iops" line per run, logs in $WORK.
 set -eu
 cd "$(dirname "$0")/.."
@@ -73,7 +74,7 @@ for run in $(seq "$runs"); do
 		for k in $KERNELS; do
 			rm -f "$WORK/disk.img"
 			truncate -s $((MIB + 64))M "$WORK/disk.img"
-			if [ $k = ferrite ]; then kimg=build/ferrite.elf initrd=$WORK/ferrite.cpio.gz
+			if [ $k = ferrite ]; then kimg=${FERRITE:-build/ferrite.elf} initrd=$WORK/ferrite.cpio.gz
 			else kimg=$WORK/vmlinuz initrd=$WORK/linux.cpio.gz; fi
 			log=$WORK/$k-$drv-$run.log
 			# shellcheck disable=SC2086

@@ -5,7 +5,7 @@
 # must give a refused mount or EIO to the reader — no panic, no hang, no wrong data. On
 # virtio-blk (a disk per image), then AHCI, NVMe and IDE (one partition per image).
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/lib_corrupt.sh"
+source "$(dirname "$0")/lib_corrupt.bash"
 here=$ROOT/tests/system/block/ext2
 work=$LOGDIR/ext2-corrupt
 rm -rf "$work"

@@ -8,7 +8,7 @@
 # maps, a clean journal) mounted with -t ext4 reads and writes, and e2fsck finds it clean. On
 # virtio-blk (a disk per image), then AHCI, NVMe and IDE (one partition per image).
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/lib_corrupt.sh"
+source "$(dirname "$0")/lib_corrupt.bash"
 here=$ROOT/tests/system/block/ext4
 work=$LOGDIR/ext4-corrupt
 rm -rf "$work"

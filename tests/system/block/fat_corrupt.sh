@@ -8,7 +8,7 @@
 # EIO, and the kernel neither panics nor hangs. On virtio-blk (a disk per image), then AHCI,
 # NVMe and IDE (one partition per image).
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/lib_corrupt.sh"
+source "$(dirname "$0")/lib_corrupt.bash"
 here=$ROOT/tests/system/block/fat
 work=$LOGDIR/fat-corrupt
 rm -rf "$work"
