@@ -34,6 +34,8 @@ i=0
 while [ ! -b /dev/$disk ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 echo "bench: kernel $(uname -r)"
 /diskbench /dev/$disk $args
+# Requests the disk saw (reads, merges, sectors... as Linux's format): their average size.
+grep " $disk " /proc/diskstats | sed 's/^/diskstats: /'
 poweroff -f
 INIT
 chmod +x "$WORK/bench.init"

@@ -399,7 +399,9 @@ static void ide_add_disk(struct ide_host *h, struct ide_chan *ch, unsigned chan_
 	disk->driver_data = d;
 	disk->release = ide_release;
 	disk->queue.max_segments = IDE_MAX_BIOS;
-	disk->queue.max_sectors = 256; /* a count of 0 means 256 with LBA28 */
+	/* LBA28's count register says 256 as 0; LBA48's takes up to 65536. 1 MiB with LBA48: one
+	 * command per channel, so large ones are what keeps the disk busy (17 PRD entries). */
+	disk->queue.max_sectors = d->id.lba48 ? 2048 : 256;
 	ch->disks[unit] = d;
 	pr_info("ata_piix: %s: ata%u.%02u \"%s\" serial \"%s\" fw \"%s\", %llu sectors, %s, %s%s\n", disk->dev.name,
 		chan_no + 1, unit, d->id.model, d->id.serial, d->id.firmware, (unsigned long long)d->id.sectors,

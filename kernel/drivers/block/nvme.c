@@ -26,7 +26,7 @@
 #define NVME_PSDT_SGL    0x40 /* CDW0 PSDT = 01b: SGLs, MPTR an address */
 #define NVME_MAJOR       259 /* Linux's blkext major, where its NVMe namespaces live */
 #define NVME_CMD_MASK    (NVME_IO_DEPTH >= 64 ? ~0ull : (1ull << (NVME_IO_DEPTH & 63)) - 1)
-#define NVME_MAX_SECTORS 256  /* 128 KiB: at most 33 pages, one PRP list page */
+#define NVME_MAX_SECTORS 1024 /* 512 KiB: 129 PRP entries, within one list page; or MDTS's limit */
 
 struct nvme_ctrl;
 
@@ -61,6 +61,7 @@ struct nvme_ctrl {
 	unsigned nns, refs;              /* refs: namespaces' disks plus the driver's own */
 	bool msix, intx, dead;
 	bool sgl;                        /* SGLs for I/O commands (SGLS in IDENTIFY) */
+	uint32_t max_sectors;            /* per command: NVME_MAX_SECTORS or less (MDTS) */
 	bool io_ready;                   /* the I/O queues exist: the handler may look */
 	uint64_t irqs;
 	char model[41], serial[21], firmware[9];
@@ -398,7 +399,7 @@ static void ns_add(struct nvme_ctrl *c, uint32_t nsid, uint8_t *page)
 	disk->driver_data = ns;
 	disk->release = nvme_release;
 	disk->queue.max_segments = c->sgl ? NVME_SGL_SEGS : 1;
-	disk->queue.max_sectors = NVME_MAX_SECTORS;
+	disk->queue.max_sectors = c->max_sectors;
 	c->refs++;
 	pr_info("nvme: %s: %llu sectors\n", disk->dev.name, (unsigned long long)nsze);
 }
@@ -441,6 +442,12 @@ static int nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	memcpy(&nn, page + NVME_IDC_NN, 4);
 	memcpy(&sgls, page + NVME_IDC_SGLS, 4);
 	c->sgl = (sgls & 3) != 0; /* 01b any alignment, 10b dword-aligned: our buffers are both */
+	/* MDTS: the largest transfer is 2^MDTS pages of CAP.MPSMIN (4 KiB here); 0: no limit. Large
+	 * commands matter for throughput: QEMU's is 7 (512 KiB). */
+	uint8_t mdts = page[NVME_IDC_MDTS];
+	c->max_sectors = NVME_MAX_SECTORS;
+	if (mdts && mdts < 8)
+		c->max_sectors = MIN((uint32_t)NVME_MAX_SECTORS, (4096u << mdts) / SECTOR_SIZE);
 	/*
 	 * MSI-X before the I/O completion queue exists: the controller binds a queue's vector when
 	 * the queue is created (QEMU ignores vectors of queues made with MSI-X off). Entry 0 serves
