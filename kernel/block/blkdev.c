@@ -7,6 +7,7 @@
 #include "block/block.h"
 
 #include "console/console.h"
+#include "lib/cmdline.h"
 #include "lib/compiler.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
@@ -14,6 +15,7 @@
 #include "mm/slab.h"
 #include "mm/uaccess.h"
 #include "sched/sched.h"
+#include "time/clock.h"
 
 static bool blk_match(struct device *dev, struct driver *drv)
 {
@@ -165,15 +167,64 @@ static void flusher(void *arg)
 	}
 }
 
+/*
+ * The command watchdog: once a second, a disk whose driver has held a request longer than the
+ * timeout (blk.timeout= seconds; 30 as Linux's SCSI and NVMe defaults) is handed to the driver's
+ * timeout op, which resets the device and fails what it had with EIO. A device that never
+ * answers then costs a bounded wait, not a hung system.
+ */
+static uint64_t blk_timeout_ns = 30ull * 1000 * 1000 * 1000;
+
+static int param_timeout(const char *val)
+{
+	unsigned long secs = 0;
+	for (const char *c = val; c && *c; c++) {
+		if (*c < '0' || *c > '9' || secs > 3600)
+			return -EINVAL;
+		secs = secs * 10 + (unsigned long)(*c - '0');
+	}
+	if (!secs || secs > 3600)
+		return -EINVAL;
+	blk_timeout_ns = (uint64_t)secs * 1000 * 1000 * 1000;
+	return 0;
+}
+KPARAM("blk.timeout", param_timeout);
+
+static void watchdog(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		thread_sleep_ns(1000ull * 1000 * 1000);
+		uint64_t now = clock_monotonic_ns();
+		struct block_device *late = NULL;
+		mutex_lock(&disks_lock);
+		for (struct block_device *d = disks; d && !late; d = d->next) {
+			if (d->ops && d->ops->timeout && !d->dead && blk_timed_out(d, now, blk_timeout_ns)) {
+				late = d;
+				blk_get(d);
+			}
+		}
+		mutex_unlock(&disks_lock);
+		if (late) {
+			pr_warn("blk: %s: a command took longer than %llu s: resetting the device\n",
+				late->dev.name, (unsigned long long)(blk_timeout_ns / 1000000000));
+			late->ops->timeout(late);
+			blk_put(late);
+		}
+	}
+}
+
 int blk_add_disk(struct block_device *disk)
 {
 	static bool flusher_started;
 	if (!flusher_started) {
+		flusher_started = true; /* once: without memory for them, there are no such threads */
 		struct thread *t = thread_create("blkflush", flusher, NULL, NULL);
-		if (t) {
+		if (t)
 			thread_detach(t);
-			flusher_started = true;
-		}
+		struct thread *w = thread_create("blkwatch", watchdog, NULL, NULL);
+		if (w)
+			thread_detach(w);
 	}
 	if (!bus_ready) {
 		int err = bus_register(&block_bus);

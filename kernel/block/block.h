@@ -22,6 +22,13 @@ struct blk_ops {
 	/* Starts rq on the hardware: 0 when taken, -EBUSY when the device is full now (the queue
 	 * retries after the next completion). Called with the queue lock held, interrupts off. */
 	int (*queue_rq)(struct block_device *disk, struct request *rq);
+	/*
+	 * Optional: a request has been with the driver longer than the command timeout
+	 * (blk.timeout=, 30 s by default, as Linux's). The driver resets the device, which loses what
+	 * was issued, and ends those requests with -EIO. Called from the block watchdog thread
+	 * (may sleep), never with the queue lock held.
+	 */
+	void (*timeout)(struct block_device *disk);
 };
 
 /* The counters /proc/diskstats shows (index 0 reads, 1 writes). */
@@ -40,6 +47,7 @@ struct blk_queue {
 	unsigned in_flight;
 	uint64_t head_pos;          /* where the elevator's sweep stands */
 	unsigned plugged;           /* >0: hold requests back so that a batch can merge */
+	struct request *inflight;   /* taken by the driver, not yet ended (newest first) */
 	uint32_t max_sectors, max_segments;
 };
 
@@ -101,6 +109,8 @@ int blk_flush(struct block_device *bdev);
  * and merges; unplugging hands the batch to the driver. Nests.
  */
 void blk_plug(struct block_device *bdev);
+/* Whether a request has been with disk's driver for longer than limit_ns (the watchdog's test). */
+bool blk_timed_out(struct block_device *disk, uint64_t now, uint64_t limit_ns);
 /* Marks the disk dead and fails its pending requests (blk_del_disk does it). */
 void blk_kill_queue(struct block_device *disk);
 void blk_unplug(struct block_device *bdev);

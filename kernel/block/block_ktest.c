@@ -7,6 +7,7 @@
  */
 #include "block/block.h"
 #include "console/console.h"
+#include "drivers/block/blkdrv.h"
 #include "fs/vfs.h"
 #include "lib/cmdline.h"
 #include "lib/printf.h"
@@ -14,6 +15,7 @@
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "test/ktest.h"
+#include "time/clock.h"
 
 #define WRITE_START 4096  /* sectors the write test owns (the host checks them) */
 #define WRITE_COUNT 256
@@ -344,4 +346,38 @@ KTEST(blk_direct_io)
 	KT_ASSERT_EQ(back, 4096);
 	KT_ASSERT_EQ(reread, 4096);
 	KT_ASSERT(dirty_seen);
+}
+
+/*
+ * The command timeout (tests/system/block/timeout.sh boots with blk.timeout=2): the driver
+ * ignores the next completion, as if the device had never sent it; the block watchdog must
+ * reset the device and the read fail with EIO within the timeout plus a few seconds, and the
+ * disk must read correctly afterwards (the later ktests of the run use it too). Drivers
+ * without a timeout op (virtio-blk, NVMe) skip it.
+ */
+KTEST(blk_timeout_reset)
+{
+	struct block_device *bd = vda();
+	if (!bd || !bd->ops->timeout) {
+		kprintf("ktest: blk_timeout_reset: no %s with a timeout handler; skipped\n", disk_path);
+		return;
+	}
+	uint8_t *buf = kmalloc(4096);
+	KT_ASSERT(buf);
+	__atomic_store_n(&blkdrv_lose_completions, 1, __ATOMIC_RELAXED);
+	uint64_t t0 = clock_monotonic_ns();
+	int err = blk_rw(bd, BLK_READ, 64, 8, buf);
+	uint64_t took_ms = (clock_monotonic_ns() - t0) / 1000000;
+	int left = __atomic_exchange_n(&blkdrv_lose_completions, 0, __ATOMIC_RELAXED);
+	memset(buf, 0, 4096);
+	int again = blk_rw(bd, BLK_READ, 64, 8, buf);
+	bool ok = pattern_ok(buf, 64) && pattern_ok(buf + 7 * SECTOR_SIZE, 71);
+	kfree(buf);
+	KT_ASSERT_EQ(left, 0);
+	KT_ASSERT_EQ(err, -EIO);
+	KT_ASSERT(took_ms >= 1500 && took_ms < 15000);
+	KT_ASSERT_EQ(again, 0);
+	KT_ASSERT(ok);
+	kprintf("ktest: blk_timeout_reset: EIO after %llu ms, then the disk reads again\n",
+		(unsigned long long)took_ms);
 }
