@@ -47,6 +47,7 @@
 #include "mm/slab.h"
 #include "mm/vmm.h"
 #include "net/net.h"
+#include "net/tcp/tcp.h"
 #include "sched/sched.h"
 #include "sched/sched_math.h"
 #include "time/clock.h"
@@ -415,7 +416,7 @@ struct proc_entry {
 	size_t (*gen)(char *buf, size_t size); /* NULL: a directory */
 };
 
-enum { P_ROOT, P_BUS = 12, P_PCI = 13, P_NET = 17, P_SYSVIPC = 22 };
+enum { P_ROOT, P_BUS = 12, P_PCI = 13, P_NET = 17, P_SYSVIPC = 23 };
 
 static const struct proc_entry proc_table[] = {
 	[P_ROOT] = { "", -1, NULL },
@@ -440,6 +441,7 @@ static const struct proc_entry proc_table[] = {
 	{ "route", P_NET, net_format_proc_route },
 	{ "arp", P_NET, net_format_proc_arp },
 	{ "udp", P_NET, net_format_proc_udp },
+	{ "tcp", P_NET, net_format_proc_tcp },
 	[P_SYSVIPC] = { "sysvipc", P_ROOT, NULL },
 	{ "shm", P_SYSVIPC, ipc_format_proc_shm },
 	{ "msg", P_SYSVIPC, ipc_format_proc_msg },

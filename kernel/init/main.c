@@ -43,6 +43,7 @@
 #include "mm/slab.h"
 #include "net/net.h"
 #include "net/ipv4/af_inet.h"
+#include "net/tcp/tcp.h"
 #include "net/netlink/netlink.h"
 #include "sched/sched.h"
 #include "test/ktest.h"
@@ -268,6 +269,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	ps2kbd_init();
 	net_init(); /* before the drivers: they register their devices */
 	inet_init();
+	tcp_init();
 	netlink_init();
 	pci_init();
 	virtio_blk_init();

@@ -142,6 +142,7 @@ struct socket {
 	uint32_t sndbuf, rcvbuf;
 	uint64_t rcvtimeo_ns, sndtimeo_ns; /* 0: wait for ever */
 	bool reuseaddr, keepalive, passcred, broadcast;
+	int linger[2];              /* SO_LINGER: l_onoff, l_linger */
 };
 
 /* A new socket in a new file (flags: O_NONBLOCK); the file holds the only reference. */

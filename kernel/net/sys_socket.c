@@ -334,7 +334,9 @@ static int64_t sys_setsockopt(int fd, int level, int name, const void *uval, int
 	case SO_RCVTIMEO: err = timeo_set(&sock->rcvtimeo_ns, uval, len); break;
 	case SO_SNDTIMEO: err = timeo_set(&sock->sndtimeo_ns, uval, len); break;
 	case SO_LINGER:
-		err = len < 8 ? -EINVAL : 0; /* FIXME: accepted, but close never lingers */
+		/* Kept for the family's close (TCP resets on l_onoff with l_linger 0). FIXME: a
+		 * positive l_linger does not make close wait. */
+		err = len < 8 ? -EINVAL : copy_from_user(sock->linger, uval, 8) ? -EFAULT : 0;
 		break;
 	case SO_RCVLOWAT:
 		err = v < 0 ? -EINVAL : 0; /* FIXME: accepted; receives wake at one byte */
@@ -394,7 +396,11 @@ static int64_t sys_getsockopt(int fd, int level, int name, void *uval, int *ulen
 		err = sock->ops->getsockopt ? sock->ops->getsockopt(sock, level, name, val.raw, &vlen) : 0;
 		vlen = sizeof(int);
 		break;
-	case SO_LINGER: vlen = sizeof(val.linger); break;
+	case SO_LINGER:
+		val.linger[0] = sock->linger[0] ? 1 : 0;
+		val.linger[1] = sock->linger[1];
+		vlen = sizeof(val.linger);
+		break;
 	case SO_RCVTIMEO:
 	case SO_SNDTIMEO: {
 		uint64_t ns = name == SO_RCVTIMEO ? sock->rcvtimeo_ns : sock->sndtimeo_ns;

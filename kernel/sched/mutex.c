@@ -4,6 +4,7 @@
  * owners that are themselves blocked, a few levels deep). Unlock hands the mutex directly to the
  * most important waiter.
  */
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
 #include "sched/runqueue.h"
 #include "sched/wait.h"
@@ -82,6 +83,48 @@ bool mutex_trylock(struct mutex *m)
 	return ok;
 }
 
+static void remove_waiter(struct mutex *m, struct wait_entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		m->waiters = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	e->next = e->prev = NULL;
+	e->queued = false;
+}
+
+/* Is the owner running on another CPU right now (so the mutex should be free soon)? */
+static bool owner_running(const struct mutex *m)
+{
+	struct thread *o = __atomic_load_n(&m->owner, __ATOMIC_RELAXED);
+	return o && __atomic_load_n(&o->on_cpu, __ATOMIC_RELAXED) && !o->switching_out &&
+	       o->cpu < MAX_CPUS && cpus[o->cpu].current == o && o->cpu != cpu_id();
+}
+
+/*
+ * Spins a little while the owner runs elsewhere: critical sections are short, and sleeping
+ * costs a wake-up on each side (an IPI and two switches), which for a lock taken per packet
+ * on two CPUs made each hand-over wait for the other CPU's scheduler. Never with interrupts
+ * off or preemption disabled (the owner might need this CPU).
+ */
+#define MUTEX_SPIN_LIMIT 2000
+
+static bool spin_for_owner(struct mutex *m)
+{
+	if (this_cpu()->preempt_count || !(read_rflags() & (1u << 9)))
+		return false;
+	for (unsigned i = 0; i < MUTEX_SPIN_LIMIT; i++) {
+		if (!__atomic_load_n(&m->owner, __ATOMIC_RELAXED))
+			return true;
+		if (!owner_running(m))
+			return false;
+		__builtin_ia32_pause();
+	}
+	return false;
+}
+
 void mutex_lock(struct mutex *m)
 {
 	struct thread *me = current_thread();
@@ -91,14 +134,32 @@ void mutex_lock(struct mutex *m)
 		spin_unlock_irqrestore(&m->lock, irq);
 		return;
 	}
+	/* The owner is on another CPU: it may let go before sleeping would pay off. */
+	if (!m->waiters && owner_running(m)) {
+		spin_unlock_irqrestore(&m->lock, irq);
+		bool free = spin_for_owner(m);
+		irq = spin_lock_irqsave(&m->lock);
+		if (free && !m->owner && !m->waiters) {
+			take(m, me);
+			spin_unlock_irqrestore(&m->lock, irq);
+			return;
+		}
+	}
 	struct wait_entry e = { .thread = me };
 	add_waiter(m, &e);
 	me->blocked_on = m;
-	while (m->owner != me) {
+	for (;;) {
+		if (m->owner == me)
+			break; /* handed over by mutex_unlock (a real-time waiter) */
+		if (!m->owner && m->waiters == &e) {
+			remove_waiter(m, &e); /* woken first in line and the mutex is free */
+			take(m, me);
+			break;
+		}
 		uint64_t tirq = spin_lock_irqsave(&me->lock);
 		me->state = THREAD_SLEEPING;
 		spin_unlock_irqrestore(&me->lock, tirq);
-		if (sched_pi_enabled && thread_eff_prio(me))
+		if (sched_pi_enabled && thread_eff_prio(me) && m->owner)
 			boost_chain(m->owner, thread_eff_prio(me));
 		spin_unlock_irqrestore(&m->lock, irq);
 		schedule();
@@ -111,21 +172,27 @@ void mutex_lock(struct mutex *m)
 	spin_unlock_irqrestore(&m->lock, irq);
 }
 
+/*
+ * A real-time waiter gets the mutex handed over directly: nobody may barge past it (priority
+ * inheritance depends on that). A time-sharing waiter is only woken and takes the mutex if it
+ * is still free when it runs; meanwhile a running thread may take it. Handing over to a
+ * sleeper made every unlock-relock pair on two CPUs a convoy: the unlocker, wanting the mutex
+ * again at once, had to sleep until the other CPU had switched the new owner in and out.
+ */
 void mutex_unlock(struct mutex *m)
 {
 	struct thread *me = current_thread();
 	uint64_t irq = spin_lock_irqsave(&m->lock);
 	release(m, me);
 	struct wait_entry *w = m->waiters;
-	if (w) {
-		m->waiters = w->next;
-		if (m->waiters)
-			m->waiters->prev = NULL;
-		w->queued = false;
-		take(m, w->thread); /* direct hand-off: no barging past the most important waiter */
+	if (w && thread_eff_prio(w->thread)) {
+		remove_waiter(m, w);
+		take(m, w->thread);
 		thread_wake(w->thread);
 	} else {
 		m->owner = NULL;
+		if (w)
+			thread_wake(w->thread); /* it stays first in line until it runs */
 	}
 	int keep = sched_pi_enabled ? inherited_priority(me) : 0;
 	spin_unlock_irqrestore(&m->lock, irq);

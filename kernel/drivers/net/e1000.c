@@ -29,7 +29,8 @@
 #include "net/net.h"
 #include "time/clock.h"
 
-#define E1000_NRX 64
+#define E1000_NRX 256 /* a TCP window's burst from QEMU's slirp fits (it drops on a full ring) */
+#define E1000_RX_ORDER 7 /* the receive buffers' block: 256 x 2 KiB */
 #define E1000_NTX 64
 #define E1000_BUF 2048
 #define E1000_MMIO_SIZE 0x20000
@@ -251,7 +252,7 @@ static void e1000_free_mem(struct e1000 *e)
 	if (e->tx)
 		pmm_free_virt(e->tx, 0);
 	if (e->rx_bufs)
-		pmm_free_virt(e->rx_bufs, 5);
+		pmm_free_virt(e->rx_bufs, E1000_RX_ORDER);
 	if (e->tx_bufs)
 		pmm_free_virt(e->tx_bufs, 5);
 	kfree(e);
@@ -301,7 +302,8 @@ static int e1000_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!bar->base || bar->io || bar->size < E1000_MMIO_SIZE)
 		return -ENODEV;
 	_Static_assert(E1000_NRX * sizeof(struct e1000_rx_desc) <= PAGE_SIZE, "one page per ring");
-	_Static_assert(E1000_NRX * E1000_BUF == PAGE_SIZE << 5, "buffers: an order-5 block");
+	_Static_assert(E1000_NRX * E1000_BUF == PAGE_SIZE << E1000_RX_ORDER, "receive buffers: one block");
+	_Static_assert(E1000_NTX * E1000_BUF == PAGE_SIZE << 5, "transmit buffers: an order-5 block");
 	struct e1000 *e = kzalloc(sizeof(*e));
 	if (!e)
 		return -ENOMEM;
@@ -310,7 +312,7 @@ static int e1000_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	e->tx_lock = (spinlock_t)SPINLOCK_INIT;
 	e->rx = pmm_alloc_virt(0, GFP_DMA32 | GFP_ZERO);
 	e->tx = pmm_alloc_virt(0, GFP_DMA32 | GFP_ZERO);
-	e->rx_bufs = pmm_alloc_virt(5, GFP_DMA32);
+	e->rx_bufs = pmm_alloc_virt(E1000_RX_ORDER, GFP_DMA32);
 	e->tx_bufs = pmm_alloc_virt(5, GFP_DMA32);
 	if (!e->rx || !e->tx || !e->rx_bufs || !e->tx_bufs) {
 		e1000_free_mem(e);

@@ -6,6 +6,7 @@
  * route_lock guards the routing table, reasm_lock the reassembly table.
  */
 #include "net/ipv4/inet.h"
+#include "net/tcp/tcp.h"
 #include "net/ipv4/raw.h"
 
 #include "console/console.h"
@@ -52,6 +53,9 @@ static void ip_deliver(struct sk_buff *skb, struct ipv4_info *ip)
 		return;
 	case IPPROTO_UDP:
 		udp_input(skb, ip);
+		return;
+	case IPPROTO_TCP:
+		tcp_input(skb, ip);
 		return;
 	default:
 		if (!ip_is_broadcast(skb->dev, ip->daddr))
