@@ -10,6 +10,9 @@
 # Env:   MIB=64 (region) SECS=5 (random-read time) WORK=build/bench-disks KERNELS="ferrite linux"
 #        FERRITE=build/ferrite.elf (the Ferrite kernel to measure)
 # Output: one "RESULT kernel driver run seq_write seq_read iops" line per run, logs in $WORK.
+# Needs: qemu-system-x86_64, musl-gcc, busybox-static, root (mknod of /dev/console in Linux's
+# initramfs) and, the first time, apt access for the kernel package (kept in $WORK after).
+# Results of the runs recorded in docs/PERFORMANCE.md ("Disks, per driver, beside Linux").
 set -eu
 cd "$(dirname "$0")/.."
 runs=${1:-1}
