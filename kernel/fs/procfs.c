@@ -416,7 +416,7 @@ struct proc_entry {
 	size_t (*gen)(char *buf, size_t size); /* NULL: a directory */
 };
 
-enum { P_ROOT, P_BUS = 12, P_PCI = 13, P_NET = 17, P_SYSVIPC = 23 };
+enum { P_ROOT, P_BUS = 12, P_PCI = 13, P_NET = 17, P_SYSVIPC = 24 };
 
 static const struct proc_entry proc_table[] = {
 	[P_ROOT] = { "", -1, NULL },
@@ -442,6 +442,7 @@ static const struct proc_entry proc_table[] = {
 	{ "arp", P_NET, net_format_proc_arp },
 	{ "udp", P_NET, net_format_proc_udp },
 	{ "tcp", P_NET, net_format_proc_tcp },
+	{ "packet", P_NET, net_format_proc_packet },
 	[P_SYSVIPC] = { "sysvipc", P_ROOT, NULL },
 	{ "shm", P_SYSVIPC, ipc_format_proc_shm },
 	{ "msg", P_SYSVIPC, ipc_format_proc_msg },

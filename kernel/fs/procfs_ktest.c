@@ -297,9 +297,9 @@ KTEST(procfs_getdents)
 	KT_ASSERT(has_name(names, "pci"));
 	KT_ASSERT_EQ(list_dir("/proc/bus/pci", names, sizeof(names)), 3);
 	KT_ASSERT(has_name(names, "devices"));
-	KT_ASSERT_EQ(list_dir("/proc/net", names, sizeof(names)), 7);
+	KT_ASSERT_EQ(list_dir("/proc/net", names, sizeof(names)), 8);
 	KT_ASSERT(has_name(names, "dev") && has_name(names, "route") && has_name(names, "arp") &&
-		  has_name(names, "udp") && has_name(names, "tcp"));
+		  has_name(names, "udp") && has_name(names, "tcp") && has_name(names, "packet"));
 	KT_ASSERT_EQ(list_dir("/proc/sysvipc", names, sizeof(names)), 5);
 	KT_ASSERT(has_name(names, "shm") && has_name(names, "msg") && has_name(names, "sem"));
 	struct kstat st;

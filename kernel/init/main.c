@@ -43,6 +43,7 @@
 #include "mm/slab.h"
 #include "net/net.h"
 #include "net/ipv4/af_inet.h"
+#include "net/packet/packet.h"
 #include "net/tcp/tcp.h"
 #include "net/netlink/netlink.h"
 #include "sched/sched.h"
@@ -270,6 +271,7 @@ __noreturn void kmain(uint32_t magic, paddr_t info)
 	net_init(); /* before the drivers: they register their devices */
 	inet_init();
 	tcp_init();
+	packet_init();
 	netlink_init();
 	pci_init();
 	virtio_blk_init();

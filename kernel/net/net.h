@@ -40,6 +40,8 @@ struct sk_buff {
 	uint8_t *network;       /* the IPv4/ARP header once parsed */
 	uint8_t *transport;     /* the ICMP/UDP header once parsed */
 	uint8_t ip_ttl, ip_tos; /* to send: the socket's IP_TTL (0: the default) and IP_TOS */
+	const void *origin;     /* to send: the packet socket that built the frame (it does not
+				 * see its own frame leave); never copied */
 };
 
 /* A buffer with SKB_HEADROOM before data and room for len bytes after it; NULL if out of memory. */
@@ -86,6 +88,8 @@ void skb_queue_purge(struct skb_queue *q);
 #define IFF_LOOPBACK  0x8
 #define IFF_RUNNING   0x40
 #define IFF_NOARP     0x80
+#define IFF_PROMISC   0x100 /* receives every unicast frame (while promisc_count > 0) */
+#define IFF_ALLMULTI  0x200 /* receives every multicast frame (while allmulti_count > 0) */
 
 /* Counters in /proc/net/dev's order; updated with atomic adds. */
 struct net_device_stats {
@@ -106,6 +110,9 @@ struct net_device_ops {
 	int (*set_mac)(struct net_device *dev, const uint8_t mac[ETH_ALEN]);
 	/* Called in the net thread after netdev_schedule_poll: hands received frames to netif_receive. */
 	void (*poll)(struct net_device *dev);
+	/* Applies IFF_PROMISC/IFF_ALLMULTI in dev->flags to the hardware filter. NULL: the device
+	 * filters nothing (lo, virtio-net without a control queue), so there is nothing to do. */
+	void (*set_rx_mode)(struct net_device *dev);
 };
 
 struct net_device {
@@ -123,6 +130,8 @@ struct net_device {
 	bool poll_pending;          /* the driver asked for a poll (interrupt seen) */
 	bool registered;
 	int refcount;               /* the driver's reference plus netdev_hold's; freed at zero */
+	int promisc_count, allmulti_count; /* users of each mode (packet sockets, ifconfig) */
+	bool user_promisc, user_allmulti;  /* what SIOCSIFFLAGS asked (counted once above) */
 	struct net_device *next;
 };
 
@@ -153,6 +162,18 @@ extern struct net_device *netdev_loopback;
 int netdev_set_mac(struct net_device *dev, const uint8_t mac[ETH_ALEN]);
 /* Link state from the driver (logged on change). */
 void netdev_set_link(struct net_device *dev, bool up);
+/* Adds (1) or drops (-1) a user of promiscuous or all-multicast reception; the hardware filter
+ * changes when the first comes or the last goes (Linux's dev_set_promiscuity/allmulti). 0 or
+ * -EINVAL for a count that would go negative. */
+int netdev_set_promisc(struct net_device *dev, int inc);
+int netdev_set_allmulti(struct net_device *dev, int inc);
+/* The flags as SIOCGIFFLAGS and rtnetlink report them: IFF_PROMISC and IFF_ALLMULTI only as
+ * the user asked (Linux's dev_get_flags hides packet sockets' requests). */
+static inline unsigned netdev_user_flags(const struct net_device *dev)
+{
+	return (dev->flags & ~(unsigned)(IFF_PROMISC | IFF_ALLMULTI)) | (dev->user_promisc ? IFF_PROMISC : 0) |
+	       (dev->user_allmulti ? IFF_ALLMULTI : 0);
+}
 
 /* Hands a frame to the stack: queued, processed in the net thread. Safe from interrupts. */
 void netif_rx(struct sk_buff *skb);
@@ -175,6 +196,7 @@ size_t net_format_proc_dev(char *buf, size_t size);
 size_t net_format_proc_route(char *buf, size_t size);
 size_t net_format_proc_arp(char *buf, size_t size);
 size_t net_format_proc_udp(char *buf, size_t size);
+size_t net_format_proc_packet(char *buf, size_t size); /* net/packet/af_packet.c */
 
 /* ---- IPv4 for kernel users (tests, the socket layer later) ---- */
 

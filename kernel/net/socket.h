@@ -44,6 +44,7 @@
 #define SO_REUSEADDR 2
 #define SO_TYPE      3
 #define SO_ERROR     4
+#define SO_DONTROUTE 5
 #define SO_BROADCAST 6
 #define SO_SNDBUF    7
 #define SO_RCVBUF    8
@@ -54,6 +55,9 @@
 #define SO_RCVLOWAT  18
 #define SO_RCVTIMEO  20
 #define SO_SNDTIMEO  21
+#define SO_BINDTODEVICE 25
+#define SO_ATTACH_FILTER 26
+#define SO_DETACH_FILTER 27
 #define SO_ACCEPTCONN 30
 #define SO_PROTOCOL  38
 #define SO_DOMAIN    39
@@ -62,6 +66,7 @@
 #define SCM_CREDENTIALS 2
 #define SCM_MAX_FD      253 /* Linux's limit of descriptors in one message */
 
+#define IFNAMSIZ_SOCK 16    /* an interface name's room, NUL included */
 #define SOCK_ADDR_MAX 128   /* sizeof(struct sockaddr_storage) */
 #define SOCK_DEFAULT_BUF 212992 /* Linux's net.core.{r,w}mem_default */
 #define SOCK_MIN_BUF     4608
@@ -77,6 +82,11 @@ struct scm_k {
 	int nfiles;
 	bool has_cred;
 	struct ucred_k cred;
+	/* On receive, one protocol-level control message to deliver as well (PACKET_AUXDATA);
+	 * proto_level 0: none. */
+	int proto_level, proto_type;
+	uint32_t proto_len;
+	uint8_t proto_data[32];
 };
 /* Drops the file references an scm_k holds. */
 void scm_release(struct scm_k *scm);
@@ -141,7 +151,11 @@ struct socket {
 	int error;                  /* SO_ERROR: a pending asynchronous error, cleared when read */
 	uint32_t sndbuf, rcvbuf;
 	uint64_t rcvtimeo_ns, sndtimeo_ns; /* 0: wait for ever */
+	int bound_ifindex;          /* SO_BINDTODEVICE (0: none): UDP, raw and ping sockets receive
+				     * only from it; UDP sends the limited broadcast through it (FIXME:
+				     * unicast is still routed as usual) */
 	bool reuseaddr, keepalive, passcred, broadcast;
+	bool dontroute;             /* SO_DONTROUTE: only on-link destinations (UDP) */
 	int linger[2];              /* SO_LINGER: l_onoff, l_linger */
 };
 

@@ -9,6 +9,8 @@
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "mm/uaccess.h"
+#include "net/core/bpf.h"
+#include "net/net.h"
 #include "net/socket.h"
 #include "net/sys_socket.h"
 #include "proc/process.h"
@@ -284,6 +286,57 @@ static int timeo_set(uint64_t *ns, const void *uval, int len)
 	return 0;
 }
 
+/* SO_ATTACH_FILTER: copies and checks the classic BPF program, then hands it to the family
+ * (which owns it from then on, or refuses: -ENOPROTOOPT where filters are not supported). */
+static int sock_attach_filter(struct socket *sock, const void *uval, int len)
+{
+	struct bpf_fprog_u fp;
+	if (len < (int)sizeof(fp))
+		return -EINVAL;
+	if (copy_from_user(&fp, uval, sizeof(fp)))
+		return -EFAULT;
+	if (fp.len == 0 || fp.len > BPF_MAXINSNS)
+		return -EINVAL;
+	size_t bytes = (size_t)fp.len * sizeof(struct bpf_insn);
+	struct bpf_prog *prog = kmalloc(sizeof(*prog) + bytes);
+	if (!prog)
+		return -ENOMEM;
+	prog->len = fp.len;
+	int err = copy_from_user(prog->insns, (const void *)fp.filter, bytes) ? -EFAULT
+									   : bpf_check(prog->insns, fp.len);
+	if (!err)
+		err = sock->ops->setsockopt ? sock->ops->setsockopt(sock, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+								    (int)sizeof(prog))
+					    : -ENOPROTOOPT;
+	if (err)
+		kfree(prog);
+	return err == -EOPNOTSUPP ? -ENOPROTOOPT : err;
+}
+
+/* SO_BINDTODEVICE: an interface name (empty: unbind). As Linux since 5.7, anyone may bind an
+ * unbound socket; changing a binding needs root (CAP_NET_RAW). */
+static int sock_bind_to_device(struct socket *sock, const void *uval, int len)
+{
+	char name[IFNAMSIZ_SOCK];
+	if (sock->bound_ifindex && !privileged())
+		return -EPERM;
+	if (len < 0)
+		return -EINVAL;
+	size_t n = (size_t)len < sizeof(name) - 1 ? (size_t)len : sizeof(name) - 1;
+	if (n && copy_from_user(name, uval, n))
+		return -EFAULT;
+	name[n] = '\0';
+	if (!name[0]) {
+		sock->bound_ifindex = 0;
+		return 0;
+	}
+	struct net_device *dev = netdev_get_by_name(name);
+	if (!dev)
+		return -ENODEV;
+	sock->bound_ifindex = dev->ifindex;
+	return 0;
+}
+
 static int64_t sys_setsockopt(int fd, int level, int name, const void *uval, int len)
 {
 	if (len < 0)
@@ -304,6 +357,11 @@ static int64_t sys_setsockopt(int fd, int level, int name, const void *uval, int
 						    : -EOPNOTSUPP;
 		goto out;
 	}
+	if (name == SO_ATTACH_FILTER || name == SO_BINDTODEVICE) {
+		err = name == SO_ATTACH_FILTER ? sock_attach_filter(sock, uval, len)
+					       : sock_bind_to_device(sock, uval, len);
+		goto out;
+	}
 	int v = 0;
 	bool is_int = name != SO_RCVTIMEO && name != SO_SNDTIMEO && name != SO_LINGER;
 	if (is_int) {
@@ -321,6 +379,7 @@ static int64_t sys_setsockopt(int fd, int level, int name, const void *uval, int
 	case SO_REUSEADDR: sock->reuseaddr = v != 0; break;
 	case SO_KEEPALIVE: sock->keepalive = v != 0; break;
 	case SO_BROADCAST: sock->broadcast = v != 0; break;
+	case SO_DONTROUTE: sock->dontroute = v != 0; break;
 	case SO_PASSCRED: sock->passcred = v != 0; break;
 	case SO_SNDBUF:
 	case SO_RCVBUF: {
@@ -389,6 +448,7 @@ static int64_t sys_getsockopt(int fd, int level, int name, void *uval, int *ulen
 	case SO_REUSEADDR: val.i = sock->reuseaddr; break;
 	case SO_KEEPALIVE: val.i = sock->keepalive; break;
 	case SO_BROADCAST: val.i = sock->broadcast; break;
+	case SO_DONTROUTE: val.i = sock->dontroute; break;
 	case SO_PASSCRED: val.i = sock->passcred; break;
 	case SO_RCVLOWAT: val.i = 1; break;
 	case SO_ACCEPTCONN:
@@ -407,6 +467,20 @@ static int64_t sys_getsockopt(int fd, int level, int name, void *uval, int *ulen
 		val.tv.sec = (int64_t)(ns / 1000000000ull);
 		val.tv.usec = (int64_t)(ns % 1000000000ull / 1000);
 		vlen = sizeof(val.tv);
+		break;
+	}
+	case SO_BINDTODEVICE: {
+		/* The device's name with its NUL; nothing when unbound. Linux wants room for any name. */
+		if (len < IFNAMSIZ_SOCK) {
+			err = -EINVAL;
+			break;
+		}
+		struct net_device *dev = sock->bound_ifindex ? netdev_get_by_index(sock->bound_ifindex) : NULL;
+		vlen = 0;
+		if (dev) {
+			strlcpy(val.raw, dev->name, IFNAMSIZ_SOCK);
+			vlen = (int)strlen(val.raw) + 1;
+		}
 		break;
 	}
 	case SO_PEERCRED:

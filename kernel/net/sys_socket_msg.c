@@ -163,9 +163,10 @@ out:
 }
 
 /* Writes one control message at *used; false when it does not fit (the caller sets CTRUNC). */
-static int cmsg_put(char *uctl, uint64_t room, uint64_t *used, int type, const void *data, size_t dlen)
+static int cmsg_put(char *uctl, uint64_t room, uint64_t *used, int level, int type, const void *data,
+		    size_t dlen)
 {
-	struct cmsghdr_u h = { CMSG_HDR + dlen, SOL_SOCKET, type };
+	struct cmsghdr_u h = { CMSG_HDR + dlen, level, type };
 	if (*used + CMSG_HDR + dlen > room)
 		return 0;
 	if (copy_to_user(uctl + *used, &h, sizeof(h)) || copy_to_user(uctl + *used + CMSG_HDR, data, dlen))
@@ -184,7 +185,18 @@ static int scm_to_user(struct socket *sock, struct scm_k *scm, char *uctl, uint6
 	*used = 0;
 	int err = 0;
 	if (scm->has_cred && sock->passcred) {
-		int r = uctl ? cmsg_put(uctl, room, used, SCM_CREDENTIALS, &scm->cred, sizeof(scm->cred)) : 0;
+		int r = uctl ? cmsg_put(uctl, room, used, SOL_SOCKET, SCM_CREDENTIALS, &scm->cred,
+					sizeof(scm->cred))
+			     : 0;
+		if (r < 0)
+			err = r;
+		else if (r == 0)
+			*flags_out |= MSG_CTRUNC;
+	}
+	if (scm->proto_level && !err) {
+		int r = uctl ? cmsg_put(uctl, room, used, scm->proto_level, scm->proto_type, scm->proto_data,
+					scm->proto_len)
+			     : 0;
 		if (r < 0)
 			err = r;
 		else if (r == 0)
@@ -204,7 +216,7 @@ static int scm_to_user(struct socket *sock, struct scm_k *scm, char *uctl, uint6
 		if (got < n)
 			*flags_out |= MSG_CTRUNC;
 		if (got) {
-			int r = cmsg_put(uctl, room, used, SCM_RIGHTS, fds, (size_t)got * sizeof(int));
+			int r = cmsg_put(uctl, room, used, SOL_SOCKET, SCM_RIGHTS, fds, (size_t)got * sizeof(int));
 			if (r < 0)
 				err = r;
 		}

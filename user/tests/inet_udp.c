@@ -19,6 +19,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static struct sockaddr_in sin_of(const char *ip, int port)
@@ -567,7 +568,189 @@ static void test_raw_icmp(void)
 	}
 	CHECK("raw.echo_reply", got_reply);
 	CHECK("raw.own_request_ttl_tos", saw_request);
+
+	/* A raw socket bound to another device (where there is one) hears nothing of lo's ICMP. */
+	struct if_nameindex *ifs = if_nameindex(), *other = NULL;
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++)
+		if (strcmp(i->if_name, "lo") != 0 && !other)
+			other = i;
+	int b = other ? socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) : -1;
+	if (other && NEED("raw.bound_socket", b) &&
+	    NEED("raw.bind_other", setsockopt(b, SOL_SOCKET, SO_BINDTODEVICE, other->if_name,
+					      (socklen_t)strlen(other->if_name) + 1))) {
+		req[7] = 2; /* sequence 2 */
+		memset(req + 2, 0, 2);
+		c = icmp_sum(req, sizeof(req));
+		memcpy(req + 2, &c, 2);
+		sendto(s, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to));
+		int heard = 0;
+		while (wait_readable(b, 500)) {
+			unsigned char buf[256];
+			ssize_t n = recv(b, buf, sizeof(buf), 0);
+			int ihl = n > 0 ? (buf[0] & 0xf) * 4 : 0;
+			if (n >= ihl + 8 && memcmp(buf + ihl + 4, &id, 2) == 0)
+				heard = 1;
+		}
+		CHECK("raw.bindtodevice_filters", !heard);
+	} else if (!other) {
+		t_skip("raw.bindtodevice_filters", "no device besides lo");
+	}
+	if (b >= 0)
+		close(b);
+	if (ifs)
+		if_freenameindex(ifs);
 	close(s);
+}
+
+/* SO_DONTROUTE: read back; this host stays reachable; an off-link address cannot even be
+ * connected to (no datagram leaves). */
+static void test_dontroute(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!NEED("dontroute.socket", u))
+		return;
+	int one = 1, v = 0;
+	socklen_t vl = sizeof(v);
+	CHECK_OK("dontroute.set", setsockopt(u, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one)));
+	CHECK("dontroute.get", getsockopt(u, SOL_SOCKET, SO_DONTROUTE, &v, &vl) == 0 && v == 1);
+	struct sockaddr_in lo = sin_of("127.0.0.1", 9);
+	CHECK_OK("dontroute.local_ok", connect(u, (struct sockaddr *)&lo, sizeof(lo)));
+	close(u);
+	/* TEST-NET-2, off every connected subnet: reachable (connect sends nothing) through a
+	 * gateway where there is a default route, never with SO_DONTROUTE. */
+	struct sockaddr_in far = sin_of("198.51.100.1", 9);
+	int g = socket(AF_INET, SOCK_DGRAM, 0);
+	int d = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!NEED("dontroute.sockets", g) || !NEED("dontroute.sockets2", d))
+		return;
+	if (connect(g, (struct sockaddr *)&far, sizeof(far)) == 0)
+		t_say("note: 198.51.100.1 is routed here, so dontroute.offlink_refused means something\n");
+	setsockopt(d, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one));
+	CHECK_ERR("dontroute.offlink_refused", connect(d, (struct sockaddr *)&far, sizeof(far)), ENETUNREACH);
+	close(g);
+	close(d);
+}
+
+/* SO_ATTACH_FILTER on a UDP socket: the classic BPF program sees the datagram from its UDP
+ * header on; 0 drops it, a smaller number cuts it (never into the header). <linux/filter.h>
+ * is not in musl, so the instructions are written out. */
+struct bpf_insn_u {
+	unsigned short code;
+	unsigned char jt, jf;
+	unsigned int k;
+};
+struct bpf_fprog_u {
+	unsigned short len;
+	struct bpf_insn_u *filter;
+};
+
+static void test_udp_filter(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!NEED("filter.socket", u) || !NEED("filter.sender", s))
+		return;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	NEED("filter.bind", bind(u, (struct sockaddr *)&a, sizeof(a)));
+	NEED("filter.name", getsockname(u, (struct sockaddr *)&a, &al));
+	/* ldb [8] (the first payload byte); jeq #'A' ? ret #0xffff : ret #0 */
+	struct bpf_insn_u only_a[] = { { 0x30, 0, 0, 8 }, { 0x15, 0, 1, 'A' }, { 0x06, 0, 0, 0xffff }, { 0x06, 0, 0, 0 } };
+	struct bpf_fprog_u fp = { 4, only_a };
+	CHECK_OK("filter.attach", setsockopt(u, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)));
+	sendto(s, "Bxx", 3, 0, (struct sockaddr *)&a, sizeof(a));
+	sendto(s, "Ayy", 3, 0, (struct sockaddr *)&a, sizeof(a));
+	char buf[16] = "";
+	CHECK("filter.only_matching", wait_readable(u, 2000) && recv(u, buf, sizeof(buf), 0) == 3 && buf[0] == 'A');
+	CHECK("filter.rest_dropped", !wait_readable(u, 300));
+	/* ret #10: eight header bytes and two of the payload. */
+	struct bpf_insn_u cut[] = { { 0x06, 0, 0, 10 } };
+	struct bpf_fprog_u cfp = { 1, cut };
+	CHECK_OK("filter.replace", setsockopt(u, SOL_SOCKET, SO_ATTACH_FILTER, &cfp, sizeof(cfp)));
+	sendto(s, "abcdef", 6, 0, (struct sockaddr *)&a, sizeof(a));
+	CHECK("filter.cuts", wait_readable(u, 2000) && recv(u, buf, sizeof(buf), 0) == 2 && buf[0] == 'a');
+	/* ret #3 would cut into the header: the header stays, the payload goes. */
+	struct bpf_insn_u tiny[] = { { 0x06, 0, 0, 3 } };
+	cfp.filter = tiny;
+	CHECK_OK("filter.tiny", setsockopt(u, SOL_SOCKET, SO_ATTACH_FILTER, &cfp, sizeof(cfp)));
+	sendto(s, "abcdef", 6, 0, (struct sockaddr *)&a, sizeof(a));
+	CHECK("filter.header_kept", wait_readable(u, 2000) && recv(u, buf, sizeof(buf), 0) == 0);
+	struct bpf_insn_u bad[] = { { 0x15, 0, 7, 0 }, { 0x06, 0, 0, 0 } };
+	cfp.filter = bad;
+	cfp.len = 2;
+	CHECK_ERR("filter.bad_jump", setsockopt(u, SOL_SOCKET, SO_ATTACH_FILTER, &cfp, sizeof(cfp)), EINVAL);
+	int zero = 0;
+	CHECK_OK("filter.detach", setsockopt(u, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero)));
+	CHECK_ERR("filter.detach_none", setsockopt(u, SOL_SOCKET, SO_DETACH_FILTER, &zero, sizeof(zero)), ENOENT);
+	sendto(s, "Bzz", 3, 0, (struct sockaddr *)&a, sizeof(a));
+	CHECK("filter.gone", wait_readable(u, 2000) && recv(u, buf, sizeof(buf), 0) == 3 && buf[0] == 'B');
+	close(u);
+	close(s);
+}
+
+/* SO_BINDTODEVICE on a UDP socket: names checked, the binding read back, datagrams on that
+ * device still arrive, others do not (where a second device exists), and only root may
+ * change a binding once made (Linux 5.7 on). */
+static void test_bindtodevice(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!NEED("bindtodev.socket", u) || !NEED("bindtodev.sender", s))
+		return;
+	CHECK_ERR("bindtodev.unknown_name", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "nosuchdev0", 11), ENODEV);
+	char name[IFNAMSIZ] = "";
+	socklen_t nl = sizeof(name);
+	CHECK("bindtodev.unbound_empty", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, name, &nl) == 0 && nl == 0);
+	CHECK_OK("bindtodev.lo", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3));
+	nl = sizeof(name);
+	CHECK("bindtodev.read_back", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, name, &nl) == 0 && nl == 3 &&
+					      strcmp(name, "lo") == 0);
+	nl = 4;
+	CHECK_ERR("bindtodev.short_buffer", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, name, &nl), EINVAL);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	NEED("bindtodev.bind", bind(u, (struct sockaddr *)&a, sizeof(a)));
+	NEED("bindtodev.name", getsockname(u, (struct sockaddr *)&a, &al));
+	sendto(s, "dev", 3, 0, (struct sockaddr *)&a, sizeof(a));
+	char buf[16];
+	CHECK("bindtodev.lo_arrives", wait_readable(u, 2000) && recv(u, buf, sizeof(buf), 0) == 3);
+
+	/* Bound to another device, a datagram that came in on lo is not for it. */
+	struct if_nameindex *ifs = if_nameindex(), *other = NULL;
+	for (struct if_nameindex *i = ifs; i && i->if_index; i++)
+		if (strcmp(i->if_name, "lo") != 0 && !other)
+			other = i;
+	if (other) {
+		CHECK_OK("bindtodev.other", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, other->if_name,
+						       (socklen_t)strlen(other->if_name) + 1));
+		sendto(s, "dev", 3, 0, (struct sockaddr *)&a, sizeof(a));
+		CHECK("bindtodev.other_device_filtered", !wait_readable(u, 300));
+	} else {
+		t_skip("bindtodev.other_device_filtered", "no device besides lo");
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	CHECK_OK("bindtodev.unbind", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "", 0));
+	nl = sizeof(name);
+	CHECK("bindtodev.unbound_again", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, name, &nl) == 0 && nl == 0);
+	close(u);
+	close(s);
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setuid(65534) < 0)
+			_exit(2);
+		int v = socket(AF_INET, SOCK_DGRAM, 0);
+		if (setsockopt(v, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) != 0)
+			_exit(3);
+		_exit(setsockopt(v, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) == -1 && errno == EPERM ? 0 : 4);
+	}
+	int st = -1;
+	waitpid(pid, &st, 0);
+	if (geteuid() == 0)
+		CHECK_EQ("bindtodev.user_binds_once", WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+	else
+		t_skip("bindtodev.user_binds_once", "needs root to drop to another user");
 }
 
 static void test_rcvbuf_drops(void)
@@ -695,6 +878,9 @@ int main(int argc, char **argv)
 	test_raw_icmp();
 	test_ping_socket();
 	test_rcvbuf_drops();
+	test_bindtodevice();
+	test_udp_filter();
+	test_dontroute();
 	test_hostile();
 	return t_done();
 }

@@ -218,10 +218,27 @@ static int e1000_set_mac(struct net_device *dev, const uint8_t mac[ETH_ALEN])
 	return 0;
 }
 
+/* The receive control word for dev's flags: unicast and multicast promiscuous bits on request. */
+static uint32_t e1000_rctl(const struct net_device *dev)
+{
+	uint32_t rctl = E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_BSIZE_2048 | E1000_RCTL_SECRC;
+	if (dev->flags & IFF_PROMISC)
+		rctl |= E1000_RCTL_UPE | E1000_RCTL_MPE;
+	if (dev->flags & IFF_ALLMULTI)
+		rctl |= E1000_RCTL_MPE;
+	return rctl;
+}
+
+static void e1000_set_rx_mode(struct net_device *dev)
+{
+	if (dev->flags & IFF_UP)
+		wr32(dev->priv, E1000_RCTL, e1000_rctl(dev));
+}
+
 static int e1000_open(struct net_device *dev)
 {
 	struct e1000 *e = dev->priv;
-	wr32(e, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_BSIZE_2048 | E1000_RCTL_SECRC);
+	wr32(e, E1000_RCTL, e1000_rctl(dev));
 	wr32(e, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP | 0x10u << E1000_TCTL_CT_SHIFT |
 				    0x40u << E1000_TCTL_COLD_SHIFT);
 	wr32(e, E1000_IMS, E1000_ICR_LSC | E1000_ICR_RXT0 | E1000_ICR_RXDMT0 | E1000_ICR_RXO | E1000_ICR_RXSEQ);
@@ -239,6 +256,7 @@ static void e1000_stop(struct net_device *dev)
 
 static const struct net_device_ops e1000_ops = {
 	.open = e1000_open,
+	.set_rx_mode = e1000_set_rx_mode,
 	.stop = e1000_stop,
 	.xmit = e1000_xmit,
 	.set_mac = e1000_set_mac,

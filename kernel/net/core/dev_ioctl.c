@@ -74,7 +74,14 @@ static int dev_set_flags(struct net_device *d, unsigned flags)
 		netdev_down(d);
 		ip_flush_dev(d);
 	}
-	/* FIXME: IFF_PROMISC, IFF_ALLMULTI, IFF_NOARP and the others are ignored. */
+	/* The user's promiscuous and all-multicast requests count once each, beside packet
+	 * sockets' (Linux keeps them apart the same way). */
+	bool promisc = flags & IFF_PROMISC, allmulti = flags & IFF_ALLMULTI;
+	if (promisc != d->user_promisc && netdev_set_promisc(d, promisc ? 1 : -1) == 0)
+		d->user_promisc = promisc;
+	if (allmulti != d->user_allmulti && netdev_set_allmulti(d, allmulti ? 1 : -1) == 0)
+		d->user_allmulti = allmulti;
+	/* FIXME: IFF_NOARP and the other flags are ignored. */
 	return 0;
 }
 
@@ -132,7 +139,7 @@ static int dev_ifreq(unsigned cmd, uint64_t arg)
 	mutex_lock(&netcfg_lock);
 	switch (cmd) {
 	case SIOCGIFFLAGS:
-		r.u.flags = (int16_t)d->flags;
+		r.u.flags = (int16_t)netdev_user_flags(d);
 		break;
 	case SIOCSIFFLAGS:
 		err = dev_set_flags(d, (uint16_t)r.u.flags);

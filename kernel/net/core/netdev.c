@@ -20,6 +20,7 @@
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "net/ipv4/inet.h"
+#include "net/packet/packet.h"
 #include "sched/sched.h"
 #include "sched/wait.h"
 #include "time/clock.h"
@@ -181,6 +182,39 @@ int netdev_set_mac(struct net_device *dev, const uint8_t mac[ETH_ALEN])
 	return 0;
 }
 
+/* Moves *count by inc and sets or clears flag with it; the driver hears of a change. */
+static int netdev_count_mode(struct net_device *dev, int *count, unsigned flag, int inc, const char *what)
+{
+	uint64_t fl = spin_lock_irqsave(&netdev_list_lock);
+	int n = *count + inc;
+	bool changed = false;
+	if (n >= 0) {
+		*count = n;
+		unsigned old = n ? __atomic_fetch_or(&dev->flags, flag, __ATOMIC_ACQ_REL)
+				 : __atomic_fetch_and(&dev->flags, ~flag, __ATOMIC_ACQ_REL);
+		changed = !(old & flag) != !n;
+	}
+	spin_unlock_irqrestore(&netdev_list_lock, fl);
+	if (n < 0)
+		return -EINVAL;
+	if (changed) {
+		if (dev->ops->set_rx_mode)
+			dev->ops->set_rx_mode(dev);
+		pr_info("net: %s: %s %s\n", dev->name, what, n ? "on" : "off");
+	}
+	return 0;
+}
+
+int netdev_set_promisc(struct net_device *dev, int inc)
+{
+	return netdev_count_mode(dev, &dev->promisc_count, IFF_PROMISC, inc, "promiscuous mode");
+}
+
+int netdev_set_allmulti(struct net_device *dev, int inc)
+{
+	return netdev_count_mode(dev, &dev->allmulti_count, IFF_ALLMULTI, inc, "all-multicast mode");
+}
+
 void netdev_set_link(struct net_device *dev, bool up)
 {
 	if (dev->link_up == up)
@@ -239,6 +273,7 @@ int netdev_xmit(struct net_device *dev, struct sk_buff *skb)
 		return -ENETDOWN;
 	}
 	size_t len = skb->len;
+	packet_deliver(skb, true); /* ETH_P_ALL sockets see what leaves, as on Linux */
 	int err = dev->ops->xmit(dev, skb);
 	if (err == 0) {
 		netdev_stat_add(&dev->stats.tx_packets, 1);
@@ -281,6 +316,7 @@ void netif_receive(struct sk_buff *skb)
 		skb_free(skb);
 		return;
 	}
+	packet_deliver(skb, false);
 	eth_input(skb);
 }
 

@@ -10,6 +10,7 @@
  * ping_lock guards the socket list and identifiers; each queue has its own lock.
  */
 #include "net/ipv4/inet.h"
+#include "net/core/dgram.h"
 
 #include "arch/x86_64/percpu.h"
 #include "lib/errno.h"
@@ -27,10 +28,7 @@ struct ping_sock {
 	struct inet_ip_opts opts;  /* IP_TTL, IP_TOS */
 	in_addr_t laddr, raddr;
 	uint16_t ident;           /* host order; 0: not bound yet */
-	bool snd_shut, rcv_shut;
-	struct skb_queue queue;   /* echo replies, skb->data at the ICMP header */
-	size_t queued;
-	struct waitqueue wq;
+	struct dgram_queue rx;    /* echo replies, skb->data at the ICMP header */
 	struct ping_sock *next;
 };
 
@@ -55,28 +53,20 @@ bool ping_input(const struct sk_buff *skb, const struct ipv4_info *ip)
 	bool taken = false;
 	uint64_t fl = spin_lock_irqsave(&ping_sock_lock);
 	for (struct ping_sock *p = ping_socks; p && !taken; p = p->next) {
+		int bound = __atomic_load_n(&p->sock->bound_ifindex, __ATOMIC_RELAXED);
 		if (!p->ident || p->ident != ntohs(h->id) || (p->laddr && p->laddr != ip->daddr) ||
-		    (p->raddr && p->raddr != ip->saddr) || p->rcv_shut)
+		    (p->raddr && p->raddr != ip->saddr) || p->rx.rcv_shut || (bound && bound != skb->dev->ifindex))
 			continue;
 		taken = true;
-		if (p->queued > p->sock->rcvbuf)
+		if (p->rx.queued > p->sock->rcvbuf)
 			break; /* full: dropped */
 		struct sk_buff *c = skb_copy(skb);
 		if (!c)
 			break;
 		c->network = NULL;
 		memcpy(c->head, &ip->saddr, sizeof(in_addr_t)); /* the sender, in the headroom */
-		uint64_t qf = spin_lock_irqsave(&p->queue.lock);
-		p->queued += c->len + 256;
-		c->next = NULL;
-		if (p->queue.tail)
-			p->queue.tail->next = c;
-		else
-			p->queue.head = c;
-		p->queue.tail = c;
-		p->queue.len++;
-		spin_unlock_irqrestore(&p->queue.lock, qf);
-		wake_up_all(&p->wq);
+		if (!dgram_enqueue(&p->rx, c, p->sock->rcvbuf))
+			skb_free(c);
 	}
 	spin_unlock_irqrestore(&ping_sock_lock, fl);
 	return taken;
@@ -92,7 +82,7 @@ void ping_icmp_error(const struct ip_hdr *q, const struct icmp_hdr *echo, int er
 		if (!p->opts.recverr && (!hard || !p->raddr))
 			break;
 		__atomic_store_n(&p->sock->error, err, __ATOMIC_RELEASE);
-		wake_up_all(&p->wq);
+		wake_up_all(&p->rx.wq);
 		break;
 	}
 	spin_unlock_irqrestore(&ping_sock_lock, fl);
@@ -115,7 +105,7 @@ static void ping_release(struct socket *sock)
 			break;
 		}
 	spin_unlock_irqrestore(&ping_sock_lock, fl);
-	skb_queue_purge(&p->queue);
+	dgram_purge(&p->rx);
 	kfree(p);
 }
 
@@ -193,7 +183,7 @@ static ssize_t ping_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags
 	} else {
 		return -EDESTADDRREQ;
 	}
-	if (p->snd_shut)
+	if (p->rx.snd_shut)
 		return -EPIPE;
 	int perr = __atomic_exchange_n(&sock->error, 0, __ATOMIC_ACQ_REL);
 	if (perr)
@@ -223,19 +213,10 @@ static ssize_t ping_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags
 	return err < 0 ? err : (ssize_t)m->len;
 }
 
-static bool ping_readable(void *arg)
+static size_t ping_fill(struct socket *sock, const struct sk_buff *skb, struct msg_k *m)
 {
-	struct ping_sock *p = arg;
-	return __atomic_load_n(&p->queue.head, __ATOMIC_ACQUIRE) || p->rcv_shut ||
-	       __atomic_load_n(&p->sock->error, __ATOMIC_ACQUIRE);
-}
-
-static size_t ping_fill(const struct sk_buff *skb, struct msg_k *m)
-{
-	size_t n = skb->len;
-	memcpy(m->buf, skb->data, n < m->len ? n : m->len);
-	if (n > m->len)
-		m->flags_out |= MSG_TRUNC;
+	(void)sock;
+	size_t n = dgram_copy_data(skb, m);
 	if (m->name) {
 		in_addr_t from;
 		memcpy(&from, skb->head, sizeof(from));
@@ -247,55 +228,13 @@ static size_t ping_fill(const struct sk_buff *skb, struct msg_k *m)
 
 static ssize_t ping_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 {
-	struct ping_sock *p = ps_of(sock);
-	if (flags & MSG_OOB)
-		return -EINVAL;
-	size_t n;
-	for (;;) {
-		int perr = __atomic_exchange_n(&sock->error, 0, __ATOMIC_ACQ_REL);
-		if (perr)
-			return perr;
-		bool got = false;
-		uint64_t fl = spin_lock_irqsave(&p->queue.lock);
-		struct sk_buff *skb = p->queue.head;
-		if (skb) {
-			n = ping_fill(skb, m);
-			got = true;
-			if (!(flags & MSG_PEEK)) {
-				p->queue.head = skb->next;
-				if (!p->queue.head)
-					p->queue.tail = NULL;
-				p->queue.len--;
-				p->queued -= skb->len + 256;
-			} else {
-				skb = NULL;
-			}
-		}
-		spin_unlock_irqrestore(&p->queue.lock, fl);
-		if (skb)
-			skb_free(skb);
-		if (got)
-			break;
-		if (p->rcv_shut)
-			return 0;
-		if (flags & MSG_DONTWAIT)
-			return -EAGAIN;
-		int err = sock_wait(&p->wq, ping_readable, p, sock->rcvtimeo_ns);
-		if (err)
-			return err;
-	}
-	return (flags & MSG_TRUNC) || n <= m->len ? (ssize_t)n : (ssize_t)m->len;
+	return dgram_recvmsg(sock, &ps_of(sock)->rx, m, flags, ping_fill);
 }
 
 static int ping_shutdown(struct socket *sock, int how)
 {
 	struct ping_sock *p = ps_of(sock);
-	if (how == SHUT_RD || how == SHUT_RDWR)
-		p->rcv_shut = true;
-	if (how == SHUT_WR || how == SHUT_RDWR)
-		p->snd_shut = true;
-	wake_up_all(&p->wq);
-	return p->raddr ? 0 : -ENOTCONN;
+	return dgram_shutdown(&p->rx, how, p->raddr != 0);
 }
 
 static int ping_getname(struct socket *sock, void *addr, int *len, bool peer)
@@ -309,35 +248,20 @@ static int ping_getname(struct socket *sock, void *addr, int *len, bool peer)
 
 static unsigned ping_poll(struct socket *sock, struct poll_table *pt)
 {
-	struct ping_sock *p = ps_of(sock);
-	poll_wait(pt, &p->wq);
-	unsigned mask = POLLOUT | POLLWRNORM | POLLWRBAND;
-	if (__atomic_load_n(&p->queue.head, __ATOMIC_ACQUIRE))
-		mask |= POLLIN | POLLRDNORM;
-	if (p->rcv_shut)
-		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
-	if (p->rcv_shut && p->snd_shut)
-		mask |= POLLHUP;
-	if (__atomic_load_n(&sock->error, __ATOMIC_ACQUIRE))
-		mask |= POLLERR;
-	return mask;
+	return dgram_poll(sock, &ps_of(sock)->rx, pt);
 }
 
 static int ping_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
 {
-	struct ping_sock *p = ps_of(sock);
 	if (cmd != FIONREAD)
 		return -ENOTTY;
-	int v = 0;
-	uint64_t fl = spin_lock_irqsave(&p->queue.lock);
-	if (p->queue.head)
-		v = (int)p->queue.head->len;
-	spin_unlock_irqrestore(&p->queue.lock, fl);
-	return put_user(v, (int *)arg);
+	return dgram_ioctl_fionread(&ps_of(sock)->rx, 0, arg);
 }
 
 static int ping_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
 {
+	if (level == SOL_SOCKET)
+		return dgram_filter_setsockopt(&ps_of(sock)->rx, name, val);
 	if (level != IPPROTO_IP)
 		return -ENOPROTOOPT; /* FIXME: IP_RECVTTL */
 	return inet_ip_setsockopt(&ps_of(sock)->opts, name, val, len);
@@ -372,8 +296,8 @@ static int ping_create(struct socket *sock, int protocol)
 	if (!p)
 		return -ENOMEM;
 	p->sock = sock;
-	skb_queue_init(&p->queue);
-	waitqueue_init(&p->wq);
+	dgram_init(&p->rx);
+	p->rx.filter_min = 1; /* Linux's sk_filter keeps at least a byte */
 	sock->sk = p;
 	sock->ops = &ping_ops;
 	uint64_t fl = spin_lock_irqsave(&ping_sock_lock);

@@ -7,6 +7,7 @@
  * raw_lock guards the socket list; each socket's queue has its own lock.
  */
 #include "net/ipv4/inet.h"
+#include "net/core/dgram.h"
 
 #include "arch/x86_64/percpu.h"
 #include "lib/errno.h"
@@ -24,20 +25,12 @@ struct raw_sock {
 	struct socket *sock;
 	struct inet_ip_opts opts;  /* IP_TTL, IP_TOS */
 	in_addr_t laddr, raddr;   /* 0: any */
-	bool rcv_shut, snd_shut;
-	struct skb_queue queue;   /* whole IP datagrams, skb->data at the IP header */
-	size_t queued;            /* bytes charged (under queue.lock) */
-	struct waitqueue wq;
+	struct dgram_queue rx;    /* whole IP datagrams, skb->data at the IP header */
 	struct raw_sock *next;
 };
 
 static spinlock_t raw_lock = SPINLOCK_INIT;
 static struct raw_sock *raw_socks;
-
-static size_t raw_charge(const struct sk_buff *skb)
-{
-	return skb->len + 256;
-}
 
 void raw_input(const struct sk_buff *skb, const struct ipv4_info *ip)
 {
@@ -47,26 +40,20 @@ void raw_input(const struct sk_buff *skb, const struct ipv4_info *ip)
 	uint64_t fl = spin_lock_irqsave(&raw_lock);
 	for (struct raw_sock *r = raw_socks; r; r = r->next) {
 		if (r->sock->protocol != ip->protocol || (r->laddr && r->laddr != ip->daddr) ||
-		    (r->raddr && r->raddr != ip->saddr) || r->rcv_shut)
+		    (r->raddr && r->raddr != ip->saddr) || r->rx.rcv_shut)
 			continue;
-		if (r->queued > r->sock->rcvbuf)
+		int bound = __atomic_load_n(&r->sock->bound_ifindex, __ATOMIC_RELAXED);
+		if (bound && bound != skb->dev->ifindex)
+			continue; /* SO_BINDTODEVICE: another device's */
+		if (r->rx.queued > r->sock->rcvbuf)
 			continue; /* full: dropped, as Linux past its receive buffer */
 		/* FIXME: a copy per socket allocated under raw_lock; few raw sockets exist. */
 		struct sk_buff *c = skb_alloc(hdr + skb->len);
 		if (!c)
 			break;
 		memcpy(skb_put(c, hdr + skb->len), skb->network, hdr + skb->len);
-		uint64_t qf = spin_lock_irqsave(&r->queue.lock);
-		r->queued += raw_charge(c);
-		c->next = NULL;
-		if (r->queue.tail)
-			r->queue.tail->next = c;
-		else
-			r->queue.head = c;
-		r->queue.tail = c;
-		r->queue.len++;
-		spin_unlock_irqrestore(&r->queue.lock, qf);
-		wake_up_all(&r->wq);
+		if (!dgram_enqueue(&r->rx, c, r->sock->rcvbuf))
+			skb_free(c);
 	}
 	spin_unlock_irqrestore(&raw_lock, fl);
 }
@@ -74,22 +61,6 @@ void raw_input(const struct sk_buff *skb, const struct ipv4_info *ip)
 static struct raw_sock *rs_of(struct socket *sock)
 {
 	return sock->sk;
-}
-
-static struct sk_buff *raw_dequeue(struct raw_sock *r)
-{
-	uint64_t fl = spin_lock_irqsave(&r->queue.lock);
-	struct sk_buff *skb = r->queue.head;
-	if (skb) {
-		r->queue.head = skb->next;
-		if (!r->queue.head)
-			r->queue.tail = NULL;
-		r->queue.len--;
-		r->queued -= raw_charge(skb);
-		skb->next = NULL;
-	}
-	spin_unlock_irqrestore(&r->queue.lock, fl);
-	return skb;
 }
 
 static void raw_release(struct socket *sock)
@@ -105,7 +76,7 @@ static void raw_release(struct socket *sock)
 		}
 	}
 	spin_unlock_irqrestore(&raw_lock, fl);
-	skb_queue_purge(&r->queue);
+	dgram_purge(&r->rx);
 	kfree(r);
 }
 
@@ -149,6 +120,8 @@ static ssize_t raw_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 		return -EOPNOTSUPP;
 	if (m->len > IP_MAX_PACKET - sizeof(struct ip_hdr))
 		return -EMSGSIZE;
+	if (sock->protocol == IPPROTO_RAW)
+		return -EOPNOTSUPP; /* FIXME: IP_HDRINCL (the user's own IP header) */
 	in_addr_t dst;
 	uint16_t port;
 	if (m->name) {
@@ -160,7 +133,7 @@ static ssize_t raw_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 	} else {
 		return -EDESTADDRREQ;
 	}
-	if (r->snd_shut)
+	if (r->rx.snd_shut)
 		return -EPIPE;
 	if (ip_route_is_broadcast(dst) && !sock->broadcast)
 		return -EACCES;
@@ -177,19 +150,11 @@ static ssize_t raw_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 	return err < 0 ? err : (ssize_t)m->len;
 }
 
-static bool raw_readable(void *arg)
-{
-	struct raw_sock *r = arg;
-	return __atomic_load_n(&r->queue.head, __ATOMIC_ACQUIRE) || r->rcv_shut;
-}
-
 /* Copies a datagram (IP header first) into m; its length. */
-static size_t raw_fill(const struct sk_buff *skb, struct msg_k *m)
+static size_t raw_fill(struct socket *sock, const struct sk_buff *skb, struct msg_k *m)
 {
-	size_t n = skb->len;
-	memcpy(m->buf, skb->data, n < m->len ? n : m->len);
-	if (n > m->len)
-		m->flags_out |= MSG_TRUNC;
+	(void)sock;
+	size_t n = dgram_copy_data(skb, m);
 	if (m->name) {
 		const struct ip_hdr *ih = (const struct ip_hdr *)skb->data;
 		m->namelen = SOCK_ADDR_MAX;
@@ -198,51 +163,17 @@ static size_t raw_fill(const struct sk_buff *skb, struct msg_k *m)
 	return n;
 }
 
+/* raw sockets never get a pending error (no ICMP error reaches them), so dgram's check of
+ * sock->error changes nothing here. */
 static ssize_t raw_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 {
-	struct raw_sock *r = rs_of(sock);
-	if (flags & MSG_OOB)
-		return -EINVAL;
-	size_t n;
-	for (;;) {
-		bool got = false;
-		if (flags & MSG_PEEK) {
-			uint64_t fl = spin_lock_irqsave(&r->queue.lock);
-			if (r->queue.head) {
-				n = raw_fill(r->queue.head, m);
-				got = true;
-			}
-			spin_unlock_irqrestore(&r->queue.lock, fl);
-		} else {
-			struct sk_buff *skb = raw_dequeue(r);
-			if (skb) {
-				n = raw_fill(skb, m);
-				skb_free(skb);
-				got = true;
-			}
-		}
-		if (got)
-			break;
-		if (r->rcv_shut)
-			return 0;
-		if (flags & MSG_DONTWAIT)
-			return -EAGAIN;
-		int err = sock_wait(&r->wq, raw_readable, r, sock->rcvtimeo_ns);
-		if (err)
-			return err;
-	}
-	return (flags & MSG_TRUNC) || n <= m->len ? (ssize_t)n : (ssize_t)m->len;
+	return dgram_recvmsg(sock, &rs_of(sock)->rx, m, flags, raw_fill);
 }
 
 static int raw_shutdown(struct socket *sock, int how)
 {
 	struct raw_sock *r = rs_of(sock);
-	if (how == SHUT_RD || how == SHUT_RDWR)
-		r->rcv_shut = true;
-	if (how == SHUT_WR || how == SHUT_RDWR)
-		r->snd_shut = true;
-	wake_up_all(&r->wq);
-	return r->raddr ? 0 : -ENOTCONN;
+	return dgram_shutdown(&r->rx, how, r->raddr != 0);
 }
 
 static int raw_getname(struct socket *sock, void *addr, int *len, bool peer)
@@ -257,33 +188,20 @@ static int raw_getname(struct socket *sock, void *addr, int *len, bool peer)
 
 static unsigned raw_poll(struct socket *sock, struct poll_table *pt)
 {
-	struct raw_sock *r = rs_of(sock);
-	poll_wait(pt, &r->wq);
-	unsigned mask = POLLOUT | POLLWRNORM | POLLWRBAND;
-	if (__atomic_load_n(&r->queue.head, __ATOMIC_ACQUIRE))
-		mask |= POLLIN | POLLRDNORM;
-	if (r->rcv_shut)
-		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
-	if (r->rcv_shut && r->snd_shut)
-		mask |= POLLHUP;
-	return mask;
+	return dgram_poll(sock, &rs_of(sock)->rx, pt);
 }
 
 static int raw_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
 {
-	struct raw_sock *r = rs_of(sock);
 	if (cmd != FIONREAD)
 		return -ENOTTY;
-	int v = 0;
-	uint64_t fl = spin_lock_irqsave(&r->queue.lock);
-	if (r->queue.head)
-		v = (int)r->queue.head->len;
-	spin_unlock_irqrestore(&r->queue.lock, fl);
-	return put_user(v, (int *)arg);
+	return dgram_ioctl_fionread(&rs_of(sock)->rx, 0, arg);
 }
 
 static int raw_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
 {
+	if (level == SOL_SOCKET)
+		return dgram_filter_setsockopt(&rs_of(sock)->rx, name, val);
 	if (level != IPPROTO_IP)
 		return -ENOPROTOOPT; /* FIXME: ICMP_FILTER (SOL_RAW), IP_HDRINCL */
 	return inet_ip_setsockopt(&rs_of(sock)->opts, name, val, len);
@@ -320,8 +238,8 @@ static int raw_create(struct socket *sock, int protocol)
 	if (!r)
 		return -ENOMEM;
 	r->sock = sock;
-	skb_queue_init(&r->queue);
-	waitqueue_init(&r->wq);
+	dgram_init(&r->rx);
+	r->rx.filter_min = 1; /* Linux's sk_filter keeps at least a byte */
 	sock->sk = r;
 	sock->ops = &raw_ops;
 	uint64_t fl = spin_lock_irqsave(&raw_lock);
@@ -338,7 +256,17 @@ static const struct inet_protosw raw_icmp_protosw = {
 	.create = raw_create,
 };
 
+/* IPPROTO_RAW: what busybox udhcpc opens only for the interface ioctls. Nothing arrives on
+ * it (no IP protocol 255), and sending needs IP_HDRINCL, which is missing. */
+static const struct inet_protosw raw_raw_protosw = {
+	.type = SOCK_RAW,
+	.protocol = IPPROTO_RAW,
+	.is_default = false,
+	.create = raw_create,
+};
+
 void raw_init(void)
 {
 	inet_register_protosw(&raw_icmp_protosw);
+	inet_register_protosw(&raw_raw_protosw);
 }

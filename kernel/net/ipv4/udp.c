@@ -23,14 +23,27 @@ static spinlock_t udp_lock = SPINLOCK_INIT;
 static struct udp_endpoint *udp_endpoints; /* newest first: the last to bind wins a tie */
 static uint16_t udp_next_ephemeral = INET_EPHEMERAL_FIRST;
 
-/* How well ep matches a datagram saddr:sport -> daddr:dport; -1 when not at all. A connected
- * or specifically bound endpoint beats a wildcard one, as in Linux's compute_score. */
+/* The device a socket is tied to by SO_BINDTODEVICE (0: none; kernel endpoints never are). */
+static int udp_bound_dev(const struct udp_endpoint *ep)
+{
+	return ep->sock ? __atomic_load_n(&ep->sock->bound_ifindex, __ATOMIC_RELAXED) : 0;
+}
+
+/* How well ep matches a datagram saddr:sport -> daddr:dport that came in on ifindex; -1 when
+ * not at all. A connected, specifically bound or device-bound endpoint beats a wildcard one,
+ * as in Linux's compute_score. */
 static int udp_score(const struct udp_endpoint *ep, in_addr_t saddr, uint16_t sport, in_addr_t daddr,
-		     uint16_t dport)
+		     uint16_t dport, int ifindex)
 {
 	if (ep->port != dport)
 		return -1;
 	int score = 0;
+	int bound = udp_bound_dev(ep);
+	if (bound) {
+		if (bound != ifindex)
+			return -1;
+		score += 1;
+	}
 	if (ep->laddr) {
 		if (ep->laddr != daddr)
 			return -1;
@@ -47,33 +60,16 @@ static int udp_score(const struct udp_endpoint *ep, in_addr_t saddr, uint16_t sp
 /* Queues skb on ep (under udp_lock) or says it is full; true when taken. */
 static bool udp_enqueue(struct udp_endpoint *ep, struct sk_buff *skb)
 {
-	size_t limit = ep->sock ? ep->sock->rcvbuf : SOCK_DEFAULT_BUF;
-	bool taken = false;
-	uint64_t fl = spin_lock_irqsave(&ep->queue.lock);
-	/* As Linux: a datagram is dropped only once the buffer is already over its limit. */
-	if (ep->queued <= limit) {
-		ep->queued += udp_charge(skb);
-		skb->next = NULL;
-		if (ep->queue.tail)
-			ep->queue.tail->next = skb;
-		else
-			ep->queue.head = skb;
-		ep->queue.tail = skb;
-		ep->queue.len++;
-		taken = true;
-	} else {
-		ep->drops++;
-	}
-	spin_unlock_irqrestore(&ep->queue.lock, fl);
-	if (taken)
-		wake_up_all(&ep->wq);
-	return taken;
+	return dgram_enqueue(&ep->rx, skb, ep->sock ? ep->sock->rcvbuf : SOCK_DEFAULT_BUF);
 }
 
-/* A broadcast is for unconnected endpoints bound to the wildcard or to it exactly. */
-static bool udp_bcast_match(const struct udp_endpoint *e, in_addr_t daddr, uint16_t dport)
+/* A broadcast is for unconnected endpoints bound to the wildcard or to it exactly (and to the
+ * device it came in on, or to none). */
+static bool udp_bcast_match(const struct udp_endpoint *e, in_addr_t daddr, uint16_t dport, int ifindex)
 {
-	return e->port == dport && !e->raddr && (!e->laddr || e->laddr == daddr);
+	int bound = udp_bound_dev(e);
+	return e->port == dport && !e->raddr && (!e->laddr || e->laddr == daddr) &&
+	       (!bound || bound == ifindex);
 }
 
 /* A broadcast goes to every endpoint that matches; copies are made before taking the lock. */
@@ -82,7 +78,7 @@ static void udp_deliver_broadcast(struct sk_buff *skb, const struct ipv4_info *i
 	unsigned n = 0;
 	uint64_t fl = spin_lock_irqsave(&udp_lock);
 	for (struct udp_endpoint *e = udp_endpoints; e; e = e->next)
-		if (udp_bcast_match(e, ip->daddr, dport))
+		if (udp_bcast_match(e, ip->daddr, dport, skb->dev->ifindex))
 			n++;
 	spin_unlock_irqrestore(&udp_lock, fl);
 	if (n > 16)
@@ -97,7 +93,7 @@ static void udp_deliver_broadcast(struct sk_buff *skb, const struct ipv4_info *i
 	unsigned used = 0;
 	fl = spin_lock_irqsave(&udp_lock);
 	for (struct udp_endpoint *e = udp_endpoints; e && used < have; e = e->next) {
-		if (!udp_bcast_match(e, ip->daddr, dport))
+		if (!udp_bcast_match(e, ip->daddr, dport, skb->dev->ifindex))
 			continue;
 		if (udp_enqueue(e, copies[used]))
 			used++;
@@ -131,7 +127,7 @@ void udp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 	struct udp_endpoint *best = NULL;
 	int best_score = -1;
 	for (struct udp_endpoint *e = udp_endpoints; e; e = e->next) {
-		int s = udp_score(e, ip->saddr, sport, ip->daddr, dport);
+		int s = udp_score(e, ip->saddr, sport, ip->daddr, dport, skb->dev->ifindex);
 		if (s > best_score) {
 			best = e;
 			best_score = s;
@@ -161,7 +157,7 @@ void udp_icmp_error(const struct ip_hdr *q, const struct udp_hdr *uh, int err, b
 		if (!e->opts.recverr && (!hard || !e->raddr))
 			continue;
 		__atomic_store_n(&e->sock->error, err, __ATOMIC_RELEASE);
-		wake_up_all(&e->wq);
+		wake_up_all(&e->rx.wq);
 		break;
 	}
 	spin_unlock_irqrestore(&udp_lock, fl);
@@ -172,8 +168,8 @@ struct udp_endpoint *udp_ep_alloc(struct socket *sock)
 	struct udp_endpoint *ep = kzalloc(sizeof(*ep));
 	if (!ep)
 		return NULL;
-	skb_queue_init(&ep->queue);
-	waitqueue_init(&ep->wq);
+	dgram_init(&ep->rx);
+	ep->rx.filter_min = sizeof(struct udp_hdr); /* as Linux: a filter cannot cut the header */
 	ep->sock = sock;
 	return ep;
 }
@@ -256,7 +252,7 @@ void udp_ep_unhash(struct udp_endpoint *ep)
 void udp_ep_free(struct udp_endpoint *ep)
 {
 	udp_ep_unhash(ep);
-	skb_queue_purge(&ep->queue);
+	dgram_purge(&ep->rx);
 	kfree(ep);
 }
 
@@ -285,15 +281,27 @@ int udp_ep_send(struct udp_endpoint *ep, in_addr_t src, in_addr_t dst, uint16_t 
 		return -EMSGSIZE;
 	if (dport == 0)
 		return -EINVAL;
-	if (!src)
+	/* The limited broadcast from a device-bound socket leaves through that device, whether
+	 * or not it has an address yet (a DHCP client's case), as on Linux. */
+	struct net_device *dev = NULL;
+	if (dst == INADDR_BROADCAST && udp_bound_dev(ep)) {
+		dev = netdev_get_by_index(udp_bound_dev(ep));
+		if (!dev)
+			return -ENODEV;
+		if (!src)
+			src = dev->ipv4_addr;
+	}
+	if (!src && !dev)
 		src = ip_source_for(dst);
-	if (!src)
+	if (!src && !dev)
 		return -ENETUNREACH;
 	struct sk_buff *skb = udp_build(ep->port, src, dst, dport, data, len);
 	if (!skb)
 		return -ENOBUFS;
 	skb->ip_ttl = ep->opts.ttl;
 	skb->ip_tos = ep->opts.tos;
+	if (dev)
+		return ip_output_dev(skb, dev, dst, src, dst, IPPROTO_UDP);
 	return ip_output(skb, src, dst, IPPROTO_UDP);
 }
 
@@ -342,30 +350,14 @@ int udp_sendto_dev(struct udp_endpoint *ep, struct net_device *dev, in_addr_t ds
 	return ip_output_dev(skb, dev, dst, dev->ipv4_addr, dst, IPPROTO_UDP);
 }
 
-/* Takes the first datagram off ep's queue, uncharging it. */
-struct sk_buff *udp_ep_dequeue(struct udp_endpoint *ep)
-{
-	uint64_t fl = spin_lock_irqsave(&ep->queue.lock);
-	struct sk_buff *skb = ep->queue.head;
-	if (skb) {
-		ep->queue.head = skb->next;
-		if (!ep->queue.head)
-			ep->queue.tail = NULL;
-		ep->queue.len--;
-		ep->queued -= udp_charge(skb);
-		skb->next = NULL;
-	}
-	spin_unlock_irqrestore(&ep->queue.lock, fl);
-	return skb;
-}
-
 ssize_t udp_recvfrom(struct udp_endpoint *ep, void *buf, size_t size, in_addr_t *src,
 		     uint16_t *sport, uint64_t timeout_ns)
 {
-	struct sk_buff *skb = udp_ep_dequeue(ep);
+	struct sk_buff *skb = dgram_dequeue(&ep->rx);
 	if (!skb) {
-		wait_event_timeout(&ep->wq, __atomic_load_n(&ep->queue.head, __ATOMIC_ACQUIRE) != NULL, timeout_ns);
-		skb = udp_ep_dequeue(ep);
+		wait_event_timeout(&ep->rx.wq, __atomic_load_n(&ep->rx.q.head, __ATOMIC_ACQUIRE) != NULL,
+				   timeout_ns);
+		skb = dgram_dequeue(&ep->rx);
 		if (!skb)
 			return -ETIMEDOUT;
 	}
@@ -401,14 +393,14 @@ size_t net_format_proc_udp(char *buf, size_t size)
 	 * pointer hidden as under kptr_restrict.
 	 */
 	for (struct udp_endpoint *e = udp_endpoints; e; e = e->next) {
-		uint64_t qf = spin_lock_irqsave(&e->queue.lock);
-		size_t queued = e->queued;
-		spin_unlock_irqrestore(&e->queue.lock, qf);
+		uint64_t qf = spin_lock_irqsave(&e->rx.q.lock);
+		size_t queued = e->rx.queued;
+		spin_unlock_irqrestore(&e->rx.q.lock, qf);
 		struct inode *ino = e->sock && e->sock->file ? e->sock->file->inode : NULL;
 		OUT("%5u: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %016llx %llu",
 		    e->port & 127u, e->laddr, e->port, e->raddr, e->rport, e->raddr ? 1u : 7u, 0u,
 		    (unsigned)queued, 0u, 0ul, 0u, ino ? (unsigned)ino->uid : 0u, 0,
-		    ino ? (unsigned long)ino->ino : 0ul, 2, 0ull, (unsigned long long)e->drops);
+		    ino ? (unsigned long)ino->ino : 0ul, 2, 0ull, (unsigned long long)e->rx.drops);
 	}
 	spin_unlock_irqrestore(&udp_lock, fl);
 #undef OUT

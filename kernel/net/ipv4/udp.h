@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include "net/core/dgram.h"
 #include "net/ipv4/af_inet.h"
 #include "net/ipv4/inet.h"
 #include "net/socket.h"
@@ -22,10 +23,8 @@ struct udp_endpoint {
 	bool addr_locked;         /* bound explicitly: disconnect keeps laddr */
 	struct inet_ip_opts opts; /* IP_TTL, IP_TOS, IP_RECVERR (sockets only) */
 	struct socket *sock;      /* NULL for a kernel endpoint */
-	struct skb_queue queue;   /* datagrams, skb->data at the UDP header */
-	size_t queued;            /* bytes charged to the queue (under queue.lock) */
-	struct waitqueue wq;      /* readers and pollers */
-	uint64_t drops;
+	struct dgram_queue rx;    /* datagrams, skb->data at the UDP header; rx.drops counts
+				   * the ones refused for a full buffer */
 	struct udp_endpoint *next;
 };
 
@@ -46,16 +45,8 @@ int udp_ep_send(struct udp_endpoint *ep, in_addr_t src, in_addr_t dst, uint16_t 
 /* The largest payload one datagram carries (65535 - IP and UDP headers). */
 #define UDP_MAX_PAYLOAD (IP_MAX_PACKET - sizeof(struct ip_hdr) - sizeof(struct udp_hdr))
 
-/* What a queued datagram charges against the receive buffer (Linux counts its truesize). */
-static inline size_t udp_charge(const struct sk_buff *skb)
-{
-	return skb->len + 256;
-}
-
 /* The socket side's protocol switch entry (udp_sock.c). */
 void udp_sock_init(void);
-/* Takes the first datagram off ep's queue (NULL when empty), uncharging it. */
-struct sk_buff *udp_ep_dequeue(struct udp_endpoint *ep);
 /* An ICMP error quoting q (the offending IP header) and uh (its UDP header): err (-errno)
  * becomes the pending error of the socket that sent it when that socket is connected and the
  * error hard (Linux's rule without IP_RECVERR), or when it asked for every error. */

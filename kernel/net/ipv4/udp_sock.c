@@ -25,7 +25,6 @@
 struct udp_sock {
 	struct udp_endpoint *ep;
 	struct mutex lock;
-	bool rcv_shut, snd_shut;
 };
 
 static struct udp_sock *us_of(struct socket *sock)
@@ -73,6 +72,17 @@ static int udp_sock_bind(struct socket *sock, const void *addr, int len)
 	return err;
 }
 
+/* SO_DONTROUTE or MSG_DONTROUTE: only this host, broadcasts and hosts on a connected subnet
+ * can be reached (Linux looks up link-scope routes only); ENETUNREACH for the rest. */
+static int udp_dontroute_check(struct socket *sock, unsigned flags, in_addr_t dst)
+{
+	if (!sock->dontroute && !(flags & MSG_DONTROUTE))
+		return 0;
+	if (ip_is_local(dst) || ip_route_is_broadcast(dst) || inet_onlink_dev(dst))
+		return 0;
+	return -ENETUNREACH;
+}
+
 static int udp_sock_connect(struct socket *sock, const void *addr, int len, unsigned flags)
 {
 	(void)flags;
@@ -93,7 +103,7 @@ static int udp_sock_connect(struct socket *sock, const void *addr, int len, unsi
 	if (ip == INADDR_ANY_NET)
 		ip = IPV4(127, 0, 0, 1); /* Linux: connecting to 0.0.0.0 means this host */
 	in_addr_t src = ep->laddr ? ep->laddr : ip_source_for(ip);
-	if (!src)
+	if (!src || udp_dontroute_check(sock, 0, ip))
 		err = -ENETUNREACH;
 	else if (ip_route_is_broadcast(ip) && !sock->broadcast)
 		err = -EACCES;
@@ -140,13 +150,16 @@ static ssize_t udp_sock_sendmsg(struct socket *sock, struct msg_k *m, unsigned f
 		dst = us->ep->raddr;
 		dport = us->ep->rport;
 	}
-	if (us->snd_shut)
+	if (us->ep->rx.snd_shut)
 		return -EPIPE;
 	int err = udp_take_error(sock);
 	if (err)
 		return err;
 	if (ip_route_is_broadcast(dst) && !sock->broadcast)
 		return -EACCES;
+	err = udp_dontroute_check(sock, flags, dst);
+	if (err)
+		return err;
 	mutex_lock(&us->lock);
 	err = udp_autobind(sock, us);
 	in_addr_t src = us->ep->laddr;
@@ -160,21 +173,10 @@ static ssize_t udp_sock_sendmsg(struct socket *sock, struct msg_k *m, unsigned f
 	return err < 0 ? err : (ssize_t)m->len;
 }
 
-struct udp_wait {
-	struct socket *sock;
-	struct udp_sock *us;
-};
-
-static bool udp_readable(void *arg)
-{
-	struct udp_wait *w = arg;
-	return __atomic_load_n(&w->us->ep->queue.head, __ATOMIC_ACQUIRE) || w->us->rcv_shut ||
-	       __atomic_load_n(&w->sock->error, __ATOMIC_ACQUIRE);
-}
-
 /* Copies a datagram into m (kernel memory, so this may run under the queue lock); its length. */
-static size_t udp_fill_msg(const struct sk_buff *skb, struct msg_k *m)
+static size_t udp_fill_msg(struct socket *sock, const struct sk_buff *skb, struct msg_k *m)
 {
+	(void)sock;
 	const struct udp_hdr *h = (const struct udp_hdr *)skb->data;
 	size_t n = skb->len - sizeof(*h);
 	memcpy(m->buf, h + 1, n < m->len ? n : m->len);
@@ -190,60 +192,16 @@ static size_t udp_fill_msg(const struct sk_buff *skb, struct msg_k *m)
 
 static ssize_t udp_sock_recvmsg(struct socket *sock, struct msg_k *m, unsigned flags)
 {
-	struct udp_sock *us = us_of(sock);
-	struct udp_endpoint *ep = us->ep;
-	if (flags & MSG_OOB)
-		return -EINVAL;
-	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* FIXME: no error queue; errors come as the pending error instead */
-	size_t n;
-	for (;;) {
-		int err = udp_take_error(sock);
-		if (err)
-			return err;
-		bool got = false;
-		if (flags & MSG_PEEK) {
-			/* The datagram stays queued: copy it out under the queue lock. */
-			uint64_t fl = spin_lock_irqsave(&ep->queue.lock);
-			if (ep->queue.head) {
-				n = udp_fill_msg(ep->queue.head, m);
-				got = true;
-			}
-			spin_unlock_irqrestore(&ep->queue.lock, fl);
-		} else {
-			struct sk_buff *skb = udp_ep_dequeue(ep);
-			if (skb) {
-				n = udp_fill_msg(skb, m);
-				skb_free(skb);
-				got = true;
-			}
-		}
-		if (got)
-			break;
-		if (us->rcv_shut)
-			return 0;
-		if (flags & MSG_DONTWAIT)
-			return -EAGAIN;
-		struct udp_wait w = { sock, us };
-		err = sock_wait(&ep->wq, udp_readable, &w, sock->rcvtimeo_ns);
-		if (err)
-			return err;
-	}
-	/* With MSG_TRUNC the datagram's real length, as Linux. */
-	return (flags & MSG_TRUNC) || n <= m->len ? (ssize_t)n : (ssize_t)m->len;
+	/* FIXME: no error queue; errors come as the pending error instead. */
+	if ((flags & MSG_ERRQUEUE) && !(flags & MSG_OOB))
+		return -EAGAIN;
+	return dgram_recvmsg(sock, &us_of(sock)->ep->rx, m, flags, udp_fill_msg);
 }
 
 static int udp_sock_shutdown(struct socket *sock, int how)
 {
-	struct udp_sock *us = us_of(sock);
-	/* Linux reports ENOTCONN on an unconnected socket yet still records the shutdown, which
-	 * wakes its readers (poll sees EPOLLHUP). */
-	if (how == SHUT_RD || how == SHUT_RDWR)
-		us->rcv_shut = true;
-	if (how == SHUT_WR || how == SHUT_RDWR)
-		us->snd_shut = true;
-	wake_up_all(&us->ep->wq);
-	return us->ep->raddr ? 0 : -ENOTCONN;
+	struct udp_endpoint *ep = us_of(sock)->ep;
+	return dgram_shutdown(&ep->rx, how, ep->raddr != 0);
 }
 
 static int udp_sock_getname(struct socket *sock, void *addr, int *len, bool peer)
@@ -261,38 +219,23 @@ static int udp_sock_getname(struct socket *sock, void *addr, int *len, bool peer
 
 static unsigned udp_sock_poll(struct socket *sock, struct poll_table *pt)
 {
-	struct udp_sock *us = us_of(sock);
-	poll_wait(pt, &us->ep->wq);
-	unsigned mask = POLLOUT | POLLWRNORM | POLLWRBAND; /* sends never wait for buffer room */
-	if (__atomic_load_n(&us->ep->queue.head, __ATOMIC_ACQUIRE))
-		mask |= POLLIN | POLLRDNORM;
-	if (__atomic_load_n(&sock->error, __ATOMIC_ACQUIRE))
-		mask |= POLLERR;
-	if (us->rcv_shut)
-		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
-	if (us->rcv_shut && us->snd_shut)
-		mask |= POLLHUP;
-	return mask;
+	return dgram_poll(sock, &us_of(sock)->ep->rx, pt);
 }
 
 static int udp_sock_ioctl(struct socket *sock, unsigned cmd, uint64_t arg)
 {
-	struct udp_endpoint *ep = us_of(sock)->ep;
-	int v = 0;
-	if (cmd == FIONREAD) {
-		/* Linux: the payload length of the next datagram. */
-		uint64_t fl = spin_lock_irqsave(&ep->queue.lock);
-		if (ep->queue.head)
-			v = (int)(ep->queue.head->len - sizeof(struct udp_hdr));
-		spin_unlock_irqrestore(&ep->queue.lock, fl);
-	} else if (cmd != SIOCOUTQ) {
+	/* Linux: FIONREAD is the payload length of the next datagram; nothing waits to be sent. */
+	if (cmd == FIONREAD)
+		return dgram_ioctl_fionread(&us_of(sock)->ep->rx, sizeof(struct udp_hdr), arg);
+	if (cmd != SIOCOUTQ)
 		return -ENOTTY;
-	}
-	return put_user(v, (int *)arg);
+	return put_user(0, (int *)arg);
 }
 
 static int udp_sock_setsockopt(struct socket *sock, int level, int name, const void *val, int len)
 {
+	if (level == SOL_SOCKET)
+		return dgram_filter_setsockopt(&us_of(sock)->ep->rx, name, val);
 	if (level != IPPROTO_IP)
 		return -ENOPROTOOPT; /* FIXME: IP_PKTINFO, the multicast options, UDP_CORK */
 	return inet_ip_setsockopt(&us_of(sock)->ep->opts, name, val, len);

@@ -102,7 +102,8 @@ static void dump_links(struct nl_buf *b, uint32_t seq, uint32_t pid)
 	for (struct net_device *d = netdev_next(0); d; d = netdev_next(d->ifindex)) {
 		bool loop = d->flags & IFF_LOOPBACK;
 		struct ifinfomsg_k ifi = { .family = 0, .type = loop ? ARPHRD_LOOPBACK : ARPHRD_ETHER,
-					   .index = d->ifindex, .flags = d->flags, .change = 0xffffffffu };
+					   .index = d->ifindex, .flags = netdev_user_flags(d),
+					   .change = 0xffffffffu };
 		if (d->flags & IFF_RUNNING)
 			ifi.flags |= IFF_LOWER_UP;
 		struct nlmsghdr_k *h = nl_begin(b, RTM_NEWLINK, NLM_F_MULTI, seq, pid);
