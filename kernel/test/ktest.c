@@ -15,6 +15,7 @@
 extern const struct ktest __ktest_start[], __ktest_end[];
 
 static bool failed;
+void (*ktest_hang_dump)(void);
 static char reason[256];
 
 void ktest_fail_at(const char *file, int line, const char *fmt, ...)
@@ -55,6 +56,8 @@ static void on_hang(struct timer_event *ev, void *name)
 	kprintf("ktest: FAIL %s: still running after %llu s; the threads:\n", (const char *)name,
 		KTEST_HANG_NS / 1000000000ull);
 	sched_dump_threads();
+	if (ktest_hang_dump)
+		ktest_hang_dump();
 	qemu_exit(QEMU_EXIT_FAIL);
 }
 

@@ -50,3 +50,6 @@ void ktest_fail_at(const char *file, int line, const char *fmt, ...) __printf(3,
 
 /* Runs the tests selected by the command line's ktest option and exits QEMU. Never returns. */
 __noreturn void ktest_run(const char *selection);
+
+/* Set by a subsystem with state worth seeing when a test hangs (printed after the threads). */
+extern void (*ktest_hang_dump)(void);

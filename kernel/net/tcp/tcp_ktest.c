@@ -4,6 +4,7 @@
  * checksums) thrown at a listener and a live connection, which must keep working, and a leak
  * check: connections closed with a reset give back every tcp_sock.
  */
+#include "console/console.h"
 #include "lib/errno.h"
 #include "lib/random.h"
 #include "lib/string.h"
@@ -12,6 +13,7 @@
 #include "net/tcp/tcp_internal.h"
 #include "sched/sched.h"
 #include "test/ktest.h"
+#include "time/clock.h"
 
 static struct socket *S(struct file *f) { return sock_from_file(f); }
 
@@ -63,8 +65,25 @@ static int kpair(struct file **lf, struct file **c, struct file **a, uint16_t *p
 	return err;
 }
 
+/* For the ktest watchdog: every connection's sequence state, read without the lock. */
+static void tcp_hang_dump(void)
+{
+	uint64_t now = clock_monotonic_ns();
+	for (struct tcp_sock *t = tcp_table; t; t = t->next) {
+		const struct tcp_cb *cb = &t->cb;
+		kprintf("tcp: %u->%u state %d una %u nxt %u max %u wnd %u cwnd %u sndq %u | rcv_nxt %u adv %u "
+			"rcvq %u ooo %u unacked %u ack_now %d | rto %lld delack %lld ms\n",
+			t->lport, t->rport, cb->state, cb->snd_una - cb->iss, cb->snd_nxt - cb->iss,
+			cb->snd_max - cb->iss, cb->snd_wnd, cb->cwnd, cb->sndq.len, cb->rcv_nxt - cb->irs,
+			cb->rcv_adv - cb->irs, cb->rcvq.len, cb->ooo_count, cb->unacked_bytes, cb->ack_now,
+			cb->t_rto ? (long long)(cb->t_rto - now) / 1000000 : -1,
+			cb->t_delack ? (long long)(cb->t_delack - now) / 1000000 : -1);
+	}
+}
+
 KTEST(tcp_loopback_transfer)
 {
+	ktest_hang_dump = tcp_hang_dump;
 	struct file *lf = NULL, *c = NULL, *a = NULL;
 	uint16_t port;
 	KT_ASSERT_EQ(kpair(&lf, &c, &a, &port), 0);
