@@ -249,7 +249,11 @@ int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop
 int inet_route_add(in_addr_t dst, in_addr_t mask, in_addr_t gateway, struct net_device *dev)
 {
 	uint64_t fl = spin_lock_irqsave(&route_lock);
-	int err = route_table_add(&routes, dst, mask, gateway, dev);
+	/* netdev_unregister clears registered before ip_flush_dev takes this lock, so a device
+	 * seen registered here has its routes flushed later; one seen gone gets none. */
+	int err = __atomic_load_n(&dev->registered, __ATOMIC_SEQ_CST)
+			  ? route_table_add(&routes, dst, mask, gateway, dev)
+			  : -ENODEV;
 	spin_unlock_irqrestore(&route_lock, fl);
 	return err;
 }
@@ -267,8 +271,10 @@ struct net_device *inet_onlink_dev(in_addr_t addr)
 	struct net_device *dev = NULL;
 	uint64_t fl = spin_lock_irqsave(&route_lock);
 	const struct route *r = route_table_lookup(&routes, addr);
-	if (r && !r->gateway)
+	if (r && !r->gateway) {
 		dev = r->dev;
+		netdev_hold(dev); /* routed, so not yet flushed by unregister: alive */
+	}
 	spin_unlock_irqrestore(&route_lock, fl);
 	return dev;
 }

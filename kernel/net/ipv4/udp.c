@@ -296,12 +296,19 @@ int udp_ep_send(struct udp_endpoint *ep, in_addr_t src, in_addr_t dst, uint16_t 
 	if (!src && !dev)
 		return -ENETUNREACH;
 	struct sk_buff *skb = udp_build(ep->port, src, dst, dport, data, len);
-	if (!skb)
+	if (!skb) {
+		if (dev)
+			netdev_put(dev);
 		return -ENOBUFS;
+	}
 	skb->ip_ttl = ep->opts.ttl;
 	skb->ip_tos = ep->opts.tos;
-	if (dev)
-		return ip_output_dev(skb, dev, dst, src, dst, IPPROTO_UDP);
+	if (dev) {
+		/* A broadcast: sent (or dropped) before this returns, so the reference can go. */
+		int err = ip_output_dev(skb, dev, dst, src, dst, IPPROTO_UDP);
+		netdev_put(dev);
+		return err;
+	}
 	return ip_output(skb, src, dst, IPPROTO_UDP);
 }
 
