@@ -24,6 +24,7 @@
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "net/ipv4/inet.h"
@@ -455,31 +456,22 @@ void net_init(void)
 
 size_t net_format_proc_dev(char *buf, size_t size)
 {
-	size_t len = 0;
-#define OUT(...)                                                                        \
-	do {                                                                            \
-		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, __VA_ARGS__); \
-		if (n_ > 0)                                                             \
-			len += (size_t)n_;                                              \
-	} while (0)
-	OUT("Inter-|   Receive                                                |  Transmit\n");
-	OUT(" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n");
+	struct sbuf s = SB(buf, size);
+	sb_printf(&s, "Inter-|   Receive                                                |  Transmit\n");
+	sb_printf(&s, " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n");
 	uint64_t fl = spin_lock_irqsave(&netdev_list_lock);
 	for (struct net_device *d = netdev_list; d; d = d->next) {
-		const struct net_device_stats *s = &d->stats;
-		OUT("%6s:%8llu %7llu %4llu %4llu %4llu %5llu %10llu %9llu %8llu %7llu %4llu %4llu %4llu %5llu %7llu %10llu\n",
-		    d->name, (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_packets,
-		    (unsigned long long)s->rx_errors, (unsigned long long)s->rx_dropped,
-		    (unsigned long long)s->rx_fifo_errors, (unsigned long long)s->rx_frame_errors,
-		    (unsigned long long)s->rx_compressed, (unsigned long long)s->multicast,
-		    (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_packets,
-		    (unsigned long long)s->tx_errors, (unsigned long long)s->tx_dropped,
-		    (unsigned long long)s->tx_fifo_errors, (unsigned long long)s->collisions,
-		    (unsigned long long)s->tx_carrier_errors, (unsigned long long)s->tx_compressed);
+		const struct net_device_stats *st = &d->stats;
+		sb_printf(&s, "%6s:%8llu %7llu %4llu %4llu %4llu %5llu %10llu %9llu %8llu %7llu %4llu %4llu %4llu %5llu %7llu %10llu\n",
+		    d->name, (unsigned long long)st->rx_bytes, (unsigned long long)st->rx_packets,
+		    (unsigned long long)st->rx_errors, (unsigned long long)st->rx_dropped,
+		    (unsigned long long)st->rx_fifo_errors, (unsigned long long)st->rx_frame_errors,
+		    (unsigned long long)st->rx_compressed, (unsigned long long)st->multicast,
+		    (unsigned long long)st->tx_bytes, (unsigned long long)st->tx_packets,
+		    (unsigned long long)st->tx_errors, (unsigned long long)st->tx_dropped,
+		    (unsigned long long)st->tx_fifo_errors, (unsigned long long)st->collisions,
+		    (unsigned long long)st->tx_carrier_errors, (unsigned long long)st->tx_compressed);
 	}
 	spin_unlock_irqrestore(&netdev_list_lock, fl);
-#undef OUT
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len;
+	return sb_done(&s);
 }

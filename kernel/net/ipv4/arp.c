@@ -11,6 +11,7 @@
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "time/clock.h"
 
@@ -166,14 +167,8 @@ void arp_flush_dev(struct net_device *dev)
 
 size_t net_format_proc_arp(char *buf, size_t size)
 {
-	size_t len = 0;
-#define OUT(...)                                                                        \
-	do {                                                                            \
-		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, __VA_ARGS__); \
-		if (n_ > 0)                                                             \
-			len += (size_t)n_;                                              \
-	} while (0)
-	OUT("IP address       HW type     Flags       HW address            Mask     Device\n");
+	struct sbuf s = SB(buf, size);
+	sb_printf(&s, "IP address       HW type     Flags       HW address            Mask     Device\n");
 	uint64_t fl = spin_lock_irqsave(&arp_lock);
 	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
 		const struct arp_entry *e = &arp_cache.e[i];
@@ -185,12 +180,9 @@ size_t net_format_proc_arp(char *buf, size_t size)
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1], e->mac[2],
 			 e->mac[3], e->mac[4], e->mac[5]);
 		/* Flags: ATF_COM (0x2) once resolved, as Linux. */
-		OUT("%-16s 0x%-10x0x%-10x%-17s     *        %s\n", ipstr, 1, e->state == ARP_REACHABLE ? 2 : 0,
+		sb_printf(&s, "%-16s 0x%-10x0x%-10x%-17s     *        %s\n", ipstr, 1, e->state == ARP_REACHABLE ? 2 : 0,
 		    mac, e->dev->name);
 	}
 	spin_unlock_irqrestore(&arp_lock, fl);
-#undef OUT
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len;
+	return sb_done(&s);
 }

@@ -12,6 +12,7 @@
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "time/clock.h"
@@ -368,17 +369,9 @@ void ip_flush_dev(struct net_device *dev)
 
 size_t net_format_proc_route(char *buf, size_t size)
 {
-	size_t len = 0;
+	struct sbuf s = SB(buf, size);
 	/* Linux pads every line to 127 characters plus the newline. */
-#define OUT(...)                                                                        \
-	do {                                                                            \
-		char line_[160];                                                        \
-		snprintf(line_, sizeof(line_), __VA_ARGS__);                            \
-		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, "%-127s\n", line_); \
-		if (n_ > 0)                                                             \
-			len += (size_t)n_;                                              \
-	} while (0)
-	OUT("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT");
+	sb_printf_line(&s, 127, "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT");
 	uint64_t fl = spin_lock_irqsave(&route_lock);
 	for (unsigned i = 0; i < ROUTE_MAX; i++) {
 		const struct route *r = &routes.r[i];
@@ -386,12 +379,9 @@ size_t net_format_proc_route(char *buf, size_t size)
 		if (!r->used || (r->dev->flags & IFF_LOOPBACK))
 			continue;
 		unsigned flags = 0x1 | (r->gateway ? 0x2 : 0); /* RTF_UP, RTF_GATEWAY */
-		OUT("%s\t%08X\t%08X\t%04X\t%d\t%u\t%d\t%08X\t%d\t%u\t%u", r->dev->name, r->dst, r->gateway,
-		    flags, 0, 0u, 0, r->mask, 0, 0u, 0u);
+		sb_printf_line(&s, 127, "%s\t%08X\t%08X\t%04X\t%d\t%u\t%d\t%08X\t%d\t%u\t%u", r->dev->name,
+			       r->dst, r->gateway, flags, 0, 0u, 0, r->mask, 0, 0u, 0u);
 	}
 	spin_unlock_irqrestore(&route_lock, fl);
-#undef OUT
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len;
+	return sb_done(&s);
 }

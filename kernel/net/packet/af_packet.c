@@ -16,6 +16,7 @@
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "mm/uaccess.h"
@@ -386,28 +387,19 @@ static int packet_create(struct socket *sock, int protocol)
 
 size_t net_format_proc_packet(char *buf, size_t size)
 {
-	size_t len = 0;
-#define OUT(...)                                                                                   \
-	do {                                                                                       \
-		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, __VA_ARGS__); \
-		if (n_ > 0)                                                                        \
-			len += (size_t)n_;                                                         \
-	} while (0)
+	struct sbuf s = SB(buf, size);
 	/* Linux's columns; the socket pointer hidden as under kptr_restrict, the reference count
 	 * Linux shows for an open socket, R whether a protocol is set (it receives). */
-	OUT("%-17sRefCnt Type Proto  Iface R Rmem   User   Inode\n", "sk");
+	sb_printf(&s, "%-17sRefCnt Type Proto  Iface R Rmem   User   Inode\n", "sk");
 	uint64_t fl = spin_lock_irqsave(&packet_lock);
 	for (struct packet_sock *p = packet_socks; p; p = p->next) {
 		struct inode *ino = p->sock->file ? p->sock->file->inode : NULL;
-		OUT("%016llx %-6d %-4d %04x   %-5d %1d %-6u %-6u %-6lu\n", 0ull, 3, p->sock->type,
+		sb_printf(&s, "%016llx %-6d %-4d %04x   %-5d %1d %-6u %-6u %-6lu\n", 0ull, 3, p->sock->type,
 		    (unsigned)ntohs(p->proto), p->ifindex, p->proto != 0, (unsigned)p->rx.queued,
 		    ino ? (unsigned)ino->uid : 0u, ino ? (unsigned long)ino->ino : 0ul);
 	}
 	spin_unlock_irqrestore(&packet_lock, fl);
-#undef OUT
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len;
+	return sb_done(&s);
 }
 
 static const struct net_family packet_family = { .family = AF_PACKET, .create = packet_create };
