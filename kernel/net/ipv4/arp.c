@@ -103,12 +103,16 @@ int arp_output(struct net_device *dev, in_addr_t nexthop, struct sk_buff *skb)
 		spin_unlock_irqrestore(&arp_lock, fl);
 		return eth_output(dev, skb, mac, ETH_P_IP);
 	}
-	int r = arp_cache_queue(&arp_cache, dev, nexthop, skb, clock_monotonic_ns());
+	/* netdev_unregister clears registered before arp_flush_dev takes this lock: a frame
+	 * queued here is flushed with the device, and none is queued for a device already gone. */
+	int r = __atomic_load_n(&dev->registered, __ATOMIC_SEQ_CST)
+			? arp_cache_queue(&arp_cache, dev, nexthop, skb, clock_monotonic_ns())
+			: -ENETDOWN;
 	spin_unlock_irqrestore(&arp_lock, fl);
 	if (r < 0) {
 		netdev_stat_add(&dev->stats.tx_dropped, 1);
 		skb_free(skb);
-		return -ENOBUFS;
+		return r == -ENETDOWN ? r : -ENOBUFS;
 	}
 	if (r == 1)
 		arp_send(dev, 1, dev->broadcast, zero_mac, nexthop, dev->ipv4_addr);
@@ -130,6 +134,7 @@ struct resend_list {
 static void collect_resend(struct arp_entry *e, void *ctx)
 {
 	struct resend_list *l = ctx;
+	netdev_hold(e->dev); /* still cached, so not yet flushed by unregister: alive */
 	l->dev[l->n] = e->dev;
 	l->ip[l->n++] = e->ip;
 }
@@ -142,8 +147,10 @@ void arp_tick(uint64_t now)
 	uint64_t fl = spin_lock_irqsave(&arp_lock);
 	arp_cache_tick(&arp_cache, now, collect_resend, &l, &dropped);
 	spin_unlock_irqrestore(&arp_lock, fl);
-	for (unsigned i = 0; i < l.n; i++)
+	for (unsigned i = 0; i < l.n; i++) {
 		arp_send(l.dev[i], 1, l.dev[i]->broadcast, zero_mac, l.ip[i], l.dev[i]->ipv4_addr);
+		netdev_put(l.dev[i]);
+	}
 	/* Frames nobody answered for: their local senders learn the host is unreachable, as on Linux. */
 	for (struct sk_buff *s = dropped; s; s = s->next) {
 		struct ipv4_info ip;

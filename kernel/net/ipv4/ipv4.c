@@ -151,10 +151,11 @@ static void ip_fill_header(struct ip_hdr *h, const struct sk_buff *skb, size_t t
 	h->check = inet_checksum(h, sizeof(*h));
 }
 
-/* The device and next hop for daddr: 0, or -ENETUNREACH. */
+/* The device (counted: the caller puts it) and next hop for daddr: 0, or -ENETUNREACH. */
 static int ip_route(in_addr_t daddr, struct net_device **dev, in_addr_t *nexthop)
 {
 	if (ip_is_local(daddr) && (*dev = netdev_loopback)) {
+		netdev_hold(*dev);
 		*nexthop = daddr;
 		return 0;
 	}
@@ -162,6 +163,7 @@ static int ip_route(in_addr_t daddr, struct net_device **dev, in_addr_t *nexthop
 	const struct route *r = route_table_lookup(&routes, daddr);
 	if (r) {
 		*dev = r->dev;
+		netdev_hold(*dev); /* routed, so not yet flushed by unregister: alive */
 		*nexthop = r->gateway ? r->gateway : daddr;
 	}
 	spin_unlock_irqrestore(&route_lock, fl);
@@ -177,7 +179,11 @@ bool ip_route_is_broadcast(in_addr_t daddr)
 	in_addr_t nh;
 	if (daddr == 0xffffffffu)
 		return true;
-	return ip_route(daddr, &dev, &nh) == 0 && ip_is_broadcast(dev, daddr);
+	if (ip_route(daddr, &dev, &nh) < 0)
+		return false;
+	bool bc = ip_is_broadcast(dev, daddr);
+	netdev_put(dev);
+	return bc;
 }
 
 in_addr_t ip_source_for(in_addr_t daddr)
@@ -186,9 +192,9 @@ in_addr_t ip_source_for(in_addr_t daddr)
 	in_addr_t nh;
 	if (ip_route(daddr, &dev, &nh) < 0)
 		return 0;
-	if (ip_is_local(daddr) && (ntohl(daddr) >> 24) != 127)
-		return daddr;
-	return dev->ipv4_addr;
+	in_addr_t src = ip_is_local(daddr) && (ntohl(daddr) >> 24) != 127 ? daddr : dev->ipv4_addr;
+	netdev_put(dev);
+	return src;
 }
 
 int ip_output(struct sk_buff *skb, in_addr_t saddr, in_addr_t daddr, uint8_t protocol)
@@ -199,7 +205,10 @@ int ip_output(struct sk_buff *skb, in_addr_t saddr, in_addr_t daddr, uint8_t pro
 		skb_free(skb);
 		return -ENETUNREACH;
 	}
-	return ip_output_dev(skb, dev, nexthop, saddr, daddr, protocol);
+	/* Sent, queued for ARP (flushed at unregister) or dropped when this returns. */
+	int err = ip_output_dev(skb, dev, nexthop, saddr, daddr, protocol);
+	netdev_put(dev);
+	return err;
 }
 
 int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop, in_addr_t saddr,
