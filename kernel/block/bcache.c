@@ -337,3 +337,45 @@ void binvalidate(struct block_device *bdev)
 	}
 	mutex_unlock(&bcache_lock);
 }
+
+/*
+ * Before O_DIRECT I/O to sectors [sector, sector + nr) of disk: the dirty buffers there are
+ * written first (a direct read must see them; written later, they would undo a direct write),
+ * and for a write the cached copies there are dropped (they would be stale). A buffer still in
+ * use is only marked invalid: its next bread reads the disk again.
+ */
+int bcache_direct_range(struct block_device *disk, uint64_t sector, uint64_t nr, bool write)
+{
+	int err = 0;
+	for (;;) {
+		struct buf *batch[64];
+		unsigned n = 0;
+		mutex_lock(&bcache_lock);
+		for (struct buf *b = lru.lru_next; b != &lru;) {
+			struct buf *next = b->lru_next;
+			bool overlaps = b->disk == disk && b->sector < sector + nr &&
+					sector < b->sector + b->size / SECTOR_SIZE;
+			if (overlaps && b->dirty && n < 64) {
+				b->refcount++;
+				batch[n++] = b;
+			} else if (overlaps && write && !b->dirty) {
+				if (b->refcount)
+					__atomic_store_n(&b->valid, false, __ATOMIC_RELEASE);
+				else
+					free_buf(b);
+			}
+			b = next;
+		}
+		mutex_unlock(&bcache_lock);
+		if (!n)
+			return err;
+		for (unsigned i = 0; i < n; i++) {
+			int e = bwrite(batch[i]);
+			if (e && !err)
+				err = e;
+			brelse(batch[i]);
+		}
+		if (err)
+			return err;
+	}
+}

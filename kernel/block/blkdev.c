@@ -7,6 +7,7 @@
 #include "block/block.h"
 
 #include "console/console.h"
+#include "lib/cmdline.h"
 #include "lib/compiler.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
@@ -14,6 +15,7 @@
 #include "mm/slab.h"
 #include "mm/uaccess.h"
 #include "sched/sched.h"
+#include "time/clock.h"
 
 static bool blk_match(struct device *dev, struct driver *drv)
 {
@@ -165,15 +167,64 @@ static void flusher(void *arg)
 	}
 }
 
+/*
+ * The command watchdog: once a second, a disk whose driver has held a request longer than the
+ * timeout (blk.timeout= seconds; 30 as Linux's SCSI and NVMe defaults) is handed to the driver's
+ * timeout op, which resets the device and fails what it had with EIO. A device that never
+ * answers then costs a bounded wait, not a hung system.
+ */
+static uint64_t blk_timeout_ns = 30ull * 1000 * 1000 * 1000;
+
+static int param_timeout(const char *val)
+{
+	unsigned long secs = 0;
+	for (const char *c = val; c && *c; c++) {
+		if (*c < '0' || *c > '9' || secs > 3600)
+			return -EINVAL;
+		secs = secs * 10 + (unsigned long)(*c - '0');
+	}
+	if (!secs || secs > 3600)
+		return -EINVAL;
+	blk_timeout_ns = (uint64_t)secs * 1000 * 1000 * 1000;
+	return 0;
+}
+KPARAM("blk.timeout", param_timeout);
+
+static void watchdog(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		thread_sleep_ns(1000ull * 1000 * 1000);
+		uint64_t now = clock_monotonic_ns();
+		struct block_device *late = NULL;
+		mutex_lock(&disks_lock);
+		for (struct block_device *d = disks; d && !late; d = d->next) {
+			if (d->ops && d->ops->timeout && !d->dead && blk_timed_out(d, now, blk_timeout_ns)) {
+				late = d;
+				blk_get(d);
+			}
+		}
+		mutex_unlock(&disks_lock);
+		if (late) {
+			pr_warn("blk: %s: a command took longer than %llu s: resetting the device\n",
+				late->dev.name, (unsigned long long)(blk_timeout_ns / 1000000000));
+			late->ops->timeout(late);
+			blk_put(late);
+		}
+	}
+}
+
 int blk_add_disk(struct block_device *disk)
 {
 	static bool flusher_started;
 	if (!flusher_started) {
+		flusher_started = true; /* once: without memory for them, there are no such threads */
 		struct thread *t = thread_create("blkflush", flusher, NULL, NULL);
-		if (t) {
+		if (t)
 			thread_detach(t);
-			flusher_started = true;
-		}
+		struct thread *w = thread_create("blkwatch", watchdog, NULL, NULL);
+		if (w)
+			thread_detach(w);
 	}
 	if (!bus_ready) {
 		int err = bus_register(&block_bus);
@@ -334,9 +385,20 @@ static ssize_t blkdev_rw(struct file *f, void *kbuf, const void *wbuf, size_t le
 	return (ssize_t)done;
 }
 
+/* O_DIRECT: past the buffer cache (direct.c); otherwise through it. */
+static ssize_t blkdev_xfer(struct file *f, void *kbuf, const void *wbuf, size_t len, uint64_t *pos)
+{
+	if (!(f->flags & O_DIRECT))
+		return blkdev_rw(f, kbuf, wbuf, len, pos);
+	ssize_t r = blk_direct_rw(f->private, kbuf, wbuf, len, *pos);
+	if (r > 0)
+		*pos += (uint64_t)r;
+	return r;
+}
+
 static ssize_t blkdev_read(struct file *f, void *buf, size_t len, uint64_t *pos)
 {
-	return blkdev_rw(f, buf, NULL, len, pos);
+	return blkdev_xfer(f, buf, NULL, len, pos);
 }
 
 static ssize_t blkdev_write(struct file *f, const void *buf, size_t len, uint64_t *pos)
@@ -344,7 +406,7 @@ static ssize_t blkdev_write(struct file *f, const void *buf, size_t len, uint64_
 	struct block_device *bd = f->private;
 	if (*pos >= bd->nr_sectors * SECTOR_SIZE && len)
 		return -ENOSPC;
-	return blkdev_rw(f, NULL, buf, len, pos);
+	return blkdev_xfer(f, NULL, buf, len, pos);
 }
 
 static int64_t blkdev_llseek(struct file *f, int64_t off, int whence)

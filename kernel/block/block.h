@@ -22,6 +22,13 @@ struct blk_ops {
 	/* Starts rq on the hardware: 0 when taken, -EBUSY when the device is full now (the queue
 	 * retries after the next completion). Called with the queue lock held, interrupts off. */
 	int (*queue_rq)(struct block_device *disk, struct request *rq);
+	/*
+	 * Optional: a request has been with the driver longer than the command timeout
+	 * (blk.timeout=, 30 s by default, as Linux's). The driver resets the device, which loses what
+	 * was issued, and ends those requests with -EIO. Called from the block watchdog thread
+	 * (may sleep), never with the queue lock held.
+	 */
+	void (*timeout)(struct block_device *disk);
 };
 
 /* The counters /proc/diskstats shows (index 0 reads, 1 writes). */
@@ -40,6 +47,7 @@ struct blk_queue {
 	unsigned in_flight;
 	uint64_t head_pos;          /* where the elevator's sweep stands */
 	unsigned plugged;           /* >0: hold requests back so that a batch can merge */
+	struct request *inflight;   /* taken by the driver, not yet ended (newest first) */
 	uint32_t max_sectors, max_segments;
 };
 
@@ -101,6 +109,8 @@ int blk_flush(struct block_device *bdev);
  * and merges; unplugging hands the batch to the driver. Nests.
  */
 void blk_plug(struct block_device *bdev);
+/* Whether a request has been with disk's driver for longer than limit_ns (the watchdog's test). */
+bool blk_timed_out(struct block_device *disk, uint64_t now, uint64_t limit_ns);
 /* Marks the disk dead and fails its pending requests (blk_del_disk does it). */
 void blk_kill_queue(struct block_device *disk);
 void blk_unplug(struct block_device *bdev);
@@ -136,6 +146,15 @@ int blk_sync_devt(dev_t devt);
 void bcache_forget(struct block_device *disk);
 /* Drops bdev's disk's clean unreferenced buffers (after unmount, so the disk is re-read). */
 void binvalidate(struct block_device *bdev);
+
+/* Makes the cache safe for O_DIRECT I/O to a range of the disk (bcache.c): 0 or -errno. */
+int bcache_direct_range(struct block_device *disk, uint64_t sector, uint64_t nr, bool write);
+/*
+ * O_DIRECT read (wbuf NULL, into kbuf) or write (from wbuf) of len bytes at byte pos of bdev,
+ * past the buffer cache: pos and len multiples of 512 (else -EINVAL), the buffer a physically
+ * contiguous direct-map one (the syscall layer's chunk). Bytes moved, 0 at the end, or -errno.
+ */
+ssize_t blk_direct_rw(struct block_device *bdev, void *kbuf, const void *wbuf, size_t len, uint64_t pos);
 
 /* procfs: Linux's /proc/partitions and /proc/diskstats text (snprintf-like return). */
 size_t blk_format_partitions(char *buf, size_t size);

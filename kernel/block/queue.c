@@ -92,6 +92,9 @@ static void run_queue(struct block_device *disk, uint64_t now)
 		}
 		q->in_flight++;
 		q->head_pos = rq->sector + rq->nr_sectors;
+		rq->started_ns = now;
+		rq->inflight_next = q->inflight;
+		q->inflight = rq;
 	}
 }
 
@@ -153,6 +156,11 @@ void blk_end_request(struct block_device *disk, struct request *rq, int status)
 	uint64_t now = clock_monotonic_ns();
 	uint64_t irq = spin_lock_irqsave(&q->lock);
 	q->in_flight--;
+	struct request **pp = &q->inflight;
+	while (*pp && *pp != rq)
+		pp = &(*pp)->inflight_next;
+	if (*pp)
+		*pp = rq->inflight_next;
 	for (struct bio *b = rq->bios, *nx; b; b = nx) {
 		nx = b->next;
 		end_bio(b, status, rq->queued_ns, now);
@@ -160,6 +168,17 @@ void blk_end_request(struct block_device *disk, struct request *rq, int status)
 	run_queue(disk, now);
 	spin_unlock_irqrestore(&q->lock, irq);
 	kfree(rq);
+}
+
+bool blk_timed_out(struct block_device *disk, uint64_t now, uint64_t limit_ns)
+{
+	struct blk_queue *q = &disk->queue;
+	bool late = false;
+	uint64_t irq = spin_lock_irqsave(&q->lock);
+	for (struct request *rq = q->inflight; rq && !late; rq = rq->inflight_next)
+		late = now > rq->started_ns && now - rq->started_ns > limit_ns;
+	spin_unlock_irqrestore(&q->lock, irq);
+	return late;
 }
 
 void blk_kill_queue(struct block_device *disk)

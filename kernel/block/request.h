@@ -34,6 +34,8 @@ struct request {
 	struct bio *bios, *tail;
 	unsigned nr_bios;
 	uint64_t queued_ns;
+	uint64_t started_ns;        /* handed to the driver (the command timeout counts from here) */
+	struct request *inflight_next; /* the queue's list of requests the driver holds */
 	struct request *next;
 	void *driver_data;
 };

@@ -8,13 +8,18 @@
 
 #define BACKTRACE_MAX 32
 
-/* A frame pointer worth following: aligned and inside kernel memory (image or direct map). */
+/*
+ * A frame pointer worth following: aligned and inside kernel memory (the image, the vmalloc
+ * area that holds thread stacks, or the direct map).
+ */
 static bool plausible_frame(uint64_t fp)
 {
 	if (fp & 7)
 		return false;
 	if (fp >= KERNEL_VMA)
 		return fp <= UINT64_MAX - 16;
+	if (fp >= VMALLOC_START && fp < VMALLOC_END - 16)
+		return true;
 	return fp >= DIRECT_MAP_BASE && fp < DIRECT_MAP_BASE + BOOT_DIRECT_MAP_SIZE;
 }
 

@@ -17,6 +17,9 @@
 #include "proc/syscall.h"
 
 #define IO_CHUNK     65536
+/* O_DIRECT transfers take larger chunks: each chunk is one batch of device requests, and
+ * large ones keep a disk's queue full (the block layer's direct I/O, kernel/block/direct.c). */
+#define IO_CHUNK_DIRECT (1u << 20)
 #define MAX_RW_COUNT 0x7ffff000ull /* Linux's cap on one transfer */
 #define IOV_MAX      1024
 
@@ -86,11 +89,24 @@ static int64_t iov_check(struct iovec_k *iov, int cnt)
 	return (int64_t)total;
 }
 
+/* The bounce buffer for a transfer of total bytes to or from f; *chunk is its size. */
+static char *bounce_alloc(struct file *f, size_t total, size_t *chunk)
+{
+	if ((f->flags & O_DIRECT) && total > IO_CHUNK) {
+		*chunk = total < IO_CHUNK_DIRECT ? total : IO_CHUNK_DIRECT;
+		char *kbuf = kmalloc(*chunk);
+		if (kbuf)
+			return kbuf; /* else the usual size: contiguous memory may be short */
+	}
+	*chunk = total < IO_CHUNK ? total : IO_CHUNK;
+	return kmalloc(*chunk ? *chunk : 1);
+}
+
 /* pos < 0: at the file position (and moving it). */
 static int64_t do_readv(struct file *f, const struct iovec_k *iov, int cnt, size_t total, int64_t pos)
 {
-	size_t chunk = total < IO_CHUNK ? total : IO_CHUNK;
-	char *kbuf = kmalloc(chunk ? chunk : 1);
+	size_t chunk;
+	char *kbuf = bounce_alloc(f, total, &chunk);
 	if (!kbuf)
 		return -ENOMEM;
 	bool more = !S_ISFIFO(f->inode->mode) && !S_ISSOCK(f->inode->mode);
@@ -119,8 +135,8 @@ static int64_t do_readv(struct file *f, const struct iovec_k *iov, int cnt, size
 
 static int64_t do_writev(struct file *f, const struct iovec_k *iov, int cnt, size_t total, int64_t pos)
 {
-	size_t chunk = total < IO_CHUNK ? total : IO_CHUNK;
-	char *kbuf = kmalloc(chunk ? chunk : 1);
+	size_t chunk;
+	char *kbuf = bounce_alloc(f, total, &chunk);
 	if (!kbuf)
 		return -ENOMEM;
 	struct iov_iter it = { iov, cnt, 0, 0 };

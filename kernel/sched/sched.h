@@ -88,6 +88,8 @@ __noreturn void thread_exit(int code);
 /* Waits for t to exit, frees it, returns its exit code. */
 int thread_join(struct thread *t);
 void thread_yield(void);
+/* Every thread's state and, if switched out, its backtrace, on the console (hang reports). */
+void sched_dump_threads(void);
 /* Sleeps at least ns (on the timer-event API). */
 void thread_sleep_ns(uint64_t ns);
 int thread_set_nice(struct thread *t, int nice);

@@ -4,6 +4,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "console/console.h"
+#include "debug/backtrace.h"
 #include "debug/panic.h"
 #include "irq/irq_internal.h"
 #include "lib/errno.h"
@@ -330,6 +331,34 @@ int thread_set_affinity(struct thread *t, uint64_t mask)
 	if (t == current_thread() && !(mask & (1ull << cpu_id())))
 		sched_migrate_current();
 	return 0;
+}
+
+/*
+ * Prints every thread: what it is doing and, for one switched out, where (the frame
+ * context_switch left on its stack: six registers, rbp the fifth, then the return address).
+ * For hang reports (the ktest watchdog); takes no lock but the list's, and only if free.
+ */
+void sched_dump_threads(void)
+{
+	static const char *const states[] = { "runnable", "sleeping", "dead" };
+	uint64_t irq = irq_save();
+	if (!spin_trylock_raw(&all_lock)) {
+		irq_restore(irq);
+		pr_emerg("sched: thread list busy, no dump\n");
+		return;
+	}
+	for (struct thread *t = all_threads; t; t = t->all_next) {
+		bool running = t->on_cpu && !t->switching_out && t->cpu < MAX_CPUS && cpus[t->cpu].current == t;
+		pr_emerg("sched: tid %u %s: %s%s, cpu %u%s\n", t->tid, t->name,
+			 t->state <= THREAD_DEAD ? states[t->state] : "?", t->on_rq ? ", queued" : "", t->cpu,
+			 running ? ", running" : "");
+		if (!running && t->rsp) {
+			const uint64_t *sp = (const uint64_t *)t->rsp;
+			backtrace_print(sp[6], sp[5]);
+		}
+	}
+	spin_unlock_raw(&all_lock);
+	irq_restore(irq);
 }
 
 static bool is_idle_thread(const struct thread *t)

@@ -8,6 +8,9 @@
 #include "debug/panic.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "sched/sched.h"
+#include "time/clock.h"
+#include "time/timer.h"
 
 extern const struct ktest __ktest_start[], __ktest_end[];
 
@@ -40,6 +43,21 @@ static bool selected(const char *list, const char *name)
 	return false;
 }
 
+/*
+ * A test still running after this long is hung: say which, show what every thread is doing,
+ * and end the run, so that a hang leaves evidence instead of an external timeout.
+ */
+#define KTEST_HANG_NS (150ull * 1000000000ull)
+
+static void on_hang(struct timer_event *ev, void *name)
+{
+	(void)ev;
+	kprintf("ktest: FAIL %s: still running after %llu s; the threads:\n", (const char *)name,
+		KTEST_HANG_NS / 1000000000ull);
+	sched_dump_threads();
+	qemu_exit(QEMU_EXIT_FAIL);
+}
+
 static void on_panic(void)
 {
 	kprintf("ktest: FAIL (kernel panic)\n");
@@ -58,7 +76,10 @@ __noreturn void ktest_run(const char *selection)
 		if (!selected(selection, t->name) && (!all || t->manual))
 			continue;
 		failed = false;
+		struct timer_event watchdog = { 0 };
+		timer_event_add(&watchdog, clock_monotonic_ns() + KTEST_HANG_NS, on_hang, (void *)t->name);
 		t->fn();
+		timer_event_cancel(&watchdog);
 		if (failed) {
 			kprintf("ktest: FAIL %s: %s\n", t->name, reason);
 			fail++;

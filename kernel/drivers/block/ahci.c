@@ -16,6 +16,7 @@
 #include "mm/pmm.h"
 #include "mm/slab.h"
 #include "mm/vmm.h"
+#include "sched/sched.h"
 
 #define AHCI_TABLES_ORDER 3 /* 32 command tables of 1 KiB */
 
@@ -33,7 +34,8 @@ struct ahci_port {
 	struct ata_identity id;
 	struct block_device disk;
 	int sd_index;
-	uint64_t irqs, errors;
+	uint64_t irqs, errors, resets;
+	bool resetting;                 /* a COMRESET after a timeout: issue nothing, ignore irqs */
 };
 
 struct ahci_host {
@@ -172,6 +174,55 @@ static void port_recover(struct ahci_port *p)
 	p->regs[PX_CMD] |= PX_CMD_ST;
 }
 
+/*
+ * COMRESET (§10.4.2) with the command engine stopped: DET=1 for at least 1 ms, then 0; the link
+ * comes back (DET=3), the device sends its signature FIS and clears BSY. Whether it came back.
+ */
+static bool port_comreset(struct ahci_port *p)
+{
+	p->regs[PX_CMD] &= ~PX_CMD_ST;
+	blkdrv_wait32(&p->regs[PX_CMD], PX_CMD_CR, 0, 500);
+	p->regs[PX_SCTL] = (p->regs[PX_SCTL] & ~0xfu) | 1;
+	thread_sleep_ns(2 * 1000 * 1000);
+	p->regs[PX_SCTL] &= ~0xfu;
+	bool up = blkdrv_wait32(&p->regs[PX_SSTS], 0xf, 3, 1000);
+	p->regs[PX_SERR] = ~0u;
+	bool ready = up && blkdrv_wait32(&p->regs[PX_TFD], PX_TFD_BSY | PX_TFD_DRQ, 0, 5000);
+	p->regs[PX_IS] = ~0u;
+	p->regs[PX_CMD] |= PX_CMD_ST;
+	return ready;
+}
+
+/* A command the disk never completed (the block watchdog): reset the port, fail what was issued. */
+static void ahci_timeout(struct block_device *disk)
+{
+	struct ahci_port *p = disk->driver_data;
+	struct request *failed[32];
+	unsigned n = 0;
+	uint64_t irq = spin_lock_irqsave(&p->lock);
+	p->resetting = true;
+	uint32_t ie = p->regs[PX_IE];
+	p->regs[PX_IE] = 0;
+	for (uint32_t m = p->active; m; m &= m - 1) {
+		unsigned s = (unsigned)__builtin_ctz(m);
+		failed[n++] = p->slots[s];
+		p->slots[s] = NULL;
+	}
+	p->active = 0;
+	p->resets++;
+	spin_unlock_irqrestore(&p->lock, irq);
+	bool ok = port_comreset(p); /* sleeps: not under the lock */
+	irq = spin_lock_irqsave(&p->lock);
+	p->resetting = false;
+	p->regs[PX_IE] = ie;
+	spin_unlock_irqrestore(&p->lock, irq);
+	pr_warn("ahci: %s: command timeout: COMRESET, link %s, %u commands failed\n", disk->dev.name,
+		ok ? "back" : "did not come back", n);
+	/* Ending them dispatches what waited (queue_rq said EBUSY meanwhile). */
+	for (unsigned i = 0; i < n; i++)
+		blk_end_request(disk, failed[i], -EIO);
+}
+
 static int ahci_queue_rq(struct block_device *disk, struct request *rq)
 {
 	struct ahci_port *p = disk->driver_data;
@@ -191,7 +242,7 @@ static int ahci_queue_rq(struct block_device *disk, struct request *rq)
 	}
 	uint64_t irq = spin_lock_irqsave(&p->lock);
 	uint32_t free = ~p->active & (p->host->nslots >= 32 ? ~0u : (1u << p->host->nslots) - 1);
-	if (!free) {
+	if (!free || p->resetting) {
 		spin_unlock_irqrestore(&p->lock, irq);
 		return -EBUSY;
 	}
@@ -210,7 +261,7 @@ static int ahci_queue_rq(struct block_device *disk, struct request *rq)
 	return 0;
 }
 
-static const struct blk_ops ahci_blk_ops = { .queue_rq = ahci_queue_rq };
+static const struct blk_ops ahci_blk_ops = { .queue_rq = ahci_queue_rq, .timeout = ahci_timeout };
 
 /* One port's share of the interrupt: end what completed (and, on an error, what was lost). */
 static void port_irq(struct ahci_port *p)
@@ -221,8 +272,14 @@ static void port_irq(struct ahci_port *p)
 	unsigned ndone = 0, nfailed = 0;
 	uint64_t irq = spin_lock_irqsave(&p->lock);
 	p->irqs++;
+	if (p->resetting) {
+		spin_unlock_irqrestore(&p->lock, irq);
+		return;
+	}
 	uint32_t ci = p->regs[PX_CI];
 	uint32_t finished = p->active & ~ci, lost = 0;
+	if (finished && blkdrv_lose_completion())
+		finished &= finished - 1; /* the ktest's "never completed": the slot stays issued */
 	if (is & PX_IS_ERRORS) {
 		/* The HBA stopped at the failing command: what is still issued gets EIO. */
 		p->errors++;

@@ -83,3 +83,16 @@ bool blkdrv_wait32(volatile uint32_t *reg, uint32_t mask, uint32_t want, unsigne
 		cpu_pause();
 	}
 }
+
+int blkdrv_lose_completions;
+
+bool blkdrv_lose_completion(void)
+{
+	int n = __atomic_load_n(&blkdrv_lose_completions, __ATOMIC_RELAXED);
+	while (n > 0) {
+		if (__atomic_compare_exchange_n(&blkdrv_lose_completions, &n, n - 1, false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}

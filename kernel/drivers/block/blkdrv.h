@@ -113,4 +113,11 @@ void sd_format_name(char *name, int index);
 unsigned sd_major(void);
 /* Spins until (read32(reg) & mask) == want or timeout_ms passes: true when it matched. */
 bool blkdrv_wait32(volatile uint32_t *reg, uint32_t mask, uint32_t want, unsigned timeout_ms);
+/*
+ * Fault injection for the command-timeout ktest (blkdrv_ktest.c): while positive, a driver with
+ * a timeout op ignores the next completion it sees, as if the device had never sent it, and
+ * takes one off. Returns whether to ignore this one.
+ */
+extern int blkdrv_lose_completions;
+bool blkdrv_lose_completion(void);
 #endif

@@ -26,7 +26,7 @@
 #define NVME_PSDT_SGL    0x40 /* CDW0 PSDT = 01b: SGLs, MPTR an address */
 #define NVME_MAJOR       259 /* Linux's blkext major, where its NVMe namespaces live */
 #define NVME_CMD_MASK    (NVME_IO_DEPTH >= 64 ? ~0ull : (1ull << (NVME_IO_DEPTH & 63)) - 1)
-#define NVME_MAX_SECTORS 256  /* 128 KiB: at most 33 pages, one PRP list page */
+#define NVME_MAX_SECTORS 1024 /* 512 KiB: 129 PRP entries, within one list page; or MDTS's limit */
 
 struct nvme_ctrl;
 
@@ -60,7 +60,9 @@ struct nvme_ctrl {
 	struct nvme_ns *ns[NVME_MAX_NS];
 	unsigned nns, refs;              /* refs: namespaces' disks plus the driver's own */
 	bool msix, intx, dead;
+	bool resetting;                  /* a controller reset after a timeout: issue nothing */
 	bool sgl;                        /* SGLs for I/O commands (SGLS in IDENTIFY) */
+	uint32_t max_sectors;            /* per command: NVME_MAX_SECTORS or less (MDTS) */
 	bool io_ready;                   /* the I/O queues exist: the handler may look */
 	uint64_t irqs;
 	char model[41], serial[21], firmware[9];
@@ -105,12 +107,20 @@ static int queue_alloc(struct nvme_ctrl *c, struct nvme_queue *q, unsigned qid, 
 {
 	/* 64-byte SQ entries: 65 need two pages; 16-byte CQ entries fit one. */
 	unsigned sq_order = size * sizeof(struct nvme_sqe) > 4096 ? 1 : 0;
-	q->sq = pmm_alloc_virt(sq_order, GFP_ZERO);
-	q->cq = pmm_alloc_virt(0, GFP_ZERO);
+	/* After a controller reset the queues are made again in the same (cleared) pages. */
+	if (q->sq)
+		memset(q->sq, 0, 4096u << sq_order);
+	else
+		q->sq = pmm_alloc_virt(sq_order, GFP_ZERO);
+	if (q->cq)
+		memset(q->cq, 0, 4096);
+	else
+		q->cq = pmm_alloc_virt(0, GFP_ZERO);
 	if (!q->sq || !q->cq)
 		return -ENOMEM;
 	q->size = size;
 	q->phase = 1;
+	q->sq_tail = q->sq_head = q->cq_head = 0;
 	q->sq_db = (volatile uint32_t *)(c->bar + nvme_doorbell(qid, false, c->dstrd));
 	q->cq_db = (volatile uint32_t *)(c->bar + nvme_doorbell(qid, true, c->dstrd));
 	return 0;
@@ -215,7 +225,7 @@ static int nvme_queue_rq(struct block_device *disk, struct request *rq)
 		return -EIO;
 	}
 	uint64_t free = ~c->busy & NVME_CMD_MASK;
-	if (!free || nvme_sq_full(c->io.sq_tail, c->io.sq_head, c->io.size)) {
+	if (!free || c->resetting || nvme_sq_full(c->io.sq_tail, c->io.sq_head, c->io.size)) {
 		spin_unlock_irqrestore(&c->lock, irq);
 		return -EBUSY;
 	}
@@ -245,7 +255,56 @@ static int nvme_queue_rq(struct block_device *disk, struct request *rq)
 	return 0;
 }
 
-static const struct blk_ops nvme_blk_ops = { .queue_rq = nvme_queue_rq };
+static int ctrl_enable(struct nvme_ctrl *c);
+static int create_io_queues(struct nvme_ctrl *c, uint16_t size);
+
+/*
+ * A command the controller never completed (the block watchdog): reset the controller (CC.EN
+ * off and on, the admin queue and the I/O queue pair made again in their pages) and fail every
+ * command it held with EIO. A controller that does not come back is dead: later I/O gets EIO.
+ */
+static void nvme_timeout(struct block_device *disk)
+{
+	struct nvme_ns *ns = disk->driver_data;
+	struct nvme_ctrl *c = ns->ctrl;
+	struct request *failed[NVME_IO_DEPTH];
+	struct nvme_ns *fns[NVME_IO_DEPTH];
+	unsigned n = 0;
+	uint64_t irq = spin_lock_irqsave(&c->lock);
+	c->resetting = true;
+	c->io_ready = false;
+	for (unsigned cid = 0; cid < NVME_IO_DEPTH; cid++) {
+		if (c->busy & (1ull << cid)) {
+			failed[n] = c->cmds[cid];
+			fns[n++] = c->cmd_ns[cid];
+			c->cmds[cid] = NULL;
+		}
+	}
+	c->busy = 0;
+	spin_unlock_irqrestore(&c->lock, irq);
+	int err = ctrl_enable(c); /* polls: not under the lock */
+	if (!err)
+		err = create_io_queues(c, c->io.size);
+	if (!err && c->intx)
+		wr32(c, NVME_REG_INTMC, ~0u);
+	irq = spin_lock_irqsave(&c->lock);
+	c->resetting = false;
+	c->io_ready = !err;
+	if (err)
+		c->dead = true;
+	spin_unlock_irqrestore(&c->lock, irq);
+	pr_warn("nvme: %s: command timeout: controller reset %s, %u commands failed\n", disk->dev.name,
+		err ? "failed: the controller is dead" : "done", n);
+	for (unsigned i = 0; i < n; i++)
+		blk_end_request(&fns[i]->disk, failed[i], -EIO);
+	/* Namespaces told EBUSY meanwhile have nothing in flight to restart them: kick each. */
+	for (unsigned i = 0; i < c->nns; i++) {
+		blk_plug(&c->ns[i]->disk);
+		blk_unplug(&c->ns[i]->disk);
+	}
+}
+
+static const struct blk_ops nvme_blk_ops = { .queue_rq = nvme_queue_rq, .timeout = nvme_timeout };
 
 static enum irq_return nvme_irq(void *ctx)
 {
@@ -268,6 +327,8 @@ static enum irq_return nvme_irq(void *ctx)
 		/* A completion for an id we did not issue is the device's bug: ignore it. */
 		if (cid >= NVME_IO_DEPTH || !(c->busy & (1ull << cid)) || n >= NVME_IO_DEPTH)
 			continue;
+		if (blkdrv_lose_completion())
+			continue; /* the ktest's "never completed": the command id stays busy */
 		done[n] = c->cmds[cid];
 		dns[n] = c->cmd_ns[cid];
 		status[n++] = NVME_CQE_SC(st) ? -EIO : 0;
@@ -398,7 +459,7 @@ static void ns_add(struct nvme_ctrl *c, uint32_t nsid, uint8_t *page)
 	disk->driver_data = ns;
 	disk->release = nvme_release;
 	disk->queue.max_segments = c->sgl ? NVME_SGL_SEGS : 1;
-	disk->queue.max_sectors = NVME_MAX_SECTORS;
+	disk->queue.max_sectors = c->max_sectors;
 	c->refs++;
 	pr_info("nvme: %s: %llu sectors\n", disk->dev.name, (unsigned long long)nsze);
 }
@@ -441,6 +502,12 @@ static int nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	memcpy(&nn, page + NVME_IDC_NN, 4);
 	memcpy(&sgls, page + NVME_IDC_SGLS, 4);
 	c->sgl = (sgls & 3) != 0; /* 01b any alignment, 10b dword-aligned: our buffers are both */
+	/* MDTS: the largest transfer is 2^MDTS pages of CAP.MPSMIN (4 KiB here); 0: no limit. Large
+	 * commands matter for throughput: QEMU's is 7 (512 KiB). */
+	uint8_t mdts = page[NVME_IDC_MDTS];
+	c->max_sectors = NVME_MAX_SECTORS;
+	if (mdts && mdts < 8)
+		c->max_sectors = MIN((uint32_t)NVME_MAX_SECTORS, (4096u << mdts) / SECTOR_SIZE);
 	/*
 	 * MSI-X before the I/O completion queue exists: the controller binds a queue's vector when
 	 * the queue is created (QEMU ignores vectors of queues made with MSI-X off). Entry 0 serves

@@ -40,7 +40,7 @@ for entry in "${drivers[@]}"; do
 	args=${args//@B/$work/blank.img}
 	# shellcheck disable=SC2086
 	qemu_boot block_$name 90 -machine "$machine" -m 256M -nic none -kernel "$KERNEL" $args \
-		-append "console=ttyS0 $extra blktest.disk=$disk blktest.blank=$blank ktest=blk_virtio_read_pattern,blk_virtio_write,blk_rescan_partitions,blk_proc_files"
+		-append "console=ttyS0 $extra blktest.disk=$disk blktest.blank=$blank ktest=blk_virtio_read_pattern,blk_virtio_write,blk_direct_io,blk_rescan_partitions,blk_proc_files"
 	expect_exit $name/exit_status 33
 	expect_log_re $name/bound "$bound"
 	ktest_results $name/ktest

@@ -1,7 +1,7 @@
 #!/bin/bash
 # ext4 write: the ext2 write test's workload on mkfs.ext4 file systems (extents, 64bit, flex_bg,
 # metadata_csum; 1 KiB blocks and 128-byte inodes with a clean journal, 4 KiB blocks and 256-byte
-# inodes without a journal), with many/
+# inodes without a journal; the latter on virtio-blk, AHCI, NVMe and IDE), with many/
 # hash-indexed by e2fsck -D first. Ferrite runs tree-ops (creates, appends, a 9 MiB copy,
 # renames, deletes, 300 files in one directory, hard and symbolic links, truncates), fills the
 # disk and the inode tables to ENOSPC, removes the fillers, unmounts, mounts again and describes
@@ -25,21 +25,34 @@ chmod +x "$work/write.init"
 sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$work/write.init:init" "$here/tree-list:tree-list" \
 	"$here/tree-ops:tree-ops" "$ROOT/tests/system/block/ext4/ext4-ops:ext4-ops"
 
-for variant in 1k-journal 4k-nojournal; do
-	opts=(-b 1024 -I 128)
-	[ $variant = 4k-nojournal ] && opts=(-b 4096 -O ^has_journal)
+# Both variants on virtio-blk; the 4 KiB one also on AHCI, NVMe and IDE, each run on a fresh copy
+# of the image made for its variant.
+runs=("1k-journal|virtio|-machine q35 -device virtio-blk-pci,drive=d0|"
+	"4k-nojournal|virtio|-machine q35 -device virtio-blk-pci,drive=d0|"
+	"4k-nojournal|ahci|-machine q35 -device ide-hd,drive=d0,bus=ide.0|blktest.disk=sda"
+	"4k-nojournal|nvme|-machine q35 -device nvme,serial=e0,drive=d0|blktest.disk=nvme0n1"
+	"4k-nojournal|ide|-machine pc -device ide-hd,drive=d0,bus=ide.0|blktest.disk=sda")
+for run in "${runs[@]}"; do
+	IFS='|' read -r fsvar drv dev opts <<< "$run"
+	variant=$fsvar
+	[ "$drv" = virtio ] || variant=$drv-$fsvar
+	if [ "${built:-}" != "$fsvar" ]; then built=$fsvar
+	opts_mkfs=(-b 1024 -I 128)
+	[ $fsvar = 4k-nojournal ] && opts_mkfs=(-b 4096 -O ^has_journal)
 	rm -f "$work/fs.img"
-	mkfs.ext4 -q -F "${opts[@]}" -N 2048 -d "$work/tree" "$work/fs.img" 48M > /dev/null
+	mkfs.ext4 -q -F "${opts_mkfs[@]}" -N 2048 -d "$work/tree" "$work/fs.img" 48M > /dev/null
 	e2fsck -fyD "$work/fs.img" > /dev/null 2>&1
 	if debugfs -R "stat /many" "$work/fs.img" 2> /dev/null | grep -q 'Flags: 0x81000'; then
-		pass $variant/indexed_dir_made; else fail $variant/indexed_dir_made "e2fsck -D did not index many/"; fi
-	rm -f "$work/disk.img"
-	truncate -s 50M "$work/disk.img"
-	echo 'start=2048, type=83' | sfdisk -q "$work/disk.img" > /dev/null
-	dd if="$work/fs.img" of="$work/disk.img" bs=1M seek=1 conv=notrunc status=none
-	qemu_boot ext4_write_$variant 240 -machine q35 -m 512M -nic none -kernel "$KERNEL" -initrd "$work/initrd.cpio.gz" \
-		-drive file="$work/disk.img",if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0 \
-		-append "console=ttyS0 quiet"
+		pass $fsvar/indexed_dir_made; else fail $fsvar/indexed_dir_made "e2fsck -D did not index many/"; fi
+	rm -f "$work/disk.orig"
+	truncate -s 50M "$work/disk.orig"
+	echo 'start=2048, type=83' | sfdisk -q "$work/disk.orig" > /dev/null
+	dd if="$work/fs.img" of="$work/disk.orig" bs=1M seek=1 conv=notrunc status=none
+	fi
+	cp "$work/disk.orig" "$work/disk.img"
+	# shellcheck disable=SC2086
+	qemu_boot ext4_write_$variant 240 $dev -m 512M -nic none -kernel "$KERNEL" -initrd "$work/initrd.cpio.gz" \
+		-drive file="$work/disk.img",if=none,id=d0,format=raw -append "console=ttyS0 quiet $opts"
 	expect_log $variant/ops "ext4-test: ops done"
 	expect_log $variant/enospc "ext4-test: ENOSPC"
 	expect_log $variant/fill_removed "ext4-test: fill removed"

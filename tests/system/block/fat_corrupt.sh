@@ -5,8 +5,10 @@
 # with no cluster, a size longer than the chain, a volume bigger than its device, and random
 # bytes over the FATs and directories. Ferrite mounts
 # each, walks and reads everything, unmounts: each mount is refused or the damaged parts give
-# EIO, and the kernel neither panics nor hangs.
+# EIO, and the kernel neither panics nor hangs. On virtio-blk (a disk per image), then AHCI,
+# NVMe and IDE (one partition per image).
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/lib_corrupt.bash"
 here=$ROOT/tests/system/block/fat
 work=$LOGDIR/fat-corrupt
 rm -rf "$work"
@@ -63,8 +65,10 @@ elif op.startswith('random'):  # 40 random bytes over the used parts of the FATs
 open(img, 'wb').write(d)
 PY
 args=()
+imgs=("$work/good.img")
 mk() { # mk OP: a damaged copy of the good image, added as the next disk
 	cp "$work/good.img" "$work/$1.img"
+	imgs+=("$work/$1.img")
 	python3 "$work/fat.py" "$work/$1.img" "$1"
 	args+=(-drive "file=$work/$1.img,if=none,id=$1,format=raw" -device "virtio-blk-pci,drive=$1")
 }
@@ -77,26 +81,35 @@ mk size           # vdg
 mk too_big        # vdh
 for i in 1 2 3 4; do mk random$i; done # vdi-vdl
 sh "$ROOT/tools/mkrootfs.sh" "$work/initrd.cpio.gz" "$here/corrupt.init:init"
+corrupt_gpt "$work/gpt.orig" "${imgs[@]}" # before any run can touch the images
 
 qemu_boot fat_corrupt 180 -machine q35 -m 256M -nic none -kernel "$KERNEL" -initrd "$work/initrd.cpio.gz" \
 	-drive file="$work/good.img",if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0 "${args[@]}" \
 	-append "console=ttyS0 quiet"
-expect_log finished "fat-test: corruption walk done"
-check() { # check NAME REGEX
-	if log_text | grep -qE "^CORRUPT $2"; then pass "$1"; else
-		fail "$1" "got: $(log_text | grep "^CORRUPT ${2:0:3}" | head -1)"; fi
+checks() { # the outcomes of one run (CORRUPT_PREFIX names the driver)
+	expect_log ${CORRUPT_PREFIX}finished "fat-test: corruption walk done"
+	corrupt_check good 'vda: mounted, ls=0 +, cat=0 $'
+	corrupt_check bad_bpb 'vdb: refused: .*Invalid argument'
+	corrupt_check chain_past_end 'vdc: mounted, ls=0 +, cat=1 .*Input/output error'
+	# A looping directory chain is caught when the directory is read in (longer than any directory
+	# may be); a file whose chain loops back is read as far as its size goes (as Linux does).
+	corrupt_check chain_loops 'vdd: mounted, ls=1 ls: /mnt/e: Input/output error , cat=0 $'
+	corrupt_check dirent_cluster_out_of_range "vde: mounted, ls=1 .*Input/output error.*cat=1 cat: can't open '/mnt/d/f': Input/output error"
+	corrupt_check dir_without_cluster "vdf: mounted, ls=1 .*Input/output error.*cat=1 .*Input/output error"
+	corrupt_check size_past_chain 'vdg: mounted, ls=0 +, cat=1 .*Input/output error'
+	corrupt_check volume_bigger_than_device 'vdh: refused: .*Invalid argument'
+	# Random damage: whatever each gives, the walk gets through it.
+	for d in i j k l; do corrupt_check random_vd$d "vd$d: (mounted|refused)"; done
+	if log_text | grep -qiE 'panic|exception'; then fail ${CORRUPT_PREFIX}no_panic "the log has a panic (log: $LOG)"; else pass ${CORRUPT_PREFIX}no_panic; fi
 }
-check good 'vda: mounted, ls=0 +, cat=0 $'
-check bad_bpb 'vdb: refused: .*Invalid argument'
-check chain_past_end 'vdc: mounted, ls=0 +, cat=1 .*Input/output error'
-# A looping directory chain is caught when the directory is read in (longer than any directory
-# may be); a file whose chain loops back is read as far as its size goes (as Linux does).
-check chain_loops 'vdd: mounted, ls=1 ls: /mnt/e: Input/output error , cat=0 $'
-check dirent_cluster_out_of_range "vde: mounted, ls=1 .*Input/output error.*cat=1 cat: can't open '/mnt/d/f': Input/output error"
-check dir_without_cluster "vdf: mounted, ls=1 .*Input/output error.*cat=1 .*Input/output error"
-check size_past_chain 'vdg: mounted, ls=0 +, cat=1 .*Input/output error'
-check volume_bigger_than_device 'vdh: refused: .*Invalid argument'
-# Random damage: whatever each gives, the walk gets through it.
-for d in i j k l; do check random_vd$d "vd$d: (mounted|refused)"; done
-if log_text | grep -qiE 'panic|exception'; then fail no_panic "the log has a panic (log: $LOG)"; else pass no_panic; fi
+CORRUPT_PREFIX=
+checks
+for drv in ahci nvme ide; do
+	cp "$work/gpt.orig" "$work/gpt.img"
+	corrupt_driver_args $drv "$work/gpt.img"
+	qemu_boot fat_corrupt_$drv 180 "${CORRUPT_QEMU[@]}" -m 256M -nic none -kernel "$KERNEL" -initrd "$work/initrd.cpio.gz" \
+		-append "console=ttyS0 quiet $CORRUPT_CMDLINE"
+	CORRUPT_PREFIX=$drv/
+	checks
+done
 [ -n "${KEEP:-}" ] || rm -rf "$work"

@@ -27,7 +27,7 @@ qemu_boot virtio_blk 120 -machine q35 -m 256M -nic none -kernel "$KERNEL" \
 	-drive file="$work/mbr.img",if=none,id=d1,format=raw -device virtio-blk-pci,drive=d1 \
 	-drive file="$work/gpt.img",if=none,id=d2,format=raw -device virtio-blk-pci,drive=d2 \
 	-drive file="$work/blank.img",if=none,id=d3,format=raw -device virtio-blk-pci,drive=d3 \
-	-append "console=ttyS0 ktest=blk_virtio_read_pattern,blk_virtio_write,blk_rescan_partitions,blk_proc_files"
+	-append "console=ttyS0 ktest=blk_virtio_read_pattern,blk_virtio_write,blk_direct_io,blk_rescan_partitions,blk_proc_files"
 expect_exit exit_status 33
 expect_log_re bound 'virtio-blk: vda: 0000:00:0[0-9a-f]\.0 \[1af4:10(01|42)\], 16384 sectors, queue of [0-9]+, MSI-X, flush'
 ktest_results ktest
