@@ -3,16 +3,7 @@
 
 #include "fs/vfs.h"
 #include "lib/compiler.h"
-
-/* Appending formatted text; len counts everything, even what did not fit. */
-struct sbuf {
-	char *buf;
-	size_t size, len;
-};
-#define SB(b, sz) { .buf = (b), .size = (sz), .len = 0 }
-void __printf(2, 3) sb_printf(struct sbuf *s, const char *fmt, ...);
-void sb_putmem(struct sbuf *s, const void *data, size_t len);
-size_t sb_done(struct sbuf *s);
+#include "lib/sbuf.h" /* generators append to a struct sbuf */
 
 /* A PID or descriptor name: decimal, no sign, no leading zeros, at most 9 digits; else -1. */
 int procfs_parse_number(const char *name, size_t len);

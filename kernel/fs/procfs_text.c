@@ -1,38 +1,10 @@
 /*
- * procfs's text: appending to generated files' buffers, PID names and maps lines. Nothing here
- * touches kernel state, so the host unit tests (tests/unit/test_procfs_text.c) run it as is.
+ * procfs's text: PID names and maps lines (the buffers they append to are lib/sbuf.c's). Nothing
+ * here touches kernel state, so the host unit tests (tests/unit/test_procfs_text.c) run it as is.
  */
 #include "fs/procfs_internal.h"
 #include "lib/printf.h"
 #include "lib/string.h"
-
-void sb_printf(struct sbuf *s, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	size_t room = s->len < s->size ? s->size - s->len : 0;
-	int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		s->len += (size_t)n;
-}
-
-/* Raw bytes (cmdline and environ hold NULs). */
-void sb_putmem(struct sbuf *s, const void *data, size_t len)
-{
-	if (s->len < s->size) {
-		size_t room = s->size - s->len;
-		memcpy(s->buf + s->len, data, len < room ? len : room);
-	}
-	s->len += len;
-}
-
-size_t sb_done(struct sbuf *s)
-{
-	if (s->size)
-		s->buf[s->len < s->size ? s->len : s->size - 1] = '\0';
-	return s->len;
-}
 
 int procfs_parse_number(const char *name, size_t len)
 {
@@ -56,8 +28,7 @@ void procfs_maps_line(struct sbuf *s, const struct procfs_map *m)
 		  m->minor, (unsigned long long)m->ino);
 	if (m->name) {
 		/* Linux pads the name to column 73 (seq_pad after a 72-column width). */
-		for (size_t col = s->len - line; col < 72; col++)
-			sb_printf(s, " ");
+		sb_pad(s, line, 72);
 		sb_printf(s, " %s", m->name);
 	}
 	sb_printf(s, "\n");

@@ -227,11 +227,6 @@ int msg_send(int id, long type, const void *text, size_t size, int flags);
 ssize_t msg_receive(int id, long type, void *buf, size_t bufsize, int flags, long *type_out);
 /* IPC_STAT/MSG_STAT(_ANY) fill *ds, IPC_SET reads it, IPC_INFO/MSG_INFO fill *info. */
 int msg_ctl(int id, int cmd, struct msqid64_ds_u *ds, struct msginfo_u *info);
-/* /proc/sysvipc output: lines appended with snprintf, len past size when truncated. */
-struct proc_fmt {
-	char *buf;
-	size_t size, len;
-};
 
 struct semid64_ds_u {
 	struct ipc64_perm_u sem_perm;

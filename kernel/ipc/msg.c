@@ -7,6 +7,7 @@
 #include "ipc/ipc_internal.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "proc/process.h"
@@ -356,23 +357,21 @@ out:
 
 static void msg_line(struct ipc_obj *obj, void *ctx)
 {
-	struct proc_fmt *f = ctx;
+	struct sbuf *f = ctx;
 	struct msg_queue *q = MQ(obj);
 	const struct ipc_perm_k *p = &obj->perm;
-	size_t at = f->len < f->size ? f->len : f->size;
-	f->len += (size_t)snprintf(f->buf + at, f->size - at,
-				   "%10d %10d  %4o  %10lu %10lu %5u %5u %5u %5u %5u %5u %10llu %10llu %10llu\n",
-				   p->key, p->id, p->mode, (unsigned long)q->cbytes, (unsigned long)q->qnum,
-				   q->lspid, q->lrpid, p->uid, p->gid, p->cuid, p->cgid,
-				   (unsigned long long)q->stime, (unsigned long long)q->rtime,
-				   (unsigned long long)q->ctime);
+	sb_printf(f, "%10d %10d  %4o  %10lu %10lu %5u %5u %5u %5u %5u %5u %10llu %10llu %10llu\n",
+		  p->key, p->id, p->mode, (unsigned long)q->cbytes, (unsigned long)q->qnum,
+		  q->lspid, q->lrpid, p->uid, p->gid, p->cuid, p->cgid,
+		  (unsigned long long)q->stime, (unsigned long long)q->rtime,
+		  (unsigned long long)q->ctime);
 }
 
 size_t ipc_format_proc_msg(char *buf, size_t size)
 {
-	struct proc_fmt f = { buf, size, 0 };
-	f.len = (size_t)snprintf(buf, size, "       key      msqid perms      cbytes       qnum lspid lrpid   uid"
-				 "   gid  cuid  cgid      stime      rtime      ctime\n");
+	struct sbuf f = SB(buf, size);
+	sb_printf(&f, "       key      msqid perms      cbytes       qnum lspid lrpid   uid"
+		  "   gid  cuid  cgid      stime      rtime      ctime\n");
 	ipc_for_each(&ipc_msg_ids, msg_line, &f);
-	return f.len;
+	return sb_done(&f);
 }

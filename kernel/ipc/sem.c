@@ -10,6 +10,7 @@
 #include "ipc/ipc_internal.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "proc/process.h"
@@ -483,18 +484,17 @@ void ipc_sem_exit(struct process *p)
 
 static void sem_line(struct ipc_obj *obj, void *ctx)
 {
-	struct proc_fmt *f = ctx;
+	struct sbuf *f = ctx;
 	const struct ipc_perm_k *p = &obj->perm;
-	size_t at = f->len < f->size ? f->len : f->size;
-	f->len += (size_t)snprintf(f->buf + at, f->size - at, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n",
-				   p->key, p->id, p->mode, (unsigned)SA(obj)->nsems, p->uid, p->gid, p->cuid,
-				   p->cgid, (unsigned long long)SA(obj)->otime, (unsigned long long)SA(obj)->ctime);
+	sb_printf(f, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n",
+		  p->key, p->id, p->mode, (unsigned)SA(obj)->nsems, p->uid, p->gid, p->cuid,
+		  p->cgid, (unsigned long long)SA(obj)->otime, (unsigned long long)SA(obj)->ctime);
 }
 
 size_t ipc_format_proc_sem(char *buf, size_t size)
 {
-	struct proc_fmt f = { buf, size, 0 };
-	f.len = (size_t)snprintf(buf, size, "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n");
+	struct sbuf f = SB(buf, size);
+	sb_printf(&f, "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n");
 	ipc_for_each(&ipc_sem_ids, sem_line, &f);
-	return f.len;
+	return sb_done(&f);
 }

@@ -9,6 +9,7 @@
 #include "ipc/ipc_internal.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "mm/mm.h"
 #include "mm/pmm.h"
@@ -354,26 +355,24 @@ out:
 
 static void shm_line(struct ipc_obj *obj, void *ctx)
 {
-	struct proc_fmt *f = ctx;
+	struct sbuf *f = ctx;
 	struct shm_segment *s = SEG(obj);
 	const struct ipc_perm_k *p = &obj->perm;
-	size_t at = f->len < f->size ? f->len : f->size;
 	mutex_lock(&obj->lock);
 	uint64_t n = nattch(s), rss = seg_rss(s);
 	mutex_unlock(&obj->lock);
-	f->len += (size_t)snprintf(f->buf + at, f->size - at,
-				   "%10d %10d  %4o %21lu %5u %5u  %5lu %5u %5u %5u %5u %10llu %10llu %10llu %21lu %21lu\n",
-				   p->key, p->id, p->mode, (unsigned long)s->size, s->cpid, s->lpid,
-				   (unsigned long)n, p->uid, p->gid, p->cuid, p->cgid,
-				   (unsigned long long)s->atime, (unsigned long long)s->dtime,
-				   (unsigned long long)s->ctime, (unsigned long)(rss * PAGE_SIZE), 0ul);
+	sb_printf(f, "%10d %10d  %4o %21lu %5u %5u  %5lu %5u %5u %5u %5u %10llu %10llu %10llu %21lu %21lu\n",
+		  p->key, p->id, p->mode, (unsigned long)s->size, s->cpid, s->lpid,
+		  (unsigned long)n, p->uid, p->gid, p->cuid, p->cgid,
+		  (unsigned long long)s->atime, (unsigned long long)s->dtime,
+		  (unsigned long long)s->ctime, (unsigned long)(rss * PAGE_SIZE), 0ul);
 }
 
 size_t ipc_format_proc_shm(char *buf, size_t size)
 {
-	struct proc_fmt f = { buf, size, 0 };
-	f.len = (size_t)snprintf(buf, size, "       key      shmid perms                  size  cpid  lpid nattch   uid"
-				 "   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n");
+	struct sbuf f = SB(buf, size);
+	sb_printf(&f, "       key      shmid perms                  size  cpid  lpid nattch   uid"
+		  "   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap\n");
 	ipc_for_each(&ipc_shm_ids, shm_line, &f);
-	return f.len;
+	return sb_done(&f);
 }

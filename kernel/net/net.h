@@ -128,8 +128,9 @@ struct net_device {
 	struct net_device_stats stats;
 	in_addr_t ipv4_addr, ipv4_mask; /* 0 until configured */
 	bool poll_pending;          /* the driver asked for a poll (interrupt seen) */
-	bool registered;
-	int refcount;               /* the driver's reference plus netdev_hold's; freed at zero */
+	bool registered;            /* on the list; cleared (atomically) by netdev_unregister */
+	int refcount;               /* the driver's reference plus every lookup's; freed at zero */
+	int ops_active;             /* driver ops in progress through the gate (netdev.c) */
 	int promisc_count, allmulti_count; /* users of each mode (packet sockets, ifconfig) */
 	bool user_promisc, user_allmulti;  /* what SIOCSIFFLAGS asked (counted once above) */
 	struct net_device *next;
@@ -142,19 +143,32 @@ struct net_device *netdev_alloc(const struct net_device_ops *ops, void *priv);
  * a pending ip= configuration meant for it. 0 or a negative errno.
  */
 int netdev_register(struct net_device *dev, const char *name_pattern);
-/* Takes dev down and out of every table; the driver frees it afterwards with netdev_free. */
+/*
+ * Takes dev off the list (lookups fail from then on), waits for driver ops already in progress
+ * (xmit, open, set_mac, set_rx_mode) to return and refuses new ones, stops it and drops its
+ * routes and ARP entries. The driver then frees its own state and calls netdev_free; the struct
+ * itself lives until the last reference is put.
+ */
 void netdev_unregister(struct net_device *dev);
 void netdev_free(struct net_device *dev); /* drops the driver's reference */
 /* Keeps dev's memory alive past unregistering (a thread working on it checks dev->registered). */
 void netdev_hold(struct net_device *dev);
 void netdev_put(struct net_device *dev);
+/* Both -ENODEV (or nothing) on a device already unregistered. */
 int netdev_up(struct net_device *dev);
 void netdev_down(struct net_device *dev);
+/* Lookups of registered devices. Each returns a counted reference (NULL: none) that the
+ * caller drops with netdev_put once done with the device. */
 struct net_device *netdev_get_by_name(const char *name);
-/* The registered device with the smallest ifindex above after (NULL: none); walks the list
- * in ifindex order without holding a lock across the walk. */
-struct net_device *netdev_next(int after);
 struct net_device *netdev_get_by_index(int ifindex);
+/* The registered device with the smallest ifindex above after (NULL: none); walks the list
+ * in ifindex order without holding a lock across the walk:
+ *   for (d = netdev_next(0); d; d = netdev_next_put(d)) ... (netdev_put(d) before a break) */
+struct net_device *netdev_next(int after);
+/* Puts prev and returns (counted) the device after it. */
+struct net_device *netdev_next_put(struct net_device *prev);
+/* Whether a device with this index is registered now. */
+bool netdev_exists(int ifindex);
 /* Whether a registered device has the IPv4 address addr. */
 bool netdev_has_ipv4_addr(in_addr_t addr);
 extern struct net_device *netdev_loopback;
@@ -215,7 +229,7 @@ struct inet_route_info {
 unsigned inet_route_snapshot(struct inet_route_info *out, unsigned max);
 /* Takes dev's IPv4 address away with its connected route. */
 void inet_clear_addr(struct net_device *dev);
-/* The device on whose link addr lies (a connected route covers it), or NULL. */
+/* The device on whose link addr lies (a connected route covers it), counted (netdev_put), or NULL. */
 struct net_device *inet_onlink_dev(in_addr_t addr);
 /* The interface and routing ioctls (SIOCGIFCONF, SIOCSIFADDR, SIOCADDRT...) that every socket
  * answers (net/core/dev_ioctl.c); -ENOTTY for another command. */

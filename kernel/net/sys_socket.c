@@ -333,7 +333,8 @@ static int sock_bind_to_device(struct socket *sock, const void *uval, int len)
 	struct net_device *dev = netdev_get_by_name(name);
 	if (!dev)
 		return -ENODEV;
-	sock->bound_ifindex = dev->ifindex;
+	sock->bound_ifindex = dev->ifindex; /* by index, as Linux: a replugged card is another device */
+	netdev_put(dev);
 	return 0;
 }
 
@@ -480,6 +481,7 @@ static int64_t sys_getsockopt(int fd, int level, int name, void *uval, int *ulen
 		if (dev) {
 			strlcpy(val.raw, dev->name, IFNAMSIZ_SOCK);
 			vlen = (int)strlen(val.raw) + 1;
+			netdev_put(dev);
 		}
 		break;
 	}

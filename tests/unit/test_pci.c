@@ -1,4 +1,4 @@
-// unit-deps: kernel/drivers/base/device.c kernel/drivers/pci/enumerate.c kernel/drivers/pci/pci_bus.c kernel/drivers/pci/proc_format.c kernel/lib/printf.c kernel/lib/string.c
+// unit-deps: kernel/drivers/base/device.c kernel/drivers/pci/enumerate.c kernel/drivers/pci/pci_bus.c kernel/drivers/pci/proc_format.c kernel/lib/sbuf.c kernel/lib/printf.c kernel/lib/string.c
 /*
  * The PCI core on a simulated configuration space: a table of functions, each with 4 KiB of
  * registers, BARs that keep only their writable address bits, and bridges that forward

@@ -68,7 +68,10 @@ KTEST_MANUAL(net_udp_echo)
 	struct net_device *eth = netdev_get_by_name("eth0");
 	for (int i = 0; i < 200 && eth && !eth->ipv4_addr; i++)
 		thread_sleep_ns(100000000ull);
-	KT_ASSERT(eth && eth->ipv4_addr);
+	bool configured = eth && eth->ipv4_addr;
+	if (eth)
+		netdev_put(eth); /* only its address mattered */
+	KT_ASSERT(configured);
 	int err;
 	struct udp_endpoint *ep = udp_open(7777, &err);
 	KT_ASSERT(ep != NULL);
@@ -133,6 +136,7 @@ KTEST(nic_irq)
 		if (!dev)
 			continue;
 		int r = e1000_test_irq(dev);
+		netdev_put(dev);
 		if (r == -ENODEV)
 			continue;
 		KT_ASSERT_EQ(r, 1);

@@ -41,18 +41,22 @@ static int dev_ifconf(uint64_t arg)
 	if (ifc.len < 0)
 		return -EINVAL;
 	int used = 0;
-	for (struct net_device *d = netdev_next(0); d; d = netdev_next(d->ifindex)) {
+	for (struct net_device *d = netdev_next(0); d; d = netdev_next_put(d)) {
 		if (!d->ipv4_addr)
 			continue;
 		if (ifc.buf) {
-			if (used + (int)sizeof(struct ifreq_k) > ifc.len)
+			if (used + (int)sizeof(struct ifreq_k) > ifc.len) {
+				netdev_put(d);
 				break;
+			}
 			struct ifreq_k r;
 			memset(&r, 0, sizeof(r));
 			memcpy(r.name, d->name, IFNAMSIZ - 1);
 			if_sockaddr_fill(&r.u.addr, d->ipv4_addr);
-			if (copy_to_user((void *)(ifc.buf + (uint64_t)used), &r, sizeof(r)))
+			if (copy_to_user((void *)(ifc.buf + (uint64_t)used), &r, sizeof(r))) {
+				netdev_put(d);
 				return -EFAULT;
+			}
 		}
 		used += (int)sizeof(struct ifreq_k);
 	}
@@ -125,6 +129,7 @@ static int dev_ifreq(unsigned cmd, uint64_t arg)
 			return -ENODEV;
 		memset(r.name, 0, IFNAMSIZ);
 		memcpy(r.name, d->name, IFNAMSIZ - 1);
+		netdev_put(d);
 		return copy_to_user((void *)arg, &r, sizeof(r)) ? -EFAULT : 0;
 	}
 	struct net_device *d = netdev_get_by_name(r.name);
@@ -132,8 +137,10 @@ static int dev_ifreq(unsigned cmd, uint64_t arg)
 		return -ENODEV;
 	bool set = cmd == SIOCSIFFLAGS || cmd == SIOCSIFADDR || cmd == SIOCSIFNETMASK ||
 		   cmd == SIOCSIFBRDADDR || cmd == SIOCSIFMTU || cmd == SIOCSIFHWADDR;
-	if (set && !privileged())
+	if (set && !privileged()) {
+		netdev_put(d);
 		return -EPERM;
+	}
 	int err = 0;
 	bool loop = d->flags & IFF_LOOPBACK;
 	mutex_lock(&netcfg_lock);
@@ -203,6 +210,7 @@ static int dev_ifreq(unsigned cmd, uint64_t arg)
 		break;
 	}
 	mutex_unlock(&netcfg_lock);
+	netdev_put(d);
 	if (err || set)
 		return err;
 	return copy_to_user((void *)arg, &r, sizeof(r)) ? -EFAULT : 0;
@@ -246,14 +254,17 @@ static int dev_route(unsigned cmd, uint64_t arg)
 		struct net_device *via = inet_onlink_dev(gw);
 		if (!via || (d && via != d))
 			err = -ENETUNREACH;
-		else
-			d = via;
+		if (d)
+			netdev_put(d);
+		d = via;
 	} else if (!d) {
 		err = -ENODEV;
 	}
 	if (!err)
 		err = inet_route_add(dst, mask, gw, d);
 	mutex_unlock(&netcfg_lock);
+	if (d)
+		netdev_put(d);
 	return err;
 }
 

@@ -9,6 +9,13 @@
  *
  * Locking: netdev_list_lock (spinlock) guards the device list; net_poll_lock (mutex) is held
  * while the thread polls drivers, so unregistering waits for a poll in progress to finish.
+ *
+ * Lifetime: a device is reference-counted. The driver holds one from netdev_alloc to netdev_free;
+ * every lookup (netdev_get_by_name/index, netdev_next) returns another, dropped with netdev_put,
+ * so the struct outlives unregistering until the last put. The driver's own state (dev->priv,
+ * rings, registers) goes away right after unregistering, so driver ops are only called inside
+ * the ops gate (ops_enter/ops_exit): it refuses a device that is no longer registered, and
+ * netdev_unregister waits until no op that got in is still running before returning.
  */
 #include "net/net.h"
 #include "net/core/core_internal.h"
@@ -17,6 +24,7 @@
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "net/ipv4/inet.h"
@@ -69,6 +77,25 @@ void netdev_free(struct net_device *dev)
 	netdev_put(dev);
 }
 
+/*
+ * The ops gate: a caller announces itself in ops_active, then checks registered; unregister
+ * clears registered, then waits for ops_active to drain. Sequentially consistent on both sides,
+ * so either the caller sees the device gone or unregister sees the caller (Dekker's pattern).
+ */
+static bool ops_enter(struct net_device *dev)
+{
+	__atomic_fetch_add(&dev->ops_active, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&dev->registered, __ATOMIC_SEQ_CST))
+		return true;
+	__atomic_fetch_sub(&dev->ops_active, 1, __ATOMIC_SEQ_CST);
+	return false;
+}
+
+static void ops_exit(struct net_device *dev)
+{
+	__atomic_fetch_sub(&dev->ops_active, 1, __ATOMIC_RELEASE);
+}
+
 static bool name_taken(const char *name)
 {
 	for (struct net_device *d = netdev_list; d; d = d->next)
@@ -103,7 +130,7 @@ int netdev_register(struct net_device *dev, const char *pattern)
 	}
 	if (!err) {
 		dev->ifindex = next_ifindex++;
-		dev->registered = true;
+		__atomic_store_n(&dev->registered, true, __ATOMIC_SEQ_CST);
 		dev->next = NULL;
 		struct net_device **pp = &netdev_list;
 		while (*pp)
@@ -123,9 +150,19 @@ int netdev_register(struct net_device *dev, const char *pattern)
 	return 0;
 }
 
+/* Calls the driver's stop op if dev is up (the caller is inside the gate, or is unregister
+ * after the gate has drained). */
+static void netdev_stop(struct net_device *dev)
+{
+	if (!(dev->flags & IFF_UP))
+		return;
+	dev->flags &= ~(IFF_UP | IFF_RUNNING);
+	if (dev->ops->stop)
+		dev->ops->stop(dev);
+}
+
 void netdev_unregister(struct net_device *dev)
 {
-	netdev_down(dev);
 	uint64_t fl = spin_lock_irqsave(&netdev_list_lock);
 	for (struct net_device **pp = &netdev_list; *pp; pp = &(*pp)->next) {
 		if (*pp == dev) {
@@ -133,8 +170,13 @@ void netdev_unregister(struct net_device *dev)
 			break;
 		}
 	}
-	dev->registered = false;
+	__atomic_store_n(&dev->registered, false, __ATOMIC_SEQ_CST);
 	spin_unlock_irqrestore(&netdev_list_lock, fl);
+	/* New lookups fail from here; ops that got into the gate finish before the driver goes.
+	 * They are short (no op sleeps for long), so a yield loop is enough. */
+	while (__atomic_load_n(&dev->ops_active, __ATOMIC_SEQ_CST))
+		thread_yield();
+	netdev_stop(dev);
 	/* A poll that already started finishes before the driver tears the rings down. */
 	mutex_lock(&net_poll_lock);
 	mutex_unlock(&net_poll_lock);
@@ -145,24 +187,27 @@ void netdev_unregister(struct net_device *dev)
 
 int netdev_up(struct net_device *dev)
 {
-	if (dev->flags & IFF_UP)
-		return 0;
-	int err = dev->ops->open ? dev->ops->open(dev) : 0;
-	if (err)
-		return err;
-	dev->flags |= IFF_UP;
-	if (dev->link_up)
-		dev->flags |= IFF_RUNNING;
-	return 0;
+	if (!ops_enter(dev))
+		return -ENODEV;
+	int err = 0;
+	if (!(dev->flags & IFF_UP)) {
+		err = dev->ops->open ? dev->ops->open(dev) : 0;
+		if (!err) {
+			dev->flags |= IFF_UP;
+			if (dev->link_up)
+				dev->flags |= IFF_RUNNING;
+		}
+	}
+	ops_exit(dev);
+	return err;
 }
 
 void netdev_down(struct net_device *dev)
 {
-	if (!(dev->flags & IFF_UP))
-		return;
-	dev->flags &= ~(IFF_UP | IFF_RUNNING);
-	if (dev->ops->stop)
-		dev->ops->stop(dev);
+	if (!ops_enter(dev))
+		return; /* unregistering stops it */
+	netdev_stop(dev);
+	ops_exit(dev);
 }
 
 int netdev_set_mac(struct net_device *dev, const uint8_t mac[ETH_ALEN])
@@ -171,7 +216,10 @@ int netdev_set_mac(struct net_device *dev, const uint8_t mac[ETH_ALEN])
 		return -EOPNOTSUPP;
 	if (mac[0] & 1)
 		return -EADDRNOTAVAIL; /* a multicast address cannot be a station's */
+	if (!ops_enter(dev))
+		return -ENODEV;
 	int err = dev->ops->set_mac(dev, mac);
+	ops_exit(dev);
 	if (err)
 		return err;
 	pr_info("net: %s: MAC now %02x:%02x:%02x:%02x:%02x:%02x\n", dev->name, mac[0], mac[1], mac[2],
@@ -198,8 +246,12 @@ static int netdev_count_mode(struct net_device *dev, int *count, unsigned flag, 
 	if (n < 0)
 		return -EINVAL;
 	if (changed) {
-		if (dev->ops->set_rx_mode)
+		/* A device already gone keeps its counts (a socket's leave still balances) but its
+		 * driver is not called. */
+		if (dev->ops->set_rx_mode && ops_enter(dev)) {
 			dev->ops->set_rx_mode(dev);
+			ops_exit(dev);
+		}
 		pr_info("net: %s: %s %s\n", dev->name, what, n ? "on" : "off");
 	}
 	return 0;
@@ -234,6 +286,8 @@ struct net_device *netdev_get_by_name(const char *name)
 	struct net_device *d = netdev_list;
 	while (d && strcmp(d->name, name) != 0)
 		d = d->next;
+	if (d)
+		netdev_hold(d); /* on the list, so the driver's reference keeps it alive here */
 	spin_unlock_irqrestore(&netdev_list_lock, fl);
 	return d;
 }
@@ -245,14 +299,35 @@ struct net_device *netdev_next(int after)
 	for (struct net_device *d = netdev_list; d; d = d->next)
 		if (d->ifindex > after && (!best || d->ifindex < best->ifindex))
 			best = d;
+	if (best)
+		netdev_hold(best);
 	spin_unlock_irqrestore(&netdev_list_lock, fl);
 	return best;
+}
+
+struct net_device *netdev_next_put(struct net_device *prev)
+{
+	int after = prev->ifindex;
+	netdev_put(prev);
+	return netdev_next(after);
 }
 
 struct net_device *netdev_get_by_index(int ifindex)
 {
 	struct net_device *d = ifindex > 0 ? netdev_next(ifindex - 1) : NULL;
-	return d && d->ifindex == ifindex ? d : NULL;
+	if (d && d->ifindex != ifindex) {
+		netdev_put(d);
+		d = NULL;
+	}
+	return d;
+}
+
+bool netdev_exists(int ifindex)
+{
+	struct net_device *d = netdev_get_by_index(ifindex);
+	if (d)
+		netdev_put(d);
+	return d != NULL;
 }
 
 bool netdev_has_ipv4_addr(in_addr_t addr)
@@ -267,7 +342,13 @@ bool netdev_has_ipv4_addr(in_addr_t addr)
 
 int netdev_xmit(struct net_device *dev, struct sk_buff *skb)
 {
-	if (!(dev->flags & IFF_UP) || !dev->registered) {
+	if (!ops_enter(dev)) {
+		netdev_stat_add(&dev->stats.tx_dropped, 1);
+		skb_free(skb);
+		return -ENETDOWN;
+	}
+	if (!(dev->flags & IFF_UP)) {
+		ops_exit(dev);
 		netdev_stat_add(&dev->stats.tx_dropped, 1);
 		skb_free(skb);
 		return -ENETDOWN;
@@ -275,6 +356,7 @@ int netdev_xmit(struct net_device *dev, struct sk_buff *skb)
 	size_t len = skb->len;
 	packet_deliver(skb, true); /* ETH_P_ALL sockets see what leaves, as on Linux */
 	int err = dev->ops->xmit(dev, skb);
+	ops_exit(dev);
 	if (err == 0) {
 		netdev_stat_add(&dev->stats.tx_packets, 1);
 		netdev_stat_add(&dev->stats.tx_bytes, len);
@@ -374,31 +456,22 @@ void net_init(void)
 
 size_t net_format_proc_dev(char *buf, size_t size)
 {
-	size_t len = 0;
-#define OUT(...)                                                                        \
-	do {                                                                            \
-		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, __VA_ARGS__); \
-		if (n_ > 0)                                                             \
-			len += (size_t)n_;                                              \
-	} while (0)
-	OUT("Inter-|   Receive                                                |  Transmit\n");
-	OUT(" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n");
+	struct sbuf s = SB(buf, size);
+	sb_printf(&s, "Inter-|   Receive                                                |  Transmit\n");
+	sb_printf(&s, " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n");
 	uint64_t fl = spin_lock_irqsave(&netdev_list_lock);
 	for (struct net_device *d = netdev_list; d; d = d->next) {
-		const struct net_device_stats *s = &d->stats;
-		OUT("%6s:%8llu %7llu %4llu %4llu %4llu %5llu %10llu %9llu %8llu %7llu %4llu %4llu %4llu %5llu %7llu %10llu\n",
-		    d->name, (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_packets,
-		    (unsigned long long)s->rx_errors, (unsigned long long)s->rx_dropped,
-		    (unsigned long long)s->rx_fifo_errors, (unsigned long long)s->rx_frame_errors,
-		    (unsigned long long)s->rx_compressed, (unsigned long long)s->multicast,
-		    (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_packets,
-		    (unsigned long long)s->tx_errors, (unsigned long long)s->tx_dropped,
-		    (unsigned long long)s->tx_fifo_errors, (unsigned long long)s->collisions,
-		    (unsigned long long)s->tx_carrier_errors, (unsigned long long)s->tx_compressed);
+		const struct net_device_stats *st = &d->stats;
+		sb_printf(&s, "%6s:%8llu %7llu %4llu %4llu %4llu %5llu %10llu %9llu %8llu %7llu %4llu %4llu %4llu %5llu %7llu %10llu\n",
+		    d->name, (unsigned long long)st->rx_bytes, (unsigned long long)st->rx_packets,
+		    (unsigned long long)st->rx_errors, (unsigned long long)st->rx_dropped,
+		    (unsigned long long)st->rx_fifo_errors, (unsigned long long)st->rx_frame_errors,
+		    (unsigned long long)st->rx_compressed, (unsigned long long)st->multicast,
+		    (unsigned long long)st->tx_bytes, (unsigned long long)st->tx_packets,
+		    (unsigned long long)st->tx_errors, (unsigned long long)st->tx_dropped,
+		    (unsigned long long)st->tx_fifo_errors, (unsigned long long)st->collisions,
+		    (unsigned long long)st->tx_carrier_errors, (unsigned long long)st->tx_compressed);
 	}
 	spin_unlock_irqrestore(&netdev_list_lock, fl);
-#undef OUT
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len;
+	return sb_done(&s);
 }

@@ -11,6 +11,7 @@
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "time/clock.h"
 
@@ -102,12 +103,16 @@ int arp_output(struct net_device *dev, in_addr_t nexthop, struct sk_buff *skb)
 		spin_unlock_irqrestore(&arp_lock, fl);
 		return eth_output(dev, skb, mac, ETH_P_IP);
 	}
-	int r = arp_cache_queue(&arp_cache, dev, nexthop, skb, clock_monotonic_ns());
+	/* netdev_unregister clears registered before arp_flush_dev takes this lock: a frame
+	 * queued here is flushed with the device, and none is queued for a device already gone. */
+	int r = __atomic_load_n(&dev->registered, __ATOMIC_SEQ_CST)
+			? arp_cache_queue(&arp_cache, dev, nexthop, skb, clock_monotonic_ns())
+			: -ENETDOWN;
 	spin_unlock_irqrestore(&arp_lock, fl);
 	if (r < 0) {
 		netdev_stat_add(&dev->stats.tx_dropped, 1);
 		skb_free(skb);
-		return -ENOBUFS;
+		return r == -ENETDOWN ? r : -ENOBUFS;
 	}
 	if (r == 1)
 		arp_send(dev, 1, dev->broadcast, zero_mac, nexthop, dev->ipv4_addr);
@@ -129,6 +134,7 @@ struct resend_list {
 static void collect_resend(struct arp_entry *e, void *ctx)
 {
 	struct resend_list *l = ctx;
+	netdev_hold(e->dev); /* still cached, so not yet flushed by unregister: alive */
 	l->dev[l->n] = e->dev;
 	l->ip[l->n++] = e->ip;
 }
@@ -141,8 +147,10 @@ void arp_tick(uint64_t now)
 	uint64_t fl = spin_lock_irqsave(&arp_lock);
 	arp_cache_tick(&arp_cache, now, collect_resend, &l, &dropped);
 	spin_unlock_irqrestore(&arp_lock, fl);
-	for (unsigned i = 0; i < l.n; i++)
+	for (unsigned i = 0; i < l.n; i++) {
 		arp_send(l.dev[i], 1, l.dev[i]->broadcast, zero_mac, l.ip[i], l.dev[i]->ipv4_addr);
+		netdev_put(l.dev[i]);
+	}
 	/* Frames nobody answered for: their local senders learn the host is unreachable, as on Linux. */
 	for (struct sk_buff *s = dropped; s; s = s->next) {
 		struct ipv4_info ip;
@@ -166,14 +174,8 @@ void arp_flush_dev(struct net_device *dev)
 
 size_t net_format_proc_arp(char *buf, size_t size)
 {
-	size_t len = 0;
-#define OUT(...)                                                                        \
-	do {                                                                            \
-		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, __VA_ARGS__); \
-		if (n_ > 0)                                                             \
-			len += (size_t)n_;                                              \
-	} while (0)
-	OUT("IP address       HW type     Flags       HW address            Mask     Device\n");
+	struct sbuf s = SB(buf, size);
+	sb_printf(&s, "IP address       HW type     Flags       HW address            Mask     Device\n");
 	uint64_t fl = spin_lock_irqsave(&arp_lock);
 	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
 		const struct arp_entry *e = &arp_cache.e[i];
@@ -185,12 +187,9 @@ size_t net_format_proc_arp(char *buf, size_t size)
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", e->mac[0], e->mac[1], e->mac[2],
 			 e->mac[3], e->mac[4], e->mac[5]);
 		/* Flags: ATF_COM (0x2) once resolved, as Linux. */
-		OUT("%-16s 0x%-10x0x%-10x%-17s     *        %s\n", ipstr, 1, e->state == ARP_REACHABLE ? 2 : 0,
+		sb_printf(&s, "%-16s 0x%-10x0x%-10x%-17s     *        %s\n", ipstr, 1, e->state == ARP_REACHABLE ? 2 : 0,
 		    mac, e->dev->name);
 	}
 	spin_unlock_irqrestore(&arp_lock, fl);
-#undef OUT
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len;
+	return sb_done(&s);
 }

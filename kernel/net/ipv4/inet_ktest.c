@@ -28,7 +28,7 @@ static char text[4096];
 /* Waits are long (10 s) only so that a host starved of CPU cannot fail them; they end at once. */
 KTEST(net_loopback)
 {
-	struct net_device *lo = netdev_get_by_name("lo");
+	struct net_device *lo = netdev_loopback; /* never unregistered: no reference needed */
 	KT_ASSERT(lo != NULL);
 	KT_ASSERT(lo->flags & IFF_UP);
 	KT_ASSERT_EQ(lo->ipv4_addr, IPV4(127, 0, 0, 1));
@@ -115,7 +115,7 @@ static uint32_t fuzz_rand(void)
  */
 KTEST(net_malformed_frames)
 {
-	struct net_device *lo = netdev_get_by_name("lo");
+	struct net_device *lo = netdev_loopback; /* never unregistered: no reference needed */
 	KT_ASSERT(lo != NULL);
 	int err;
 	struct udp_endpoint *ep = udp_open(5556, &err);
@@ -186,7 +186,7 @@ extern uint64_t icmp_errors_limited, icmp_errors_sent; /* icmp.c */
  */
 KTEST(net_reasm_timeout)
 {
-	struct net_device *lo = netdev_get_by_name("lo");
+	struct net_device *lo = netdev_loopback; /* never unregistered: no reference needed */
 	KT_ASSERT(lo != NULL);
 	static uint8_t f[14 + 20 + 16];
 	memset(f, 0, sizeof(f));
@@ -216,7 +216,7 @@ KTEST(net_icmp_ratelimit)
 	int err;
 	struct udp_endpoint *ep = udp_open(0, &err);
 	KT_ASSERT(ep != NULL);
-	struct net_device *lo = netdev_get_by_name("lo");
+	struct net_device *lo = netdev_loopback; /* never unregistered: no reference needed */
 	KT_ASSERT(lo != NULL);
 	uint64_t limited0 = icmp_errors_limited, sent0 = icmp_errors_sent, t0 = clock_monotonic_ns();
 	uint64_t dropped0 = lo->stats.rx_dropped, noport0 = inet_stats.udp_no_port;
@@ -393,9 +393,14 @@ KTEST_MANUAL(net_arp_unanswered) /* 3 s of ARP retries: run by tests/system/net/
 static struct net_device *configured_eth0(void)
 {
 	struct net_device *d = netdev_get_by_name("eth0");
-	for (int i = 0; i < 200 && d && !d->ipv4_addr; i++)
+	if (!d)
+		return NULL;
+	for (int i = 0; i < 200 && !d->ipv4_addr; i++)
 		thread_sleep_ns(100000000ull);
-	return d && d->ipv4_addr == IPV4(10, 0, 2, 15) ? d : NULL;
+	bool ok = d->ipv4_addr == IPV4(10, 0, 2, 15);
+	/* Nothing unplugs eth0 during these tests, so the caller may use it unreferenced. */
+	netdev_put(d);
+	return ok ? d : NULL;
 }
 
 /* ip=dhcp: QEMU's server leases 10.0.2.15/24 (no router under restrict=on); then a ping. */

@@ -12,6 +12,7 @@
 #include "console/console.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "time/clock.h"
@@ -150,10 +151,11 @@ static void ip_fill_header(struct ip_hdr *h, const struct sk_buff *skb, size_t t
 	h->check = inet_checksum(h, sizeof(*h));
 }
 
-/* The device and next hop for daddr: 0, or -ENETUNREACH. */
+/* The device (counted: the caller puts it) and next hop for daddr: 0, or -ENETUNREACH. */
 static int ip_route(in_addr_t daddr, struct net_device **dev, in_addr_t *nexthop)
 {
 	if (ip_is_local(daddr) && (*dev = netdev_loopback)) {
+		netdev_hold(*dev);
 		*nexthop = daddr;
 		return 0;
 	}
@@ -161,6 +163,7 @@ static int ip_route(in_addr_t daddr, struct net_device **dev, in_addr_t *nexthop
 	const struct route *r = route_table_lookup(&routes, daddr);
 	if (r) {
 		*dev = r->dev;
+		netdev_hold(*dev); /* routed, so not yet flushed by unregister: alive */
 		*nexthop = r->gateway ? r->gateway : daddr;
 	}
 	spin_unlock_irqrestore(&route_lock, fl);
@@ -176,7 +179,11 @@ bool ip_route_is_broadcast(in_addr_t daddr)
 	in_addr_t nh;
 	if (daddr == 0xffffffffu)
 		return true;
-	return ip_route(daddr, &dev, &nh) == 0 && ip_is_broadcast(dev, daddr);
+	if (ip_route(daddr, &dev, &nh) < 0)
+		return false;
+	bool bc = ip_is_broadcast(dev, daddr);
+	netdev_put(dev);
+	return bc;
 }
 
 in_addr_t ip_source_for(in_addr_t daddr)
@@ -185,9 +192,9 @@ in_addr_t ip_source_for(in_addr_t daddr)
 	in_addr_t nh;
 	if (ip_route(daddr, &dev, &nh) < 0)
 		return 0;
-	if (ip_is_local(daddr) && (ntohl(daddr) >> 24) != 127)
-		return daddr;
-	return dev->ipv4_addr;
+	in_addr_t src = ip_is_local(daddr) && (ntohl(daddr) >> 24) != 127 ? daddr : dev->ipv4_addr;
+	netdev_put(dev);
+	return src;
 }
 
 int ip_output(struct sk_buff *skb, in_addr_t saddr, in_addr_t daddr, uint8_t protocol)
@@ -198,7 +205,10 @@ int ip_output(struct sk_buff *skb, in_addr_t saddr, in_addr_t daddr, uint8_t pro
 		skb_free(skb);
 		return -ENETUNREACH;
 	}
-	return ip_output_dev(skb, dev, nexthop, saddr, daddr, protocol);
+	/* Sent, queued for ARP (flushed at unregister) or dropped when this returns. */
+	int err = ip_output_dev(skb, dev, nexthop, saddr, daddr, protocol);
+	netdev_put(dev);
+	return err;
 }
 
 int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop, in_addr_t saddr,
@@ -249,7 +259,11 @@ int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop
 int inet_route_add(in_addr_t dst, in_addr_t mask, in_addr_t gateway, struct net_device *dev)
 {
 	uint64_t fl = spin_lock_irqsave(&route_lock);
-	int err = route_table_add(&routes, dst, mask, gateway, dev);
+	/* netdev_unregister clears registered before ip_flush_dev takes this lock, so a device
+	 * seen registered here has its routes flushed later; one seen gone gets none. */
+	int err = __atomic_load_n(&dev->registered, __ATOMIC_SEQ_CST)
+			  ? route_table_add(&routes, dst, mask, gateway, dev)
+			  : -ENODEV;
 	spin_unlock_irqrestore(&route_lock, fl);
 	return err;
 }
@@ -267,8 +281,10 @@ struct net_device *inet_onlink_dev(in_addr_t addr)
 	struct net_device *dev = NULL;
 	uint64_t fl = spin_lock_irqsave(&route_lock);
 	const struct route *r = route_table_lookup(&routes, addr);
-	if (r && !r->gateway)
+	if (r && !r->gateway) {
 		dev = r->dev;
+		netdev_hold(dev); /* routed, so not yet flushed by unregister: alive */
+	}
 	spin_unlock_irqrestore(&route_lock, fl);
 	return dev;
 }
@@ -362,17 +378,9 @@ void ip_flush_dev(struct net_device *dev)
 
 size_t net_format_proc_route(char *buf, size_t size)
 {
-	size_t len = 0;
+	struct sbuf s = SB(buf, size);
 	/* Linux pads every line to 127 characters plus the newline. */
-#define OUT(...)                                                                        \
-	do {                                                                            \
-		char line_[160];                                                        \
-		snprintf(line_, sizeof(line_), __VA_ARGS__);                            \
-		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, "%-127s\n", line_); \
-		if (n_ > 0)                                                             \
-			len += (size_t)n_;                                              \
-	} while (0)
-	OUT("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT");
+	sb_printf_line(&s, 127, "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT");
 	uint64_t fl = spin_lock_irqsave(&route_lock);
 	for (unsigned i = 0; i < ROUTE_MAX; i++) {
 		const struct route *r = &routes.r[i];
@@ -380,12 +388,9 @@ size_t net_format_proc_route(char *buf, size_t size)
 		if (!r->used || (r->dev->flags & IFF_LOOPBACK))
 			continue;
 		unsigned flags = 0x1 | (r->gateway ? 0x2 : 0); /* RTF_UP, RTF_GATEWAY */
-		OUT("%s\t%08X\t%08X\t%04X\t%d\t%u\t%d\t%08X\t%d\t%u\t%u", r->dev->name, r->dst, r->gateway,
-		    flags, 0, 0u, 0, r->mask, 0, 0u, 0u);
+		sb_printf_line(&s, 127, "%s\t%08X\t%08X\t%04X\t%d\t%u\t%d\t%08X\t%d\t%u\t%u", r->dev->name,
+			       r->dst, r->gateway, flags, 0, 0u, 0, r->mask, 0, 0u, 0u);
 	}
 	spin_unlock_irqrestore(&route_lock, fl);
-#undef OUT
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len;
+	return sb_done(&s);
 }

@@ -12,6 +12,7 @@
 #include "arch/x86_64/percpu.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "sched/sched.h"
@@ -296,12 +297,19 @@ int udp_ep_send(struct udp_endpoint *ep, in_addr_t src, in_addr_t dst, uint16_t 
 	if (!src && !dev)
 		return -ENETUNREACH;
 	struct sk_buff *skb = udp_build(ep->port, src, dst, dport, data, len);
-	if (!skb)
+	if (!skb) {
+		if (dev)
+			netdev_put(dev);
 		return -ENOBUFS;
+	}
 	skb->ip_ttl = ep->opts.ttl;
 	skb->ip_tos = ep->opts.tos;
-	if (dev)
-		return ip_output_dev(skb, dev, dst, src, dst, IPPROTO_UDP);
+	if (dev) {
+		/* A broadcast: sent (or dropped) before this returns, so the reference can go. */
+		int err = ip_output_dev(skb, dev, dst, src, dst, IPPROTO_UDP);
+		netdev_put(dev);
+		return err;
+	}
 	return ip_output(skb, src, dst, IPPROTO_UDP);
 }
 
@@ -374,17 +382,9 @@ ssize_t udp_recvfrom(struct udp_endpoint *ep, void *buf, size_t size, in_addr_t 
 
 size_t net_format_proc_udp(char *buf, size_t size)
 {
-	size_t len = 0;
+	struct sbuf s = SB(buf, size);
 	/* Linux pads every line to 127 characters plus the newline. */
-#define OUT(...)                                                                        \
-	do {                                                                            \
-		char line_[160];                                                        \
-		snprintf(line_, sizeof(line_), __VA_ARGS__);                            \
-		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, "%-127s\n", line_); \
-		if (n_ > 0)                                                             \
-			len += (size_t)n_;                                              \
-	} while (0)
-	OUT("   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops");
+	sb_printf_line(&s, 127, "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops");
 	uint64_t fl = spin_lock_irqsave(&udp_lock);
 	/*
 	 * Addresses print as the raw network-order word, as Linux's %08X does on x86; state 01
@@ -397,14 +397,11 @@ size_t net_format_proc_udp(char *buf, size_t size)
 		size_t queued = e->rx.queued;
 		spin_unlock_irqrestore(&e->rx.q.lock, qf);
 		struct inode *ino = e->sock && e->sock->file ? e->sock->file->inode : NULL;
-		OUT("%5u: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %016llx %llu",
+		sb_printf_line(&s, 127, "%5u: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %016llx %llu",
 		    e->port & 127u, e->laddr, e->port, e->raddr, e->rport, e->raddr ? 1u : 7u, 0u,
 		    (unsigned)queued, 0u, 0ul, 0u, ino ? (unsigned)ino->uid : 0u, 0,
 		    ino ? (unsigned long)ino->ino : 0ul, 2, 0ull, (unsigned long long)e->rx.drops);
 	}
 	spin_unlock_irqrestore(&udp_lock, fl);
-#undef OUT
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len;
+	return sb_done(&s);
 }

@@ -78,9 +78,13 @@ static int udp_dontroute_check(struct socket *sock, unsigned flags, in_addr_t ds
 {
 	if (!sock->dontroute && !(flags & MSG_DONTROUTE))
 		return 0;
-	if (ip_is_local(dst) || ip_route_is_broadcast(dst) || inet_onlink_dev(dst))
+	if (ip_is_local(dst) || ip_route_is_broadcast(dst))
 		return 0;
-	return -ENETUNREACH;
+	struct net_device *dev = inet_onlink_dev(dst);
+	if (!dev)
+		return -ENETUNREACH;
+	netdev_put(dev);
+	return 0;
 }
 
 static int udp_sock_connect(struct socket *sock, const void *addr, int len, unsigned flags)

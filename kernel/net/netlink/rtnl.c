@@ -99,7 +99,7 @@ static void nl_attr(struct nl_buf *b, struct nlmsghdr_k *h, uint16_t type, const
 
 static void dump_links(struct nl_buf *b, uint32_t seq, uint32_t pid)
 {
-	for (struct net_device *d = netdev_next(0); d; d = netdev_next(d->ifindex)) {
+	for (struct net_device *d = netdev_next(0); d; d = netdev_next_put(d)) {
 		bool loop = d->flags & IFF_LOOPBACK;
 		struct ifinfomsg_k ifi = { .family = 0, .type = loop ? ARPHRD_LOOPBACK : ARPHRD_ETHER,
 					   .index = d->ifindex, .flags = netdev_user_flags(d),
@@ -127,7 +127,7 @@ static uint8_t prefix_len(in_addr_t mask)
 
 static void dump_addrs(struct nl_buf *b, uint32_t seq, uint32_t pid)
 {
-	for (struct net_device *d = netdev_next(0); d; d = netdev_next(d->ifindex)) {
+	for (struct net_device *d = netdev_next(0); d; d = netdev_next_put(d)) {
 		in_addr_t a = d->ipv4_addr, m = d->ipv4_mask;
 		if (!a)
 			continue;
@@ -167,6 +167,8 @@ static void dump_routes(struct nl_buf *b, uint32_t seq, uint32_t pid)
 			nl_attr(b, h, RTA_GATEWAY, &r[i].gateway, 4);
 		else if (d && d->ipv4_addr)
 			nl_attr(b, h, RTA_PREFSRC, &d->ipv4_addr, 4);
+		if (d)
+			netdev_put(d);
 		uint32_t oif = (uint32_t)r[i].ifindex;
 		nl_attr(b, h, RTA_OIF, &oif, 4);
 	}
@@ -217,6 +219,7 @@ static int rtnl_addr(const struct nlmsghdr_k *hdr, const char *payload, size_t l
 		err = inet_set_addr(d, addr, mask);
 	}
 	net_config_unlock();
+	netdev_put(d);
 	return err;
 }
 
@@ -252,14 +255,17 @@ static int rtnl_route(const struct nlmsghdr_k *hdr, const char *payload, size_t 
 		struct net_device *via = inet_onlink_dev(gw);
 		if (!via || (d && via != d))
 			err = -ENETUNREACH;
-		else
-			d = via;
+		if (d)
+			netdev_put(d);
+		d = via;
 	} else if (!d) {
 		err = -ENODEV;
 	}
 	if (!err)
 		err = inet_route_add(dst, mask, gw, d); /* FIXME: replaces an equal route, no EEXIST */
 	net_config_unlock();
+	if (d)
+		netdev_put(d);
 	return err;
 }
 

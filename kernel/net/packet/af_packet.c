@@ -16,6 +16,7 @@
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/string.h"
 #include "mm/slab.h"
 #include "mm/uaccess.h"
@@ -160,7 +161,7 @@ static int packet_bind(struct socket *sock, const void *addr, int len)
 	int err = packet_addr_parse(addr, len, (int)sizeof(sll), &sll);
 	if (err)
 		return err;
-	if (sll.sll_ifindex < 0 || (sll.sll_ifindex && !netdev_get_by_index(sll.sll_ifindex)))
+	if (sll.sll_ifindex < 0 || (sll.sll_ifindex && !netdev_exists(sll.sll_ifindex)))
 		return -ENODEV;
 	uint64_t fl = spin_lock_irqsave(&packet_lock);
 	p->ifindex = sll.sll_ifindex;
@@ -168,6 +169,36 @@ static int packet_bind(struct socket *sock, const void *addr, int len)
 		p->proto = sll.sll_protocol; /* 0 keeps the socket's protocol, as Linux */
 	spin_unlock_irqrestore(&packet_lock, fl);
 	return 0;
+}
+
+/* Sends m's data through dev (the caller's reference): 0 or a negative errno. dst is the
+ * destination hardware address of a SOCK_DGRAM socket. */
+static int packet_send_on(struct net_device *dev, struct packet_sock *p, const struct msg_k *m, bool dgram,
+			  const uint8_t *dst, uint16_t proto)
+{
+	/* Without a destination only lo and NOARP devices can build the header (all zeros). */
+	if (dgram && !m->name && !(dev->flags & (IFF_LOOPBACK | IFF_NOARP)))
+		return -EINVAL;
+	if (!(dev->flags & IFF_UP))
+		return -ENETDOWN;
+	size_t room = dev->mtu + (dgram ? 0 : ETH_HLEN);
+	if (m->len > room)
+		return -EMSGSIZE;
+	if (!dgram && m->len < ETH_HLEN)
+		return -EINVAL;
+	struct sk_buff *skb = skb_alloc(m->len);
+	if (!skb)
+		return -ENOBUFS;
+	memcpy(skb_put(skb, m->len), m->buf, m->len);
+	skb->origin = p;
+	int err;
+	if (dgram) {
+		err = eth_output(dev, skb, dst, ntohs(proto));
+	} else {
+		skb->dev = dev;
+		err = netdev_xmit(dev, skb);
+	}
+	return err;
 }
 
 static ssize_t packet_sendmsg(struct socket *sock, struct msg_k *m, unsigned flags)
@@ -193,28 +224,8 @@ static ssize_t packet_sendmsg(struct socket *sock, struct msg_k *m, unsigned fla
 	struct net_device *dev = ifindex > 0 ? netdev_get_by_index(ifindex) : NULL;
 	if (!dev)
 		return -ENXIO;
-	/* Without a destination only lo and NOARP devices can build the header (all zeros). */
-	if (dgram && !m->name && !(dev->flags & (IFF_LOOPBACK | IFF_NOARP)))
-		return -EINVAL;
-	if (!(dev->flags & IFF_UP))
-		return -ENETDOWN;
-	size_t room = dev->mtu + (dgram ? 0 : ETH_HLEN);
-	if (m->len > room)
-		return -EMSGSIZE;
-	if (!dgram && m->len < ETH_HLEN)
-		return -EINVAL;
-	struct sk_buff *skb = skb_alloc(m->len);
-	if (!skb)
-		return -ENOBUFS;
-	memcpy(skb_put(skb, m->len), m->buf, m->len);
-	skb->origin = p;
-	int err;
-	if (dgram) {
-		err = eth_output(dev, skb, sll.sll_addr, ntohs(proto));
-	} else {
-		skb->dev = dev;
-		err = netdev_xmit(dev, skb);
-	}
+	int err = packet_send_on(dev, p, m, dgram, sll.sll_addr, proto);
+	netdev_put(dev);
 	return err < 0 ? err : (ssize_t)m->len;
 }
 
@@ -269,6 +280,7 @@ static int packet_getname(struct socket *sock, void *addr, int *len, bool peer)
 		sll.sll_hatype = (dev->flags & IFF_LOOPBACK) ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
 		sll.sll_halen = ETH_ALEN;
 		memcpy(sll.sll_addr, dev->mac, ETH_ALEN);
+		netdev_put(dev);
 	}
 	int room = *len < 0 ? 0 : *len;
 	memcpy(addr, &sll, (size_t)room < sizeof(sll) ? (size_t)room : sizeof(sll));
@@ -375,28 +387,19 @@ static int packet_create(struct socket *sock, int protocol)
 
 size_t net_format_proc_packet(char *buf, size_t size)
 {
-	size_t len = 0;
-#define OUT(...)                                                                                   \
-	do {                                                                                       \
-		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, __VA_ARGS__); \
-		if (n_ > 0)                                                                        \
-			len += (size_t)n_;                                                         \
-	} while (0)
+	struct sbuf s = SB(buf, size);
 	/* Linux's columns; the socket pointer hidden as under kptr_restrict, the reference count
 	 * Linux shows for an open socket, R whether a protocol is set (it receives). */
-	OUT("%-17sRefCnt Type Proto  Iface R Rmem   User   Inode\n", "sk");
+	sb_printf(&s, "%-17sRefCnt Type Proto  Iface R Rmem   User   Inode\n", "sk");
 	uint64_t fl = spin_lock_irqsave(&packet_lock);
 	for (struct packet_sock *p = packet_socks; p; p = p->next) {
 		struct inode *ino = p->sock->file ? p->sock->file->inode : NULL;
-		OUT("%016llx %-6d %-4d %04x   %-5d %1d %-6u %-6u %-6lu\n", 0ull, 3, p->sock->type,
+		sb_printf(&s, "%016llx %-6d %-4d %04x   %-5d %1d %-6u %-6u %-6lu\n", 0ull, 3, p->sock->type,
 		    (unsigned)ntohs(p->proto), p->ifindex, p->proto != 0, (unsigned)p->rx.queued,
 		    ino ? (unsigned)ino->uid : 0u, ino ? (unsigned long)ino->ino : 0ul);
 	}
 	spin_unlock_irqrestore(&packet_lock, fl);
-#undef OUT
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len;
+	return sb_done(&s);
 }
 
 static const struct net_family packet_family = { .family = AF_PACKET, .create = packet_create };

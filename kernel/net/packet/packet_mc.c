@@ -20,17 +20,18 @@ static int packet_mc_apply(const struct packet_mc *mc, int inc)
 	struct net_device *dev = netdev_get_by_index(mc->ifindex);
 	if (!dev)
 		return -ENODEV;
+	int err = 0; /* an unknown type: recorded, as Linux, with no effect */
 	if (mc->type == PACKET_MR_PROMISC || mc->type == PACKET_MR_UNICAST)
-		return netdev_set_promisc(dev, inc);
-	if (mc->type == PACKET_MR_MULTICAST || mc->type == PACKET_MR_ALLMULTI)
-		return netdev_set_allmulti(dev, inc);
-	return 0; /* an unknown type: recorded, as Linux, with no effect */
+		err = netdev_set_promisc(dev, inc);
+	else if (mc->type == PACKET_MR_MULTICAST || mc->type == PACKET_MR_ALLMULTI)
+		err = netdev_set_allmulti(dev, inc);
+	netdev_put(dev);
+	return err;
 }
 
 int packet_mc_add(struct packet_mclist *l, const struct packet_mreq *mr)
 {
-	struct net_device *dev = mr->mr_ifindex > 0 ? netdev_get_by_index(mr->mr_ifindex) : NULL;
-	if (!dev)
+	if (mr->mr_ifindex <= 0 || !netdev_exists(mr->mr_ifindex))
 		return -ENODEV;
 	if (mr->mr_alen > ETH_ALEN)
 		return -EINVAL;

@@ -10,6 +10,7 @@
 #include "fs/vfs.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/sbuf.h"
 #include "lib/random.h"
 #include "lib/string.h"
 #include "mm/slab.h"
@@ -349,17 +350,9 @@ static void ip_hex(char *s, in_addr_t a)
 
 size_t net_format_proc_tcp(char *buf, size_t size)
 {
-	size_t len = 0;
+	struct sbuf s = SB(buf, size);
 	/* Linux pads every line to 149 characters plus the newline. */
-#define OUT(...)                                                                        \
-	do {                                                                            \
-		char line_[192];                                                        \
-		snprintf(line_, sizeof(line_), __VA_ARGS__);                            \
-		int n_ = snprintf(len < size ? buf + len : NULL, len < size ? size - len : 0, "%-149s\n", line_); \
-		if (n_ > 0)                                                             \
-			len += (size_t)n_;                                              \
-	} while (0)
-	OUT("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
+	sb_printf_line(&s, 149, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode");
 	uint64_t now = clock_monotonic_ns();
 	mutex_lock(&tcp_lock);
 	unsigned sl = 0;
@@ -381,17 +374,14 @@ size_t net_format_proc_tcp(char *buf, size_t size)
 		unsigned long jiffies = when > now ? (unsigned long)((when - now) / 10000000) : 0;
 		uint32_t txq = t->cb.state == TCP_LISTEN ? 0 : t->cb.snd_nxt - t->cb.snd_una;
 		uint32_t rxq = t->cb.state == TCP_LISTEN ? t->nchildren : t->cb.rcvq.len;
-		OUT("%4u: %s:%04X %s:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %016llx %lu %lu %u %u %d",
+		sb_printf_line(&s, 149, "%4u: %s:%04X %s:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu %d %016llx %lu %lu %u %u %d",
 		    sl++, la, t->lport, ra, t->rport, (unsigned)t->cb.state, txq, rxq, tr, jiffies,
 		    t->cb.retries, t->uid, 0, (unsigned long)(t->sock && t->sock->file ? t->sock->file->inode->ino : 0), t->sock ? 2 : 1, 0ull,
 		    (unsigned long)(t->cb.rtt.rto / 10000000), 4ul, 0u, t->cb.cwnd / (t->cb.mss ? t->cb.mss : 1),
 		    t->cb.ssthresh >= 0x7fffffff ? -1 : (int)(t->cb.ssthresh / (t->cb.mss ? t->cb.mss : 1)));
 	}
 	mutex_unlock(&tcp_lock);
-#undef OUT
-	if (size)
-		buf[len < size ? len : size - 1] = '\0';
-	return len;
+	return sb_done(&s);
 }
 
 void tcp_sock_register(void);
