@@ -32,7 +32,9 @@ need fdisk has sfdisk
 need gdisk has sgdisk
 need e2fsprogs has mkfs.ext2
 need dosfstools has mkfs.fat
-need mtools has mcopy
+# Network tests: curl fetches from Ferrite's httpd; ip makes the tap tests' namespaces.
+need curl has curl
+need iproute2 has ip
 
 [ -z "$missing" ] && exit 0
 
