@@ -240,6 +240,7 @@ static void rto_expired(struct tcp_cb *cb, uint64_t now)
 			return;
 		}
 		cb->snd_nxt = cb->snd_una;
+		cb->in_recovery = false; /* nothing to recover into a closed window: probe it */
 		uint32_t save_cwnd = cb->cwnd;
 		bool nd = cb->nodelay;
 		cb->snd_wnd = 1;

@@ -194,6 +194,7 @@ static bool ts_rtt_sample(struct tcp_cb *cb, const struct tcp_seg *seg)
 		return false;
 	if (cb->ts_rto_marked && SEQ_LT(seg->tsecr, cb->ts_rto_mark))
 		return false;
+	cb->ts_rto_marked = false; /* TS.Recent only grows: later echoes are newer still */
 	uint32_t flight = cb->snd_max - cb->snd_una;
 	uint32_t per2 = 2u * cb->mss;
 	tcp_rtt_sample_n(&cb->rtt, (uint64_t)ms * TCP_MS, (flight + per2 - 1) / per2);
