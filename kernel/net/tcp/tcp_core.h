@@ -46,6 +46,7 @@ enum tcp_state {
 #define TCP_TS_LEN 12                    /* NOP NOP TS: what a timestamp costs every segment */
 #define TCP_SB_MAX 32                    /* SACKed ranges the sender remembers (RFC 6675) */
 #define TCP_DUPTHRESH 3                  /* RFC 6675 DupThresh */
+#define TCP_PAWS_WINDOW 1                /* ms a TSval may lag TS.Recent (Linux's) */
 #define TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000 * TCP_MS) /* TS.Recent expires (RFC 7323 5.5) */
 
 /* A parsed segment. data points into the caller's buffer for the duration of the call. */

@@ -339,8 +339,10 @@ void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		return;
 	}
 	/* PAWS (RFC 7323 5.3 R1): a timestamp older than TS.Recent is an old duplicate, unless
-	 * TS.Recent itself is stale (idle for 24 days); it gets an ACK, resets excepted. */
-	if (cb->ts_ok && s.has_ts && !(s.flags & TCPF_RST) && SEQ_LT(s.tsval, cb->ts_recent) &&
+	 * TS.Recent itself is stale (idle for 24 days); it gets an ACK, resets excepted. One tick
+	 * of slack as Linux's TCP_PAWS_WINDOW: a segment overtaken by less than a millisecond
+	 * (a retransmission passing the originals) is new data, not a duplicate. */
+	if (cb->ts_ok && s.has_ts && !(s.flags & TCPF_RST) && (int32_t)(cb->ts_recent - s.tsval) > TCP_PAWS_WINDOW &&
 	    now - cb->ts_recent_at <= TCP_PAWS_IDLE) {
 		tcp_send_ctl(cb, cb->snd_nxt, TCPF_ACK);
 		return;
