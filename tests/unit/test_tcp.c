@@ -1398,3 +1398,111 @@ TEST(no_tsopt_when_the_peer_did_not_offer_it)
 	CHECK(a->n == 1 && !a->q[0].o.opt_ts);
 	ep_free(a);
 }
+
+/* ---- the scoreboard under stress ---- */
+
+/* The scoreboard's invariant: sorted, disjoint, not touching, strictly inside SND.UNA..SND.MAX. */
+static bool sb_sane(const struct tcp_cb *cb)
+{
+	uint32_t p = cb->snd_una;
+	for (unsigned i = 0; i < cb->sb_n; i++) {
+		if (!SEQ_LT(p, cb->sb[i][0]) || !SEQ_LT(cb->sb[i][0], cb->sb[i][1]) || SEQ_GT(cb->sb[i][1], cb->snd_max))
+			return false;
+		p = cb->sb[i][1];
+	}
+	return cb->sb_n <= TCP_SB_MAX;
+}
+
+/* Every other segment of 90 lost (45 holes, more ranges than the scoreboard keeps), with
+ * sequence numbers wrapping past 2^32: the transfer completes intact without our timer (only
+ * the receiver's delayed ACK runs) and the scoreboard stays sane after every ACK. */
+TEST(sack_many_holes_and_wraparound)
+{
+	const uint32_t isses[] = { 1000, 0xffffff00u - 30 * 488 };
+	for (unsigned k = 0; k < 2; k++) {
+		struct ep *a = ep_new(1 << 20, 1 << 20), *b = ep_new(1 << 20, 1 << 20);
+		tcp_cb_listen(&b->cb, 0x7ffffff0u, 500);
+		tcp_cb_connect(&a->cb, isses[k], 500, 0);
+		pump(a, b, 0);
+		CHECK(a->cb.sack_ok && a->cb.state == TCP_ESTABLISHED);
+		uint32_t m = a->cb.mss;
+		CHECK_INT(m, 488);
+		a->cb.cwnd = 100 * m; /* one flight of 90 segments (within the SYN's 65535 window) */
+		static uint8_t data[90 * 488];
+		for (unsigned i = 0; i < sizeof(data); i++)
+			data[i] = (uint8_t)(i * 7 + k);
+		CHECK_INT(tcp_cb_send(&a->cb, data, 90 * m, MS), 90 * m);
+		CHECK_INT(a->n, 90);
+		int n = a->n;
+		struct rec q[90];
+		memcpy(q, a->q, sizeof(q));
+		a->n = 0;
+		for (int i = 0; i < n; i++) {
+			if (i % 2 == 0) {
+				struct tcp_seg s = seg_of(&q[i]);
+				tcp_cb_input(&b->cb, &s, 2 * MS);
+			}
+			free(q[i].data);
+		}
+		/* b's ACKs one at a time */
+		int acks = b->n;
+		struct rec bq[MAXQ];
+		memcpy(bq, b->q, sizeof(struct rec) * (size_t)acks);
+		b->n = 0;
+		unsigned most = 0;
+		for (int i = 0; i < acks; i++) {
+			struct tcp_seg s = seg_of(&bq[i]);
+			tcp_cb_input(&a->cb, &s, 3 * MS);
+			free(bq[i].data);
+			CHECK(sb_sane(&a->cb));
+			most = a->cb.sb_n > most ? a->cb.sb_n : most;
+		}
+		CHECK_INT(most, TCP_SB_MAX); /* it filled up: the highest ranges were forgotten */
+		CHECK(a->cb.in_recovery);
+		for (int r = 0; r < 1000 && (a->n || b->n); r++) {
+			deliver(a, b, 4 * MS, NULL, NULL);
+			deliver(b, a, 4 * MS, NULL, NULL);
+			CHECK(sb_sane(&a->cb));
+		}
+		tcp_cb_tick(&b->cb, 4 * MS + TCP_DELACK); /* b's delayed ACK of the last one */
+		pump(a, b, 4 * MS + TCP_DELACK);
+		CHECK_INT(a->cb.snd_una, a->cb.snd_max);
+		CHECK(!a->cb.in_recovery);
+		static uint8_t got[90 * 488];
+		CHECK_INT(tcp_cb_recv(&b->cb, got, sizeof(got), false, 5 * MS), 90 * m);
+		CHECK(memcmp(got, data, 90 * m) == 0);
+		ep_free(a);
+		ep_free(b);
+	}
+}
+
+/* The last segment and its FIN lost along with a middle one: the timeout brings them back,
+ * and the close completes. */
+TEST(sack_lost_fin_tail)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 65536, 65536, 1000);
+	static uint8_t data[5 * 988];
+	tcp_cb_send(&a->cb, data, sizeof(data), MS);
+	tcp_cb_shutdown(&a->cb, MS);
+	CHECK_INT(a->n, 6);
+	CHECK(a->q[5].o.flags & TCPF_FIN && a->q[5].len == 0);
+	struct drop_idx d = { .mask = 1u << 1 | 1u << 4 };
+	a->n = 5;
+	free(a->q[5].data); /* the FIN is lost too */
+	deliver(a, b, 2 * MS, drop_by_index, &d);
+	deliver(b, a, 3 * MS, NULL, NULL);
+	uint64_t now = 3 * MS;
+	for (int i = 0; i < 20 && a->cb.state != TCP_FIN_WAIT2; i++) {
+		pump(a, b, now);
+		now = a->cb.t_rto ? a->cb.t_rto : now + MS;
+		tcp_cb_tick(&a->cb, now);
+		tcp_cb_tick(&b->cb, now);
+		CHECK(sb_sane(&a->cb));
+	}
+	CHECK_INT(a->cb.state, TCP_FIN_WAIT2);
+	CHECK_INT(b->cb.state, TCP_CLOSE_WAIT);
+	CHECK_INT(tcp_cb_readable(&b->cb), sizeof(data));
+	ep_free(a);
+	ep_free(b);
+}
