@@ -1506,3 +1506,38 @@ TEST(sack_lost_fin_tail)
 	ep_free(a);
 	ep_free(b);
 }
+
+/* The last two of four segments lost: no duplicate ACK comes back. The tail loss probe resends
+ * the last one after 2 SRTT (10 ms at least), long before the 200 ms timeout; its SACK makes
+ * the other a loss at once (early retransmit, two segments out), and all is repaired. */
+TEST(tail_loss_probe_and_early_retransmit)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 65536, 65536, 1000);
+	uint32_t m = a->cb.mss;
+	static uint8_t data[4 * 988];
+	CHECK_INT(tcp_cb_send(&a->cb, data, 4 * m, 1 * MS), 4 * m);
+	CHECK_INT(a->n, 4);
+	uint32_t seq2 = a->q[2].o.seq, seq3 = a->q[3].o.seq;
+	struct drop_idx d = { .mask = 1u << 2 | 1u << 3 };
+	deliver(a, b, 2 * MS, drop_by_index, &d);
+	deliver(b, a, 3 * MS, NULL, NULL); /* the ACK of the first two */
+	CHECK_INT(a->cb.snd_una, seq2);
+	CHECK(a->cb.t_tlp != 0 && a->cb.t_tlp < a->cb.t_rto);
+	CHECK_INT(a->cb.t_tlp, 3 * MS + TCP_PTO_MIN); /* SRTT is ~0 here: the floor */
+	tcp_cb_tick(&a->cb, a->cb.t_tlp);
+	CHECK(a->n == 1 && a->q[0].o.seq == seq3 && a->q[0].len == m); /* the probe */
+	CHECK(a->cb.tlp_out);
+	deliver(a, b, 14 * MS, NULL, NULL);
+	CHECK(b->n == 1 && b->q[0].o.nsack == 1 && b->q[0].o.ack == seq2);
+	deliver(b, a, 15 * MS, NULL, NULL);
+	CHECK(a->cb.in_recovery);
+	CHECK(a->n == 1 && a->q[0].o.seq == seq2); /* early retransmit of the hole */
+	pump(a, b, 16 * MS);
+	CHECK_INT(a->cb.snd_una, a->cb.snd_max);
+	CHECK(!a->cb.tlp_out && !a->cb.in_recovery);
+	CHECK_INT(a->cb.t_rto, 0);
+	CHECK_INT(tcp_cb_readable(&b->cb), 4 * m);
+	ep_free(a);
+	ep_free(b);
+}

@@ -90,7 +90,7 @@ void tcp_set_state(struct tcp_cb *cb, enum tcp_state s)
 		return;
 	cb->state = s;
 	if (s == TCP_CLOSE || s == TCP_TIME_WAIT) {
-		cb->t_rto = cb->t_delack = cb->t_keep = 0;
+		cb->t_rto = cb->t_delack = cb->t_keep = cb->t_tlp = 0;
 		if (s == TCP_CLOSE)
 			cb->t_wait = 0;
 		ooo_purge(cb);
@@ -270,6 +270,8 @@ static void rto_expired(struct tcp_cb *cb, uint64_t now)
 	/* RFC 6675 5.1 (RFC 2018 8): the peer may have reneged, so nothing it SACKed is trusted
 	 * any more; what it SACKs from now on is, and the resending below skips that. */
 	tcp_sack_reset(cb);
+	cb->tlp_out = false;
+	cb->t_tlp = 0;
 	cb->ts_rto_mark = tcp_ts_now(cb); /* echoes from before this are no RTT samples */
 	cb->ts_rto_marked = true;
 	tcp_rtt_backoff(&cb->rtt);
@@ -282,6 +284,11 @@ static void rto_expired(struct tcp_cb *cb, uint64_t now)
 void tcp_cb_tick(struct tcp_cb *cb, uint64_t now)
 {
 	tcp_clock(cb, now);
+	if (cb->t_tlp && now >= cb->t_tlp) {
+		cb->t_tlp = 0;
+		if (!cb->t_rto || now < cb->t_rto)
+			tcp_tlp_fire(cb, now);
+	}
 	if (cb->t_rto && now >= cb->t_rto) {
 		cb->t_rto = 0;
 		rto_expired(cb, now);
@@ -315,8 +322,8 @@ void tcp_cb_tick(struct tcp_cb *cb, uint64_t now)
 uint64_t tcp_cb_next_deadline(const struct tcp_cb *cb)
 {
 	uint64_t d = UINT64_MAX;
-	const uint64_t t[] = { cb->t_rto, cb->t_delack, cb->t_keep, cb->t_wait };
-	for (unsigned i = 0; i < 4; i++)
+	const uint64_t t[] = { cb->t_rto, cb->t_delack, cb->t_keep, cb->t_wait, cb->t_tlp };
+	for (unsigned i = 0; i < 5; i++)
 		if (t[i] && t[i] < d)
 			d = t[i];
 	return d;

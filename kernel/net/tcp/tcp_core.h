@@ -46,6 +46,8 @@ enum tcp_state {
 #define TCP_TS_LEN 12                    /* NOP NOP TS: what a timestamp costs every segment */
 #define TCP_SB_MAX 32                    /* SACKed ranges the sender remembers (RFC 6675) */
 #define TCP_DUPTHRESH 3                  /* RFC 6675 DupThresh */
+#define TCP_PTO_MIN (10 * TCP_MS)        /* a tail loss probe waits at least this */
+#define TCP_PTO_DELACK (200 * TCP_MS)    /* ... plus a delayed ACK when one segment is out */
 #define TCP_PAWS_WINDOW 1                /* ms a TSval may lag TS.Recent (Linux's) */
 #define TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000 * TCP_MS) /* TS.Recent expires (RFC 7323 5.5) */
 
@@ -142,6 +144,8 @@ struct tcp_cb {
 	uint32_t sb[TCP_SB_MAX][2];
 	unsigned sb_n;
 	uint32_t high_rxt, rescue_rxt; /* retransmitted up to high_rxt in this recovery */
+	bool tlp_out;                /* a tail loss probe is out, not yet acknowledged */
+	uint32_t tlp_high;           /* SND.MAX when it went */
 	/* RTT and retransmission (RFC 6298) */
 	struct tcp_rtt rtt;
 	bool rtt_timing;
@@ -160,7 +164,7 @@ struct tcp_cb {
 	unsigned ka_cnt, ka_probes;
 	uint64_t last_rx;
 	/* timers: absolute deadlines, 0 when off */
-	uint64_t t_rto, t_delack, t_keep, t_wait;
+	uint64_t t_rto, t_delack, t_keep, t_wait, t_tlp;
 	/* counters */
 	uint64_t retransmits, bytes_in, bytes_out;
 };
@@ -276,12 +280,18 @@ uint32_t tcp_sack_update(struct tcp_cb *cb, const struct tcp_seg *seg);
 void tcp_sack_cumack(struct tcp_cb *cb);
 /* RFC 6675 IsLost(SND.UNA): enough is SACKed above the first hole to call it lost. */
 bool tcp_sack_first_lost(const struct tcp_cb *cb);
+/* Early retransmit (RFC 5827): the same for a flight too small for three duplicate ACKs. */
+bool tcp_sack_early_lost(const struct tcp_cb *cb);
 /* RFC 6675 SetPipe(): the bytes presumed in flight. */
 uint32_t tcp_sack_pipe(const struct tcp_cb *cb);
 /* Enters loss recovery (RFC 6675 5 step 4): the windows, the first retransmission. */
 void tcp_sack_enter_recovery(struct tcp_cb *cb, uint64_t now);
 /* Steps (C): sends what NextSeg() allows while cwnd - pipe holds a segment. */
 void tcp_sack_output(struct tcp_cb *cb, uint64_t now);
+/* Arms the tail loss probe (RFC 8985 7) after new data or an ACK, when it would come first. */
+void tcp_tlp_arm(struct tcp_cb *cb, uint64_t now);
+/* The probe timer ran out: one segment (new data, else the last one) to draw an ACK. */
+void tcp_tlp_fire(struct tcp_cb *cb, uint64_t now);
 /* Whether seq lies in a SACKed range; *end gets the range's end. */
 bool tcp_sack_holds(const struct tcp_cb *cb, uint32_t seq, uint32_t *end);
 /* The first SACKed range's start above seq, or seq + limit if none is nearer. */

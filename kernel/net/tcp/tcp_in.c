@@ -157,8 +157,10 @@ static void dup_ack(struct tcp_cb *cb, uint64_t now)
 		return;
 	}
 	/* RFC 6675 5 steps 1-2: DupThresh duplicates, or the scoreboard says the first hole is
-	 * lost already (ACKs lost or stretched); NewReno at exactly the third. */
-	if (cb->sack_ok ? cb->dupacks < TCP_DUPTHRESH && !tcp_sack_first_lost(cb) : cb->dupacks != TCP_DUPTHRESH)
+	 * lost already (ACKs lost or stretched, or a small flight: RFC 5827); NewReno at exactly
+	 * the third. */
+	if (cb->sack_ok ? cb->dupacks < TCP_DUPTHRESH && !tcp_sack_first_lost(cb) && !tcp_sack_early_lost(cb)
+			: cb->dupacks != TCP_DUPTHRESH)
 		return;
 	/* RFC 6582 3.2 step 2 (and RFC 6675 5.1 after a timeout): not again for losses of the
 	 * window we already recovered. */
@@ -224,11 +226,15 @@ static void new_ack(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	}
 	cb->retries = 0;
 	cc_new_ack(cb, ack, acked, now);
-	/* RFC 6298 5.2-5.3: stop the timer when all is acknowledged, else restart it. */
+	/* RFC 6298 5.2-5.3: stop the timer when all is acknowledged, else restart it; the same
+	 * for the tail loss probe, whose episode ends once its segment is acknowledged. */
+	if (cb->tlp_out && SEQ_GEQ(ack, cb->tlp_high))
+		cb->tlp_out = false;
 	if (cb->snd_una == cb->snd_max)
 		cb->t_rto = 0;
 	else
 		tcp_arm_rto(cb, now);
+	tcp_tlp_arm(cb, now);
 	cb->ops->notify(cb, TCP_EV_WRITE);
 }
 

@@ -226,6 +226,8 @@ bool tcp_send_new(struct tcp_cb *cb, uint64_t now, uint32_t usable)
 		cb->snd_max = cb->snd_nxt;
 	if (!cb->t_rto)
 		tcp_arm_rto(cb, now);
+	if (fresh)
+		tcp_tlp_arm(cb, now);
 	return true;
 }
 

@@ -12,6 +12,10 @@
  * not inside SND.UNA..SND.MAX or reports a duplicate (D-SACK, RFC 2883) is dropped, data is
  * freed only by the cumulative ACK, and a timeout forgets the scoreboard (RFC 6675 5.1), so a
  * peer that reneges costs a timeout, not the data.
+ *
+ * The tail loss probe (RFC 8985 7, without RACK) lives here too: when nothing has come back
+ * for two round trips, one segment goes to draw an ACK, whose SACK blocks start a recovery
+ * (or which acknowledges everything) instead of a timeout and a window of one segment.
  */
 #include "net/tcp/tcp_core.h"
 
@@ -122,6 +126,22 @@ static bool hole_lost(const struct tcp_cb *cb, unsigned i, uint32_t above)
 bool tcp_sack_first_lost(const struct tcp_cb *cb)
 {
 	return cb->sb_n && hole_lost(cb, 0, sacked_bytes(cb));
+}
+
+bool tcp_sack_early_lost(const struct tcp_cb *cb)
+{
+	/* Early retransmit (RFC 5827 3.2): with fewer than four segments out and nothing new
+	 * that may go now (no data, or the windows are full), three duplicates can never come;
+	 * oseg - 1 segments SACKed above the first hole say it is lost. */
+	uint32_t flight = cb->snd_max - cb->snd_una;
+	uint32_t oseg = (flight + cb->mss - 1) / cb->mss;
+	if (!cb->sb_n || oseg < 2 || oseg >= 4)
+		return false;
+	uint32_t unsent = SEQ_LT(cb->snd_nxt, cb->snd_una + cb->sndq.len) ? cb->snd_una + cb->sndq.len - cb->snd_nxt : 0;
+	uint32_t wnd = min32(cb->snd_wnd, cb->cwnd);
+	if (unsent && wnd > flight && wnd - flight >= min32(unsent, cb->mss))
+		return false;
+	return sacked_bytes(cb) > (oseg - 2) * (uint32_t)cb->mss;
 }
 
 uint32_t tcp_sack_pipe(const struct tcp_cb *cb)
@@ -244,4 +264,48 @@ void tcp_sack_output(struct tcp_cb *cb, uint64_t now)
 		if (!next_seg(cb, now, cb->cwnd - pipe))
 			return;
 	}
+}
+
+static bool tlp_allowed(const struct tcp_cb *cb)
+{
+	return cb->sack_ok && !cb->in_recovery && !cb->tlp_out && cb->rtt.has_sample &&
+	       cb->snd_una != cb->snd_max && (cb->state == TCP_ESTABLISHED || cb->state == TCP_CLOSE_WAIT);
+}
+
+void tcp_tlp_arm(struct tcp_cb *cb, uint64_t now)
+{
+	cb->t_tlp = 0;
+	if (!tlp_allowed(cb) || !cb->t_rto)
+		return;
+	/* PTO = 2 SRTT, and time for a delayed ACK when a single segment is out (RFC 8985 7.2). */
+	uint64_t pto = 2 * cb->rtt.srtt;
+	if (cb->snd_max - cb->snd_una <= cb->mss)
+		pto += TCP_PTO_DELACK;
+	if (pto < TCP_PTO_MIN)
+		pto = TCP_PTO_MIN;
+	if (now + pto < cb->t_rto)
+		cb->t_tlp = now + pto;
+}
+
+void tcp_tlp_fire(struct tcp_cb *cb, uint64_t now)
+{
+	if (!tlp_allowed(cb))
+		return;
+	cb->tlp_out = true;
+	cb->tlp_high = cb->snd_max;
+	/* New data if the receiver's window takes it (cwnd aside, RFC 8985 7.3), Nagle aside. */
+	uint32_t out = cb->snd_nxt - cb->snd_una;
+	uint32_t rwnd = cb->snd_wnd > out ? cb->snd_wnd - out : 0;
+	bool nd = cb->nodelay, sent = false;
+	cb->nodelay = true;
+	if (SEQ_GEQ(cb->snd_nxt, cb->snd_max))
+		sent = tcp_send_new(cb, now, min32(rwnd, cb->mss));
+	cb->nodelay = nd;
+	if (sent) {
+		cb->tlp_high = cb->snd_max;
+	} else {
+		uint32_t from = cb->snd_max - cb->snd_una > cb->mss ? cb->snd_max - cb->mss : cb->snd_una;
+		tcp_retransmit(cb, from, cb->snd_max);
+	}
+	tcp_arm_rto(cb, now);
 }
