@@ -445,26 +445,6 @@ static void check_preempt_tick(struct runqueue *rq, struct thread *curr, uint64_
 }
 
 /*
- * A thread that ran here less than half a millisecond ago is about to run here again (it was
- * just woken onto this CPU, mostly by a synchronous wake, or preempted a moment ago): moving it
- * costs an IPI and a cold cache for no gain. One that has waited longer may go. (Time-sharing
- * threads only: a real-time one waiting behind a higher priority goes wherever a CPU is free.)
- */
-#define SCHED_MIGRATION_HOT_NS 500000ull
-
-/* May t move to cpu? *hot notes a thread that could have but for its cache. */
-static bool may_pull(const struct thread *t, unsigned cpu, uint64_t now, bool *hot)
-{
-	if (!(t->affinity & (1ull << cpu)))
-		return false;
-	if (now - t->exec_start_ns < SCHED_MIGRATION_HOT_NS) {
-		*hot = true;
-		return false;
-	}
-	return true;
-}
-
-/*
  * Moves one queued thread allowed here from the busiest CPU; true if one moved.
  *
  * Balancing is optional work, so it never waits for a lock: idle CPUs that queued up on a busy
@@ -503,15 +483,13 @@ static bool pull_from_busiest(struct runqueue *here, bool idle)
 		return false;
 	}
 	struct thread *victim = NULL;
-	uint64_t now = clock_monotonic_ns();
-	bool hot = false;
 	/* Prefer time-sharing threads (cheapest to move), then real-time ones. */
 	for (struct thread *t = src->fair_head; t && !victim; t = t->rq_next)
-		if (may_pull(t, here->cpu, now, &hot))
+		if (t->affinity & (1ull << here->cpu))
 			victim = t;
 	for (int p = RT_PRIOS - 1; p > 0 && !victim; p--)
 		for (struct thread *t = src->rt_head[p]; t && !victim; t = t->rq_next)
-			if (t->affinity & (1ull << here->cpu)) /* real time: latency first */
+			if (t->affinity & (1ull << here->cpu))
 				victim = t;
 	if (victim && src->nr_running >= 2) {
 		dequeue(src, victim);
@@ -519,12 +497,10 @@ static bool pull_from_busiest(struct runqueue *here, bool idle)
 			victim->vruntime = victim->vruntime - src->min_vruntime + here->min_vruntime;
 		victim->migrations++;
 		enqueue(here, victim, false);
-	} else if (!hot) { /* nothing to take there until something new is queued */
+	} else {
 		victim = NULL;
 		here->pull_failed_cpu = busiest;
 		here->pull_failed_enqueues = src->enqueues;
-	} else {
-		victim = NULL; /* try again at a later tick, when they have cooled */
 	}
 	spin_unlock_raw(&second->lock);
 	spin_unlock_raw(&first->lock);
