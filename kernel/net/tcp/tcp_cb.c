@@ -261,14 +261,9 @@ static void rto_expired(struct tcp_cb *cb, uint64_t now)
 	cb->recover = cb->snd_max;
 	cb->rtt_timing = false;
 	tcp_rtt_backoff(&cb->rtt);
-	cb->snd_nxt = cb->snd_una; /* go back N: resend from the first unacknowledged byte */
+	/* Go back N: resend from the first unacknowledged byte; SND.NXT stays within SND.MAX. */
 	cb->t_rto = 0;
-	tcp_retransmit_first(cb, now);
-	uint32_t n = cb->sndq.len < cb->mss ? cb->sndq.len : cb->mss;
-	uint32_t fin_seq = cb->snd_una + cb->sndq.len;
-	cb->snd_nxt = cb->snd_una + n;
-	if (cb->fin_queued && n == cb->sndq.len && SEQ_GT(cb->snd_max, fin_seq))
-		cb->snd_nxt++;
+	cb->snd_nxt = cb->snd_una + tcp_retransmit_first(cb, now);
 	tcp_arm_rto(cb, now);
 }
 

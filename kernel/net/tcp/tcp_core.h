@@ -228,6 +228,6 @@ const char *tcp_state_name(enum tcp_state s);
 void tcp_set_state(struct tcp_cb *cb, enum tcp_state s);
 void tcp_send_ctl(struct tcp_cb *cb, uint32_t seq, uint8_t flags);
 void tcp_send_syn(struct tcp_cb *cb, bool ack);
-void tcp_retransmit_first(struct tcp_cb *cb, uint64_t now);
+uint32_t tcp_retransmit_first(struct tcp_cb *cb, uint64_t now);
 uint16_t tcp_rcv_window(struct tcp_cb *cb);
 void tcp_arm_rto(struct tcp_cb *cb, uint64_t now);

@@ -143,17 +143,25 @@ static void send_data(struct tcp_cb *cb, uint32_t seq, uint32_t n, bool fin, boo
 	emit(cb, &o, seq - cb->snd_una, n);
 }
 
-void tcp_retransmit_first(struct tcp_cb *cb, uint64_t now)
+/*
+ * Resends the first unacknowledged segment: what was sent from SND.UNA on, up to one MSS, with
+ * the FIN if that was sent and fits. Bytes past SND.MAX are not resent: they never left (Nagle
+ * or the windows held them back), and sending them here without moving SND.MAX would make the
+ * peer's ACK of them look like an ACK of unsent data, which is dropped (RFC 9293 3.10.7.4).
+ * Returns the sequence space the segment covers (0 when there was nothing to resend).
+ */
+uint32_t tcp_retransmit_first(struct tcp_cb *cb, uint64_t now)
 {
 	(void)now;
-	uint32_t n = min32(cb->sndq.len, cb->mss);
+	uint32_t n = min32(min32(cb->sndq.len, cb->snd_max - cb->snd_una), cb->mss);
 	uint32_t fin_seq = cb->snd_una + cb->sndq.len;
 	bool fin = cb->fin_queued && n == cb->sndq.len && SEQ_GT(cb->snd_max, fin_seq);
 	if (!n && !fin)
-		return;
+		return 0;
 	cb->retransmits++;
 	cb->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
 	send_data(cb, cb->snd_una, n, fin, true);
+	return n + (fin ? 1 : 0);
 }
 
 static bool can_send_data(const struct tcp_cb *cb)
