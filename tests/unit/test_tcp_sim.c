@@ -245,7 +245,7 @@ static bool one_run(uint64_t seed, uint64_t limit, uint64_t *worst, uint64_t *re
 TEST(loopback_pattern_no_loss_no_timeouts)
 {
 	max_delay_ms = 20;
-	for (uint64_t seed = 1; seed <= 2000; seed++) {
+	for (uint64_t seed = 1; seed <= 1000; seed++) {
 		uint64_t worst, rex;
 		bool ok = one_run(seed, 30000 * MS, &worst, &rex);
 		if (!ok || rex || worst > 500 * MS) {
@@ -264,7 +264,7 @@ TEST(loopback_pattern_no_loss_no_timeouts)
 TEST(loopback_pattern_descheduled_vcpu)
 {
 	max_delay_ms = 2000;
-	for (uint64_t seed = 1; seed <= 2000; seed++) {
+	for (uint64_t seed = 1; seed <= 1000; seed++) {
 		uint64_t worst, rex;
 		bool ok = one_run(seed, 150000 * MS, &worst, &rex);
 		if (!ok || worst > 10000 * MS) {
