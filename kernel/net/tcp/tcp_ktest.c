@@ -65,10 +65,17 @@ static int kpair(struct file **lf, struct file **c, struct file **a, uint16_t *p
 	return err;
 }
 
-/* For the ktest watchdog: every connection's sequence state, read without the lock. */
+/*
+ * For the ktest watchdog: every connection's sequence state, read without the lock, and lo's
+ * drops (a full backlog loses segments, which only a retransmission brings back).
+ */
 static void tcp_hang_dump(void)
 {
 	uint64_t now = clock_monotonic_ns();
+	if (netdev_loopback)
+		kprintf("tcp: lo rx_dropped %llu tx_dropped %llu\n",
+			(unsigned long long)netdev_loopback->stats.rx_dropped,
+			(unsigned long long)netdev_loopback->stats.tx_dropped);
 	for (struct tcp_sock *t = tcp_table; t; t = t->next) {
 		const struct tcp_cb *cb = &t->cb;
 		kprintf("tcp: %u->%u state %d una %u nxt %u max %u wnd %u cwnd %u sndq %u | rcv_nxt %u adv %u "
