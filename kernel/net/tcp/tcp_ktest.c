@@ -1,6 +1,6 @@
 /*
  * ktests for TCP through the kernel's socket interfaces over 127.0.0.1: a connection carrying
- * 200 KiB both ways, a refused connect, hostile segments (random headers and flags, valid
+ * 208 KiB both ways, a refused connect, hostile segments (random headers and flags, valid
  * checksums) thrown at a listener and a live connection, which must keep working, and a leak
  * check: connections closed with a reset give back every tcp_sock.
  */
@@ -94,14 +94,14 @@ KTEST(tcp_loopback_transfer)
 	struct file *lf = NULL, *c = NULL, *a = NULL;
 	uint16_t port;
 	KT_ASSERT_EQ(kpair(&lf, &c, &a, &port), 0);
-	enum { N = 200 * 1024 };
+	/* One thread does both ends, so it moves 16 KiB at a time: a single 208 KiB send would
+	 * wait for a reader once both queues were full (as it would on Linux). N is a multiple
+	 * of STEP (it was 200 KiB once, and the last step ran 8 KiB past both buffers). */
+	enum { STEP = 16 * 1024, N = 13 * STEP };
 	uint8_t *src = kmalloc(N), *dst = kmalloc(N);
 	KT_ASSERT(src && dst);
 	for (unsigned i = 0; i < N; i++)
 		src[i] = (uint8_t)(i * 13 + (i >> 10));
-	/* One thread does both ends, so it moves 16 KiB at a time: a single 200 KiB send would
-	 * wait for a reader once both queues were full (as it would on Linux). */
-	enum { STEP = 16 * 1024 };
 	for (unsigned off = 0; off < N; off += STEP) {
 		KT_ASSERT_EQ(kio(c, src + off, STEP, true), STEP);
 		KT_ASSERT_EQ(kio(a, dst + off, STEP, false), STEP);
