@@ -1,4 +1,4 @@
-// unit-deps: kernel/net/tcp/tcp_cb.c kernel/net/tcp/tcp_in.c kernel/net/tcp/tcp_out.c kernel/net/tcp/tcp_opt.c kernel/net/tcp/tcp_ring.c kernel/net/tcp/tcp_rtt.c kernel/lib/string.c
+// unit-deps: kernel/net/tcp/tcp_cb.c kernel/net/tcp/tcp_in.c kernel/net/tcp/tcp_out.c kernel/net/tcp/tcp_opt.c kernel/net/tcp/tcp_ring.c kernel/net/tcp/tcp_rtt.c kernel/net/tcp/tcp_sack.c kernel/lib/string.c
 /*
  * The TCP engine in a randomised simulation of the loopback ktest (tcp_loopback_transfer):
  * two engines joined by a loss-free FIFO wire whose segments take random times to arrive, a
@@ -102,7 +102,9 @@ static void deliver_one(struct node *from, struct node *to)
 		from->tail = NULL;
 	struct tcp_seg s = { .seq = w->o.seq, .ack = w->o.ack, .flags = w->o.flags, .wnd = w->o.wnd,
 			     .has_mss = w->o.opt_mss, .mss = w->o.mss, .has_ws = w->o.opt_ws, .ws = w->o.ws,
-			     .sack_ok = w->o.opt_sack_ok, .data = w->data, .len = w->len };
+			     .sack_ok = w->o.opt_sack_ok, .has_ts = w->o.opt_ts, .tsval = w->o.tsval,
+			     .tsecr = w->o.tsecr, .nsack = w->o.nsack, .data = w->data, .len = w->len };
+	memcpy(s.sack, w->o.sack, sizeof(s.sack));
 	tcp_cb_input(&to->cb, &s, sim_now);
 	free(w->data);
 	free(w);

@@ -43,6 +43,7 @@ struct tcp_sock *tcp_sock_alloc(uint32_t sndbuf, uint32_t rcvbuf)
 	ts->sndbuf = sndbuf / 2 < 2048 ? 2048 : sndbuf / 2;
 	ts->rcvbuf = rcvbuf / 2 < 2048 ? 2048 : rcvbuf / 2;
 	tcp_cb_init(&ts->cb, &tcp_glue_ops, ts, ts->sndbuf, ts->rcvbuf);
+	ts->cb.ts_off = tcp_new_iss(); /* TSval starts anywhere: it must not tell our uptime */
 	waitqueue_init(&ts->wq);
 	ts->next = tcp_table;
 	tcp_table = ts;
