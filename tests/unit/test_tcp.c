@@ -728,6 +728,62 @@ TEST(rto_retransmits_backs_off_and_gives_up)
 	ep_free(b);
 }
 
+/*
+ * A timeout while the ACK is only late, with more data held back by Nagle: only what was sent
+ * is resent, so SND.NXT stays within SND.MAX and the peer's ACKs are all taken. Resending the
+ * held bytes too once left the peer's ACK of them "acknowledging unsent data" (dropped) and
+ * the connection stalled with no timer armed.
+ */
+TEST(spurious_rto_resends_only_what_was_sent)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 8192, 8192, 1000);
+	static uint8_t data[800];
+	for (int i = 0; i < 800; i++)
+		data[i] = (uint8_t)(i * 3);
+	CHECK_INT(tcp_cb_send(&a->cb, data, 500, 10 * MS), 500);
+	CHECK_INT(a->n, 1);
+	deliver(a, b, 20 * MS, NULL, NULL); /* b delays its ACK */
+	CHECK_INT(b->n, 0);
+	CHECK_INT(tcp_cb_send(&a->cb, data + 500, 300, 30 * MS), 300);
+	CHECK_INT(a->n, 0); /* Nagle: one small segment outstanding */
+	tcp_cb_tick(&a->cb, a->cb.t_rto); /* the ACK is late: a spurious timeout */
+	CHECK_INT(a->n, 1);
+	CHECK_INT(a->q[0].len, 500);
+	CHECK(SEQ_LEQ(a->cb.snd_nxt, a->cb.snd_max));
+	pump(a, b, a->cb.t_rto - 1);
+	tcp_cb_tick(&b->cb, b->cb.t_delack);
+	pump(a, b, a->cb.t_rto - 1);
+	CHECK_INT(b->cb.rcvq.len, 800);
+	CHECK_INT(a->cb.sndq.len, 0);
+	CHECK_INT(a->cb.snd_una, a->cb.snd_max);
+	CHECK_INT(a->cb.t_rto, 0);
+	uint8_t got[800];
+	CHECK_INT(tcp_cb_recv(&b->cb, got, sizeof(got), false, a->cb.snd_max), 800);
+	CHECK(memcmp(got, data, 800) == 0);
+	ep_free(a);
+	ep_free(b);
+}
+
+/* An ACK stamped before its data was sent (CPU clocks a little apart) gives no RTT sample. */
+TEST(rtt_sample_never_negative)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 8192, 8192, 1000);
+	struct tcp_rtt before = a->cb.rtt;
+	CHECK_INT(tcp_cb_send(&a->cb, "x", 1, 100 * MS), 1);
+	deliver(a, b, 100 * MS, NULL, NULL);
+	tcp_cb_tick(&b->cb, b->cb.t_delack);
+	CHECK_INT(b->n, 1);
+	deliver(b, a, 99 * MS, NULL, NULL);
+	CHECK_INT(a->cb.snd_una, a->cb.snd_max);
+	CHECK(!a->cb.rtt_timing);
+	CHECK_INT(a->cb.rtt.rto, before.rto);
+	CHECK_INT(a->cb.rtt.srtt, before.srtt);
+	ep_free(a);
+	ep_free(b);
+}
+
 TEST(syn_retries_give_up)
 {
 	struct ep *a = ep_new(4096, 4096);

@@ -156,3 +156,41 @@ TEST(hostile_used_entries)
 	CHECK(virtq_get_used(&vq, NULL) == NULL);
 	CHECK_INT(virtq_free_count(&vq), QSIZE);
 }
+
+/*
+ * A reset device (virtio-blk's command timeout): chains still queued, one of them completed
+ * but not yet consumed, others taken by the device. virtq_reset empties the queue as at set-up:
+ * nothing comes back from before, every descriptor is free, and the indices restart at 0,
+ * where the re-initialised device looks for them.
+ */
+TEST(reset_forgets_everything)
+{
+	vq_setup();
+	int cookies[QSIZE];
+	struct virtq_buf b[2] = { { 0x1000, 16, false }, { 0x2000, 1, true } };
+	for (int i = 0; i < 3; i++)
+		CHECK_INT(virtq_add(&vq, b, 2, &cookies[i]), 0);
+	CHECK_INT(dev_take(), 0);
+	CHECK_INT(dev_take(), 2);
+	dev_return(2, 1); /* completed, never consumed */
+	CHECK_INT(virtq_free_count(&vq), QSIZE - 6);
+	virtq_reset(&vq);
+	dev_avail_idx = 0; /* so does the device */
+	CHECK_INT(virtq_free_count(&vq), QSIZE);
+	CHECK_INT(vq.avail->idx, 0);
+	CHECK_INT(vq.used->idx, 0);
+	CHECK(virtq_get_used(&vq, NULL) == NULL);
+	for (int i = 0; i < QSIZE; i++)
+		CHECK(vq.cookies[i] == NULL);
+	/* The whole table makes one chain again, published at avail slot 0 with head 0. */
+	struct virtq_buf all[QSIZE];
+	for (int i = 0; i < QSIZE; i++)
+		all[i] = b[1];
+	CHECK_INT(virtq_add(&vq, all, QSIZE, &cookies[5]), 0);
+	CHECK_INT(dev_take(), 0);
+	dev_return(0, 8);
+	uint32_t len = 0;
+	CHECK(virtq_get_used(&vq, &len) == &cookies[5]);
+	CHECK_INT(len, 8);
+	CHECK_INT(virtq_free_count(&vq), QSIZE);
+}

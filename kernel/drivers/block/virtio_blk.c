@@ -1,15 +1,22 @@
 /*
  * virtio-blk (virtio spec 5.2) over the virtio PCI transport: one request queue, each block
  * layer request a descriptor chain (header, one buffer per bio, status byte), completion by the
- * queue's interrupt. Disks are named vda, vdb... as on Linux.
+ * queue's interrupt. Disks are named vda, vdb... as on Linux. A command the device never
+ * completes (the block watchdog's timeout) resets the device and fails what it held with EIO.
+ *
+ * Locking: cmd_lock (interrupts off) guards cmds[], `resetting` and `dead`; a command is ended
+ * by whoever clears its `busy` under it (the interrupt, a reset or hot-unplug), never twice.
+ * reset_lock (a mutex) keeps a reset and hot-unplug apart.
  */
 #include "block/block.h"
 #include "console/console.h"
+#include "drivers/block/blkdrv.h"
 #include "drivers/virtio/virtio.h"
 #include "lib/compiler.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/slab.h"
+#include "sched/wait.h"
 #include "drivers/block/virtio_blk.h"
 
 /* Feature bits (spec 5.2.3). */
@@ -54,6 +61,9 @@ struct vblk {
 	struct vblk_cmd *cmds;
 	unsigned ncmds;
 	spinlock_t cmd_lock;
+	bool resetting;             /* a reset after a timeout: queue nothing (-EBUSY) */
+	bool dead;                  /* the device did not come back from a reset: EIO */
+	struct mutex reset_lock;
 	uint64_t irqs;
 };
 
@@ -81,25 +91,38 @@ static void index_free(unsigned index)
 	spin_unlock(&vblk_used_lock);
 }
 
+/* A free command slot (cmd_lock held), or NULL. */
 static struct vblk_cmd *cmd_alloc(struct vblk *vb)
 {
-	uint64_t irq = spin_lock_irqsave(&vb->cmd_lock);
-	struct vblk_cmd *c = NULL;
-	for (unsigned i = 0; i < vb->ncmds && !c; i++)
+	for (unsigned i = 0; i < vb->ncmds; i++)
 		if (!vb->cmds[i].busy)
-			c = &vb->cmds[i];
-	if (c)
-		c->busy = true;
-	spin_unlock_irqrestore(&vb->cmd_lock, irq);
-	return c;
+			return &vb->cmds[i];
+	return NULL;
 }
 
-static void cmd_free(struct vblk *vb, struct vblk_cmd *c)
+/* Takes c's request if c is still outstanding, so that exactly one caller ends it. */
+static struct request *cmd_take(struct vblk *vb, struct vblk_cmd *c)
 {
 	uint64_t irq = spin_lock_irqsave(&vb->cmd_lock);
+	struct request *rq = c->busy ? c->rq : NULL;
 	c->busy = false;
 	c->rq = NULL;
 	spin_unlock_irqrestore(&vb->cmd_lock, irq);
+	return rq;
+}
+
+/* Ends every outstanding command with EIO (after a reset or teardown): how many there were. */
+static unsigned fail_outstanding(struct vblk *vb)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < vb->ncmds; i++) {
+		struct request *rq = cmd_take(vb, &vb->cmds[i]);
+		if (rq) {
+			blk_end_request(&vb->disk, rq, -EIO);
+			n++;
+		}
+	}
+	return n;
 }
 
 static int vblk_queue_rq(struct block_device *disk, struct request *rq)
@@ -112,11 +135,16 @@ static int vblk_queue_rq(struct block_device *disk, struct request *rq)
 		return -ENOTSUP;
 	if (rq->nr_bios > VBLK_MAX_SEGS)
 		return -EINVAL; /* the queue limits say this cannot happen */
-	if (virtq_free_count(vq) < rq->nr_bios + 2)
-		return -EBUSY;
-	struct vblk_cmd *c = cmd_alloc(vb);
-	if (!c)
-		return -EBUSY;
+	/* Under cmd_lock to the kick, so that a reset never finds a chain half queued. */
+	uint64_t irq = spin_lock_irqsave(&vb->cmd_lock);
+	int err = vb->dead ? -EIO : vb->resetting ? -EBUSY : 0;
+	struct vblk_cmd *c = NULL;
+	if (!err && (virtq_free_count(vq) < rq->nr_bios + 2 || !(c = cmd_alloc(vb))))
+		err = -EBUSY;
+	if (err) {
+		spin_unlock_irqrestore(&vb->cmd_lock, irq);
+		return err;
+	}
 	c->rq = rq;
 	c->status = 0xff;
 	c->hdr.type = rq->op == BLK_READ ? VIRTIO_BLK_T_IN : rq->op == BLK_WRITE ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_FLUSH;
@@ -130,16 +158,50 @@ static int vblk_queue_rq(struct block_device *disk, struct request *rq)
 		bufs[n++] = (struct virtq_buf){ virtio_virt_to_phys(b->buf), b->nr_sectors * SECTOR_SIZE,
 						rq->op == BLK_READ };
 	bufs[n++] = (struct virtq_buf){ virtio_virt_to_phys(&c->status), 1, true };
-	int err = virtq_add(vq, bufs, n, c);
-	if (err) {
-		cmd_free(vb, c);
+	if (virtq_add(vq, bufs, n, c)) {
+		c->rq = NULL;
+		spin_unlock_irqrestore(&vb->cmd_lock, irq);
 		return -EBUSY;
 	}
+	c->busy = true;
 	virtq_kick(vq);
+	spin_unlock_irqrestore(&vb->cmd_lock, irq);
 	return 0;
 }
 
-static const struct blk_ops vblk_ops = { .queue_rq = vblk_queue_rq };
+/*
+ * A command the device has not completed within the block layer's timeout: reset the device
+ * (virtio spec 2.4) and initialise it again with the same features and interrupts, its ring
+ * emptied, then fail with EIO every command it held, as the AHCI, NVMe and IDE drivers do
+ * after their resets. A device that does not come back is dead: later I/O gets EIO.
+ */
+static void vblk_timeout(struct block_device *disk)
+{
+	struct vblk *vb = disk->driver_data;
+	mutex_lock(&vb->reset_lock);
+	if (!vb->vd.queues) { /* hot-unplugged meanwhile: remove failed everything */
+		mutex_unlock(&vb->reset_lock);
+		return;
+	}
+	uint64_t irq = spin_lock_irqsave(&vb->cmd_lock);
+	vb->resetting = true;
+	spin_unlock_irqrestore(&vb->cmd_lock, irq);
+	/* From the reset on the device completes nothing it was given: its ring starts empty. */
+	int err = virtio_reset_reinit(&vb->vd);
+	unsigned failed = fail_outstanding(vb);
+	irq = spin_lock_irqsave(&vb->cmd_lock);
+	vb->resetting = false;
+	vb->dead = err != 0;
+	spin_unlock_irqrestore(&vb->cmd_lock, irq);
+	mutex_unlock(&vb->reset_lock);
+	pr_warn("virtio-blk: %s: command timeout: device reset %s, %u commands failed\n", disk->dev.name,
+		err ? "failed: the device is dead" : "done", failed);
+	/* Requests told EBUSY meanwhile have no completion to restart them: kick the queue. */
+	blk_plug(disk);
+	blk_unplug(disk);
+}
+
+static const struct blk_ops vblk_ops = { .queue_rq = vblk_queue_rq, .timeout = vblk_timeout };
 static void vblk_release(struct block_device *disk);
 
 /* The request queue's interrupt: end every returned chain. */
@@ -149,9 +211,12 @@ static void vblk_done(struct virtqueue *vq, void *ctx)
 	__atomic_fetch_add(&vb->irqs, 1, __ATOMIC_RELAXED);
 	struct vblk_cmd *c;
 	while ((c = virtq_get_used(vq, NULL))) {
-		struct request *rq = c->rq;
+		if (blkdrv_lose_completion())
+			continue; /* the ktest's "never completed": the command stays outstanding */
 		uint8_t status = __atomic_load_n(&c->status, __ATOMIC_ACQUIRE);
-		cmd_free(vb, c);
+		struct request *rq = cmd_take(vb, c);
+		if (!rq)
+			continue; /* a reset already failed it */
 		int err = status == VIRTIO_BLK_S_OK ? 0 : status == VIRTIO_BLK_S_UNSUPP ? -ENOTSUP : -EIO;
 		blk_end_request(&vb->disk, rq, err);
 	}
@@ -164,6 +229,7 @@ static int vblk_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!vb)
 		return -ENOMEM;
 	vb->cmd_lock = (spinlock_t)SPINLOCK_INIT;
+	mutex_init(&vb->reset_lock);
 	int err = virtio_pci_init(&vb->vd, pdev, "virtio-blk");
 	if (!err)
 		err = virtio_negotiate(&vb->vd, (1ull << VIRTIO_BLK_F_SIZE_MAX) | (1ull << VIRTIO_BLK_F_SEG_MAX) |
@@ -244,16 +310,10 @@ static void vblk_remove(struct pci_dev *pdev)
 		return;
 	blk_del_disk(&vb->disk);
 	/* After the reset the device completes nothing more: fail what it still had. */
+	mutex_lock(&vb->reset_lock);
 	virtio_teardown(&vb->vd);
-	unsigned failed = 0;
-	for (unsigned i = 0; i < vb->ncmds; i++) {
-		struct request *rq = vb->cmds[i].busy ? vb->cmds[i].rq : NULL;
-		if (!rq)
-			continue;
-		cmd_free(vb, &vb->cmds[i]);
-		blk_end_request(&vb->disk, rq, -EIO);
-		failed++;
-	}
+	mutex_unlock(&vb->reset_lock);
+	unsigned failed = fail_outstanding(vb);
 	index_free(vb->disk.dev.name[2] - 'a');
 	pr_info("virtio-blk: removed %s (%s, %llu interrupts, %u in flight ended with EIO)\n", vb->disk.dev.name,
 		pdev->dev.name, (unsigned long long)vb->irqs, failed);

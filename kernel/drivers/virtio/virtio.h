@@ -139,6 +139,13 @@ int virtio_setup_queues(struct virtio_dev *vd, unsigned n, uint16_t max_size,
 void virtio_driver_ok(struct virtio_dev *vd);
 /* Resets the device (it stops using the rings), frees interrupts and rings. */
 void virtio_teardown(struct virtio_dev *vd);
+/*
+ * For a device that stopped answering: a reset (spec 2.4) and the initialisation again (spec
+ * 3.1.1) with the features, rings and interrupts it had. Every ring starts empty: what was
+ * queued is forgotten (its cookies dropped), so the driver fails those requests itself; it
+ * must queue nothing meanwhile. 0, or -errno when the device did not come back.
+ */
+int virtio_reset_reinit(struct virtio_dev *vd);
 
 /*
  * Queues one chain: nout buffers the device reads, then nin it writes (bufs in that order).
@@ -150,6 +157,8 @@ void virtq_kick(struct virtqueue *vq);
 /* The next completed chain's cookie (its descriptors freed) and written length; NULL if none. */
 void *virtq_get_used(struct virtqueue *vq, uint32_t *len);
 unsigned virtq_free_count(struct virtqueue *vq);
+/* Empties vq (every descriptor free, both rings at index 0, no cookies) for a reset device. */
+void virtq_reset(struct virtqueue *vq);
 
 /* Direct-map (or kernel image) address to the physical address a device uses. */
 paddr_t virtio_virt_to_phys(const void *va);

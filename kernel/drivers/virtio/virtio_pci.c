@@ -98,6 +98,24 @@ static volatile uint8_t *map_cap(struct pci_dev *d, uint8_t bar, uint32_t off, u
 	return ioremap(d->bars[bar].base + off, len, VM_CACHE_UC);
 }
 
+/*
+ * Resets the device (spec 2.4: writing 0 to device_status; it is done when the status reads 0
+ * again, after which it no longer touches the rings) and says ACKNOWLEDGE|DRIVER, the first
+ * steps of initialisation (spec 3.1.1).
+ */
+static int device_reset(struct virtio_dev *vd)
+{
+	cc_write8(vd, CC(device_status), 0);
+	for (int i = 0; cc_read8(vd, CC(device_status)) != 0; i++) {
+		if (i > 100000)
+			return -EIO;
+		__builtin_ia32_pause();
+	}
+	cc_write8(vd, CC(device_status), VIRTIO_STATUS_ACKNOWLEDGE);
+	cc_write8(vd, CC(device_status), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	return 0;
+}
+
 int virtio_pci_init(struct virtio_dev *vd, struct pci_dev *pdev, const char *name)
 {
 	memset(vd, 0, sizeof(*vd));
@@ -155,21 +173,27 @@ int virtio_pci_init(struct virtio_dev *vd, struct pci_dev *pdev, const char *nam
 	(void)notify_len;
 	pci_enable_device(pdev, true);
 
-	/* Reset, and wait for the device to say it is done (status reads 0). */
-	cc_write8(vd, CC(device_status), 0);
-	for (int i = 0; cc_read8(vd, CC(device_status)) != 0; i++) {
-		if (i > 100000)
-			return -EIO;
-		__builtin_ia32_pause();
-	}
-	cc_write8(vd, CC(device_status), VIRTIO_STATUS_ACKNOWLEDGE);
-	cc_write8(vd, CC(device_status), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	return 0;
+	return device_reset(vd);
 }
 
 static void set_status(struct virtio_dev *vd, uint8_t bits)
 {
 	cc_write8(vd, CC(device_status), cc_read8(vd, CC(device_status)) | bits);
+}
+
+/* Accepts features and sets FEATURES_OK; -ENODEV (and FAILED) if the device refuses them. */
+static int write_features(struct virtio_dev *vd, uint64_t take)
+{
+	cc_write32(vd, CC(driver_feature_select), 0);
+	cc_write32(vd, CC(driver_feature), (uint32_t)take);
+	cc_write32(vd, CC(driver_feature_select), 1);
+	cc_write32(vd, CC(driver_feature), (uint32_t)(take >> 32));
+	set_status(vd, VIRTIO_STATUS_FEATURES_OK);
+	if (!(cc_read8(vd, CC(device_status)) & VIRTIO_STATUS_FEATURES_OK)) {
+		set_status(vd, VIRTIO_STATUS_FAILED);
+		return -ENODEV;
+	}
+	return 0;
 }
 
 int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted)
@@ -183,17 +207,10 @@ int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted)
 		return -ENODEV;
 	}
 	uint64_t take = (offered & wanted) | (1ull << VIRTIO_F_VERSION_1);
-	cc_write32(vd, CC(driver_feature_select), 0);
-	cc_write32(vd, CC(driver_feature), (uint32_t)take);
-	cc_write32(vd, CC(driver_feature_select), 1);
-	cc_write32(vd, CC(driver_feature), (uint32_t)(take >> 32));
-	set_status(vd, VIRTIO_STATUS_FEATURES_OK);
-	if (!(cc_read8(vd, CC(device_status)) & VIRTIO_STATUS_FEATURES_OK)) {
-		set_status(vd, VIRTIO_STATUS_FAILED);
-		return -ENODEV;
-	}
-	vd->features = take;
-	return 0;
+	int err = write_features(vd, take);
+	if (!err)
+		vd->features = take;
+	return err;
 }
 
 uint8_t virtio_cfg_read8(struct virtio_dev *vd, unsigned off)
@@ -257,6 +274,29 @@ static enum irq_return intx_irq(void *ctx)
 	return IRQ_HANDLED;
 }
 
+/* Tells the device vector 0 for configuration changes, 1 + i for queue i; false if refused. */
+static bool map_msix_vectors(struct virtio_dev *vd)
+{
+	cc_write16(vd, CC(config_msix_vector), 0);
+	bool ok = cc_read16(vd, CC(config_msix_vector)) == 0;
+	for (unsigned i = 0; ok && i < vd->nqueues; i++) {
+		cc_write16(vd, CC(queue_select), (uint16_t)i);
+		cc_write16(vd, CC(queue_msix_vector), (uint16_t)(i + 1));
+		ok = cc_read16(vd, CC(queue_msix_vector)) == i + 1;
+	}
+	return ok;
+}
+
+/* INTx: no vectors, the ISR register says what happened. */
+static void unmap_msix_vectors(struct virtio_dev *vd)
+{
+	cc_write16(vd, CC(config_msix_vector), VIRTIO_MSI_NO_VECTOR);
+	for (unsigned i = 0; i < vd->nqueues; i++) {
+		cc_write16(vd, CC(queue_select), (uint16_t)i);
+		cc_write16(vd, CC(queue_msix_vector), VIRTIO_MSI_NO_VECTOR);
+	}
+}
+
 /* MSI-X: vector 0 for configuration changes, 1 + i for queue i. */
 static int setup_msix(struct virtio_dev *vd)
 {
@@ -279,14 +319,7 @@ static int setup_msix(struct virtio_dev *vd)
 		return -ENOSPC;
 	}
 	/* The device may refuse a vector (reads back NO_VECTOR): then fall back. */
-	cc_write16(vd, CC(config_msix_vector), 0);
-	bool ok = cc_read16(vd, CC(config_msix_vector)) == 0;
-	for (unsigned i = 0; ok && i < vd->nqueues; i++) {
-		cc_write16(vd, CC(queue_select), (uint16_t)i);
-		cc_write16(vd, CC(queue_msix_vector), (uint16_t)(i + 1));
-		ok = cc_read16(vd, CC(queue_msix_vector)) == i + 1;
-	}
-	if (!ok) {
+	if (!map_msix_vectors(vd)) {
 		pci_disable_msi(vd->pdev);
 		return -EIO;
 	}
@@ -296,11 +329,7 @@ static int setup_msix(struct virtio_dev *vd)
 
 static int setup_intx(struct virtio_dev *vd)
 {
-	cc_write16(vd, CC(config_msix_vector), VIRTIO_MSI_NO_VECTOR);
-	for (unsigned i = 0; i < vd->nqueues; i++) {
-		cc_write16(vd, CC(queue_select), (uint16_t)i);
-		cc_write16(vd, CC(queue_msix_vector), VIRTIO_MSI_NO_VECTOR);
-	}
+	unmap_msix_vectors(vd);
 	int err = pci_request_intx(vd->pdev, intx_irq, vd, vd->name);
 	if (err == 0)
 		vd->intx = true;
@@ -316,6 +345,16 @@ static void free_queue(struct virtqueue *vq)
 	kfree(vq->cookies);
 	vq->ring_mem = NULL;
 	vq->cookies = NULL;
+}
+
+/* Gives the device queue vq's size and the addresses of its three parts. */
+static void program_queue(struct virtio_dev *vd, struct virtqueue *vq)
+{
+	cc_write16(vd, CC(queue_select), (uint16_t)vq->index);
+	cc_write16(vd, CC(queue_size), vq->size);
+	cc_write64(vd, CC(queue_desc), virtio_virt_to_phys(vq->desc));
+	cc_write64(vd, CC(queue_driver), virtio_virt_to_phys(vq->avail));
+	cc_write64(vd, CC(queue_device), virtio_virt_to_phys(vq->used));
 }
 
 static int setup_queue(struct virtio_dev *vd, unsigned i, uint16_t max_size)
@@ -360,11 +399,16 @@ static int setup_queue(struct virtio_dev *vd, unsigned i, uint16_t max_size)
 
 	uint16_t notify_off = cc_read16(vd, CC(queue_notify_off));
 	vq->notify = (volatile uint16_t *)(vd->notify_base + (uint64_t)notify_off * vd->notify_mult);
-	cc_write16(vd, CC(queue_size), size);
-	cc_write64(vd, CC(queue_desc), virtio_virt_to_phys(vq->desc));
-	cc_write64(vd, CC(queue_driver), virtio_virt_to_phys(vq->avail));
-	cc_write64(vd, CC(queue_device), virtio_virt_to_phys(vq->used));
+	program_queue(vd, vq);
 	return 0;
+}
+
+static void enable_queues(struct virtio_dev *vd)
+{
+	for (unsigned i = 0; i < vd->nqueues; i++) {
+		cc_write16(vd, CC(queue_select), (uint16_t)i);
+		cc_write16(vd, CC(queue_enable), 1);
+	}
 }
 
 int virtio_setup_queues(struct virtio_dev *vd, unsigned n, uint16_t max_size,
@@ -386,10 +430,7 @@ int virtio_setup_queues(struct virtio_dev *vd, unsigned n, uint16_t max_size,
 	if (!err && setup_msix(vd) < 0)
 		err = setup_intx(vd);
 	if (!err) {
-		for (unsigned i = 0; i < n; i++) {
-			cc_write16(vd, CC(queue_select), (uint16_t)i);
-			cc_write16(vd, CC(queue_enable), 1);
-		}
+		enable_queues(vd);
 		return 0;
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -403,6 +444,33 @@ int virtio_setup_queues(struct virtio_dev *vd, unsigned n, uint16_t max_size,
 void virtio_driver_ok(struct virtio_dev *vd)
 {
 	set_status(vd, VIRTIO_STATUS_DRIVER_OK);
+}
+
+int virtio_reset_reinit(struct virtio_dev *vd)
+{
+	if (!vd->queues)
+		return -ENODEV;
+	int err = device_reset(vd);
+	if (!err)
+		err = write_features(vd, vd->features);
+	if (err) {
+		pr_warn("virtio: %s: did not come back from a reset (%d)\n", vd->name, err);
+		return err;
+	}
+	/* A reset forgets the rings and the MSI-X vector mapping (QEMU sets NO_VECTOR): give both. */
+	for (unsigned i = 0; i < vd->nqueues; i++) {
+		virtq_reset(&vd->queues[i]);
+		program_queue(vd, &vd->queues[i]);
+	}
+	if (vd->msix && !map_msix_vectors(vd)) {
+		set_status(vd, VIRTIO_STATUS_FAILED);
+		return -EIO;
+	}
+	if (vd->intx)
+		unmap_msix_vectors(vd);
+	enable_queues(vd);
+	virtio_driver_ok(vd);
+	return 0;
 }
 
 void virtio_teardown(struct virtio_dev *vd)

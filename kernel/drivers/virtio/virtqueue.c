@@ -83,3 +83,20 @@ unsigned virtq_free_count(struct virtqueue *vq)
 {
 	return __atomic_load_n(&vq->num_free, __ATOMIC_RELAXED);
 }
+
+void virtq_reset(struct virtqueue *vq)
+{
+	uint64_t irq = spin_lock_irqsave(&vq->lock);
+	for (uint16_t d = 0; d < vq->size; d++) {
+		vq->desc[d] = (struct virtq_desc){ .next = (uint16_t)(d + 1) };
+		vq->avail->ring[d] = 0;
+		vq->used->ring[d] = (struct virtq_used_elem){ 0, 0 };
+		vq->cookies[d] = NULL;
+	}
+	vq->avail->flags = vq->avail->idx = 0;
+	vq->used->flags = vq->used->idx = 0;
+	vq->free_head = 0;
+	vq->num_free = vq->size;
+	vq->last_used = 0;
+	spin_unlock_irqrestore(&vq->lock, irq);
+}

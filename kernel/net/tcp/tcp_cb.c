@@ -275,7 +275,7 @@ static void rto_expired(struct tcp_cb *cb, uint64_t now)
 	cb->ts_rto_mark = tcp_ts_now(cb); /* echoes from before this are no RTT samples */
 	cb->ts_rto_marked = true;
 	tcp_rtt_backoff(&cb->rtt);
-	cb->snd_nxt = cb->snd_una; /* go back N: resend from the first unacknowledged byte */
+	/* Go back N: resend from the first unacknowledged byte; SND.NXT stays within SND.MAX. */
 	cb->t_rto = 0;
 	cb->snd_nxt = cb->snd_una + tcp_retransmit(cb, cb->snd_una, cb->snd_una + cb->mss + 1);
 	tcp_arm_rto(cb, now);

@@ -91,6 +91,18 @@ static bool ooo_drain(struct tcp_cb *cb)
 
 /* ---- pieces of the event processing ---- */
 
+/*
+ * An RTT sample from a send at `sent` to an arrival at now. A send stamped after the arrival
+ * (two CPUs whose clocks disagree slightly) gives none: the difference would wrap around to
+ * an RTO clamped at two minutes.
+ */
+static void rtt_sample_since(struct tcp_cb *cb, uint64_t sent, uint64_t now)
+{
+	if (now >= sent)
+		tcp_rtt_sample(&cb->rtt, now - sent);
+}
+
+
 static void fin_received(struct tcp_cb *cb, uint64_t now)
 {
 	cb->rcv_nxt++;
@@ -221,7 +233,7 @@ static void new_ack(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	tcp_sack_cumack(cb);
 	if (cb->rtt_timing && SEQ_GEQ(ack, cb->rtt_seq)) {
 		if (!ts_sampled)
-			tcp_rtt_sample(&cb->rtt, now - cb->rtt_start);
+			rtt_sample_since(cb, cb->rtt_start, now);
 		cb->rtt_timing = false;
 	}
 	cb->retries = 0;
@@ -294,7 +306,7 @@ static void input_syn_sent(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_
 	if (ack) {
 		cb->snd_una = seg->ack;
 		if (!cb->retransmits)
-			tcp_rtt_sample(&cb->rtt, now - (cb->t_rto - cb->rtt.rto));
+			rtt_sample_since(cb, cb->t_rto - cb->rtt.rto, now);
 		cb->rtt_timing = false;
 		cb->t_rto = 0;
 		cb->retries = 0;
@@ -453,7 +465,7 @@ void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 		cb->snd_wl2 = s.ack;
 		cb->retries = 0;
 		if (!cb->retransmits)
-			tcp_rtt_sample(&cb->rtt, now - (cb->t_rto - cb->rtt.rto));
+			rtt_sample_since(cb, cb->t_rto - cb->rtt.rto, now);
 		tcp_set_state(cb, cb->fin_queued ? TCP_FIN_WAIT1 : TCP_ESTABLISHED);
 	}
 	if (SEQ_GT(s.ack, cb->snd_max)) {

@@ -155,11 +155,19 @@ static void send_data(struct tcp_cb *cb, uint32_t seq, uint32_t n, bool fin, boo
 	emit(cb, &o, seq - cb->snd_una, n);
 }
 
+/*
+ * Resends from seq: up to one MSS, not past end and never past SND.MAX, with the FIN if that was
+ * sent and fits. Bytes past SND.MAX never left (Nagle or the windows held them back): sending
+ * them here without moving SND.MAX (a timeout then sets SND.NXT past it) would make the peer's
+ * ACK of them look like an ACK of unsent data, which is dropped with whatever the segment
+ * carries (RFC 9293 3.10.7.4). New data goes through tcp_send_new.
+ */
 uint32_t tcp_retransmit(struct tcp_cb *cb, uint32_t seq, uint32_t end)
 {
 	uint32_t off = seq - cb->snd_una;
 	uint32_t avail = off < cb->sndq.len ? cb->sndq.len - off : 0;
-	uint32_t n = min32(min32(avail, cb->mss), end - seq);
+	uint32_t sent = SEQ_LT(seq, cb->snd_max) ? cb->snd_max - seq : 0;
+	uint32_t n = min32(min32(min32(avail, sent), cb->mss), end - seq);
 	uint32_t fin_seq = cb->snd_una + cb->sndq.len;
 	bool fin = cb->fin_queued && SEQ_GT(cb->snd_max, fin_seq) && seq + n == fin_seq && SEQ_GT(end, fin_seq);
 	if (!n && !fin)

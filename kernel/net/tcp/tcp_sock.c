@@ -540,8 +540,10 @@ static int tcp_setsockopt(struct socket *sock, int level, int name, const void *
 	switch (name) {
 	case TCP_NODELAY:
 		ts->cb.nodelay = v != 0;
-		if (v)
+		if (v) {
 			tcp_cb_output(&ts->cb, clock_monotonic_ns()); /* what Nagle held back goes now */
+			tcp_timer_kick(ts); /* and may have armed the retransmission timer */
+		}
 		break;
 	case TCP_MAXSEG:
 		err = v < 88 || v > 32767 ? -EINVAL : 0; /* FIXME: accepted, not applied */

@@ -2,7 +2,8 @@
 # Command timeouts: with blk.timeout=2, the ktest blk_timeout_reset makes the driver ignore one
 # completion (as if the device had never sent it); the block watchdog must reset the controller
 # (AHCI: COMRESET of the port; NVMe: controller reset, the queues made again; IDE: software
-# reset of the channel, with bus-master DMA and with PIO), the read must fail with EIO within seconds, and the same disk must then pass the block
+# reset of the channel, with bus-master DMA and with PIO; virtio-blk: device reset and the
+# initialisation again, with MSI-X and with INTx), the read must fail with EIO within seconds, and the same disk must then pass the block
 # read and write ktests (the write checked here after power-off). Without a real hung device:
 # QEMU has no way to keep a command from completing that survives a controller reset.
 source "$(dirname "$0")/../lib.sh"
@@ -20,7 +21,9 @@ runs=("ahci|q35|-device ide-hd,drive=d0,bus=ide.0|sda||ahci: sda: command timeou
 	"nvme|q35|-device nvme,serial=t0,drive=d0|nvme0n1||nvme: nvme0n1: command timeout: controller reset done, 1 commands failed"
 	"nvme-intx|q35|-device nvme,serial=t0,drive=d0|nvme0n1|pci_nomsi|nvme: nvme0n1: command timeout: controller reset done, 1 commands failed"
 	"ide|pc|-device ide-hd,drive=d0,bus=ide.0|sda||ide: sda: command timeout: channel reset, the device is ready"
-	"ide-pio|pc|-device ide-hd,drive=d0,bus=ide.0|sda|ide.pio|ide: sda: command timeout: channel reset, the device is ready")
+	"ide-pio|pc|-device ide-hd,drive=d0,bus=ide.0|sda|ide.pio|ide: sda: command timeout: channel reset, the device is ready"
+	"virtio|pc|-device virtio-blk-pci,drive=d0|vda||virtio-blk: vda: command timeout: device reset done, 1 commands failed"
+	"virtio-intx|pc|-device virtio-blk-pci,drive=d0,vectors=0|vda||virtio-blk: vda: command timeout: device reset done, 1 commands failed")
 for run in "${runs[@]}"; do
 	IFS='|' read -r name machine dev disk extra reset <<< "$run"
 	cp "$work/pattern.orig" "$work/pattern.img"
