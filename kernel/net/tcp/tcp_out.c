@@ -181,7 +181,12 @@ void tcp_cb_output(struct tcp_cb *cb, uint64_t now)
 		uint32_t flight = cb->snd_nxt - cb->snd_una;
 		uint32_t wnd = min32(cb->snd_wnd, cb->cwnd);
 		uint32_t usable = wnd > flight ? wnd - flight : 0;
-		uint32_t n = min32(min32(avail, usable), cb->mss);
+		/* With TSO one emitted segment carries many MSS, the device cutting it; the windows
+		 * and the rules below limit it exactly as they would its pieces (whole MSS only,
+		 * short of the end of the data). */
+		uint32_t n = min32(min32(avail, usable), cb->tso_max > cb->mss ? cb->tso_max : cb->mss);
+		if (n > cb->mss && n < avail)
+			n -= n % cb->mss;
 		if (!n && !(fin_pending && !avail))
 			break;
 		if (n && n < cb->mss && n < avail && flight)
