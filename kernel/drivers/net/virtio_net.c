@@ -53,7 +53,8 @@ struct vnet {
 	spinlock_t tx_lock;
 	bool config_pending;         /* the device said its configuration (link) changed */
 	bool gone;                   /* removed: xmit must not touch the queues (under tx_lock) */
-	bool seen_rx_csum, seen_tso; /* the first use of each offload is logged */
+	unsigned rx_feats;           /* VNET_RX_F_*: what received headers may ask */
+	bool seen_rx_csum, seen_rx_gso, seen_tso; /* the first use of each offload is logged */
 	uint64_t irqs;
 };
 
@@ -136,37 +137,66 @@ static void vnet_poll(struct net_device *dev)
 	unsigned n = 0;
 	uint8_t *buf;
 	uint32_t used_len;
-	bool guest_csum = virtio_has(&vn->vd, VIRTIO_NET_F_GUEST_CSUM);
 	while (n < vn->nrx && (buf = virtq_get_used(rxq, &used_len))) {
 		n++;
 		struct vnet_rx_info ri;
-		int err = vnet_rx_check((const struct virtio_net_hdr *)buf, used_len, VNET_BUF_SIZE, guest_csum, &ri);
+		struct sk_buff *skb = NULL;
+		int err = vnet_rx_check((const struct virtio_net_hdr *)buf, used_len, VNET_BUF_SIZE, vn->rx_feats, &ri);
+		if (!err) {
+			/* Merged (MRG_RXBUF): the frame continues in the next buffers, data only. */
+			size_t cap = ri.num_buffers == 1 ? ri.frame_len : (size_t)ri.num_buffers * VNET_BUF_SIZE;
+			skb = skb_alloc(cap < VNET_RX_MAX ? cap : VNET_RX_MAX);
+			if (skb)
+				memcpy(skb_put(skb, ri.frame_len), buf + VNET_HDR_LEN, ri.frame_len);
+		}
+		/* Back on the ring at once (copied out): it is the only place the buffer can be. */
+		if (vnet_post_rx(vn, buf))
+			netdev_stat_add(&dev->stats.rx_fifo_errors, 1);
+		unsigned nbufs = err ? 1 : ri.num_buffers;
+		for (unsigned i = 1; i < nbufs; i++) {
+			uint8_t *more = virtq_get_used(rxq, &used_len);
+			if (!more) {
+				err = -EINVAL; /* fewer buffers than the header said: QEMU returns them together */
+				break;
+			}
+			n++;
+			/* Too long for any frame: the rest of it is still taken off the ring. */
+			if (!err && skb && (used_len > VNET_BUF_SIZE || used_len > skb_tailroom(skb)))
+				err = -EINVAL;
+			else if (!err && skb)
+				memcpy(skb_put(skb, used_len), more, used_len);
+			if (vnet_post_rx(vn, more))
+				netdev_stat_add(&dev->stats.rx_fifo_errors, 1);
+		}
+		if (!err && skb)
+			err = vnet_rx_check_total(&ri, skb->len);
 		if (err) {
 			netdev_stat_add(&dev->stats.rx_errors, 1);
 			if (err == -EINVAL)
 				netdev_stat_add(&dev->stats.rx_frame_errors, 1);
-		} else {
-			struct sk_buff *skb = skb_alloc(ri.frame_len);
-			if (skb) {
-				memcpy(skb_put(skb, ri.frame_len), buf + VNET_HDR_LEN, ri.frame_len);
-				skb->dev = dev;
-				if (ri.csum == VNET_RX_CSUM_VALID)
-					skb->csum = SKB_CSUM_UNNECESSARY;
-				else if (ri.csum == VNET_RX_CSUM_PARTIAL)
-					skb_set_csum_partial(skb, skb->data + ri.csum_start, ri.csum_offset);
-				if (ri.csum != VNET_RX_CSUM_NONE && !vn->seen_rx_csum) {
-					vn->seen_rx_csum = true;
-					pr_info("virtio-net: %s: first frame with a checksum the device vouched for (%s)\n",
-						dev->name, ri.csum == VNET_RX_CSUM_VALID ? "DATA_VALID" : "NEEDS_CSUM");
-				}
-				netif_receive(skb);
-			} else {
-				netdev_stat_add(&dev->stats.rx_dropped, 1);
-			}
+			skb_free(skb);
+			continue;
 		}
-		/* Back on the ring at once: it is the only place the buffer can be. */
-		if (vnet_post_rx(vn, buf))
-			netdev_stat_add(&dev->stats.rx_fifo_errors, 1);
+		if (!skb) {
+			netdev_stat_add(&dev->stats.rx_dropped, 1);
+			continue;
+		}
+		skb->dev = dev;
+		if (ri.csum == VNET_RX_CSUM_VALID)
+			skb->csum = SKB_CSUM_UNNECESSARY;
+		else if (ri.csum == VNET_RX_CSUM_PARTIAL)
+			skb_set_csum_partial(skb, skb->data + ri.csum_start, ri.csum_offset);
+		if (ri.csum != VNET_RX_CSUM_NONE && !vn->seen_rx_csum) {
+			vn->seen_rx_csum = true;
+			pr_info("virtio-net: %s: first frame with a checksum the device vouched for (%s)\n", dev->name,
+				ri.csum == VNET_RX_CSUM_VALID ? "DATA_VALID" : "NEEDS_CSUM");
+		}
+		if (ri.gso && !vn->seen_rx_gso) {
+			vn->seen_rx_gso = true;
+			pr_info("virtio-net: %s: first large TCP segment received: %zu bytes in %u buffers\n", dev->name,
+				skb->len, ri.num_buffers);
+		}
+		netif_receive(skb);
 	}
 	if (n)
 		virtq_kick(rxq);
@@ -176,7 +206,7 @@ static void vnet_poll(struct net_device *dev)
 	spin_unlock_irqrestore(&vn->tx_lock, fl);
 	vnet_free_chain(done);
 	/* The budget ran out with more waiting: come back rather than starve the others. */
-	if (n == vn->nrx)
+	if (n >= vn->nrx)
 		netdev_schedule_poll(dev);
 }
 
@@ -319,14 +349,29 @@ static int vnet_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!vn->rx_bufs || !dev)
 		goto fail;
 	vn->dev = dev;
-	uint64_t want = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS);
-	if (vnet_offload)
-		want |= (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_HOST_TSO4);
 	err = virtio_pci_init(&vn->vd, pdev, "virtio-net");
-	if (!err)
-		err = virtio_negotiate(&vn->vd, want);
 	if (err)
 		goto fail;
+	uint64_t want = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS);
+	if (vnet_offload) {
+		want |= (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_HOST_TSO4);
+		/* Large received segments only with merged buffers (the 2 KiB ones chained) and
+		 * checksum offload (spec 5.1.3.1: GUEST_TSO4 requires GUEST_CSUM). */
+		uint64_t big = (1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_MRG_RXBUF) |
+			       (1ull << VIRTIO_NET_F_GUEST_CSUM);
+		if ((virtio_device_features(&vn->vd) & big) == big)
+			want |= big;
+	}
+	err = virtio_negotiate(&vn->vd, want);
+	if (err)
+		goto fail;
+	if (virtio_has(&vn->vd, VIRTIO_NET_F_GUEST_CSUM))
+		vn->rx_feats |= VNET_RX_F_CSUM;
+	if (virtio_has(&vn->vd, VIRTIO_NET_F_MRG_RXBUF))
+		vn->rx_feats |= VNET_RX_F_MRG;
+	if (virtio_has(&vn->vd, VIRTIO_NET_F_GUEST_TSO4) && (vn->rx_feats & VNET_RX_F_CSUM) &&
+	    (vn->rx_feats & VNET_RX_F_MRG))
+		vn->rx_feats |= VNET_RX_F_TSO4;
 	/* HOST_TSO4 depends on CSUM (spec 5.1.3.1): a device offering it alone gets no TSO. */
 	if (virtio_has(&vn->vd, VIRTIO_NET_F_CSUM)) {
 		dev->features |= NETIF_F_IP_CSUM;
@@ -363,11 +408,11 @@ static int vnet_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto fail_reset;
 	/* Anything that arrived before the device was on the poll list. */
 	netdev_schedule_poll(dev);
-	pr_info("virtio-net: %s: %s [%04x:%04x], %s, queues %u/%u, link %s, offloads:%s%s%s%s\n", pdev->dev.name,
+	pr_info("virtio-net: %s: %s [%04x:%04x], %s, queues %u/%u, link %s, offloads:%s%s%s%s%s\n", pdev->dev.name,
 		dev->name, pdev->vendor, pdev->device, vn->vd.msix ? "MSI-X" : "INTx", vn->nrx, vn->ntx,
 		vnet_link(vn) ? "up" : "down", (dev->features & NETIF_F_IP_CSUM) ? " tx-csum" : "",
 		(dev->features & NETIF_F_TSO) ? " tso4" : "",
-		virtio_has(&vn->vd, VIRTIO_NET_F_GUEST_CSUM) ? " rx-csum" : "",
+		(vn->rx_feats & VNET_RX_F_CSUM) ? " rx-csum" : "", (vn->rx_feats & VNET_RX_F_TSO4) ? " rx-tso4" : "",
 		vn->vd.features & ((1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM)) ? "" : " none");
 	return 0;
 fail_reset:
