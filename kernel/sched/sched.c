@@ -199,9 +199,18 @@ uint64_t thread_runtime_ns(struct thread *t)
 
 /* ---- choosing a CPU ---- */
 
-static unsigned select_cpu(struct thread *t)
+static unsigned select_cpu(struct thread *t, bool sync)
 {
 	uint64_t allowed = t->affinity;
+	/*
+	 * A synchronous wake: the waker is about to sleep (it wrote to a pipe or a socket and will
+	 * now wait for the answer). When it is alone on its CPU, the woken thread runs there next,
+	 * with no IPI and no halted CPU to rouse — a ping-pong stays on one CPU, as Linux's
+	 * wake-affine does with WF_SYNC.
+	 */
+	unsigned me = cpu_id();
+	if (sync && (allowed & (1ull << me)) && __atomic_load_n(&rq_of(me)->nr_running, __ATOMIC_RELAXED) <= 1)
+		return me;
 	unsigned best = t->cpu;
 	if (!(allowed & (1ull << best)) || !cpus[best].online)
 		best = __builtin_ctzll(allowed);
@@ -219,9 +228,9 @@ static unsigned select_cpu(struct thread *t)
 }
 
 /* Puts a runnable, switched-out thread on a run queue (t->lock held). */
-static void activate(struct thread *t)
+static void activate(struct thread *t, bool sync)
 {
-	unsigned cpu = select_cpu(t);
+	unsigned cpu = select_cpu(t, sync);
 	struct runqueue *rq = rq_of(cpu);
 	spin_lock(&rq->lock);
 	if (!thread_eff_prio(t) && t->vruntime + SCHED_LATENCY_NS / 2 < rq->min_vruntime)
@@ -238,7 +247,7 @@ static void activate(struct thread *t)
 		resched_cpu(cpu);
 }
 
-bool thread_wake(struct thread *t)
+static bool wake(struct thread *t, bool sync)
 {
 	uint64_t irq = spin_lock_irqsave(&t->lock);
 	if (t->state != THREAD_SLEEPING) {
@@ -260,9 +269,19 @@ bool thread_wake(struct thread *t)
 	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
 		cpu_pause();
 	t->switching_out = false;
-	activate(t);
+	activate(t, sync);
 	spin_unlock_irqrestore(&t->lock, irq);
 	return true;
+}
+
+bool thread_wake(struct thread *t)
+{
+	return wake(t, false);
+}
+
+bool thread_wake_sync(struct thread *t)
+{
+	return wake(t, true);
 }
 
 /* ---- switching ---- */
@@ -287,7 +306,7 @@ void sched_finish_switch(void)
 		spin_lock_raw(&last->lock);
 		last->migrate_pending = false;
 		last->switching_out = false;
-		activate(last);
+		activate(last, false);
 		spin_unlock_raw(&last->lock);
 	}
 }
@@ -426,6 +445,26 @@ static void check_preempt_tick(struct runqueue *rq, struct thread *curr, uint64_
 }
 
 /*
+ * A thread that ran here less than half a millisecond ago is about to run here again (it was
+ * just woken onto this CPU, mostly by a synchronous wake, or preempted a moment ago): moving it
+ * costs an IPI and a cold cache for no gain. One that has waited longer may go. (Time-sharing
+ * threads only: a real-time one waiting behind a higher priority goes wherever a CPU is free.)
+ */
+#define SCHED_MIGRATION_HOT_NS 500000ull
+
+/* May t move to cpu? *hot notes a thread that could have but for its cache. */
+static bool may_pull(const struct thread *t, unsigned cpu, uint64_t now, bool *hot)
+{
+	if (!(t->affinity & (1ull << cpu)))
+		return false;
+	if (now - t->exec_start_ns < SCHED_MIGRATION_HOT_NS) {
+		*hot = true;
+		return false;
+	}
+	return true;
+}
+
+/*
  * Moves one queued thread allowed here from the busiest CPU; true if one moved.
  *
  * Balancing is optional work, so it never waits for a lock: idle CPUs that queued up on a busy
@@ -464,13 +503,15 @@ static bool pull_from_busiest(struct runqueue *here, bool idle)
 		return false;
 	}
 	struct thread *victim = NULL;
+	uint64_t now = clock_monotonic_ns();
+	bool hot = false;
 	/* Prefer time-sharing threads (cheapest to move), then real-time ones. */
 	for (struct thread *t = src->fair_head; t && !victim; t = t->rq_next)
-		if (t->affinity & (1ull << here->cpu))
+		if (may_pull(t, here->cpu, now, &hot))
 			victim = t;
 	for (int p = RT_PRIOS - 1; p > 0 && !victim; p--)
 		for (struct thread *t = src->rt_head[p]; t && !victim; t = t->rq_next)
-			if (t->affinity & (1ull << here->cpu))
+			if (t->affinity & (1ull << here->cpu)) /* real time: latency first */
 				victim = t;
 	if (victim && src->nr_running >= 2) {
 		dequeue(src, victim);
@@ -478,10 +519,12 @@ static bool pull_from_busiest(struct runqueue *here, bool idle)
 			victim->vruntime = victim->vruntime - src->min_vruntime + here->min_vruntime;
 		victim->migrations++;
 		enqueue(here, victim, false);
-	} else {
+	} else if (!hot) { /* nothing to take there until something new is queued */
 		victim = NULL;
 		here->pull_failed_cpu = busiest;
 		here->pull_failed_enqueues = src->enqueues;
+	} else {
+		victim = NULL; /* try again at a later tick, when they have cooled */
 	}
 	spin_unlock_raw(&second->lock);
 	spin_unlock_raw(&first->lock);

@@ -505,3 +505,86 @@ KTEST(sched_fpu_state_per_thread)
 	thread_join(b);
 	KT_ASSERT_EQ(fpu_errors, 0);
 }
+
+/* ---- a synchronous wake runs the woken thread on the waker's CPU when the waker is alone ---- */
+
+static struct waitqueue sync_wq;
+static volatile bool sync_go, sync_stop;
+static volatile int sync_ran_on = -1;
+static struct semaphore sync_done;
+
+static void sync_sleeper(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		wait_event(&sync_wq, sync_go);
+		sync_go = false;
+		sync_ran_on = (int)cpu_id();
+		bool stop = sync_stop;
+		sem_up(&sync_done);
+		if (stop)
+			return;
+	}
+}
+
+static volatile bool spin_on;
+
+static void spinner(void *arg)
+{
+	(void)arg;
+	while (__atomic_load_n(&spin_on, __ATOMIC_ACQUIRE))
+		cpu_pause();
+}
+
+/* Wakes the sleeper synchronously `tries` times; returns how often it ran on the waker's CPU. */
+static int sync_wakes_here(int tries)
+{
+	int here = 0;
+	for (int i = 0; i < tries; i++) {
+		thread_sleep_ns(2 * MS); /* the sleeper is back in its wait */
+		uint64_t irq = irq_save();
+		int me = (int)cpu_id();
+		sync_go = true;
+		wake_up_all_sync(&sync_wq);
+		irq_restore(irq);
+		sem_down(&sync_done); /* the waker sleeps next, as a sync waker does */
+		here += sync_ran_on == me;
+	}
+	return here;
+}
+
+KTEST(sched_sync_wake_stays_on_the_waker_cpu)
+{
+	if (cpu_count < 2)
+		return; /* one CPU: nothing to choose */
+	enum { TRIES = 10 };
+	waitqueue_init(&sync_wq);
+	sem_init(&sync_done, 0);
+	sync_go = sync_stop = false;
+	/* The test thread stays on one CPU; the sleeper may run anywhere. */
+	unsigned cpu = cpu_id();
+	KT_ASSERT_EQ(thread_set_affinity(current_thread(), 1ull << cpu), 0);
+	struct thread *s = thread_create("sync-sleeper", sync_sleeper, NULL, NULL);
+	KT_ASSERT(s);
+	int alone = sync_wakes_here(TRIES);
+	/* With a busy thread queued on this CPU, the wake looks for a less loaded CPU instead. */
+	spin_on = true;
+	struct thread_attr pinned = { .affinity = 1ull << cpu };
+	struct thread *b = thread_create("sync-spinner", spinner, NULL, &pinned);
+	KT_ASSERT(b);
+	int busy = sync_wakes_here(TRIES);
+	__atomic_store_n(&spin_on, false, __ATOMIC_RELEASE);
+	thread_join(b);
+	sync_stop = true;
+	thread_sleep_ns(2 * MS);
+	sync_go = true;
+	wake_up_all(&sync_wq);
+	sem_down(&sync_done);
+	thread_join(s);
+	thread_set_affinity(current_thread(), ~0ull);
+	kprintf("ktest: sync wakes on the waker's CPU: %d of %d alone, %d of %d with a busy thread there\n",
+		alone, TRIES, busy, TRIES);
+	/* Not all: a kernel thread may be runnable here at that moment. */
+	KT_ASSERT(alone >= TRIES - 2);
+	KT_ASSERT(busy <= 2);
+}

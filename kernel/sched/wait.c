@@ -75,7 +75,12 @@ void finish_wait(struct waitqueue *wq, struct wait_entry *e)
 	spin_unlock_irqrestore(&wq->lock, irq);
 }
 
-bool wake_up_one(struct waitqueue *wq)
+static bool wake_thread(struct thread *t, bool sync)
+{
+	return sync ? thread_wake_sync(t) : thread_wake(t);
+}
+
+static bool wake_one(struct waitqueue *wq, bool sync)
 {
 	bool woke = false;
 	uint64_t irq = spin_lock_irqsave(&wq->lock);
@@ -86,13 +91,13 @@ bool wake_up_one(struct waitqueue *wq)
 			continue;
 		}
 		unlink(wq, e);
-		woke = thread_wake(e->thread); /* false: it already left (timeout): try the next */
+		woke = wake_thread(e->thread, sync); /* false: it already left (timeout): try the next */
 	}
 	spin_unlock_irqrestore(&wq->lock, irq);
 	return woke;
 }
 
-unsigned wake_up_all(struct waitqueue *wq)
+static unsigned wake_all(struct waitqueue *wq, bool sync)
 {
 	unsigned n = 0;
 	uint64_t irq = spin_lock_irqsave(&wq->lock);
@@ -103,10 +108,30 @@ unsigned wake_up_all(struct waitqueue *wq)
 			continue;
 		}
 		unlink(wq, e);
-		n += thread_wake(e->thread);
+		n += wake_thread(e->thread, sync);
 	}
 	spin_unlock_irqrestore(&wq->lock, irq);
 	return n;
+}
+
+bool wake_up_one(struct waitqueue *wq)
+{
+	return wake_one(wq, false);
+}
+
+unsigned wake_up_all(struct waitqueue *wq)
+{
+	return wake_all(wq, false);
+}
+
+bool wake_up_one_sync(struct waitqueue *wq)
+{
+	return wake_one(wq, true);
+}
+
+unsigned wake_up_all_sync(struct waitqueue *wq)
+{
+	return wake_all(wq, true);
 }
 
 void wait_timeout_wake(struct timer_event *t, void *thread)

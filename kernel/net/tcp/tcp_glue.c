@@ -215,7 +215,7 @@ static void glue_notify(struct tcp_cb *cb, unsigned ev)
 	}
 	if ((ev & TCP_EV_STATE) && p && cb->state == TCP_CLOSE)
 		unlink_child(ts);
-	wake_up_all(&ts->wq);
+	net_wake_up_socket(&ts->wq);
 }
 
 const struct tcp_cb_ops tcp_glue_ops = { .emit = glue_emit, .notify = glue_notify };
