@@ -1,4 +1,4 @@
-// unit-deps: kernel/net/tcp/tcp_cb.c kernel/net/tcp/tcp_in.c kernel/net/tcp/tcp_out.c kernel/net/tcp/tcp_opt.c kernel/net/tcp/tcp_ring.c kernel/net/tcp/tcp_rtt.c kernel/lib/string.c
+// unit-deps: kernel/net/tcp/tcp_cb.c kernel/net/tcp/tcp_in.c kernel/net/tcp/tcp_out.c kernel/net/tcp/tcp_opt.c kernel/net/tcp/tcp_ring.c kernel/net/tcp/tcp_rtt.c kernel/net/tcp/tcp_sack.c kernel/lib/string.c
 /*
  * Host tests for the TCP engine, driven by scripted segments: handshakes (active, passive,
  * simultaneous), data in order, out of order, duplicated and overlapping, zero windows and
@@ -84,8 +84,10 @@ static struct tcp_seg seg_of(const struct rec *r)
 {
 	struct tcp_seg s = { .seq = r->o.seq, .ack = r->o.ack, .flags = r->o.flags, .wnd = r->o.wnd,
 			     .has_mss = r->o.opt_mss, .mss = r->o.mss, .has_ws = r->o.opt_ws, .ws = r->o.ws,
-			     .sack_ok = r->o.opt_sack_ok,
+			     .sack_ok = r->o.opt_sack_ok, .has_ts = r->o.opt_ts, .tsval = r->o.tsval,
+			     .tsecr = r->o.tsecr, .nsack = r->o.nsack,
 			     .data = r->data, .len = r->len };
+	memcpy(s.sack, r->o.sack, sizeof(s.sack));
 	return s;
 }
 
@@ -752,10 +754,23 @@ static bool drop_first_data(const struct rec *r, void *arg)
 	return false;
 }
 
+/* A peer without SACK or timestamps: NewReno (RFC 6582), one hole per round trip. */
+static void connect_plain_pair(struct ep **pa, struct ep **pb, uint32_t abuf, uint32_t bbuf, uint16_t mss)
+{
+	struct ep *a = ep_new(abuf, abuf), *b = ep_new(bbuf, bbuf);
+	b->cb.offer_sack = b->cb.offer_ts = false;
+	tcp_cb_listen(&b->cb, 5000, mss);
+	tcp_cb_connect(&a->cb, 1000, mss, 0);
+	pump(a, b, 0);
+	*pa = a;
+	*pb = b;
+}
+
 TEST(fast_retransmit_and_newreno)
 {
 	struct ep *a, *b;
-	connect_pair(&a, &b, 65536, 65536, 1000);
+	connect_plain_pair(&a, &b, 65536, 65536, 1000);
+	CHECK(!a->cb.sack_ok && !a->cb.ts_ok);
 	uint8_t data[8000];
 	for (unsigned i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)i;
@@ -786,11 +801,13 @@ TEST(slow_start_then_avoidance)
 {
 	struct ep *a, *b;
 	connect_pair(&a, &b, 1 << 20, 1 << 20, 1000);
-	CHECK_INT(a->cb.cwnd, 10000);
+	CHECK_INT(a->cb.mss, 1000 - 12); /* timestamps take 12 bytes of every segment */
+	uint32_t iw = 10 * a->cb.mss;
+	CHECK_INT(a->cb.cwnd, iw);
 	static uint8_t data[200000];
 	tcp_cb_send(&a->cb, data, 20000, 1);
 	pump(a, b, 1);
-	CHECK(a->cb.cwnd > 10000 && a->cb.cwnd <= 30000); /* grew by at most one MSS per ACK */
+	CHECK(a->cb.cwnd > iw && a->cb.cwnd <= 3 * iw); /* grew by at most one MSS per ACK */
 	a->cb.ssthresh = a->cb.cwnd;
 	uint32_t before = a->cb.cwnd;
 	tcp_cb_send(&a->cb, data, (size_t)before, 2);
@@ -931,6 +948,600 @@ TEST(advertised_window_within_buffer)
 	}
 }
 
+/* ---- the sender's SACK scoreboard and recovery (RFC 6675) ---- */
+
+/* Drops the data segments whose index (counting data segments from 0) has its bit in *mask. */
+struct drop_idx {
+	uint32_t mask;
+	int seen;
+};
+
+static bool drop_by_index(const struct rec *r, void *arg)
+{
+	struct drop_idx *d = arg;
+	if (!r->len)
+		return false;
+	int i = d->seen++;
+	return i < 32 && (d->mask >> i & 1);
+}
+
+/* Ten segments, the 2nd, 5th and 8th lost: how many retransmissions go out, before any timer,
+ * once the receiver's ACKs come back. */
+static void three_holes(struct ep *a, struct ep *b, uint32_t *seqs, int *nseg)
+{
+	static uint8_t data[20000];
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13);
+	uint32_t n = 10 * a->cb.mss;
+	CHECK_INT(tcp_cb_send(&a->cb, data, n, 1 * MS), n);
+	*nseg = a->n;
+	for (int i = 0; i < a->n; i++)
+		seqs[i] = a->q[i].o.seq;
+	struct drop_idx d = { .mask = 1u << 1 | 1u << 4 | 1u << 7 };
+	deliver(a, b, 2 * MS, drop_by_index, &d);
+	deliver(b, a, 3 * MS, NULL, NULL);
+}
+
+TEST(sack_recovery_resends_every_hole_once)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 65536, 65536, 1000);
+	CHECK(a->cb.sack_ok && a->cb.ts_ok);
+	uint32_t seqs[16];
+	int nseg = 0;
+	three_holes(a, b, seqs, &nseg);
+	CHECK_INT(nseg, 10);
+	/* In one round trip: each hole once, nothing else, no timer. */
+	CHECK(a->cb.in_recovery);
+	CHECK_INT(a->cb.retransmits, 3);
+	CHECK_INT(a->n, 3);
+	CHECK_INT(a->q[0].o.seq, seqs[1]);
+	CHECK_INT(a->q[1].o.seq, seqs[4]);
+	CHECK_INT(a->q[2].o.seq, seqs[7]);
+	for (int i = 0; i < 3; i++)
+		CHECK_INT(a->q[i].len, a->cb.mss);
+	CHECK_INT(a->cb.ssthresh, 9 * a->cb.mss / 2); /* half the flight (the first was acknowledged) */
+	pump(a, b, 4 * MS);
+	CHECK(!a->cb.in_recovery);
+	CHECK_INT(a->cb.retransmits, 3); /* no hole twice */
+	CHECK_INT(a->cb.snd_una, a->cb.snd_max);
+	CHECK_INT(a->cb.sb_n, 0);
+	static uint8_t got[20000];
+	CHECK_INT(tcp_cb_recv(&b->cb, got, sizeof(got), false, 5 * MS), 10 * a->cb.mss);
+	for (uint32_t i = 0; i < 10 * a->cb.mss; i++)
+		if (got[i] != (uint8_t)(i * 13))
+			CHECK(!"data intact");
+	ep_free(a);
+	ep_free(b);
+}
+
+/* The same losses to a peer without SACK: NewReno resends one hole per round trip. */
+TEST(newreno_fallback_one_hole_per_round_trip)
+{
+	struct ep *a, *b;
+	connect_plain_pair(&a, &b, 65536, 65536, 1000);
+	CHECK(!a->cb.sack_ok);
+	uint32_t seqs[16];
+	int nseg = 0;
+	three_holes(a, b, seqs, &nseg);
+	CHECK(a->cb.in_recovery);
+	CHECK_INT(a->cb.retransmits, 1);
+	CHECK(a->n >= 1 && a->q[0].o.seq == seqs[1]);
+	for (int i = 1; i < a->n; i++)
+		CHECK(a->q[i].o.seq != seqs[4] && a->q[i].o.seq != seqs[7]);
+	/* each partial ACK brings the next hole */
+	deliver(a, b, 4 * MS, NULL, NULL);
+	deliver(b, a, 5 * MS, NULL, NULL);
+	CHECK_INT(a->cb.retransmits, 2);
+	CHECK(a->n >= 1 && a->q[0].o.seq == seqs[4]);
+	pump(a, b, 6 * MS);
+	CHECK_INT(a->cb.retransmits, 3);
+	CHECK_INT(a->cb.snd_una, a->cb.snd_max);
+	ep_free(a);
+	ep_free(b);
+}
+
+/* An ACK for a from b carrying the given SACK blocks. */
+static void feed_sack(struct ep *a, uint32_t ack, const uint32_t (*blk)[2], unsigned n, uint64_t now)
+{
+	struct tcp_seg s = { .seq = a->cb.rcv_nxt, .ack = ack, .flags = TCPF_ACK, .wnd = 65535 >> a->cb.snd_ws,
+			     .nsack = (uint8_t)n };
+	memcpy(s.sack, blk, n * sizeof(blk[0]));
+	tcp_cb_input(&a->cb, &s, now);
+}
+
+TEST(sack_bogus_blocks_ignored)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 65536, 65536, 1000);
+	static uint8_t data[5000];
+	tcp_cb_send(&a->cb, data, 5 * a->cb.mss, 1 * MS);
+	ep_clear(a);
+	uint32_t una = a->cb.snd_una, max = a->cb.snd_max, m = a->cb.mss;
+	CHECK_INT(max - una, 5 * m);
+	const uint32_t bogus[][2] = {
+		{ max, max + 100 },         /* never sent */
+		{ una + m, max + 1 },       /* reaches past what was sent */
+		{ una + 2 * m, una + m },   /* inverted */
+		{ una, una + m },           /* from SND.UNA: would have been acknowledged */
+	};
+	for (unsigned i = 0; i < 4; i++)
+		feed_sack(a, una, &bogus[i], 1, 2 * MS);
+	const uint32_t far[2][2] = { { una + 0x40000000u, una + 0x40001000u }, { una - 5000, una - 1000 } };
+	feed_sack(a, una, far, 2, 2 * MS);
+	CHECK_INT(a->cb.sb_n, 0);
+	CHECK_INT(a->cb.dupacks, 0); /* and none of it counted as a duplicate ACK */
+	CHECK(!a->cb.in_recovery);
+	/* D-SACK (RFC 2883): a first block below the ACK, or inside the second, is a duplicate. */
+	const uint32_t dsack_low[2][2] = { { una - 1000, una }, { una + 3 * m, una + 4 * m } };
+	feed_sack(a, una, dsack_low, 2, 2 * MS);
+	CHECK_INT(a->cb.sb_n, 1);
+	CHECK(a->cb.sb[0][0] == una + 3 * m && a->cb.sb[0][1] == una + 4 * m);
+	CHECK_INT(a->cb.dupacks, 1);
+	const uint32_t dsack_in[2][2] = { { una + 3 * m + 10, una + 3 * m + 20 }, { una + 3 * m, una + 4 * m } };
+	feed_sack(a, una, dsack_in, 2, 2 * MS);
+	CHECK_INT(a->cb.dupacks, 1); /* nothing new: not a duplicate ACK under RFC 6675 */
+	/* A valid block that merges with the known one. */
+	const uint32_t ok[1][2] = { { una + 2 * m, una + 3 * m } };
+	feed_sack(a, una, ok, 1, 2 * MS);
+	CHECK_INT(a->cb.sb_n, 1);
+	CHECK(a->cb.sb[0][0] == una + 2 * m && a->cb.sb[0][1] == una + 4 * m);
+	CHECK_INT(a->cb.dupacks, 2);
+	/* The cumulative ACK passes it: forgotten. */
+	feed_sack(a, una + 4 * m, NULL, 0, 3 * MS);
+	CHECK_INT(a->cb.sb_n, 0);
+	ep_free(a);
+	ep_free(b);
+
+	/* Blocks from a peer that never negotiated SACK are not even looked at. */
+	connect_plain_pair(&a, &b, 65536, 65536, 1000);
+	tcp_cb_send(&a->cb, data, 3000, 1 * MS);
+	una = a->cb.snd_una;
+	const uint32_t blk[1][2] = { { una + 1000, una + 2000 } };
+	feed_sack(a, una, blk, 1, 2 * MS);
+	CHECK_INT(a->cb.sb_n, 0);
+	ep_free(a);
+	ep_free(b);
+}
+
+/* A timeout forgets the scoreboard (RFC 6675 5.1); what the peer SACKs after it is skipped
+ * when going back. */
+TEST(sack_timeout_resets_scoreboard)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 65536, 65536, 1000);
+	static uint8_t data[8000];
+	uint32_t m = a->cb.mss;
+	tcp_cb_send(&a->cb, data, 6 * m, 1 * MS);
+	ep_clear(a);
+	uint32_t una = a->cb.snd_una;
+	const uint32_t blk[1][2] = { { una + 4 * m, una + 5 * m } };
+	feed_sack(a, una, blk, 1, 2 * MS);
+	CHECK_INT(a->cb.sb_n, 1);
+	tcp_cb_tick(&a->cb, a->cb.t_rto);
+	CHECK_INT(a->cb.sb_n, 0);
+	CHECK(a->n == 1 && a->q[0].o.seq == una);
+	uint64_t now = a->cb.t_rto - a->cb.rtt.rto;
+	ep_clear(a);
+	/* The first segment acknowledged, the third SACKed: the second and fourth go, the third not. */
+	const uint32_t blk2[1][2] = { { una + 2 * m, una + 3 * m } };
+	feed_sack(a, una + m, blk2, 1, now + 1);
+	CHECK(a->n >= 2);
+	CHECK_INT(a->q[0].o.seq, una + m);
+	CHECK_INT(a->q[1].o.seq, una + 3 * m);
+	for (int i = 0; i < a->n; i++)
+		CHECK(a->q[i].o.seq != una + 2 * m);
+	ep_free(a);
+	ep_free(b);
+}
+
+/* A scripted lossy wire with a delay: the same pseudo-random drops both ways for both runs.
+ * SACK must take less time and fewer timeouts than NewReno (most timeouts left come from
+ * windows too small for three duplicate ACKs, and lost retransmissions). */
+static uint32_t lcg_state;
+static bool lcg_drop(unsigned pct)
+{
+	lcg_state = lcg_state * 1103515245u + 12345u;
+	return (lcg_state >> 16) % 100 < pct;
+}
+
+#define LINE_MAX_RECS 4096
+struct line {
+	struct rec q[LINE_MAX_RECS];
+	uint64_t due[LINE_MAX_RECS];
+	int head, len;
+};
+
+/* Takes what from sent (minus the drops) onto the line, due after delay. */
+static void line_put(struct line *l, struct ep *from, uint64_t now, uint64_t delay, unsigned loss)
+{
+	for (int i = 0; i < from->n; i++) {
+		if (lcg_drop(loss) || l->len == LINE_MAX_RECS) {
+			free(from->q[i].data);
+			continue;
+		}
+		int at = (l->head + l->len++) % LINE_MAX_RECS;
+		l->q[at] = from->q[i];
+		l->due[at] = now + delay;
+	}
+	from->n = 0;
+}
+
+static void line_deliver(struct line *l, struct ep *to, uint64_t now)
+{
+	while (l->len && l->due[l->head] <= now) {
+		struct rec *r = &l->q[l->head];
+		struct tcp_seg s = seg_of(r);
+		tcp_cb_input(&to->cb, &s, now);
+		free(r->data);
+		l->head = (l->head + 1) % LINE_MAX_RECS;
+		l->len--;
+	}
+}
+
+static void line_drain(struct line *l)
+{
+	for (; l->len; l->len--, l->head = (l->head + 1) % LINE_MAX_RECS)
+		free(l->q[l->head].data);
+}
+
+/* 2 MiB through 10 ms each way with loss% dropped each way: the time it took, or UINT64_MAX. */
+static uint64_t lossy_transfer(bool sack, unsigned loss, uint64_t *rtos)
+{
+	struct ep *a, *b;
+	if (sack)
+		connect_pair(&a, &b, 1 << 18, 1 << 18, 1000);
+	else
+		connect_plain_pair(&a, &b, 1 << 18, 1 << 18, 1000);
+	enum { N = 2 << 20 };
+	static uint8_t src[N], dst[N];
+	static struct line ab, ba;
+	for (int i = 0; i < N; i++)
+		src[i] = (uint8_t)(i * 31 + (i >> 11));
+	size_t sent = 0, got = 0;
+	uint64_t now = 1;
+	lcg_state = 42;
+	*rtos = 0;
+	for (int iter = 0; iter < 2000000 && got < N; iter++) {
+		if (sent < N)
+			sent += (size_t)tcp_cb_send(&a->cb, src + sent, N - sent, now);
+		line_put(&ab, a, now, 10 * MS, loss);
+		line_deliver(&ab, b, now);
+		got += tcp_cb_recv(&b->cb, dst + got, N - got, false, now);
+		line_put(&ba, b, now, 10 * MS, loss);
+		line_deliver(&ba, a, now);
+		now += MS;
+		if (a->cb.t_rto && now >= a->cb.t_rto && a->cb.snd_una != a->cb.snd_max && a->cb.snd_wnd)
+			(*rtos)++;
+		tcp_cb_tick(&a->cb, now);
+		tcp_cb_tick(&b->cb, now);
+	}
+	bool ok = got == N && memcmp(src, dst, N) == 0;
+	line_drain(&ab);
+	line_drain(&ba);
+	ep_free(a);
+	ep_free(b);
+	return ok ? now : UINT64_MAX;
+}
+
+TEST(sack_lossy_transfer_beats_newreno)
+{
+	uint64_t rto_sack, rto_reno;
+	uint64_t t_sack = lossy_transfer(true, 10, &rto_sack);
+	uint64_t t_reno = lossy_transfer(false, 10, &rto_reno);
+	printf("INFO 2 MiB, 20 ms RTT, 10%% loss each way: SACK %llu ms (%llu timeouts), NewReno %llu ms (%llu timeouts)\n",
+	       (unsigned long long)(t_sack / MS), (unsigned long long)rto_sack, (unsigned long long)(t_reno / MS),
+	       (unsigned long long)rto_reno);
+	CHECK(t_sack != UINT64_MAX && t_reno != UINT64_MAX);
+	CHECK(rto_sack < rto_reno);
+	CHECK(t_sack < t_reno);
+}
+
+/* ---- timestamps (RFC 7323) ---- */
+
+TEST(timestamps_negotiated_and_echoed)
+{
+	struct ep *a = ep_new(65536, 65536), *b = ep_new(65536, 65536);
+	a->cb.ts_off = 7000;
+	b->cb.ts_off = 90000;
+	tcp_cb_listen(&b->cb, 5000, 1000);
+	tcp_cb_connect(&a->cb, 1000, 1000, 5 * MS);
+	CHECK(a->n == 1 && a->q[0].o.opt_ts && a->q[0].o.tsval == 7005 && a->q[0].o.tsecr == 0);
+	deliver(a, b, 6 * MS, NULL, NULL);
+	CHECK(b->n == 1 && b->q[0].o.opt_ts && b->q[0].o.tsval == 90006 && b->q[0].o.tsecr == 7005);
+	CHECK(b->cb.ts_ok);
+	deliver(b, a, 8 * MS, NULL, NULL);
+	CHECK(a->cb.ts_ok);
+	CHECK_INT(a->cb.mss, 1000 - 12);
+	CHECK(a->n == 1 && a->q[0].o.opt_ts && a->q[0].o.tsval == 7008 && a->q[0].o.tsecr == 90006);
+	deliver(a, b, 9 * MS, NULL, NULL);
+	/* On the wire: NOP NOP kind 8 length 10, then TSval and TSecr big-endian; parsed back. */
+	struct tcp_out o = { .opt_ts = true, .tsval = 0x01020304, .tsecr = 0x0a0b0c0d };
+	uint8_t p[60] = { 0 };
+	CHECK_INT(tcp_opt_build(p + 20, &o), 12);
+	static const uint8_t want[] = { 1, 1, 8, 10, 1, 2, 3, 4, 10, 11, 12, 13 };
+	CHECK(memcmp(p + 20, want, sizeof(want)) == 0);
+	p[12] = 8 << 4;
+	p[13] = TCPF_ACK;
+	struct tcp_seg s;
+	uint16_t sp, dp;
+	CHECK_INT(tcp_seg_parse(p, 32, &s, &sp, &dp), 0);
+	CHECK(s.has_ts && s.tsval == 0x01020304 && s.tsecr == 0x0a0b0c0d);
+	/* A SYN's options with both: 20 bytes, SACK-permitted beside the timestamp as Linux's. */
+	struct tcp_out syn = { .opt_mss = true, .mss = 1460, .opt_ws = true, .ws = 7, .opt_sack_ok = true,
+			       .opt_ts = true };
+	CHECK_INT(tcp_opt_build(p, &syn), 20);
+	/* Beside a timestamp, at most three SACK blocks fit in 40 bytes. */
+	struct tcp_out full = { .opt_ts = true, .nsack = 4 };
+	CHECK_INT(tcp_opt_build(p, &full), 40);
+	CHECK_INT(p[14], 5);
+	CHECK_INT(p[15], 2 + 3 * 8);
+
+	/* Data at 20 ms; the peer's ACK at 50 ms echoes its TSval. After a retransmission (no
+	 * classic sample, Karn) the echo still measures the round trip of the copy that arrived. */
+	ep_clear(b);
+	tcp_cb_send(&a->cb, "x", 1, 20 * MS);
+	CHECK(a->n == 1 && a->q[0].o.tsval == 7020);
+	deliver(a, b, 21 * MS, drop_all, NULL);
+	struct tcp_rtt before = a->cb.rtt;
+	uint64_t t = a->cb.t_rto;
+	tcp_cb_tick(&a->cb, t);
+	CHECK(a->n == 1 && a->q[0].o.tsval == 7000 + t / MS);
+	deliver(a, b, t + 10 * MS, NULL, NULL);
+	tcp_cb_tick(&b->cb, t + 10 * MS + TCP_DELACK);
+	CHECK(b->n == 1 && b->q[0].o.tsecr == 7000 + t / MS);
+	deliver(b, a, t + 90 * MS, NULL, NULL);
+	struct tcp_rtt want_rtt = before;
+	tcp_rtt_sample(&want_rtt, 90 * MS);
+	CHECK_INT(a->cb.rtt.srtt, want_rtt.srtt);
+	CHECK_INT(a->cb.rtt.rttvar, want_rtt.rttvar);
+	/* An echo from the future is no measurement: the segment's own timing (1 ms) counts. */
+	want_rtt = a->cb.rtt;
+	tcp_rtt_sample(&want_rtt, 1 * MS);
+	tcp_cb_send(&a->cb, "y", 1, t + 100 * MS);
+	deliver(a, b, t + 100 * MS, NULL, NULL);
+	tcp_cb_tick(&b->cb, t + 100 * MS + TCP_DELACK);
+	ep_clear(b); /* b's own ACK of it: "fut" below stands in */
+	struct tcp_seg fut = { .seq = a->cb.rcv_nxt, .ack = a->cb.snd_max, .flags = TCPF_ACK, .wnd = 1000,
+			       .has_ts = true, .tsval = 90000 + (uint32_t)((t + 100 * MS) / MS),
+			       .tsecr = 7000 + (uint32_t)(t / MS) + 5000 };
+	tcp_cb_input(&a->cb, &fut, t + 101 * MS);
+	CHECK_INT(a->cb.snd_una, a->cb.snd_max);
+	CHECK_INT(a->cb.rtt.srtt, want_rtt.srtt);
+	/* The peer got "z" but its ACK was lost; our timeout resends it, and the duplicate's ACK
+	 * echoes the original's TSval: that span holds our timeout, no sample is taken. */
+	uint64_t t2 = t + 200 * MS;
+	tcp_cb_send(&a->cb, "z", 1, t2);
+	deliver(a, b, t2 + 10 * MS, NULL, NULL);
+	tcp_cb_tick(&b->cb, t2 + 10 * MS + TCP_DELACK);
+	ep_clear(b);
+	uint64_t t3 = a->cb.t_rto;
+	tcp_cb_tick(&a->cb, t3);
+	CHECK_INT(a->n, 1);
+	deliver(a, b, t3 + 10 * MS, NULL, NULL);
+	CHECK(b->n == 1 && b->q[0].o.tsecr == 7000 + t2 / MS);
+	before = a->cb.rtt;
+	deliver(b, a, t3 + 20 * MS, NULL, NULL);
+	CHECK_INT(a->cb.snd_una, a->cb.snd_max);
+	CHECK_INT(a->cb.rtt.srtt, before.srtt);
+	CHECK_INT(a->cb.rtt.rttvar, before.rttvar);
+	ep_free(a);
+	ep_free(b);
+}
+
+TEST(paws_drops_an_old_segment)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 65536, 65536, 1000);
+	tcp_cb_send(&a->cb, "new", 3, 100 * MS);
+	CHECK(a->n == 1 && a->q[0].o.opt_ts);
+	uint32_t ts_new = a->q[0].o.tsval;
+	deliver(a, b, 101 * MS, NULL, NULL);
+	CHECK_INT(b->cb.ts_recent, ts_new);
+	CHECK_INT(tcp_cb_readable(&b->cb), 3);
+	ep_clear(b);
+	/* In the window, at RCV.NXT even, but its timestamp is older: an old duplicate (PAWS). */
+	struct tcp_seg old = { .seq = b->cb.rcv_nxt, .ack = b->cb.snd_nxt, .flags = TCPF_ACK, .wnd = 1000,
+			       .has_ts = true, .tsval = ts_new - 50, .tsecr = 0, .data = (const uint8_t *)"old", .len = 3 };
+	tcp_cb_input(&b->cb, &old, 102 * MS);
+	CHECK_INT(tcp_cb_readable(&b->cb), 3);
+	CHECK(b->n == 1 && b->q[0].o.flags == TCPF_ACK && b->q[0].len == 0);
+	CHECK_INT(b->cb.ts_recent, ts_new);
+	ep_clear(b);
+	/* One tick behind is reordering, not an old duplicate (Linux's TCP_PAWS_WINDOW). */
+	struct tcp_seg same = old;
+	same.tsval = ts_new - 1;
+	tcp_cb_input(&b->cb, &same, 103 * MS);
+	CHECK_INT(tcp_cb_readable(&b->cb), 6);
+	/* A TS.Recent idle for more than 24 days no longer judges (RFC 7323 5.5). */
+	old.seq = b->cb.rcv_nxt;
+	tcp_cb_input(&b->cb, &old, 103 * MS + TCP_PAWS_IDLE + MS);
+	CHECK_INT(tcp_cb_readable(&b->cb), 9);
+	ep_clear(b);
+	/* A reset is not subject to PAWS (RFC 7323 5.3 R1). */
+	struct tcp_seg rst = { .seq = b->cb.rcv_nxt, .flags = TCPF_RST, .has_ts = true, .tsval = 1 };
+	tcp_cb_input(&b->cb, &rst, 104 * MS + TCP_PAWS_IDLE);
+	CHECK_INT(b->cb.state, TCP_CLOSE);
+	ep_free(a);
+	ep_free(b);
+}
+
+TEST(no_tsopt_when_the_peer_did_not_offer_it)
+{
+	/* Passive: a SYN without TSopt gets a SYN-ACK without it, and nothing later has one. */
+	struct ep *b = ep_new(65536, 65536);
+	tcp_cb_listen(&b->cb, 5000, 1000);
+	struct tcp_seg syn = { .seq = 100, .flags = TCPF_SYN, .wnd = 65535, .sack_ok = true };
+	tcp_cb_input(&b->cb, &syn, 0);
+	CHECK(b->n == 1 && !b->q[0].o.opt_ts && b->q[0].o.opt_sack_ok);
+	feed(b, 101, 5001, TCPF_ACK, 65535, NULL, 0, 0);
+	CHECK(!b->cb.ts_ok);
+	CHECK_INT(b->cb.mss, 536); /* no MSS option: the default, nothing taken for TSopt */
+	ep_clear(b);
+	tcp_cb_send(&b->cb, "data", 4, 1);
+	feed(b, 101, 5001, TCPF_ACK, 65535, "in", 2, 2);
+	tcp_cb_tick(&b->cb, 2 + TCP_DELACK);
+	CHECK(b->n >= 2);
+	for (int i = 0; i < b->n; i++)
+		CHECK(!b->q[i].o.opt_ts);
+	ep_free(b);
+	/* Active: our SYN offers it; a SYN-ACK without it ends it. */
+	struct ep *a = ep_new(65536, 65536);
+	tcp_cb_connect(&a->cb, 1000, 1460, 0);
+	CHECK(a->n == 1 && a->q[0].o.opt_ts && a->q[0].o.opt_sack_ok);
+	ep_clear(a);
+	struct tcp_seg sa = { .seq = 9000, .ack = 1001, .flags = TCPF_SYN | TCPF_ACK, .wnd = 30000,
+			      .has_mss = true, .mss = 1460 };
+	tcp_cb_input(&a->cb, &sa, MS);
+	CHECK(!a->cb.ts_ok && !a->cb.sack_ok);
+	CHECK_INT(a->cb.mss, 1460);
+	CHECK(a->n == 1 && !a->q[0].o.opt_ts);
+	ep_free(a);
+}
+
+/* ---- the scoreboard under stress ---- */
+
+/* The scoreboard's invariant: sorted, disjoint, not touching, strictly inside SND.UNA..SND.MAX. */
+static bool sb_sane(const struct tcp_cb *cb)
+{
+	uint32_t p = cb->snd_una;
+	for (unsigned i = 0; i < cb->sb_n; i++) {
+		if (!SEQ_LT(p, cb->sb[i][0]) || !SEQ_LT(cb->sb[i][0], cb->sb[i][1]) || SEQ_GT(cb->sb[i][1], cb->snd_max))
+			return false;
+		p = cb->sb[i][1];
+	}
+	return cb->sb_n <= TCP_SB_MAX;
+}
+
+/* Every other segment of 90 lost (45 holes, more ranges than the scoreboard keeps), with
+ * sequence numbers wrapping past 2^32: the transfer completes intact without our timer (only
+ * the receiver's delayed ACK runs) and the scoreboard stays sane after every ACK. */
+TEST(sack_many_holes_and_wraparound)
+{
+	const uint32_t isses[] = { 1000, 0xffffff00u - 30 * 488 };
+	for (unsigned k = 0; k < 2; k++) {
+		struct ep *a = ep_new(1 << 20, 1 << 20), *b = ep_new(1 << 20, 1 << 20);
+		tcp_cb_listen(&b->cb, 0x7ffffff0u, 500);
+		tcp_cb_connect(&a->cb, isses[k], 500, 0);
+		pump(a, b, 0);
+		CHECK(a->cb.sack_ok && a->cb.state == TCP_ESTABLISHED);
+		uint32_t m = a->cb.mss;
+		CHECK_INT(m, 488);
+		a->cb.cwnd = 100 * m; /* one flight of 90 segments (within the SYN's 65535 window) */
+		static uint8_t data[90 * 488];
+		for (unsigned i = 0; i < sizeof(data); i++)
+			data[i] = (uint8_t)(i * 7 + k);
+		CHECK_INT(tcp_cb_send(&a->cb, data, 90 * m, MS), 90 * m);
+		CHECK_INT(a->n, 90);
+		int n = a->n;
+		struct rec q[90];
+		memcpy(q, a->q, sizeof(q));
+		a->n = 0;
+		for (int i = 0; i < n; i++) {
+			if (i % 2 == 0) {
+				struct tcp_seg s = seg_of(&q[i]);
+				tcp_cb_input(&b->cb, &s, 2 * MS);
+			}
+			free(q[i].data);
+		}
+		/* b's ACKs one at a time */
+		int acks = b->n;
+		struct rec bq[MAXQ];
+		memcpy(bq, b->q, sizeof(struct rec) * (size_t)acks);
+		b->n = 0;
+		unsigned most = 0;
+		for (int i = 0; i < acks; i++) {
+			struct tcp_seg s = seg_of(&bq[i]);
+			tcp_cb_input(&a->cb, &s, 3 * MS);
+			free(bq[i].data);
+			CHECK(sb_sane(&a->cb));
+			most = a->cb.sb_n > most ? a->cb.sb_n : most;
+		}
+		CHECK_INT(most, TCP_SB_MAX); /* it filled up: the highest ranges were forgotten */
+		CHECK(a->cb.in_recovery);
+		for (int r = 0; r < 1000 && (a->n || b->n); r++) {
+			deliver(a, b, 4 * MS, NULL, NULL);
+			deliver(b, a, 4 * MS, NULL, NULL);
+			CHECK(sb_sane(&a->cb));
+		}
+		tcp_cb_tick(&b->cb, 4 * MS + TCP_DELACK); /* b's delayed ACK of the last one */
+		pump(a, b, 4 * MS + TCP_DELACK);
+		CHECK_INT(a->cb.snd_una, a->cb.snd_max);
+		CHECK(!a->cb.in_recovery);
+		static uint8_t got[90 * 488];
+		CHECK_INT(tcp_cb_recv(&b->cb, got, sizeof(got), false, 5 * MS), 90 * m);
+		CHECK(memcmp(got, data, 90 * m) == 0);
+		ep_free(a);
+		ep_free(b);
+	}
+}
+
+/* The last segment and its FIN lost along with a middle one: the timeout brings them back,
+ * and the close completes. */
+TEST(sack_lost_fin_tail)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 65536, 65536, 1000);
+	static uint8_t data[5 * 988];
+	tcp_cb_send(&a->cb, data, sizeof(data), MS);
+	tcp_cb_shutdown(&a->cb, MS);
+	CHECK_INT(a->n, 6);
+	CHECK(a->q[5].o.flags & TCPF_FIN && a->q[5].len == 0);
+	struct drop_idx d = { .mask = 1u << 1 | 1u << 4 };
+	a->n = 5;
+	free(a->q[5].data); /* the FIN is lost too */
+	deliver(a, b, 2 * MS, drop_by_index, &d);
+	deliver(b, a, 3 * MS, NULL, NULL);
+	uint64_t now = 3 * MS;
+	for (int i = 0; i < 20 && a->cb.state != TCP_FIN_WAIT2; i++) {
+		pump(a, b, now);
+		now = a->cb.t_rto ? a->cb.t_rto : now + MS;
+		tcp_cb_tick(&a->cb, now);
+		tcp_cb_tick(&b->cb, now);
+		CHECK(sb_sane(&a->cb));
+	}
+	CHECK_INT(a->cb.state, TCP_FIN_WAIT2);
+	CHECK_INT(b->cb.state, TCP_CLOSE_WAIT);
+	CHECK_INT(tcp_cb_readable(&b->cb), sizeof(data));
+	ep_free(a);
+	ep_free(b);
+}
+
+/* The last two of four segments lost: no duplicate ACK comes back. The tail loss probe resends
+ * the last one after 2 SRTT (10 ms at least), long before the 200 ms timeout; its SACK makes
+ * the other a loss at once (early retransmit, two segments out), and all is repaired. */
+TEST(tail_loss_probe_and_early_retransmit)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 65536, 65536, 1000);
+	uint32_t m = a->cb.mss;
+	static uint8_t data[4 * 988];
+	CHECK_INT(tcp_cb_send(&a->cb, data, 4 * m, 1 * MS), 4 * m);
+	CHECK_INT(a->n, 4);
+	uint32_t seq2 = a->q[2].o.seq, seq3 = a->q[3].o.seq;
+	struct drop_idx d = { .mask = 1u << 2 | 1u << 3 };
+	deliver(a, b, 2 * MS, drop_by_index, &d);
+	deliver(b, a, 3 * MS, NULL, NULL); /* the ACK of the first two */
+	CHECK_INT(a->cb.snd_una, seq2);
+	CHECK(a->cb.t_tlp != 0 && a->cb.t_tlp < a->cb.t_rto);
+	CHECK_INT(a->cb.t_tlp, 3 * MS + TCP_PTO_MIN); /* SRTT is ~0 here: the floor */
+	tcp_cb_tick(&a->cb, a->cb.t_tlp);
+	CHECK(a->n == 1 && a->q[0].o.seq == seq3 && a->q[0].len == m); /* the probe */
+	CHECK(a->cb.tlp_out);
+	deliver(a, b, 14 * MS, NULL, NULL);
+	CHECK(b->n == 1 && b->q[0].o.nsack == 1 && b->q[0].o.ack == seq2);
+	deliver(b, a, 15 * MS, NULL, NULL);
+	CHECK(a->cb.in_recovery);
+	CHECK(a->n == 1 && a->q[0].o.seq == seq2); /* early retransmit of the hole */
+	pump(a, b, 16 * MS);
+	CHECK_INT(a->cb.snd_una, a->cb.snd_max);
+	CHECK(!a->cb.tlp_out && !a->cb.in_recovery);
+	CHECK_INT(a->cb.t_rto, 0);
+	CHECK_INT(tcp_cb_readable(&b->cb), 4 * m);
+	ep_free(a);
+	ep_free(b);
+}
+
 /* ---- segmentation offload: segments of many MSS, limited as their pieces would be ---- */
 
 TEST(tso_segments_follow_cwnd_and_window)
@@ -939,38 +1550,40 @@ TEST(tso_segments_follow_cwnd_and_window)
 	connect_pair(&a, &b, 1 << 20, 1 << 20, 1000);
 	a->cb.tso_max = 64000;
 	static uint8_t data[100000];
+	uint32_t m = a->cb.mss; /* 1000 less the timestamps' 12 bytes */
 	CHECK_INT(tcp_cb_send(&a->cb, data, sizeof(data), 1), (ssize_t)sizeof(data));
 	/* The initial window (10 MSS) leaves as one segment the device cuts in ten. */
 	CHECK_INT(a->n, 1);
-	CHECK_INT(a->q[0].len, 10000);
+	CHECK_INT(a->q[0].len, 10 * m);
 	CHECK_INT(a->q[0].o.seq, 1001);
 	/* One ACK for it: slow start grows cwnd by one MSS, so the next is 11 MSS. */
 	deliver(a, b, 2, NULL, NULL);
 	CHECK_INT(b->n, 1);
 	deliver(b, a, 3, NULL, NULL);
-	CHECK_INT(a->cb.cwnd, 11000);
+	CHECK_INT(a->cb.cwnd, 11 * m);
 	CHECK_INT(a->n, 1);
-	CHECK_INT(a->q[0].len, 11000);
-	CHECK_INT(a->q[0].o.seq, 11001);
+	CHECK_INT(a->q[0].len, 11 * m);
+	CHECK_INT(a->q[0].o.seq, 1001 + 10 * m);
 	ep_free(a);
 	ep_free(b);
 
 	/* A peer window that is not a whole number of MSS: whole MSS only, like the pieces. */
 	connect_pair(&a, &b, 1 << 20, 1 << 20, 1000);
 	a->cb.tso_max = 64000;
-	a->cb.snd_wnd = 4500;
+	m = a->cb.mss;
+	a->cb.snd_wnd = 4 * m + m / 2;
 	tcp_cb_send(&a->cb, data, sizeof(data), 1);
 	CHECK_INT(a->n, 1);
-	CHECK_INT(a->q[0].len, 4000);
+	CHECK_INT(a->q[0].len, 4 * m);
 	ep_free(a);
 	ep_free(b);
 
 	/* The tail of the data goes even when it is not a whole MSS. */
 	connect_pair(&a, &b, 1 << 20, 1 << 20, 1000);
 	a->cb.tso_max = 64000;
-	tcp_cb_send(&a->cb, data, 2500, 1);
+	tcp_cb_send(&a->cb, data, 2 * a->cb.mss + 500, 1);
 	CHECK_INT(a->n, 1);
-	CHECK_INT(a->q[0].len, 2500);
+	CHECK_INT(a->q[0].len, 2 * a->cb.mss + 500);
 	CHECK(a->q[0].o.flags & TCPF_PSH);
 	ep_free(a);
 	ep_free(b);
@@ -1008,12 +1621,12 @@ TEST(tso_bulk_transfer_and_single_mss_retransmission)
 	/* A lost large segment comes back one MSS at a time (the RTO leaves cwnd at one MSS). */
 	tcp_cb_send(&a->cb, src, 30000, now);
 	CHECK_INT(a->n, 1);
-	CHECK(a->q[0].len > 1000);
+	CHECK(a->q[0].len > a->cb.mss);
 	ep_clear(a);
 	now += a->cb.rtt.rto + MS;
 	tcp_cb_tick(&a->cb, now);
 	CHECK_INT(a->n, 1);
-	CHECK_INT(a->q[0].len, 1000);
+	CHECK_INT(a->q[0].len, a->cb.mss);
 	CHECK_INT(a->cb.retransmits, 1);
 	free(src);
 	free(dst);

@@ -33,6 +33,7 @@ void tcp_cb_init(struct tcp_cb *cb, const struct tcp_cb_ops *ops, void *ctx, uin
 		cb->rcv_ws++;
 	cb->mss = TCP_DEFAULT_MSS;
 	cb->rcv_mss = TCP_DEFAULT_MSS;
+	cb->offer_sack = cb->offer_ts = true;
 	tcp_rtt_init(&cb->rtt);
 	cb->ssthresh = 0x7fffffff;
 	cb->ka_idle = 7200000 * TCP_MS; /* Linux's tcp_keepalive_time, _intvl, _probes */
@@ -89,7 +90,7 @@ void tcp_set_state(struct tcp_cb *cb, enum tcp_state s)
 		return;
 	cb->state = s;
 	if (s == TCP_CLOSE || s == TCP_TIME_WAIT) {
-		cb->t_rto = cb->t_delack = cb->t_keep = 0;
+		cb->t_rto = cb->t_delack = cb->t_keep = cb->t_tlp = 0;
 		if (s == TCP_CLOSE)
 			cb->t_wait = 0;
 		ooo_purge(cb);
@@ -113,12 +114,14 @@ static void init_send_space(struct tcp_cb *cb, uint32_t iss, uint16_t mss)
 	cb->iss = iss;
 	cb->snd_una = iss;
 	cb->snd_nxt = cb->snd_max = iss + 1;
+	cb->high_rxt = cb->rescue_rxt = iss;
 	cb->rcv_mss = mss;
 	cb->mss = mss < TCP_DEFAULT_MSS ? mss : TCP_DEFAULT_MSS;
 }
 
 int tcp_cb_connect(struct tcp_cb *cb, uint32_t iss, uint16_t mss, uint64_t now)
 {
+	tcp_clock(cb, now);
 	if (alloc_queues(cb))
 		return -ENOMEM;
 	init_send_space(cb, iss, mss);
@@ -145,6 +148,7 @@ int tcp_cb_alloc_queues(struct tcp_cb *cb)
 
 ssize_t tcp_cb_send(struct tcp_cb *cb, const void *data, size_t n, uint64_t now)
 {
+	tcp_clock(cb, now);
 	if (cb->fin_queued)
 		return -EPIPE;
 	if (cb->state != TCP_ESTABLISHED && cb->state != TCP_CLOSE_WAIT)
@@ -158,6 +162,7 @@ ssize_t tcp_cb_send(struct tcp_cb *cb, const void *data, size_t n, uint64_t now)
 
 size_t tcp_cb_recv(struct tcp_cb *cb, void *buf, size_t n, bool peek, uint64_t now)
 {
+	tcp_clock(cb, now);
 	uint32_t take = n < cb->rcvq.len ? (uint32_t)n : cb->rcvq.len;
 	tcp_ring_peek(&cb->rcvq, 0, buf, take);
 	if (peek || !take)
@@ -176,6 +181,7 @@ size_t tcp_cb_recv(struct tcp_cb *cb, void *buf, size_t n, bool peek, uint64_t n
 
 void tcp_cb_shutdown(struct tcp_cb *cb, uint64_t now)
 {
+	tcp_clock(cb, now);
 	if (cb->fin_queued)
 		return;
 	switch (cb->state) {
@@ -234,6 +240,7 @@ static void rto_expired(struct tcp_cb *cb, uint64_t now)
 			return;
 		}
 		cb->snd_nxt = cb->snd_una;
+		cb->in_recovery = false; /* nothing to recover into a closed window: probe it */
 		uint32_t save_cwnd = cb->cwnd;
 		bool nd = cb->nodelay;
 		cb->snd_wnd = 1;
@@ -260,20 +267,28 @@ static void rto_expired(struct tcp_cb *cb, uint64_t now)
 	cb->dupacks = 0;
 	cb->recover = cb->snd_max;
 	cb->rtt_timing = false;
+	/* RFC 6675 5.1 (RFC 2018 8): the peer may have reneged, so nothing it SACKed is trusted
+	 * any more; what it SACKs from now on is, and the resending below skips that. */
+	tcp_sack_reset(cb);
+	cb->tlp_out = false;
+	cb->t_tlp = 0;
+	cb->ts_rto_mark = tcp_ts_now(cb); /* echoes from before this are no RTT samples */
+	cb->ts_rto_marked = true;
 	tcp_rtt_backoff(&cb->rtt);
 	cb->snd_nxt = cb->snd_una; /* go back N: resend from the first unacknowledged byte */
 	cb->t_rto = 0;
-	tcp_retransmit_first(cb, now);
-	uint32_t n = cb->sndq.len < cb->mss ? cb->sndq.len : cb->mss;
-	uint32_t fin_seq = cb->snd_una + cb->sndq.len;
-	cb->snd_nxt = cb->snd_una + n;
-	if (cb->fin_queued && n == cb->sndq.len && SEQ_GT(cb->snd_max, fin_seq))
-		cb->snd_nxt++;
+	cb->snd_nxt = cb->snd_una + tcp_retransmit(cb, cb->snd_una, cb->snd_una + cb->mss + 1);
 	tcp_arm_rto(cb, now);
 }
 
 void tcp_cb_tick(struct tcp_cb *cb, uint64_t now)
 {
+	tcp_clock(cb, now);
+	if (cb->t_tlp && now >= cb->t_tlp) {
+		cb->t_tlp = 0;
+		if (!cb->t_rto || now < cb->t_rto)
+			tcp_tlp_fire(cb, now);
+	}
 	if (cb->t_rto && now >= cb->t_rto) {
 		cb->t_rto = 0;
 		rto_expired(cb, now);
@@ -307,8 +322,8 @@ void tcp_cb_tick(struct tcp_cb *cb, uint64_t now)
 uint64_t tcp_cb_next_deadline(const struct tcp_cb *cb)
 {
 	uint64_t d = UINT64_MAX;
-	const uint64_t t[] = { cb->t_rto, cb->t_delack, cb->t_keep, cb->t_wait };
-	for (unsigned i = 0; i < 4; i++)
+	const uint64_t t[] = { cb->t_rto, cb->t_delack, cb->t_keep, cb->t_wait, cb->t_tlp };
+	for (unsigned i = 0; i < 5; i++)
 		if (t[i] && t[i] < d)
 			d = t[i];
 	return d;

@@ -42,15 +42,26 @@ enum tcp_state {
 #define TCP_INIT_CWND_SEGS 10            /* RFC 6928 */
 #define TCP_OOO_MAX 256                  /* out-of-order segments kept (a window's worth) */
 #define TCP_SACK_MAX 4                   /* SACK blocks in one ACK (40 option bytes) */
+#define TCP_SACK_MAX_TS 3                /* ... beside a timestamp (12 + 4 + 3 * 8 = 40) */
+#define TCP_TS_LEN 12                    /* NOP NOP TS: what a timestamp costs every segment */
+#define TCP_SB_MAX 32                    /* SACKed ranges the sender remembers (RFC 6675) */
+#define TCP_DUPTHRESH 3                  /* RFC 6675 DupThresh */
+#define TCP_PTO_MIN (10 * TCP_MS)        /* a tail loss probe waits at least this */
+#define TCP_PTO_DELACK (200 * TCP_MS)    /* ... plus a delayed ACK when one segment is out */
+#define TCP_PAWS_WINDOW 1                /* ms a TSval may lag TS.Recent (Linux's) */
+#define TCP_PAWS_IDLE (24ull * 24 * 3600 * 1000 * TCP_MS) /* TS.Recent expires (RFC 7323 5.5) */
 
 /* A parsed segment. data points into the caller's buffer for the duration of the call. */
 struct tcp_seg {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t wnd;        /* as on the wire (unscaled) */
-	bool has_mss, has_ws, sack_ok;
+	bool has_mss, has_ws, sack_ok, has_ts;
 	uint16_t mss;
 	uint8_t ws;
+	uint32_t tsval, tsecr;               /* RFC 7323 timestamps, when has_ts */
+	uint8_t nsack;                       /* SACK blocks as received: not validated yet */
+	uint32_t sack[TCP_SACK_MAX][2];      /* [left edge, right edge) */
 	const uint8_t *data;
 	uint32_t len;
 };
@@ -81,9 +92,10 @@ struct tcp_out {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t wnd;
-	bool opt_mss, opt_ws, opt_sack_ok;
+	bool opt_mss, opt_ws, opt_sack_ok, opt_ts;
 	uint16_t mss;
 	uint8_t ws;
+	uint32_t tsval, tsecr;
 	uint8_t nsack;                       /* SACK blocks (RFC 2018) to carry */
 	uint32_t sack[TCP_SACK_MAX][2];      /* [left edge, right edge) */
 };
@@ -105,7 +117,8 @@ struct tcp_cb {
 	uint8_t snd_ws, rcv_ws;      /* window scale shifts (0 unless both sides offered it) */
 	bool ws_ok;
 	bool sack_ok;                /* both sides sent SACK-permitted: our ACKs report the holes */
-	uint16_t mss;                /* largest segment we send */
+	bool offer_sack, offer_ts;   /* what our SYN offers (both by default) */
+	uint16_t mss;                /* largest segment we send (data, options such as TSopt removed) */
 	uint32_t tso_max;            /* > mss: data per emitted segment, cut to mss by the device */
 	uint16_t rcv_mss;            /* what we announced */
 	/* receive sequence space */
@@ -122,13 +135,25 @@ struct tcp_cb {
 	bool passive;                /* born from a listener */
 	bool nodelay, keepalive;
 	int err;                     /* pending error for the user (positive errno), 0 none */
+	/* timestamps (RFC 7323): TSval is the ms clock plus ts_off; ts_recent is what we echo */
+	bool ts_ok;                  /* both SYNs carried TSopt: every segment does (not RSTs) */
+	bool ts_rto_marked;          /* ts_rto_mark holds the TSval of our latest timeout */
+	uint32_t ts_off, ts_recent, last_ack_sent, ts_rto_mark;
+	uint64_t ts_recent_at;       /* when ts_recent was taken (it expires, RFC 7323 5.5) */
+	uint64_t clock;              /* the latest "now" the engine saw (never goes back) */
+	/* the SACK scoreboard (RFC 6675, tcp_sack.c): what the peer holds above SND.UNA, sorted */
+	uint32_t sb[TCP_SB_MAX][2];
+	unsigned sb_n;
+	uint32_t high_rxt, rescue_rxt; /* retransmitted up to high_rxt in this recovery */
+	bool tlp_out;                /* a tail loss probe is out, not yet acknowledged */
+	uint32_t tlp_high;           /* SND.MAX when it went */
 	/* RTT and retransmission (RFC 6298) */
 	struct tcp_rtt rtt;
 	bool rtt_timing;
 	uint32_t rtt_seq;
 	uint64_t rtt_start;
 	unsigned retries;
-	/* congestion control: NewReno (RFC 5681, RFC 6582) */
+	/* congestion control: NewReno (RFC 5681, RFC 6582), SACK recovery (RFC 6675) */
 	uint32_t cwnd, ssthresh, recover;
 	unsigned dupacks;
 	bool in_recovery;
@@ -140,7 +165,7 @@ struct tcp_cb {
 	unsigned ka_cnt, ka_probes;
 	uint64_t last_rx;
 	/* timers: absolute deadlines, 0 when off */
-	uint64_t t_rto, t_delack, t_keep, t_wait;
+	uint64_t t_rto, t_delack, t_keep, t_wait, t_tlp;
 	/* counters */
 	uint64_t retransmits, bytes_in, bytes_out;
 };
@@ -149,6 +174,8 @@ struct tcp_cb {
 void tcp_rtt_init(struct tcp_rtt *r);
 /* A round-trip measurement r_ns: updates SRTT and RTTVAR and the RTO (clamped). */
 void tcp_rtt_sample(struct tcp_rtt *r, uint64_t r_ns);
+/* The same, one of n samples expected in this round trip: the gains shrink n-fold (RFC 7323 4.2). */
+void tcp_rtt_sample_n(struct tcp_rtt *r, uint64_t r_ns, uint32_t n);
 /* Doubles the RTO after an expiry (5.5), up to TCP_RTO_MAX. */
 void tcp_rtt_backoff(struct tcp_rtt *r);
 
@@ -169,7 +196,7 @@ _Static_assert(sizeof(struct tcp_hdr) == 20, "TCP header without options");
  * pointing into p), ports in network order in *sport and *dport, or -EINVAL when malformed.
  */
 int tcp_seg_parse(const uint8_t *p, size_t len, struct tcp_seg *seg, uint16_t *sport, uint16_t *dport);
-/* Writes o's options at p (room for 8 bytes); returns their length (a multiple of 4). */
+/* Writes o's options at p (room for TCP_OPT_MAX bytes); returns their length (a multiple of 4). */
 #define TCP_OPT_MAX 40 /* bytes of options a header holds */
 size_t tcp_opt_build(uint8_t *p, const struct tcp_out *o);
 /* The length of segment seg in sequence space (SYN and FIN count one each). */
@@ -230,5 +257,45 @@ void tcp_set_state(struct tcp_cb *cb, enum tcp_state s);
 void tcp_send_ctl(struct tcp_cb *cb, uint32_t seq, uint8_t flags);
 void tcp_send_syn(struct tcp_cb *cb, bool ack);
 void tcp_retransmit_first(struct tcp_cb *cb, uint64_t now);
+/* Resends from seq: up to one MSS, not past end; the sequence space it covered (0: nothing). */
+uint32_t tcp_retransmit(struct tcp_cb *cb, uint32_t seq, uint32_t end);
+/* One segment of new data within usable bytes (Nagle and SWS rules apply); false if none went. */
+bool tcp_send_new(struct tcp_cb *cb, uint64_t now, uint32_t usable);
+/* Notes a new "now" (kept monotonic) for the timestamp clock. */
+static inline void tcp_clock(struct tcp_cb *cb, uint64_t now)
+{
+	if (now > cb->clock)
+		cb->clock = now;
+}
+static inline uint32_t tcp_ts_now(const struct tcp_cb *cb)
+{
+	return (uint32_t)(cb->clock / TCP_MS) + cb->ts_off;
+}
+
+/* ---- tcp_sack.c: the sender's SACK scoreboard and RFC 6675 loss recovery ---- */
+void tcp_sack_reset(struct tcp_cb *cb);
+/* Records seg's SACK blocks (each validated against SND.UNA..SND.MAX, D-SACK ignored);
+ * returns how many bytes were newly SACKed. */
+uint32_t tcp_sack_update(struct tcp_cb *cb, const struct tcp_seg *seg);
+/* Forgets what SND.UNA has passed. */
+void tcp_sack_cumack(struct tcp_cb *cb);
+/* RFC 6675 IsLost(SND.UNA): enough is SACKed above the first hole to call it lost. */
+bool tcp_sack_first_lost(const struct tcp_cb *cb);
+/* Early retransmit (RFC 5827): the same for a flight too small for three duplicate ACKs. */
+bool tcp_sack_early_lost(const struct tcp_cb *cb);
+/* RFC 6675 SetPipe(): the bytes presumed in flight. */
+uint32_t tcp_sack_pipe(const struct tcp_cb *cb);
+/* Enters loss recovery (RFC 6675 5 step 4): the windows, the first retransmission. */
+void tcp_sack_enter_recovery(struct tcp_cb *cb, uint64_t now);
+/* Steps (C): sends what NextSeg() allows while cwnd - pipe holds a segment. */
+void tcp_sack_output(struct tcp_cb *cb, uint64_t now);
+/* Arms the tail loss probe (RFC 8985 7) after new data or an ACK, when it would come first. */
+void tcp_tlp_arm(struct tcp_cb *cb, uint64_t now);
+/* The probe timer ran out: one segment (new data, else the last one) to draw an ACK. */
+void tcp_tlp_fire(struct tcp_cb *cb, uint64_t now);
+/* Whether seq lies in a SACKed range; *end gets the range's end. */
+bool tcp_sack_holds(const struct tcp_cb *cb, uint32_t seq, uint32_t *end);
+/* The first SACKed range's start above seq, or seq + limit if none is nearer. */
+uint32_t tcp_sack_next_start(const struct tcp_cb *cb, uint32_t seq, uint32_t limit);
 uint16_t tcp_rcv_window(struct tcp_cb *cb);
 void tcp_arm_rto(struct tcp_cb *cb, uint64_t now);

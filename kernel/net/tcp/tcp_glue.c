@@ -43,6 +43,7 @@ struct tcp_sock *tcp_sock_alloc(uint32_t sndbuf, uint32_t rcvbuf)
 	ts->sndbuf = sndbuf / 2 < 2048 ? 2048 : sndbuf / 2;
 	ts->rcvbuf = rcvbuf / 2 < 2048 ? 2048 : rcvbuf / 2;
 	tcp_cb_init(&ts->cb, &tcp_glue_ops, ts, ts->sndbuf, ts->rcvbuf);
+	ts->cb.ts_off = tcp_new_iss(); /* TSval starts anywhere: it must not tell our uptime */
 	waitqueue_init(&ts->wq);
 	ts->next = tcp_table;
 	tcp_table = ts;
@@ -152,8 +153,8 @@ uint16_t tcp_pick_port(void)
 
 /* ---- output ---- */
 
-/* mss: the connection's (0 for a reset to a closed port); a segment with more data than fits
- * one MSS beside its options is marked for segmentation (TSO or netdev_xmit's). */
+/* mss: the connection's (0 for a reset to a closed port); a segment with more data than one
+ * MSS is marked for segmentation (TSO or netdev_xmit's). */
 static void send_segment(in_addr_t saddr, in_addr_t daddr, uint16_t sport, uint16_t dport, const struct tcp_out *o,
 			 const struct tcp_ring *src, uint32_t off, uint32_t len, uint16_t mss)
 {
@@ -178,8 +179,11 @@ static void send_segment(in_addr_t saddr, in_addr_t daddr, uint16_t sport, uint1
 	/* Partial: the device sums the segment if it can, else netdev_xmit does. */
 	h->check = inet_pseudo_partial(saddr, daddr, IPPROTO_TCP, skb->len);
 	skb_set_csum_partial(skb, (uint8_t *)h, __builtin_offsetof(struct tcp_hdr, check));
-	if (mss > optlen && len > mss - optlen)
-		skb->gso_size = (uint16_t)(mss - optlen);
+	/* The connection's MSS already leaves room for the options every segment carries
+	 * (timestamps), and a segment longer than one MSS carries no SACK blocks: each piece
+	 * is one MSS of data under the same header. */
+	if (mss && len > mss)
+		skb->gso_size = mss;
 	if (o->flags & TCPF_RST)
 		tcp_stats.resets_sent++;
 	ip_output(skb, saddr, daddr, IPPROTO_TCP);

@@ -1,9 +1,11 @@
 /*
  * The receiving half of the engine: RFC 9293 3.10.7's event processing for an arriving
  * segment, state by state. Acceptability and trimming to the window, resets checked as RFC
- * 5961 3.2 asks (exact sequence, else a challenge ACK), acknowledgement processing with RTT
- * samples, NewReno congestion control (RFC 5681, RFC 6582), in-order data into the receive
- * queue and the rest into the out-of-order queue, and the FIN.
+ * 5961 3.2 asks (exact sequence, else a challenge ACK), timestamps (RFC 7323: PAWS, the
+ * TS.Recent we echo, RTT samples from TSecr), acknowledgement processing with RTT samples,
+ * congestion control (RFC 5681) with NewReno (RFC 6582) or, when SACK was negotiated, the
+ * scoreboard and recovery of RFC 6675 (tcp_sack.c), in-order data into the receive queue and
+ * the rest into the out-of-order queue, and the FIN.
  */
 #include "net/tcp/tcp_core.h"
 
@@ -15,10 +17,18 @@ int tcp_cb_alloc_queues(struct tcp_cb *cb);
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
-static void take_options(struct tcp_cb *cb, const struct tcp_seg *seg)
+static void take_options(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 {
 	uint16_t peer_mss = seg->has_mss ? seg->mss : TCP_DEFAULT_MSS;
 	cb->mss = min32(peer_mss, cb->rcv_mss);
+	/* Timestamps when we offered them (or answer an offer we accept) and the peer's SYN has
+	 * them; their 12 bytes come out of every segment's data, as Linux's mss_cache. */
+	cb->ts_ok = cb->offer_ts && seg->has_ts;
+	if (cb->ts_ok) {
+		cb->ts_recent = seg->tsval;
+		cb->ts_recent_at = now;
+		cb->mss = cb->mss > TCP_TS_LEN ? cb->mss - TCP_TS_LEN : 0;
+	}
 	if (cb->mss < 64)
 		cb->mss = 64; /* a hostile tiny MSS would make us send byte by byte */
 	if (seg->has_ws) {
@@ -29,7 +39,7 @@ static void take_options(struct tcp_cb *cb, const struct tcp_seg *seg)
 		cb->snd_ws = cb->rcv_ws = 0;
 	}
 	/* We offer SACK on our SYN and answer a SYN that offers it: both did when it is here. */
-	cb->sack_ok = seg->sack_ok;
+	cb->sack_ok = cb->offer_sack && seg->sack_ok;
 	cb->cwnd = TCP_INIT_CWND_SEGS * cb->mss;
 }
 
@@ -118,6 +128,9 @@ static void cc_new_ack(struct tcp_cb *cb, uint32_t ack, uint32_t acked, uint64_t
 			uint32_t flight = cb->snd_max - ack;
 			cb->cwnd = min32(cb->ssthresh, (flight > cb->mss ? flight : cb->mss) + cb->mss);
 			cb->in_recovery = false;
+		} else if (cb->sack_ok) {
+			/* A partial ACK in SACK recovery (RFC 6675 B): the scoreboard says what goes
+			 * next, tcp_cb_output sends it; cwnd stays. */
 		} else {
 			/* A partial ACK: the next hole is lost too; deflate by what was acknowledged. */
 			tcp_retransmit_first(cb, now);
@@ -139,14 +152,24 @@ static void dup_ack(struct tcp_cb *cb, uint64_t now)
 {
 	cb->dupacks++;
 	if (cb->in_recovery) {
-		cb->cwnd += cb->mss; /* each dup ACK says a segment left the network */
+		if (!cb->sack_ok)
+			cb->cwnd += cb->mss; /* NewReno: each dup ACK says a segment left the network */
 		return;
 	}
-	if (cb->dupacks != 3)
+	/* RFC 6675 5 steps 1-2: DupThresh duplicates, or the scoreboard says the first hole is
+	 * lost already (ACKs lost or stretched, or a small flight: RFC 5827); NewReno at exactly
+	 * the third. */
+	if (cb->sack_ok ? cb->dupacks < TCP_DUPTHRESH && !tcp_sack_first_lost(cb) && !tcp_sack_early_lost(cb)
+			: cb->dupacks != TCP_DUPTHRESH)
 		return;
-	/* RFC 6582 3.2 step 2: not again for losses of the window we already recovered. */
+	/* RFC 6582 3.2 step 2 (and RFC 6675 5.1 after a timeout): not again for losses of the
+	 * window we already recovered. */
 	if (SEQ_LEQ(cb->snd_una, cb->recover) && cb->recover != cb->snd_una && cb->retransmits)
 		return;
+	if (cb->sack_ok) {
+		tcp_sack_enter_recovery(cb, now);
+		return;
+	}
 	uint32_t flight = cb->snd_max - cb->snd_una;
 	cb->ssthresh = flight / 2 > 2u * cb->mss ? flight / 2 : 2u * cb->mss;
 	cb->recover = cb->snd_max;
@@ -155,8 +178,35 @@ static void dup_ack(struct tcp_cb *cb, uint64_t now)
 	cb->cwnd = cb->ssthresh + 3u * cb->mss;
 }
 
-static void new_ack(struct tcp_cb *cb, uint32_t ack, uint64_t now)
+/*
+ * An RTT sample from the echoed timestamp of an ACK of new data (RFC 7323 4): after fast
+ * retransmissions too, since the peer echoes the copy that filled its hole; one of
+ * flight / 2 MSS samples per round trip. Not an echo from the future (not ours), nor one
+ * older than our last timeout: a peer that got the original but whose ACKs were lost echoes
+ * the original's TSval to our go-back retransmission (a duplicate does not update its
+ * TS.Recent), and that "RTT" holds our backed-off timeout; taking it would make the next
+ * timeout longer still, a loop Karn's rule (RFC 6298 3) exists to prevent.
+ */
+static bool ts_rtt_sample(struct tcp_cb *cb, const struct tcp_seg *seg)
 {
+	if (!cb->ts_ok || !seg->has_ts || !seg->tsecr)
+		return false;
+	uint32_t ms = tcp_ts_now(cb) - seg->tsecr;
+	if ((int32_t)ms < 0 || ms > TCP_RTO_MAX / TCP_MS)
+		return false;
+	if (cb->ts_rto_marked && SEQ_LT(seg->tsecr, cb->ts_rto_mark))
+		return false;
+	cb->ts_rto_marked = false; /* TS.Recent only grows: later echoes are newer still */
+	uint32_t flight = cb->snd_max - cb->snd_una;
+	uint32_t per2 = 2u * cb->mss;
+	tcp_rtt_sample_n(&cb->rtt, (uint64_t)ms * TCP_MS, (flight + per2 - 1) / per2);
+	return true;
+}
+
+static void new_ack(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
+{
+	uint32_t ack = seg->ack;
+	bool ts_sampled = ts_rtt_sample(cb, seg);
 	uint32_t acked = ack - cb->snd_una;
 	uint32_t data = acked;
 	if (cb->snd_una == cb->iss && data)
@@ -168,17 +218,23 @@ static void new_ack(struct tcp_cb *cb, uint32_t ack, uint64_t now)
 	cb->snd_una = ack;
 	if (SEQ_LT(cb->snd_nxt, cb->snd_una))
 		cb->snd_nxt = cb->snd_una;
+	tcp_sack_cumack(cb);
 	if (cb->rtt_timing && SEQ_GEQ(ack, cb->rtt_seq)) {
-		tcp_rtt_sample(&cb->rtt, now - cb->rtt_start);
+		if (!ts_sampled)
+			tcp_rtt_sample(&cb->rtt, now - cb->rtt_start);
 		cb->rtt_timing = false;
 	}
 	cb->retries = 0;
 	cc_new_ack(cb, ack, acked, now);
-	/* RFC 6298 5.2-5.3: stop the timer when all is acknowledged, else restart it. */
+	/* RFC 6298 5.2-5.3: stop the timer when all is acknowledged, else restart it; the same
+	 * for the tail loss probe, whose episode ends once its segment is acknowledged. */
+	if (cb->tlp_out && SEQ_GEQ(ack, cb->tlp_high))
+		cb->tlp_out = false;
 	if (cb->snd_una == cb->snd_max)
 		cb->t_rto = 0;
 	else
 		tcp_arm_rto(cb, now);
+	tcp_tlp_arm(cb, now);
 	cb->ops->notify(cb, TCP_EV_WRITE);
 }
 
@@ -201,7 +257,7 @@ static void input_listen(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t 
 		return;
 	cb->irs = seg->seq;
 	cb->rcv_nxt = cb->rcv_adv = seg->seq + 1;
-	take_options(cb, seg);
+	take_options(cb, seg, now);
 	cb->snd_wnd = seg->wnd;
 	cb->snd_wl1 = seg->seq;
 	cb->snd_wl2 = cb->iss;
@@ -230,7 +286,7 @@ static void input_syn_sent(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_
 		return;
 	cb->irs = seg->seq;
 	cb->rcv_nxt = cb->rcv_adv = seg->seq + 1;
-	take_options(cb, seg);
+	take_options(cb, seg, now);
 	cb->snd_wnd = seg->wnd;
 	cb->snd_wl1 = seg->seq;
 	cb->snd_wl2 = seg->ack;
@@ -267,6 +323,7 @@ static bool acceptable(const struct tcp_cb *cb, const struct tcp_seg *seg, uint3
 
 void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 {
+	tcp_clock(cb, now);
 	switch (cb->state) {
 	case TCP_CLOSE:
 		return;
@@ -285,6 +342,15 @@ void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	if (cb->state == TCP_SYN_RECV && (s.flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) == TCPF_SYN &&
 	    s.seq == cb->irs) {
 		tcp_send_syn(cb, true);
+		return;
+	}
+	/* PAWS (RFC 7323 5.3 R1): a timestamp older than TS.Recent is an old duplicate, unless
+	 * TS.Recent itself is stale (idle for 24 days); it gets an ACK, resets excepted. One tick
+	 * of slack as Linux's TCP_PAWS_WINDOW: a segment overtaken by less than a millisecond
+	 * (a retransmission passing the originals) is new data, not a duplicate. */
+	if (cb->ts_ok && s.has_ts && !(s.flags & TCPF_RST) && (int32_t)(cb->ts_recent - s.tsval) > TCP_PAWS_WINDOW &&
+	    now - cb->ts_recent_at <= TCP_PAWS_IDLE) {
+		tcp_send_ctl(cb, cb->snd_nxt, TCPF_ACK);
 		return;
 	}
 	/* First: the sequence number (RFC 9293 3.10.7.4). */
@@ -307,6 +373,12 @@ void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 	cb->ka_probes = 0;
 	if (cb->keepalive)
 		cb->t_keep = now + cb->ka_idle;
+	/* R3: the timestamp to echo is the one of the segment that our last ACK asked for next
+	 * (so delayed ACKs and holes measure the whole wait, RFC 7323 4.3). */
+	if (cb->ts_ok && s.has_ts && SEQ_GEQ(s.tsval, cb->ts_recent) && SEQ_LEQ(s.seq, cb->last_ack_sent)) {
+		cb->ts_recent = s.tsval;
+		cb->ts_recent_at = now;
+	}
 	/* Trim what came before RCV.NXT and what lies past the window. */
 	if (SEQ_LT(s.seq, cb->rcv_nxt)) {
 		uint32_t d = cb->rcv_nxt - s.seq;
@@ -399,11 +471,16 @@ void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 			if (wnd_changed)
 				cb->ops->notify(cb, TCP_EV_WRITE);
 		}
-		if (s.ack != cb->snd_una)
-			new_ack(cb, s.ack, now);
-		else if (cb->snd_wnd == 0)
+		bool advanced = s.ack != cb->snd_una;
+		if (advanced)
+			new_ack(cb, &s, now);
+		/* RFC 6675: an ACK that SACKs new data is a duplicate, cumulative or not; a SACK
+		 * peer's ACK without blocks counts as RFC 5681 says. */
+		bool sacked = tcp_sack_update(cb, &s) != 0 && cb->snd_max != cb->snd_una;
+		if (!advanced && cb->snd_wnd == 0 && !sacked)
 			cb->retries = 0; /* the peer answers our zero-window probes */
-		else if (!s.len && !(s.flags & TCPF_FIN) && !wnd_changed && cb->snd_max != cb->snd_una)
+		else if (sacked || (!advanced && !(cb->sack_ok && s.nsack) && !s.len && !(s.flags & TCPF_FIN) && !wnd_changed &&
+				    cb->snd_max != cb->snd_una))
 			dup_ack(cb, now);
 	}
 	if (our_fin_acked(cb)) {
@@ -442,7 +519,9 @@ void tcp_cb_input(struct tcp_cb *cb, const struct tcp_seg *seg, uint64_t now)
 				fin_received(cb, now);
 				s.flags &= (uint8_t)~TCPF_FIN;
 			}
-			if (had_ooo || cb->unacked_bytes >= 2u * cb->rcv_mss || cb->unacked_bytes >= wnd / 2)
+			/* Every second full segment at once; a full one carries TSopt beside its data. */
+			uint32_t full = cb->rcv_mss - (cb->ts_ok ? TCP_TS_LEN : 0);
+			if (had_ooo || cb->unacked_bytes >= 2u * full || cb->unacked_bytes >= wnd / 2)
 				cb->ack_now = true;
 			else if (!cb->t_delack)
 				cb->t_delack = now + TCP_DELACK;

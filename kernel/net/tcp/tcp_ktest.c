@@ -1,8 +1,9 @@
 /*
  * ktests for TCP through the kernel's socket interfaces over 127.0.0.1: a connection carrying
  * 200 KiB both ways, a refused connect, hostile segments (random headers and flags, valid
- * checksums) thrown at a listener and a live connection, which must keep working, and a leak
- * check: connections closed with a reset give back every tcp_sock.
+ * checksums) thrown at a listener and a live connection, which must keep working, a leak
+ * check (connections closed with a reset give back every tcp_sock), and the options both ends
+ * of a connection negotiate.
  */
 #include "console/console.h"
 #include "lib/errno.h"
@@ -210,4 +211,34 @@ KTEST(tcp_no_leak)
 	for (int i = 0; i < 100 && (after = tcp_sock_count()) != before; i++)
 		thread_sleep_ns(10000000);
 	KT_ASSERT_EQ(after, before);
+}
+
+/* Both ends of a loopback connection negotiate SACK, timestamps and window scaling, the
+ * timestamps take their 12 bytes out of the MSS, and data still flows with them. */
+KTEST(tcp_options_negotiated)
+{
+	struct file *lf = NULL, *c = NULL, *a = NULL;
+	uint16_t port;
+	KT_ASSERT_EQ(kpair(&lf, &c, &a, &port), 0);
+	KT_ASSERT_EQ(kio(c, "opts", 4, true), 4);
+	char buf[4];
+	KT_ASSERT_EQ(kio(a, buf, 4, false), 4);
+	unsigned ends = 0;
+	mutex_lock(&tcp_lock);
+	for (struct tcp_sock *t = tcp_table; t; t = t->next) {
+		if ((t->lport != port && t->rport != port) || t->cb.state != TCP_ESTABLISHED)
+			continue;
+		ends++;
+		bool ok = t->cb.sack_ok && t->cb.ts_ok && t->cb.ws_ok &&
+			  t->cb.mss == tcp_mss_for(IPV4(127, 0, 0, 1)) - TCP_TS_LEN;
+		if (!ok)
+			kprintf("tcp: %u->%u sack %d ts %d ws %d mss %u\n", t->lport, t->rport, t->cb.sack_ok,
+				t->cb.ts_ok, t->cb.ws_ok, t->cb.mss);
+		ends += ok ? 10 : 0;
+	}
+	mutex_unlock(&tcp_lock);
+	KT_ASSERT_EQ(ends, 22);
+	file_put(c);
+	file_put(a);
+	file_put(lf);
 }

@@ -1,8 +1,7 @@
 /*
  * TCP's wire side that needs no state: header parsing with its options (MSS, window scale,
- * SACK-permitted; RFC 9293 3.1-3.2, RFC 7323 2, RFC 2018), building the options (a SYN's, SACK
- * blocks), and
- * the reset a closed port answers with.
+ * SACK-permitted, SACK blocks, timestamps; RFC 9293 3.1-3.2, RFC 7323 2-3, RFC 2018), building
+ * the options, and the reset a closed port answers with.
  */
 #include "net/tcp/tcp_core.h"
 
@@ -15,6 +14,7 @@
 #define OPT_WS 3
 #define OPT_SACK_OK 4
 #define OPT_SACK 5
+#define OPT_TS 8
 
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t be32(const uint8_t *p)
@@ -60,10 +60,31 @@ int tcp_seg_parse(const uint8_t *p, size_t len, struct tcp_seg *seg, uint16_t *s
 			seg->ws = p[i + 2] > 14 ? 14 : p[i + 2]; /* RFC 7323 2.3: larger values mean 14 */
 		} else if (kind == OPT_SACK_OK && olen == 2 && (seg->flags & TCPF_SYN)) {
 			seg->sack_ok = true;
+		} else if (kind == OPT_TS && olen == 10) {
+			seg->has_ts = true;
+			seg->tsval = be32(p + i + 2);
+			seg->tsecr = be32(p + i + 6);
+		} else if (kind == OPT_SACK && !(seg->flags & TCPF_SYN) && olen >= 10 && (olen - 2) % 8 == 0 &&
+			   (olen - 2) / 8 <= TCP_SACK_MAX) {
+			/* Only parsed here: the engine checks every block against what it sent. */
+			seg->nsack = (uint8_t)((olen - 2) / 8);
+			for (unsigned b = 0; b < seg->nsack; b++) {
+				seg->sack[b][0] = be32(p + i + 2 + 8 * b);
+				seg->sack[b][1] = be32(p + i + 6 + 8 * b);
+			}
 		}
 		i += olen;
 	}
 	return 0;
+}
+
+static size_t put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return 4;
 }
 
 size_t tcp_opt_build(uint8_t *p, const struct tcp_out *o)
@@ -81,25 +102,38 @@ size_t tcp_opt_build(uint8_t *p, const struct tcp_out *o)
 		p[n++] = 3;
 		p[n++] = o->ws;
 	}
-	if (o->opt_sack_ok) {
+	/* SACK-permitted takes the two bytes that would be NOPs before a timestamp, as Linux's. */
+	if (o->opt_sack_ok && o->opt_ts) {
+		p[n++] = OPT_SACK_OK;
+		p[n++] = 2;
+	} else if (o->opt_sack_ok) {
 		p[n++] = OPT_NOP;
 		p[n++] = OPT_NOP;
 		p[n++] = OPT_SACK_OK;
 		p[n++] = 2;
+	} else if (o->opt_ts) {
+		p[n++] = OPT_NOP;
+		p[n++] = OPT_NOP;
 	}
-	if (o->nsack) {
+	if (o->opt_ts) {
+		p[n++] = OPT_TS;
+		p[n++] = 10;
+		n += put32(p + n, o->tsval);
+		n += put32(p + n, o->tsecr);
+	}
+	/* At most what fits beside the rest (the engine never asks for more). */
+	unsigned nsack = o->nsack;
+	while (nsack && n + 4 + 8 * nsack > TCP_OPT_MAX)
+		nsack--;
+	if (nsack) {
 		p[n++] = OPT_NOP;
 		p[n++] = OPT_NOP;
 		p[n++] = OPT_SACK;
-		p[n++] = (uint8_t)(2 + 8 * o->nsack);
-		for (unsigned i = 0; i < o->nsack; i++)
-			for (unsigned e = 0; e < 2; e++) {
-				uint32_t v = o->sack[i][e];
-				p[n++] = (uint8_t)(v >> 24);
-				p[n++] = (uint8_t)(v >> 16);
-				p[n++] = (uint8_t)(v >> 8);
-				p[n++] = (uint8_t)v;
-			}
+		p[n++] = (uint8_t)(2 + 8 * nsack);
+		for (unsigned i = 0; i < nsack; i++) {
+			n += put32(p + n, o->sack[i][0]);
+			n += put32(p + n, o->sack[i][1]);
+		}
 	}
 	return n;
 }

@@ -1,7 +1,8 @@
 /*
  * The sending half of the engine: which segments go out now (the windows, Nagle's rule, the
- * FIN after the data), the window we advertise (never shrinking it, with the receiver's
- * silly-window avoidance of RFC 9293 3.8.6.2.2), SYNs, resets and bare ACKs.
+ * FIN after the data; in SACK recovery tcp_sack.c chooses), the window we advertise (never
+ * shrinking it, with the receiver's silly-window avoidance of RFC 9293 3.8.6.2.2), the
+ * options every segment carries (timestamps, SACK blocks), SYNs, resets and bare ACKs.
  */
 #include "net/tcp/tcp_core.h"
 
@@ -76,8 +77,9 @@ static void sack_block(struct tcp_out *o, uint32_t l, uint32_t r)
 static void add_sack_blocks(const struct tcp_cb *cb, struct tcp_out *o, uint32_t len)
 {
 	unsigned room = len + 4 + 8 <= cb->mss ? (cb->mss - len - 4) / 8 : 0;
-	if (room > TCP_SACK_MAX)
-		room = TCP_SACK_MAX;
+	unsigned most = o->opt_ts ? TCP_SACK_MAX_TS : TCP_SACK_MAX;
+	if (room > most)
+		room = most;
 	if (!room)
 		return;
 	const struct tcp_ooo *q = cb->ooo;
@@ -98,8 +100,16 @@ static void add_sack_blocks(const struct tcp_cb *cb, struct tcp_out *o, uint32_t
 
 static void emit(struct tcp_cb *cb, struct tcp_out *o, uint32_t off, uint32_t len)
 {
+	/* RFC 7323 3.2: once negotiated, every segment but a reset carries TSopt; a SYN when we
+	 * offer it (tcp_send_syn says). TSecr is meaningful only with ACK. */
+	if (!(o->flags & TCPF_RST) && (o->opt_ts || (cb->ts_ok && !(o->flags & TCPF_SYN)))) {
+		o->opt_ts = true;
+		o->tsval = tcp_ts_now(cb);
+		o->tsecr = (o->flags & TCPF_ACK) ? cb->ts_recent : 0;
+	}
 	if (o->flags & TCPF_ACK) {
 		o->ack = cb->rcv_nxt;
+		cb->last_ack_sent = cb->rcv_nxt;
 		if (cb->sack_ok && cb->ooo && !(o->flags & TCPF_SYN))
 			add_sack_blocks(cb, o, len);
 		cb->unacked_bytes = 0;
@@ -127,7 +137,9 @@ void tcp_send_syn(struct tcp_cb *cb, bool ack)
 		o.opt_ws = true;
 		o.ws = cb->rcv_ws;
 	}
-	o.opt_sack_ok = !ack || cb->sack_ok; /* the same rule for SACK-permitted (RFC 2018 2) */
+	/* The same rule for SACK-permitted (RFC 2018 2) and timestamps (RFC 7323 3.2). */
+	o.opt_sack_ok = ack ? cb->sack_ok : cb->offer_sack;
+	o.opt_ts = ack ? cb->ts_ok : cb->offer_ts;
 	emit(cb, &o, 0, 0);
 }
 
@@ -143,17 +155,25 @@ static void send_data(struct tcp_cb *cb, uint32_t seq, uint32_t n, bool fin, boo
 	emit(cb, &o, seq - cb->snd_una, n);
 }
 
+uint32_t tcp_retransmit(struct tcp_cb *cb, uint32_t seq, uint32_t end)
+{
+	uint32_t off = seq - cb->snd_una;
+	uint32_t avail = off < cb->sndq.len ? cb->sndq.len - off : 0;
+	uint32_t n = min32(min32(avail, cb->mss), end - seq);
+	uint32_t fin_seq = cb->snd_una + cb->sndq.len;
+	bool fin = cb->fin_queued && SEQ_GT(cb->snd_max, fin_seq) && seq + n == fin_seq && SEQ_GT(end, fin_seq);
+	if (!n && !fin)
+		return 0;
+	cb->retransmits++;
+	cb->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
+	send_data(cb, seq, n, fin, true);
+	return n + (fin ? 1 : 0);
+}
+
 void tcp_retransmit_first(struct tcp_cb *cb, uint64_t now)
 {
 	(void)now;
-	uint32_t n = min32(cb->sndq.len, cb->mss);
-	uint32_t fin_seq = cb->snd_una + cb->sndq.len;
-	bool fin = cb->fin_queued && n == cb->sndq.len && SEQ_GT(cb->snd_max, fin_seq);
-	if (!n && !fin)
-		return;
-	cb->retransmits++;
-	cb->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
-	send_data(cb, cb->snd_una, n, fin, true);
+	tcp_retransmit(cb, cb->snd_una, cb->snd_una + cb->mss + 1);
 }
 
 static bool can_send_data(const struct tcp_cb *cb)
@@ -170,46 +190,69 @@ static bool can_send_data(const struct tcp_cb *cb)
 	}
 }
 
+bool tcp_send_new(struct tcp_cb *cb, uint64_t now, uint32_t usable)
+{
+	/* Going back after a timeout: what the peer SACKed since need not go again. */
+	uint32_t skip;
+	while (cb->sb_n && SEQ_LT(cb->snd_nxt, cb->snd_max) && tcp_sack_holds(cb, cb->snd_nxt, &skip))
+		cb->snd_nxt = skip;
+	uint32_t off = cb->snd_nxt - cb->snd_una;
+	uint32_t datalen = cb->sndq.len;
+	uint32_t fin_seq = cb->snd_una + datalen;
+	bool fin_pending = cb->fin_queued && SEQ_LEQ(cb->snd_nxt, fin_seq);
+	uint32_t avail = off < datalen ? datalen - off : 0;
+	uint32_t flight = cb->snd_nxt - cb->snd_una;
+	/* With TSO a segment of new data carries many MSS, the device cutting it; the windows
+	 * and the rules below limit it exactly as they would its pieces (whole MSS only, short of
+	 * the end of the data). What goes again is sent one MSS at a time. */
+	bool fresh = SEQ_GEQ(cb->snd_nxt, cb->snd_max);
+	uint32_t n = min32(min32(avail, usable), fresh && cb->tso_max > cb->mss ? cb->tso_max : cb->mss);
+	if (n > cb->mss && n < avail)
+		n -= n % cb->mss;
+	if (n && cb->sb_n && SEQ_LT(cb->snd_nxt, cb->snd_max))
+		n = tcp_sack_next_start(cb, cb->snd_nxt, n) - cb->snd_nxt; /* stop short of a SACKed range */
+	if (!n && !(fin_pending && !avail))
+		return false;
+	if (n && n < cb->mss && n < avail && flight)
+		return false; /* window-limited: wait for the ACKs instead of sending a sliver */
+	if (n && n == avail && n < cb->mss && !cb->nodelay && flight && !fin_pending)
+		return false; /* Nagle (RFC 896): one small segment outstanding at a time */
+	bool fin = fin_pending && n == avail;
+	if (!fresh)
+		cb->retransmits++;
+	if (fresh && !cb->rtt_timing && n) {
+		cb->rtt_timing = true;
+		cb->rtt_seq = cb->snd_nxt + n;
+		cb->rtt_start = now;
+	}
+	send_data(cb, cb->snd_nxt, n, fin, n == avail);
+	cb->snd_nxt += n + (fin ? 1 : 0);
+	if (SEQ_GT(cb->snd_nxt, cb->snd_max))
+		cb->snd_max = cb->snd_nxt;
+	if (!cb->t_rto)
+		tcp_arm_rto(cb, now);
+	if (fresh)
+		tcp_tlp_arm(cb, now);
+	return true;
+}
+
 void tcp_cb_output(struct tcp_cb *cb, uint64_t now)
 {
-	while (can_send_data(cb)) {
-		uint32_t off = cb->snd_nxt - cb->snd_una;
-		uint32_t datalen = cb->sndq.len;
-		uint32_t fin_seq = cb->snd_una + datalen;
-		bool fin_pending = cb->fin_queued && SEQ_LEQ(cb->snd_nxt, fin_seq);
-		uint32_t avail = off < datalen ? datalen - off : 0;
-		uint32_t flight = cb->snd_nxt - cb->snd_una;
-		uint32_t wnd = min32(cb->snd_wnd, cb->cwnd);
-		uint32_t usable = wnd > flight ? wnd - flight : 0;
-		/* With TSO one emitted segment carries many MSS, the device cutting it; the windows
-		 * and the rules below limit it exactly as they would its pieces (whole MSS only,
-		 * short of the end of the data). */
-		uint32_t n = min32(min32(avail, usable), cb->tso_max > cb->mss ? cb->tso_max : cb->mss);
-		if (n > cb->mss && n < avail)
-			n -= n % cb->mss;
-		if (!n && !(fin_pending && !avail))
-			break;
-		if (n && n < cb->mss && n < avail && flight)
-			break; /* window-limited: wait for the ACKs instead of sending a sliver */
-		if (n && n == avail && n < cb->mss && !cb->nodelay && flight && !fin_pending)
-			break; /* Nagle (RFC 896): one small segment outstanding at a time */
-		bool fin = fin_pending && n == avail;
-		bool fresh = SEQ_GEQ(cb->snd_nxt, cb->snd_max);
-		if (!fresh)
-			cb->retransmits++;
-		if (fresh && !cb->rtt_timing && n) {
-			cb->rtt_timing = true;
-			cb->rtt_seq = cb->snd_nxt + n;
-			cb->rtt_start = now;
+	tcp_clock(cb, now);
+	if (can_send_data(cb) && cb->in_recovery && cb->sack_ok) {
+		tcp_sack_output(cb, now);
+	} else {
+		while (can_send_data(cb)) {
+			uint32_t flight = cb->snd_nxt - cb->snd_una;
+			uint32_t cwnd = cb->cwnd;
+			/* Limited transmit (RFC 3042): a new segment on each of the first two
+			 * duplicate ACKs, so that a small window still gets three of them. */
+			if (!cb->in_recovery && cb->dupacks)
+				cwnd += (cb->dupacks < 2 ? cb->dupacks : 2) * (uint32_t)cb->mss;
+			uint32_t wnd = min32(cb->snd_wnd, cwnd);
+			if (!tcp_send_new(cb, now, wnd > flight ? wnd - flight : 0))
+				break;
 		}
-		send_data(cb, cb->snd_nxt, n, fin, n == avail);
-		cb->snd_nxt += n + (fin ? 1 : 0);
-		if (SEQ_GT(cb->snd_nxt, cb->snd_max))
-			cb->snd_max = cb->snd_nxt;
-		if (!cb->t_rto)
-			tcp_arm_rto(cb, now);
-		if (fin)
-			break;
 	}
 	/* A zero window with data waiting: the retransmission timer doubles as the persist timer. */
 	if (can_send_data(cb) && !cb->t_rto && cb->snd_nxt == cb->snd_una &&

@@ -21,16 +21,27 @@ void tcp_rtt_init(struct tcp_rtt *r)
 
 void tcp_rtt_sample(struct tcp_rtt *r, uint64_t m)
 {
+	tcp_rtt_sample_n(r, m, 1);
+}
+
+void tcp_rtt_sample_n(struct tcp_rtt *r, uint64_t m, uint32_t n)
+{
+	if (!n)
+		n = 1;
 	if (!r->has_sample) {
 		/* (2.2) the first measurement */
 		r->srtt = m;
 		r->rttvar = m / 2;
 		r->has_sample = true;
 	} else {
-		/* (2.3) alpha = 1/8, beta = 1/4; RTTVAR first, with the old SRTT */
+		/* (2.3) alpha = 1/8, beta = 1/4, each divided by n when timestamps give n samples per
+		 * round trip (RFC 7323 4.2), so that RTTVAR keeps a round trip's memory; RTTVAR first,
+		 * with the old SRTT. */
 		uint64_t diff = r->srtt > m ? r->srtt - m : m - r->srtt;
-		r->rttvar = (3 * r->rttvar + diff) / 4;
-		r->srtt = (7 * r->srtt + m) / 8;
+		int64_t dv = (int64_t)diff - (int64_t)r->rttvar;
+		int64_t ds = (int64_t)m - (int64_t)r->srtt;
+		r->rttvar = (uint64_t)((int64_t)r->rttvar + dv / (4 * (int64_t)n));
+		r->srtt = (uint64_t)((int64_t)r->srtt + ds / (8 * (int64_t)n));
 	}
 	uint64_t var = 4 * r->rttvar;
 	r->rto = clamp_rto(r->srtt + (var > TCP_CLOCK_G ? var : TCP_CLOCK_G));

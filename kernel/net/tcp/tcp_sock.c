@@ -192,6 +192,7 @@ static int tcp_connect(struct socket *sock, const void *addr, int len, unsigned 
 		cb->ka_intvl = intvl;
 		cb->ka_cnt = cnt;
 		cb->keepalive = sock->keepalive;
+		cb->ts_off = tcp_new_iss();
 		ts->laddr = src;
 		ts->raddr = ip;
 		ts->rport = ntohs(port);

@@ -12,6 +12,9 @@
 #                               QEMU (-netdev dgram). TAP_IMPAIR says which ("netem", "relay" or
 #                               "none"). Returns 1 (after printing SKIP) when the host cannot: not
 #                               root, no netns, no /dev/net/tun.
+#   tap_setup LOSS REORDER DUP DELAY_MS UP_LOSS
+#                               the same, and UP_LOSS% of the guest's frames dropped too: always
+#                               through tap_impair.py (netem on the tap only sees one way).
 #   tap_qemu LOGNAME SECS ARGS  QEMU in the background inside the namespace, its NIC on the tap as
 #                               netdev n0 (add -device MODEL,netdev=n0); QEMU_PID, LOG set.
 #   tap_wait_log TEXT SECS      waits until the serial log holds TEXT (0) or QEMU ends (1).
@@ -83,7 +86,12 @@ tap_setup() {
 	fi
 	TAP_IMPAIR=none
 	TAP_RELAY_ARGS=()
-	[ "$#" -eq 4 ] || return 0
+	[ "$#" -ge 4 ] || return 0
+	if [ "$#" -ge 5 ]; then
+		TAP_IMPAIR=relay
+		TAP_RELAY_ARGS=("$1" "$2" "$3" "$4" "$5")
+		return 0
+	fi
 	if ip netns exec "$ns" tc qdisc add dev "$TAP_IF" root netem loss "$1%" reorder "$2%" duplicate "$3%" \
 		delay "${4}ms" 2> /dev/null; then
 		TAP_IMPAIR=netem

@@ -5,8 +5,10 @@ datagram) to an existing tap device, and impairs the frames the host sends to th
 "tc qdisc add dev TAP root netem loss L% reorder R% duplicate D% delay Dms" would on the tap's
 egress: a frame is dropped with probability L, sent twice with probability D, and each copy
 goes out at once with probability R (netem's reorder: those overtake) or after the delay.
-Frames from the guest pass unchanged. Runs until killed; prints counts to stderr at exit.
-Usage: tap_impair.py TAP QEMU_PORT RELAY_PORT LOSS% REORDER% DUP% DELAY_MS"""
+Frames from the guest pass unchanged, unless FROM_GUEST_LOSS% is given: then that share of them
+is dropped (so that the guest's TCP sender has losses to recover from). Runs until killed;
+prints counts to stderr at exit.
+Usage: tap_impair.py TAP QEMU_PORT RELAY_PORT LOSS% REORDER% DUP% DELAY_MS [FROM_GUEST_LOSS%]"""
 import fcntl
 import heapq
 import os
@@ -24,13 +26,14 @@ IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
 tap_name, qemu_port, relay_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 loss, reorder, dup = (float(a.rstrip("%")) / 100 for a in sys.argv[4:7])
 delay = float(sys.argv[7]) / 1000
+up_loss = float(sys.argv[8].rstrip("%")) / 100 if len(sys.argv) > 8 else 0.0
 
 tap = os.open("/dev/net/tun", os.O_RDWR)
 fcntl.ioctl(tap, TUNSETIFF, struct.pack("16sH", tap_name.encode(), IFF_TAP | IFF_NO_PI))
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sock.bind(("127.0.0.1", relay_port))
 qemu = ("127.0.0.1", qemu_port)
-stats = {"to_guest": 0, "dropped": 0, "duplicated": 0, "reordered": 0, "from_guest": 0}
+stats = {"to_guest": 0, "dropped": 0, "duplicated": 0, "reordered": 0, "from_guest": 0, "from_guest_dropped": 0}
 pending = []  # (due, seq, frame)
 seq = 0
 
@@ -51,7 +54,10 @@ while True:
     if sock in ready:
         frame = sock.recv(65536)
         stats["from_guest"] += 1
-        os.write(tap, frame)
+        if up_loss and random.random() < up_loss:
+            stats["from_guest_dropped"] += 1
+        else:
+            os.write(tap, frame)
     if tap in ready:
         frame = os.read(tap, 65536)
         stats["to_guest"] += 1
