@@ -35,12 +35,12 @@ run() { # MODE EXTRA-CMDLINE
 	local mode=$1 extra=$2
 	TEST_NAME=$base/$mode
 	tap_setup || return
-	tap_qemu "virtio_net_offload-$mode" 200 -machine q35 -smp 2 -m 512M -nic none \
+	tap_qemu "virtio_net_offload-$mode" 260 -machine q35 -smp 2 -m 512M -nic none \
 		-device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02" \
 		-kernel "$KERNEL" -initrd "$work/rootfs.cpio.gz" \
 		-append "console=ttyS0 rdinit=/vnetoff $TAP_CMDLINE_IP $extra"
 	if tap_wait_log "vnetoff: ready" 90; then
-		tap_exec timeout 150 python3 "$ROOT/tests/system/net/tcp_tap_host.py" "$TAP_GUEST" "$work/host.bin" 140 \
+		tap_exec timeout 210 python3 "$ROOT/tests/system/net/tcp_tap_host.py" "$TAP_GUEST" "$work/host.bin" 200 \
 			> "$work/host.txt" 2>&1
 	else
 		fail ready "Ferrite never got to its nc (log: $LOG)"
