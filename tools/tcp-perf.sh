@@ -11,6 +11,7 @@
 # Env:   NICS="e1000 virtio-net-pci"  ROUNDS=5  MIB=16  SMP=2  MEM=512M
 #        OUT=build/tcp-perf (one log per OS/NIC, and results.txt with every transfer)
 #        FERRITE_KERNEL=build/ferrite.elf (another build, for before/after comparisons)
+#        FERRITE_APPEND="virtio_net.offload=0" (more of Ferrite's command line)
 source "$(dirname "$0")/../tests/system/lib.sh"
 source "$ROOT/tests/system/net/lib_tap.bash"
 NICS=${NICS:-e1000 virtio-net-pci}
@@ -29,7 +30,7 @@ for os in ${@:-ferrite linux}; do
 	ferrite)
 		sh "$ROOT/tools/mkrootfs.sh" "$work/ferrite.cpio.gz" "$work/guest.rc:/tcpperf"
 		boot=(-kernel "$KERNEL" -initrd "$work/ferrite.cpio.gz"
-			-append "console=ttyS0 rdinit=/tcpperf $TAP_CMDLINE_IP")
+			-append "console=ttyS0 rdinit=/tcpperf $TAP_CMDLINE_IP ${FERRITE_APPEND:-}")
 		;;
 	linux)
 		bash "$ROOT/tools/linux-guest-net.sh" "$work/linux.cpio.gz" "$work/guest.rc" || exit 1

@@ -42,7 +42,23 @@ struct sk_buff {
 	uint8_t ip_ttl, ip_tos; /* to send: the socket's IP_TTL (0: the default) and IP_TOS */
 	const void *origin;     /* to send: the packet socket that built the frame (it does not
 				 * see its own frame leave); never copied */
+	/*
+	 * Checksum offload state (Linux's ip_summed). SKB_CSUM_PARTIAL: the TCP/UDP checksum at
+	 * csum_start + csum_offset holds only the pseudo-header sum; whoever sends the frame (a
+	 * device with NETIF_F_IP_CSUM, else netdev_xmit in software) sums from csum_start to the
+	 * end and stores the result there. A received frame in that state, or SKB_CSUM_UNNECESSARY,
+	 * had its transport checksum vouched for by the device (or comes from this host through
+	 * lo), so TCP and UDP skip verifying it.
+	 */
+	uint8_t csum;
+	uint16_t csum_offset;   /* from csum_start: 16 for TCP, 6 for UDP */
+	uint32_t csum_start;    /* offset from head (stays valid across push and pull) */
+	/* A TCPv4 segment longer than one MSS for a device with NETIF_F_TSO to cut into
+	 * gso_size-byte segments (netdev_xmit cuts it in software for any other); 0: none. */
+	uint16_t gso_size;
 };
+
+enum { SKB_CSUM_NONE = 0, SKB_CSUM_UNNECESSARY, SKB_CSUM_PARTIAL };
 
 /* A buffer with SKB_HEADROOM before data and room for len bytes after it; NULL if out of memory. */
 struct sk_buff *skb_alloc(size_t len);
@@ -58,6 +74,21 @@ void skb_trim(struct sk_buff *skb, size_t len);
 /* A copy of the valid bytes with the usual headroom; NULL if out of memory. */
 struct sk_buff *skb_copy(const struct sk_buff *skb);
 static inline size_t skb_headroom(const struct sk_buff *skb) { return (size_t)(skb->data - skb->head); }
+/* Marks skb's transport checksum at start + offset as holding the pseudo-header sum only. */
+static inline void skb_set_csum_partial(struct sk_buff *skb, const uint8_t *start, uint16_t offset)
+{
+	skb->csum = SKB_CSUM_PARTIAL;
+	skb->csum_start = (uint32_t)(start - skb->head);
+	skb->csum_offset = offset;
+}
+/* Whether a received frame's transport checksum is known good without summing it. */
+static inline bool skb_csum_valid(const struct sk_buff *skb) { return skb->csum != SKB_CSUM_NONE; }
+/*
+ * Finishes a partial checksum in software (sums from csum_start to the end of the data and
+ * stores it); the state becomes SKB_CSUM_NONE. 0, or -EINVAL when csum_start/offset do not lie
+ * inside the data (nothing written).
+ */
+int skb_csum_complete(struct sk_buff *skb);
 static inline size_t skb_tailroom(const struct sk_buff *skb)
 {
 	return skb->size - skb_headroom(skb) - skb->len;
@@ -91,6 +122,10 @@ void skb_queue_purge(struct skb_queue *q);
 #define IFF_PROMISC   0x100 /* receives every unicast frame (while promisc_count > 0) */
 #define IFF_ALLMULTI  0x200 /* receives every multicast frame (while allmulti_count > 0) */
 
+/* What a device does for the stack (dev->features), Linux's NETIF_F_* in spirit. */
+#define NETIF_F_IP_CSUM 0x1 /* fills in the TCP/UDP checksum of an IPv4 SKB_CSUM_PARTIAL frame */
+#define NETIF_F_TSO     0x2 /* cuts a TCPv4 frame with gso_size into segments (needs IP_CSUM) */
+
 /* Counters in /proc/net/dev's order; updated with atomic adds. */
 struct net_device_stats {
 	uint64_t rx_bytes, rx_packets, rx_errors, rx_dropped, rx_fifo_errors, rx_frame_errors,
@@ -121,6 +156,7 @@ struct net_device {
 	unsigned flags;             /* IFF_* */
 	bool link_up;               /* carrier, as the hardware reports it */
 	unsigned mtu;
+	unsigned features;          /* NETIF_F_*: set by the driver before registering */
 	uint8_t mac[ETH_ALEN];
 	uint8_t broadcast[ETH_ALEN];
 	const struct net_device_ops *ops;

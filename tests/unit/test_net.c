@@ -1,10 +1,11 @@
-// unit-deps: kernel/net/ipv4/checksum.c kernel/net/ipv4/parse.c kernel/net/ipv4/route.c kernel/net/ipv4/arp_cache.c kernel/net/ipv4/ip_reasm.c kernel/lib/string.c kernel/net/ipv4/dhcp_msg.c kernel/net/ipv4/ratelimit.c kernel/net/ipv4/ipconfig.c kernel/net/core/skbuff.c
+// unit-deps: kernel/net/ipv4/checksum.c kernel/net/ipv4/parse.c kernel/net/ipv4/route.c kernel/net/ipv4/arp_cache.c kernel/net/ipv4/ip_reasm.c kernel/lib/string.c kernel/net/ipv4/dhcp_msg.c kernel/net/ipv4/ratelimit.c kernel/net/ipv4/ipconfig.c kernel/net/core/skbuff.c kernel/net/ipv4/gso.c
 /*
  * Host tests for the pure parts of the IPv4 stack: the Internet checksum against known vectors
  * and a naive reference, header validation of malformed packets (short, bad lengths, bad
  * checksums, bad fragments), the routing table's longest-prefix match, the ARP cache's
  * queueing, retries and expiry, and fragment reassembly (in order, out of order, duplicates,
- * overlaps, timeouts, random permutations).
+ * overlaps, timeouts, random permutations); checksum offload (partial checksums finished in
+ * software, packet buffers carrying the state) and software TCP segmentation.
  */
 #include "unit.h"
 
@@ -85,7 +86,7 @@ TEST(checksum_udp_pseudo_header)
 	memcpy(all + 12, seg, sizeof(seg));
 	CHECK_INT(ref_checksum(all, sizeof(all)), 0);
 	size_t ul;
-	CHECK_INT(udp_parse(seg, sizeof(seg), s, d, &ul), 0);
+	CHECK_INT(udp_parse(seg, sizeof(seg), s, d, false, &ul), 0);
 	CHECK_INT(ul, sizeof(seg));
 }
 
@@ -166,18 +167,18 @@ TEST(udp_icmp_arp_parse_malformed)
 	in_addr_t s = IPV4(1, 2, 3, 4), d = IPV4(5, 6, 7, 8);
 	uint8_t u[16] = { 0, 1, 0, 2, 0, 16, 0, 0 };
 	size_t ul;
-	CHECK_INT(udp_parse(u, 7, s, d, &ul), -DROP_SHORT);
-	CHECK_INT(udp_parse(u, 16, s, d, &ul), 0); /* checksum 0: none */
+	CHECK_INT(udp_parse(u, 7, s, d, false, &ul), -DROP_SHORT);
+	CHECK_INT(udp_parse(u, 16, s, d, false, &ul), 0); /* checksum 0: none */
 	u[5] = 7;
-	CHECK_INT(udp_parse(u, 16, s, d, &ul), -DROP_TOT_LEN); /* length below the header */
+	CHECK_INT(udp_parse(u, 16, s, d, false, &ul), -DROP_TOT_LEN); /* length below the header */
 	u[5] = 17;
-	CHECK_INT(udp_parse(u, 16, s, d, &ul), -DROP_TOT_LEN); /* longer than received */
+	CHECK_INT(udp_parse(u, 16, s, d, false, &ul), -DROP_TOT_LEN); /* longer than received */
 	u[5] = 12;
 	uint16_t c = inet_pseudo_checksum(s, d, IPPROTO_UDP, u, 12);
 	memcpy(u + 6, &c, 2);
-	CHECK_INT(udp_parse(u, 16, s, d, &ul), 0);
+	CHECK_INT(udp_parse(u, 16, s, d, false, &ul), 0);
 	CHECK_INT(ul, 12);
-	CHECK_INT(udp_parse(u, 16, s, IPV4(5, 6, 7, 9), &ul), -DROP_CHECKSUM); /* pseudo-header counts */
+	CHECK_INT(udp_parse(u, 16, s, IPV4(5, 6, 7, 9), false, &ul), -DROP_CHECKSUM); /* pseudo-header counts */
 
 	uint8_t icmp[12] = { 8, 0, 0, 0, 0, 1, 0, 1, 'a', 'b', 'c', 'd' };
 	c = inet_checksum(icmp, 12);
@@ -630,4 +631,168 @@ TEST(skb_bounds_and_queue)
 	skb_queue_tail(&q, c);
 	skb_queue_purge(&q); /* frees both (ASan would see a leak otherwise) */
 	CHECK(q.head == NULL);
+}
+
+/* ---- checksum offload and segmentation ---- */
+
+TEST(partial_checksum_finishes_to_full)
+{
+	/* The pseudo-header sum in the field, summed over the segment, gives exactly the checksum
+	 * computed in one go, for TCP and UDP, every length parity, random contents. */
+	srand(7);
+	static uint8_t seg[66000], ref[66000];
+	for (int round = 0; round < 300; round++) {
+		uint8_t proto = round & 1 ? IPPROTO_UDP : 6;
+		size_t off = proto == IPPROTO_UDP ? 6 : 16;
+		size_t n = off + 2 + (size_t)rand() % (round < 200 ? 200 : 65000);
+		in_addr_t s = (in_addr_t)rand(), d = (in_addr_t)rand();
+		for (size_t i = 0; i < n; i++)
+			seg[i] = (uint8_t)(round % 5 == 0 ? 0 : rand());
+		seg[off] = seg[off + 1] = 0;
+		memcpy(ref, seg, n);
+		uint16_t full = inet_pseudo_checksum(s, d, proto, ref, n);
+		uint16_t partial = inet_pseudo_partial(s, d, proto, n);
+		memcpy(seg + off, &partial, 2);
+		inet_csum_finish(seg, n, off);
+		uint16_t got;
+		memcpy(&got, seg + off, 2);
+		CHECK_INT(got, full ? full : 0xffff);
+		/* And the finished segment verifies as a received one would. */
+		CHECK_INT(inet_pseudo_checksum(s, d, proto, seg, n), 0);
+	}
+}
+
+TEST(partial_checksum_zero_becomes_ffff)
+{
+	/* A UDP datagram whose checksum comes out 0 must go out as 0xffff (RFC 768). Find one by
+	 * choosing the last payload word so that the sum is all ones. */
+	in_addr_t s = IPV4(10, 0, 0, 1), d = IPV4(10, 0, 0, 2);
+	uint8_t u[10] = { 0x12, 0x34, 0x00, 0x35, 0x00, 10, 0, 0, 0, 0 };
+	uint16_t c = inet_pseudo_checksum(s, d, IPPROTO_UDP, u, sizeof(u));
+	/* Adding the checksum value as data makes the complemented sum 0. */
+	memcpy(u + 8, &c, 2);
+	CHECK_INT(inet_pseudo_checksum(s, d, IPPROTO_UDP, u, sizeof(u)), 0);
+	uint16_t p = inet_pseudo_partial(s, d, IPPROTO_UDP, sizeof(u));
+	memcpy(u + 6, &p, 2);
+	inet_csum_finish(u, sizeof(u), 6);
+	CHECK_INT(u[6], 0xff);
+	CHECK_INT(u[7], 0xff);
+	size_t ul;
+	CHECK_INT(udp_parse(u, sizeof(u), s, d, false, &ul), 0);
+}
+
+TEST(skb_csum_state_follows_copies)
+{
+	struct sk_buff *skb = skb_alloc(40);
+	uint8_t *h = skb_put(skb, 28);
+	memset(h, 0x5a, 28);
+	in_addr_t s = IPV4(192, 0, 2, 1), d = IPV4(192, 0, 2, 2);
+	uint16_t p = inet_pseudo_partial(s, d, IPPROTO_UDP, 28);
+	memcpy(h + 6, &p, 2);
+	skb_set_csum_partial(skb, h, 6);
+	skb_push(skb, 20); /* an IP header in front: the offsets still name the UDP checksum */
+	CHECK(skb_csum_valid(skb));
+	struct sk_buff *c = skb_copy(skb);
+	skb_pull(c, 20);
+	c->data[0] = 0x5a; /* untouched bytes, just the same data */
+	CHECK_INT(c->csum, SKB_CSUM_PARTIAL);
+	CHECK_INT(skb_csum_complete(c), 0);
+	CHECK_INT(c->csum, SKB_CSUM_NONE);
+	CHECK_INT(inet_pseudo_checksum(s, d, IPPROTO_UDP, c->data, 28), 0);
+	CHECK_INT(skb_csum_complete(c), 0); /* nothing left to do */
+	/* Offsets outside the data are refused, not written through. */
+	skb_pull(skb, 30);
+	CHECK_INT(skb_csum_complete(skb), -EINVAL);
+	CHECK_INT(skb->csum, SKB_CSUM_PARTIAL);
+	skb_free(skb);
+	skb_free(c);
+}
+
+/* A TCP frame: Ethernet, IPv4 (id 0x100), TCP from seq with flags and optlen bytes of options,
+ * paylen bytes of a counting pattern; returns its length. */
+static size_t make_tcp_frame(uint8_t *f, uint32_t seq, uint8_t flags, size_t optlen, size_t paylen)
+{
+	size_t thl = 20 + optlen, len = 14 + 20 + thl + paylen;
+	memset(f, 0, 14 + 20 + thl);
+	f[12] = 0x08;
+	struct ip_hdr *ih = (struct ip_hdr *)(f + 14);
+	ih->ver_ihl = 0x45;
+	ih->tot_len = htons((uint16_t)(len - 14));
+	ih->id = htons(0x100);
+	ih->ttl = 64;
+	ih->protocol = 6;
+	ih->saddr = IPV4(192, 168, 77, 2);
+	ih->daddr = IPV4(192, 168, 77, 1);
+	ih->check = inet_checksum(ih, 20);
+	uint8_t *th = f + 34;
+	th[0] = 0x13, th[1] = 0x89, th[2] = 0xc0, th[3] = 0x01;
+	uint32_t nseq = htonl(seq);
+	memcpy(th + 4, &nseq, 4);
+	th[12] = (uint8_t)((thl / 4) << 4);
+	th[13] = flags;
+	th[14] = 0xff, th[15] = 0xff;
+	for (size_t i = 0; i < optlen; i++)
+		th[20 + i] = 1; /* NOPs */
+	for (size_t i = 0; i < paylen; i++)
+		f[14 + 20 + thl + i] = (uint8_t)(i * 7 + i / 251);
+	return len;
+}
+
+TEST(gso_tcp4_segments_like_tso)
+{
+	static uint8_t f[14 + 65535], out[14 + 20 + 60 + 1460], joined[65535];
+	const uint8_t flags = 0x80 | 0x10 | 0x08 | 0x01; /* CWR ACK PSH FIN */
+	for (size_t optlen = 0; optlen <= 12; optlen += 12) {
+		size_t paylen = 10 * 1448 + 100, mss = 1448 - optlen;
+		size_t len = make_tcp_frame(f, 0xfffff000u, flags, optlen, paylen); /* the sequence wraps */
+		struct gso_tcp4 g;
+		CHECK_INT(gso_tcp4_parse(f, len, (uint16_t)mss, &g), 0);
+		CHECK_INT(g.nsegs, (paylen + mss - 1) / mss);
+		size_t total = 0;
+		for (unsigned i = 0; i < g.nsegs; i++) {
+			size_t n = gso_tcp4_segment(f, &g, i, out);
+			bool last = i + 1 == g.nsegs;
+			CHECK(n <= 14 + 20 + 20 + optlen + mss);
+			struct ipv4_info ip;
+			CHECK_INT(ipv4_parse(out + 14, n - 14, &ip), 0); /* header checksum and lengths */
+			CHECK_INT(ip.tot_len, n - 14);
+			CHECK_INT(ip.id, 0x100 + i);
+			CHECK_INT(inet_pseudo_checksum(ip.saddr, ip.daddr, 6, out + 34, n - 34), 0);
+			uint32_t seq;
+			memcpy(&seq, out + 34 + 4, 4);
+			CHECK_INT(ntohl(seq), (uint32_t)(0xfffff000u + i * mss));
+			CHECK_INT(out[34 + 13], (uint8_t)((last ? flags : (flags & ~0x09)) & (i ? ~0x80 : 0xff)));
+			CHECK(host_memcmp(out + 34 + 20, f + 34 + 20, optlen) == 0); /* options copied */
+			size_t data = n - (34 + 20 + optlen);
+			CHECK(last ? data <= mss : data == mss);
+			memcpy(joined + total, out + 34 + 20 + optlen, data);
+			total += data;
+		}
+		CHECK_INT(total, paylen);
+		CHECK(host_memcmp(joined, f + 34 + 20 + optlen, paylen) == 0);
+	}
+}
+
+TEST(gso_tcp4_refuses_what_it_cannot_cut)
+{
+	static uint8_t f[2000];
+	struct gso_tcp4 g;
+	size_t len = make_tcp_frame(f, 1, 0x10, 0, 1000);
+	CHECK_INT(gso_tcp4_parse(f, len, 0, &g), -EINVAL);        /* no MSS */
+	CHECK_INT(gso_tcp4_parse(f, len - 1, 500, &g), -EINVAL);  /* IP length disagrees */
+	CHECK_INT(gso_tcp4_parse(f, 40, 500, &g), -EINVAL);       /* cut inside TCP */
+	f[34 + 12] = 0x40;                                        /* data offset 4 words */
+	CHECK_INT(gso_tcp4_parse(f, len, 500, &g), -EINVAL);
+	len = make_tcp_frame(f, 1, 0x10, 0, 1000);
+	f[14 + 9] = 17;                                           /* UDP */
+	CHECK_INT(gso_tcp4_parse(f, len, 500, &g), -EINVAL);
+	len = make_tcp_frame(f, 1, 0x10, 0, 1000);
+	f[14 + 6] = 0x20;                                         /* a fragment */
+	CHECK_INT(gso_tcp4_parse(f, len, 500, &g), -EINVAL);
+	len = make_tcp_frame(f, 1, 0x10, 0, 1000);
+	f[12] = 0x86;                                             /* not IPv4 */
+	CHECK_INT(gso_tcp4_parse(f, len, 500, &g), -EINVAL);
+	len = make_tcp_frame(f, 1, 0x10, 0, 0);                   /* a bare ACK: one piece */
+	CHECK_INT(gso_tcp4_parse(f, len, 500, &g), 0);
+	CHECK_INT(g.nsegs, 1);
 }

@@ -1597,3 +1597,95 @@ TEST(tail_loss_probe_and_early_retransmit)
 	ep_free(a);
 	ep_free(b);
 }
+
+/* ---- segmentation offload: segments of many MSS, limited as their pieces would be ---- */
+
+TEST(tso_segments_follow_cwnd_and_window)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 1 << 20, 1 << 20, 1000);
+	a->cb.tso_max = 64000;
+	static uint8_t data[100000];
+	uint32_t m = a->cb.mss; /* 1000 less the timestamps' 12 bytes */
+	CHECK_INT(tcp_cb_send(&a->cb, data, sizeof(data), 1), (ssize_t)sizeof(data));
+	/* The initial window (10 MSS) leaves as one segment the device cuts in ten. */
+	CHECK_INT(a->n, 1);
+	CHECK_INT(a->q[0].len, 10 * m);
+	CHECK_INT(a->q[0].o.seq, 1001);
+	/* One ACK for it: slow start grows cwnd by one MSS, so the next is 11 MSS. */
+	deliver(a, b, 2, NULL, NULL);
+	CHECK_INT(b->n, 1);
+	deliver(b, a, 3, NULL, NULL);
+	CHECK_INT(a->cb.cwnd, 11 * m);
+	CHECK_INT(a->n, 1);
+	CHECK_INT(a->q[0].len, 11 * m);
+	CHECK_INT(a->q[0].o.seq, 1001 + 10 * m);
+	ep_free(a);
+	ep_free(b);
+
+	/* A peer window that is not a whole number of MSS: whole MSS only, like the pieces. */
+	connect_pair(&a, &b, 1 << 20, 1 << 20, 1000);
+	a->cb.tso_max = 64000;
+	m = a->cb.mss;
+	a->cb.snd_wnd = 4 * m + m / 2;
+	tcp_cb_send(&a->cb, data, sizeof(data), 1);
+	CHECK_INT(a->n, 1);
+	CHECK_INT(a->q[0].len, 4 * m);
+	ep_free(a);
+	ep_free(b);
+
+	/* The tail of the data goes even when it is not a whole MSS. */
+	connect_pair(&a, &b, 1 << 20, 1 << 20, 1000);
+	a->cb.tso_max = 64000;
+	tcp_cb_send(&a->cb, data, 2 * a->cb.mss + 500, 1);
+	CHECK_INT(a->n, 1);
+	CHECK_INT(a->q[0].len, 2 * a->cb.mss + 500);
+	CHECK(a->q[0].o.flags & TCPF_PSH);
+	ep_free(a);
+	ep_free(b);
+}
+
+TEST(tso_bulk_transfer_and_single_mss_retransmission)
+{
+	struct ep *a, *b;
+	connect_pair(&a, &b, 1 << 18, 1 << 16, 1000);
+	a->cb.tso_max = 64000;
+	enum { N = 400000 };
+	uint8_t *src = malloc(N), *dst = malloc(N);
+	for (int i = 0; i < N; i++)
+		src[i] = (uint8_t)(i * 13 + (i >> 10));
+	size_t sent = 0, got = 0;
+	uint64_t now = 1, segs_before = a->sent_segs;
+	for (int iter = 0; iter < 100000 && got < N; iter++) {
+		if (sent < N) {
+			ssize_t n = tcp_cb_send(&a->cb, src + sent, N - sent, now);
+			CHECK(n >= 0);
+			sent += (size_t)n;
+		}
+		pump(a, b, now);
+		got += tcp_cb_recv(&b->cb, dst + got, N - got, false, now);
+		pump(a, b, now);
+		now += MS;
+		tcp_cb_tick(&a->cb, now);
+		tcp_cb_tick(&b->cb, now);
+	}
+	CHECK_INT(got, N);
+	CHECK(memcmp(src, dst, N) == 0);
+	/* Far fewer segments than MSS-sized ones would take (400 and more). */
+	CHECK(a->sent_segs - segs_before < N / 1000 / 4);
+	CHECK_INT(a->cb.retransmits, 0);
+	/* A lost large segment comes back one MSS at a time (the RTO leaves cwnd at one MSS). */
+	tcp_cb_send(&a->cb, src, 30000, now);
+	CHECK_INT(a->n, 1);
+	CHECK(a->q[0].len > a->cb.mss);
+	ep_clear(a);
+	now += a->cb.rtt.rto + MS;
+	tcp_cb_tick(&a->cb, now);
+	CHECK_INT(a->n, 1);
+	CHECK_INT(a->q[0].len, a->cb.mss);
+	CHECK_INT(a->cb.retransmits, 1);
+	free(src);
+	free(dst);
+	ep_free(a);
+	ep_free(b);
+}

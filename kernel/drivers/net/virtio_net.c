@@ -1,9 +1,16 @@
 /*
  * virtio-net (virtio 1.x spec 5.1) over the virtio PCI transport: queue 0 receives, queue 1
- * transmits; no control queue, no offloads, no merged receive buffers. That keeps every
- * frame in one 2 KiB buffer holding the 12-byte header and the frame (VERSION_1 lets header
- * and data share a descriptor), copied in and out as e1000 does, so buffer ownership stays
- * simple: receive buffers are the driver's forever and go straight back on the ring.
+ * transmits; no control queue, no merged receive buffers. Every received frame fits one 2 KiB
+ * buffer holding the 12-byte header and the frame (VERSION_1 lets header and data share a
+ * descriptor) and is copied out, so receive buffers are the driver's forever and go straight
+ * back on the ring. Transmit is zero-copy: the header goes into the packet buffer's headroom
+ * and the buffer itself is the descriptor, kept until the device hands it back.
+ *
+ * Offloads (unless virtio_net.offload=0): VIRTIO_NET_F_CSUM (the device finishes partial
+ * TCP/UDP checksums: NETIF_F_IP_CSUM), HOST_TSO4 (it cuts TCP segments of up to 64 KiB:
+ * NETIF_F_TSO) and GUEST_CSUM (it vouches for received checksums, DATA_VALID or NEEDS_CSUM,
+ * and TCP/UDP skip summing). QEMU offers them only with a backend that takes the header
+ * (tap), not on its user network.
  *
  * Interrupts (MSI-X when offered, INTx otherwise: the transport decides) only ask the net
  * thread to poll; receive processing, transmit reclaim and link changes happen in vnet_poll.
@@ -18,6 +25,7 @@
 #include "drivers/virtio/virtio.h"
 
 #include "console/console.h"
+#include "lib/cmdline.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/pmm.h"
@@ -31,20 +39,36 @@
 #define VNET_BUF_ORDER 5   /* VNET_NBUF * VNET_BUF_SIZE bytes */
 #define VNET_HDR_LEN sizeof(struct virtio_net_hdr)
 #define VNET_TX_WAIT_NS 2000000ull /* how long a sender waits for a transmit slot */
+#define VNET_GSO_MAX (ETH_HLEN + 65535) /* a segmented frame: one whole IPv4 datagram */
 
 struct vnet {
 	struct virtio_dev vd;
 	struct pci_dev *pdev;
 	struct net_device *dev;
-	uint8_t *rx_bufs, *tx_bufs;
+	uint8_t *rx_bufs;
 	unsigned nrx, ntx;           /* buffers in use per direction (<= the queue sizes) */
+	struct sk_buff *tx_skb[VNET_NBUF]; /* per transmit slot: the frame the device holds */
 	uint8_t tx_free[VNET_NBUF];  /* a stack of free transmit slots */
 	unsigned tx_nfree;
 	spinlock_t tx_lock;
 	bool config_pending;         /* the device said its configuration (link) changed */
 	bool gone;                   /* removed: xmit must not touch the queues (under tx_lock) */
+	unsigned rx_feats;           /* VNET_RX_F_*: what received headers may ask */
+	bool seen_rx_csum, seen_rx_gso, seen_tso; /* the first use of each offload is logged */
 	uint64_t irqs;
 };
+
+/* virtio_net.offload=0 asks for no offloads (the software paths, as with QEMU's user network). */
+static bool vnet_offload = true;
+
+static int param_offload(const char *val)
+{
+	if (!val || (strcmp(val, "0") && strcmp(val, "1")))
+		return -EINVAL;
+	vnet_offload = val[0] == '1';
+	return 0;
+}
+KPARAM("virtio_net.offload", param_offload);
 
 static bool vnet_link(struct vnet *vn)
 {
@@ -77,14 +101,30 @@ static int vnet_post_rx(struct vnet *vn, uint8_t *buf)
 	return virtq_add(&vn->vd.queues[VNET_RXQ], &b, 1, buf);
 }
 
-/* Takes back the transmit buffers the device is done with. Called with tx_lock held. */
-static void vnet_tx_reclaim(struct vnet *vn)
+/*
+ * Takes back the transmit slots the device is done with; their frames are chained on *done
+ * for the caller to free once it has dropped the lock. Called with tx_lock held.
+ */
+static void vnet_tx_reclaim(struct vnet *vn, struct sk_buff **done)
 {
-	uint8_t *buf;
-	while ((buf = virtq_get_used(&vn->vd.queues[VNET_TXQ], NULL))) {
-		size_t slot = (size_t)(buf - vn->tx_bufs) / VNET_BUF_SIZE;
-		if (slot < vn->ntx && vn->tx_nfree < vn->ntx)
-			vn->tx_free[vn->tx_nfree++] = (uint8_t)slot;
+	struct sk_buff **cookie;
+	while ((cookie = virtq_get_used(&vn->vd.queues[VNET_TXQ], NULL))) {
+		size_t slot = (size_t)(cookie - vn->tx_skb);
+		if (slot >= vn->ntx || !vn->tx_skb[slot] || vn->tx_nfree >= vn->ntx)
+			continue; /* not a slot we queued: nothing of ours to take back */
+		vn->tx_skb[slot]->next = *done;
+		*done = vn->tx_skb[slot];
+		vn->tx_skb[slot] = NULL;
+		vn->tx_free[vn->tx_nfree++] = (uint8_t)slot;
+	}
+}
+
+static void vnet_free_chain(struct sk_buff *skb)
+{
+	while (skb) {
+		struct sk_buff *next = skb->next;
+		skb_free(skb);
+		skb = next;
 	}
 }
 
@@ -99,47 +139,118 @@ static void vnet_poll(struct net_device *dev)
 	uint32_t used_len;
 	while (n < vn->nrx && (buf = virtq_get_used(rxq, &used_len))) {
 		n++;
-		size_t len;
-		int err = vnet_rx_check((const struct virtio_net_hdr *)buf, used_len, VNET_BUF_SIZE, &len);
+		struct vnet_rx_info ri;
+		struct sk_buff *skb = NULL;
+		int err = vnet_rx_check((const struct virtio_net_hdr *)buf, used_len, VNET_BUF_SIZE, vn->rx_feats, &ri);
+		if (!err) {
+			/* Merged (MRG_RXBUF): the frame continues in the next buffers, data only. */
+			size_t cap = ri.num_buffers == 1 ? ri.frame_len : (size_t)ri.num_buffers * VNET_BUF_SIZE;
+			skb = skb_alloc(cap < VNET_RX_MAX ? cap : VNET_RX_MAX);
+			if (skb)
+				memcpy(skb_put(skb, ri.frame_len), buf + VNET_HDR_LEN, ri.frame_len);
+		}
+		/* Back on the ring at once (copied out): it is the only place the buffer can be. */
+		if (vnet_post_rx(vn, buf))
+			netdev_stat_add(&dev->stats.rx_fifo_errors, 1);
+		unsigned nbufs = err ? 1 : ri.num_buffers;
+		for (unsigned i = 1; i < nbufs; i++) {
+			uint8_t *more = virtq_get_used(rxq, &used_len);
+			if (!more) {
+				err = -EINVAL; /* fewer buffers than the header said: QEMU returns them together */
+				break;
+			}
+			n++;
+			/* Too long for any frame: the rest of it is still taken off the ring. */
+			if (!err && skb && (used_len > VNET_BUF_SIZE || used_len > skb_tailroom(skb)))
+				err = -EINVAL;
+			else if (!err && skb)
+				memcpy(skb_put(skb, used_len), more, used_len);
+			if (vnet_post_rx(vn, more))
+				netdev_stat_add(&dev->stats.rx_fifo_errors, 1);
+		}
+		if (!err && skb)
+			err = vnet_rx_check_total(&ri, skb->len);
 		if (err) {
 			netdev_stat_add(&dev->stats.rx_errors, 1);
 			if (err == -EINVAL)
 				netdev_stat_add(&dev->stats.rx_frame_errors, 1);
-		} else {
-			struct sk_buff *skb = skb_alloc(len);
-			if (skb) {
-				memcpy(skb_put(skb, len), buf + VNET_HDR_LEN, len);
-				skb->dev = dev;
-				netif_receive(skb);
-			} else {
-				netdev_stat_add(&dev->stats.rx_dropped, 1);
-			}
+			skb_free(skb);
+			continue;
 		}
-		/* Back on the ring at once: it is the only place the buffer can be. */
-		if (vnet_post_rx(vn, buf))
-			netdev_stat_add(&dev->stats.rx_fifo_errors, 1);
+		if (!skb) {
+			netdev_stat_add(&dev->stats.rx_dropped, 1);
+			continue;
+		}
+		skb->dev = dev;
+		if (ri.csum == VNET_RX_CSUM_VALID)
+			skb->csum = SKB_CSUM_UNNECESSARY;
+		else if (ri.csum == VNET_RX_CSUM_PARTIAL)
+			skb_set_csum_partial(skb, skb->data + ri.csum_start, ri.csum_offset);
+		if (ri.csum != VNET_RX_CSUM_NONE && !vn->seen_rx_csum) {
+			vn->seen_rx_csum = true;
+			pr_info("virtio-net: %s: first frame with a checksum the device vouched for (%s)\n", dev->name,
+				ri.csum == VNET_RX_CSUM_VALID ? "DATA_VALID" : "NEEDS_CSUM");
+		}
+		if (ri.gso && !vn->seen_rx_gso) {
+			vn->seen_rx_gso = true;
+			pr_info("virtio-net: %s: first large TCP segment received: %zu bytes in %u buffers\n", dev->name,
+				skb->len, ri.num_buffers);
+		}
+		netif_receive(skb);
 	}
 	if (n)
 		virtq_kick(rxq);
+	struct sk_buff *done = NULL;
 	uint64_t fl = spin_lock_irqsave(&vn->tx_lock);
-	vnet_tx_reclaim(vn);
+	vnet_tx_reclaim(vn, &done);
 	spin_unlock_irqrestore(&vn->tx_lock, fl);
+	vnet_free_chain(done);
 	/* The budget ran out with more waiting: come back rather than starve the others. */
-	if (n == vn->nrx)
+	if (n >= vn->nrx)
 		netdev_schedule_poll(dev);
 }
 
 static int vnet_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	struct vnet *vn = dev->priv;
-	if (skb->len > VNET_BUF_SIZE - VNET_HDR_LEN || skb->len < ETH_HLEN) {
+	size_t max = skb->gso_size ? VNET_GSO_MAX : ETH_HLEN + dev->mtu;
+	if (skb->len > max || skb->len < ETH_HLEN) {
 		netdev_stat_add(&dev->stats.tx_errors, 1);
 		skb_free(skb);
 		return -EMSGSIZE;
 	}
+	/* The header goes in front of the frame, in the headroom every layer leaves (a frame
+	 * without room is copied into a buffer that has it). */
+	if (skb_headroom(skb) < VNET_HDR_LEN) {
+		struct sk_buff *c = skb_copy(skb);
+		skb_free(skb);
+		if (!c) {
+			netdev_stat_add(&dev->stats.tx_dropped, 1);
+			return -ENOBUFS;
+		}
+		skb = c;
+	}
+	struct virtio_net_hdr h;
+	bool partial = skb->csum == SKB_CSUM_PARTIAL;
+	size_t cstart = partial ? skb->csum_start - skb_headroom(skb) : 0;
+	if (vnet_tx_hdr_build(&h, skb->data, skb->len, partial, cstart, skb->csum_offset, skb->gso_size)) {
+		/* netdev_xmit only passes what the features allow: a frame that gets here
+		 * inconsistent is a bug above, dropped rather than sent wrong. */
+		netdev_stat_add(&dev->stats.tx_errors, 1);
+		skb_free(skb);
+		return -EINVAL;
+	}
+	if (skb->gso_size && !vn->seen_tso) {
+		vn->seen_tso = true;
+		pr_info("virtio-net: %s: first TSO frame: %zu bytes in segments of %u\n", dev->name, skb->len,
+			skb->gso_size);
+	}
+	memcpy(skb_push(skb, VNET_HDR_LEN), &h, sizeof(h));
+
+	struct sk_buff *done = NULL;
 	uint64_t fl = spin_lock_irqsave(&vn->tx_lock);
 	if (!vn->tx_nfree && !vn->gone)
-		vnet_tx_reclaim(vn);
+		vnet_tx_reclaim(vn, &done);
 	/*
 	 * A full ring: QEMU drains the transmit queue asynchronously (unlike e1000, whose tail
 	 * write sends at once), so a burst outruns it. There is no queue to stop and no qdisc to
@@ -156,31 +267,34 @@ static int vnet_xmit(struct net_device *dev, struct sk_buff *skb)
 		__builtin_ia32_pause();
 		fl = spin_lock_irqsave(&vn->tx_lock);
 		if (!vn->gone)
-			vnet_tx_reclaim(vn);
+			vnet_tx_reclaim(vn, &done);
 	}
 	if (!vn->tx_nfree || vn->gone) {
 		spin_unlock_irqrestore(&vn->tx_lock, fl);
+		vnet_free_chain(done);
 		netdev_stat_add(&dev->stats.tx_fifo_errors, 1);
 		netdev_stat_add(&dev->stats.tx_dropped, 1);
 		skb_free(skb);
 		return -ENOBUFS;
 	}
 	unsigned slot = vn->tx_free[--vn->tx_nfree];
-	uint8_t *buf = vn->tx_bufs + (size_t)slot * VNET_BUF_SIZE;
-	vnet_tx_hdr_init((struct virtio_net_hdr *)buf);
-	memcpy(buf + VNET_HDR_LEN, skb->data, skb->len);
 	/* Short frames go as they are, as Linux's virtio_net sends them: padding to 60 bytes is the
-	 * business of whatever puts them on a wire (QEMU's backends and taps take runts). */
-	struct virtq_buf b = { virtio_virt_to_phys(buf), (uint32_t)(VNET_HDR_LEN + skb->len), false };
+	 * business of whatever puts them on a wire (QEMU's backends and taps take runts). The
+	 * packet buffer is one kmalloc block, physically contiguous in the direct map. */
+	struct virtq_buf b = { virtio_virt_to_phys(skb->data), (uint32_t)skb->len, false };
 	struct virtqueue *txq = &vn->vd.queues[VNET_TXQ];
-	int err = virtq_add(txq, &b, 1, buf);
-	if (err)
-		vn->tx_free[vn->tx_nfree++] = (uint8_t)slot; /* cannot happen: one slot, one descriptor */
-	else
-		virtq_kick(txq);
-	spin_unlock_irqrestore(&vn->tx_lock, fl);
-	skb_free(skb);
+	vn->tx_skb[slot] = skb;
+	int err = virtq_add(txq, &b, 1, &vn->tx_skb[slot]);
 	if (err) {
+		vn->tx_skb[slot] = NULL; /* cannot happen: one slot, one descriptor */
+		vn->tx_free[vn->tx_nfree++] = (uint8_t)slot;
+	} else {
+		virtq_kick(txq);
+	}
+	spin_unlock_irqrestore(&vn->tx_lock, fl);
+	vnet_free_chain(done);
+	if (err) {
+		skb_free(skb);
 		netdev_stat_add(&dev->stats.tx_dropped, 1);
 		return -ENOBUFS;
 	}
@@ -209,12 +323,13 @@ static const struct net_device_ops vnet_ops = {
 	.poll = vnet_poll,
 };
 
+/* After the reset (or before the device ran): nothing holds the buffers any more. */
 static void vnet_free(struct vnet *vn)
 {
 	if (vn->rx_bufs)
 		pmm_free_virt(vn->rx_bufs, VNET_BUF_ORDER);
-	if (vn->tx_bufs)
-		pmm_free_virt(vn->tx_bufs, VNET_BUF_ORDER);
+	for (unsigned i = 0; i < VNET_NBUF; i++)
+		skb_free(vn->tx_skb[i]);
 	kfree(vn);
 }
 
@@ -229,17 +344,40 @@ static int vnet_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	vn->pdev = pdev;
 	vn->tx_lock = (spinlock_t)SPINLOCK_INIT;
 	vn->rx_bufs = pmm_alloc_virt(VNET_BUF_ORDER, GFP_ZERO);
-	vn->tx_bufs = pmm_alloc_virt(VNET_BUF_ORDER, GFP_ZERO);
 	struct net_device *dev = netdev_alloc(&vnet_ops, vn);
 	int err = -ENOMEM;
-	if (!vn->rx_bufs || !vn->tx_bufs || !dev)
+	if (!vn->rx_bufs || !dev)
 		goto fail;
 	vn->dev = dev;
 	err = virtio_pci_init(&vn->vd, pdev, "virtio-net");
-	if (!err)
-		err = virtio_negotiate(&vn->vd, (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS));
 	if (err)
 		goto fail;
+	uint64_t want = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS);
+	if (vnet_offload) {
+		want |= (1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_HOST_TSO4);
+		/* Large received segments only with merged buffers (the 2 KiB ones chained) and
+		 * checksum offload (spec 5.1.3.1: GUEST_TSO4 requires GUEST_CSUM). */
+		uint64_t big = (1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_MRG_RXBUF) |
+			       (1ull << VIRTIO_NET_F_GUEST_CSUM);
+		if ((virtio_device_features(&vn->vd) & big) == big)
+			want |= big;
+	}
+	err = virtio_negotiate(&vn->vd, want);
+	if (err)
+		goto fail;
+	if (virtio_has(&vn->vd, VIRTIO_NET_F_GUEST_CSUM))
+		vn->rx_feats |= VNET_RX_F_CSUM;
+	if (virtio_has(&vn->vd, VIRTIO_NET_F_MRG_RXBUF))
+		vn->rx_feats |= VNET_RX_F_MRG;
+	if (virtio_has(&vn->vd, VIRTIO_NET_F_GUEST_TSO4) && (vn->rx_feats & VNET_RX_F_CSUM) &&
+	    (vn->rx_feats & VNET_RX_F_MRG))
+		vn->rx_feats |= VNET_RX_F_TSO4;
+	/* HOST_TSO4 depends on CSUM (spec 5.1.3.1): a device offering it alone gets no TSO. */
+	if (virtio_has(&vn->vd, VIRTIO_NET_F_CSUM)) {
+		dev->features |= NETIF_F_IP_CSUM;
+		if (virtio_has(&vn->vd, VIRTIO_NET_F_HOST_TSO4))
+			dev->features |= NETIF_F_TSO;
+	}
 	vn->vd.config_changed = vnet_config_irq;
 	if (virtio_has(&vn->vd, VIRTIO_NET_F_MAC)) {
 		for (unsigned i = 0; i < ETH_ALEN; i++)
@@ -270,9 +408,12 @@ static int vnet_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto fail_reset;
 	/* Anything that arrived before the device was on the poll list. */
 	netdev_schedule_poll(dev);
-	pr_info("virtio-net: %s: %s [%04x:%04x], %s, queues %u/%u, link %s\n", pdev->dev.name, dev->name,
-		pdev->vendor, pdev->device, vn->vd.msix ? "MSI-X" : "INTx", vn->nrx, vn->ntx,
-		vnet_link(vn) ? "up" : "down");
+	pr_info("virtio-net: %s: %s [%04x:%04x], %s, queues %u/%u, link %s, offloads:%s%s%s%s%s\n", pdev->dev.name,
+		dev->name, pdev->vendor, pdev->device, vn->vd.msix ? "MSI-X" : "INTx", vn->nrx, vn->ntx,
+		vnet_link(vn) ? "up" : "down", (dev->features & NETIF_F_IP_CSUM) ? " tx-csum" : "",
+		(dev->features & NETIF_F_TSO) ? " tso4" : "",
+		(vn->rx_feats & VNET_RX_F_CSUM) ? " rx-csum" : "", (vn->rx_feats & VNET_RX_F_TSO4) ? " rx-tso4" : "",
+		vn->vd.features & ((1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM)) ? "" : " none");
 	return 0;
 fail_reset:
 	virtio_teardown(&vn->vd);

@@ -120,6 +120,8 @@ int virtio_pci_init(struct virtio_dev *vd, struct pci_dev *pdev, const char *nam
  * it); sets FEATURES_OK and checks the device kept it. vd->features holds the result.
  */
 int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted);
+/* What the device offers (before negotiating: for features that only go together). */
+uint64_t virtio_device_features(struct virtio_dev *vd);
 static inline bool virtio_has(const struct virtio_dev *vd, unsigned bit)
 {
 	return (vd->features >> bit) & 1;

@@ -196,12 +196,18 @@ static int write_features(struct virtio_dev *vd, uint64_t take)
 	return 0;
 }
 
-int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted)
+uint64_t virtio_device_features(struct virtio_dev *vd)
 {
 	cc_write32(vd, CC(device_feature_select), 0);
 	uint64_t offered = cc_read32(vd, CC(device_feature));
 	cc_write32(vd, CC(device_feature_select), 1);
 	offered |= (uint64_t)cc_read32(vd, CC(device_feature)) << 32;
+	return offered;
+}
+
+int virtio_negotiate(struct virtio_dev *vd, uint64_t wanted)
+{
+	uint64_t offered = virtio_device_features(vd);
 	if (!((offered >> VIRTIO_F_VERSION_1) & 1)) {
 		set_status(vd, VIRTIO_STATUS_FAILED);
 		return -ENODEV;

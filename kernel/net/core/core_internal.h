@@ -7,3 +7,9 @@
 void loopback_init(void);
 /* A device was registered: applies a pending ip= or starts DHCP for it (ipv4/ipconfig.c). */
 void inet_device_added(struct net_device *dev);
+/*
+ * Finishes in software what dev cannot do of skb's offloads (segmentation, the partial
+ * checksum), then calls the driver's xmit, counting what it sent (offload.c). Inside the ops
+ * gate; consumes skb.
+ */
+int netdev_xmit_offloaded(struct net_device *dev, struct sk_buff *skb);

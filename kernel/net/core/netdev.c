@@ -353,14 +353,9 @@ int netdev_xmit(struct net_device *dev, struct sk_buff *skb)
 		skb_free(skb);
 		return -ENETDOWN;
 	}
-	size_t len = skb->len;
 	packet_deliver(skb, true); /* ETH_P_ALL sockets see what leaves, as on Linux */
-	int err = dev->ops->xmit(dev, skb);
+	int err = netdev_xmit_offloaded(dev, skb);
 	ops_exit(dev);
-	if (err == 0) {
-		netdev_stat_add(&dev->stats.tx_packets, 1);
-		netdev_stat_add(&dev->stats.tx_bytes, len);
-	}
 	return err;
 }
 

@@ -4,8 +4,10 @@
  */
 #include "net/net.h"
 
+#include "lib/errno.h"
 #include "lib/string.h"
 #include "mm/slab.h"
+#include "net/ipv4/inet.h"
 
 struct sk_buff *skb_alloc(size_t len)
 {
@@ -73,7 +75,29 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	memcpy(skb_put(n, skb->len), skb->data, skb->len);
 	n->dev = skb->dev;
 	n->protocol = skb->protocol;
+	/* The checksum state follows the bytes (csum_start moves with the new headroom). */
+	size_t start = skb_headroom(skb);
+	if (skb->csum == SKB_CSUM_PARTIAL && skb->csum_start >= start) {
+		n->csum = SKB_CSUM_PARTIAL;
+		n->csum_start = (uint32_t)(skb->csum_start - start + skb_headroom(n));
+		n->csum_offset = skb->csum_offset;
+	} else if (skb->csum == SKB_CSUM_UNNECESSARY) {
+		n->csum = SKB_CSUM_UNNECESSARY;
+	}
+	n->gso_size = skb->gso_size;
 	return n;
+}
+
+int skb_csum_complete(struct sk_buff *skb)
+{
+	if (skb->csum != SKB_CSUM_PARTIAL)
+		return 0;
+	size_t start = skb_headroom(skb), end = start + skb->len;
+	if (skb->csum_start < start || (size_t)skb->csum_start + skb->csum_offset + 2 > end)
+		return -EINVAL;
+	inet_csum_finish(skb->head + skb->csum_start, end - skb->csum_start, skb->csum_offset);
+	skb->csum = SKB_CSUM_NONE;
+	return 0;
 }
 
 void skb_queue_init(struct skb_queue *q)

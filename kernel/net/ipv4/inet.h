@@ -87,6 +87,34 @@ uint16_t inet_csum_fold(uint64_t sum);
 uint16_t inet_checksum(const void *data, size_t len);
 /* UDP/TCP checksum over the pseudo-header and the segment (addresses network order). */
 uint16_t inet_pseudo_checksum(in_addr_t saddr, in_addr_t daddr, uint8_t proto, const void *seg, size_t len);
+/*
+ * Checksum offload: the value a partial checksum field holds before the device (or
+ * inet_csum_finish) completes it, the pseudo-header of a len-byte segment summed and folded
+ * but not complemented (network order), as Linux's ~csum_tcpudp_magic.
+ */
+uint16_t inet_pseudo_partial(in_addr_t saddr, in_addr_t daddr, uint8_t proto, size_t len);
+/* Completes a partial checksum: sums the len-byte segment (its field at offset holding the
+ * pseudo-header sum) and stores the checksum there, 0xffff for 0. */
+void inet_csum_finish(uint8_t *seg, size_t len, size_t offset);
+
+/* ---- software segmentation (gso.c): a TCPv4 frame longer than one MSS cut as TSO would ---- */
+
+struct gso_tcp4 {
+	size_t l3, l4, payload; /* offsets of the IPv4 header, TCP header and data in the frame */
+	size_t paylen;          /* data bytes */
+	uint16_t mss;           /* data bytes per segment */
+	unsigned nsegs;
+};
+/* Checks a whole Ethernet frame holding one IPv4/TCP segment and how it cuts into mss-byte
+ * pieces: 0 and *g, or -EINVAL (not IPv4/TCP, fragmented, lengths inconsistent, mss 0). */
+int gso_tcp4_parse(const uint8_t *frame, size_t len, uint16_t mss, struct gso_tcp4 *g);
+/*
+ * Writes piece i (< g->nsegs) of frame to out (room for g->payload + g->mss bytes) as a frame
+ * of its own: the headers copied with the IPv4 length, id (+i) and checksum, the TCP sequence
+ * (+i * mss) and checksum recomputed, FIN and PSH on the last piece only, CWR on the first
+ * only. Returns its length.
+ */
+size_t gso_tcp4_segment(const uint8_t *frame, const struct gso_tcp4 *g, unsigned i, uint8_t *out);
 
 /* ---- defensive parsing (parse.c) ---- */
 
@@ -110,9 +138,10 @@ enum net_drop {
 int ipv4_parse(const uint8_t *p, size_t len, struct ipv4_info *out);
 /*
  * Validates a UDP datagram of len bytes (the IP payload) from saddr to daddr: 0 with the
- * datagram's own length in *udp_len (payload = udp_len - 8), or -enum net_drop.
+ * datagram's own length in *udp_len (payload = udp_len - 8), or -enum net_drop. csum_valid:
+ * the device vouched for the checksum (it is not summed again).
  */
-int udp_parse(const uint8_t *p, size_t len, in_addr_t saddr, in_addr_t daddr, size_t *udp_len);
+int udp_parse(const uint8_t *p, size_t len, in_addr_t saddr, in_addr_t daddr, bool csum_valid, size_t *udp_len);
 /* Validates an ICMP message (length, checksum): 0 or -enum net_drop. */
 int icmp_parse(const uint8_t *p, size_t len);
 /* Validates an ARP packet for IPv4 over Ethernet: 0 or -enum net_drop. */
@@ -352,6 +381,8 @@ bool ip_is_local(in_addr_t addr);
 bool ip_is_broadcast(struct net_device *dev, in_addr_t addr);
 /* Whether a packet to daddr would be a broadcast (limited, or its route's directed one). */
 bool ip_route_is_broadcast(in_addr_t daddr);
+/* The NETIF_F_* features of the device a datagram to daddr leaves by now (0: no route). */
+unsigned ip_route_features(in_addr_t daddr);
 void ip_tick(uint64_t now);
 void ip_flush_dev(struct net_device *dev);
 

@@ -352,7 +352,7 @@ KTEST(net_udp_broadcast)
 	KT_ASSERT_EQ(ipv4_parse(frame + 14, len1 - 14, &ip), 0);
 	KT_ASSERT(ip.saddr == IPV4(192, 0, 2, 1) && ip.daddr == IPV4(192, 0, 2, 255));
 	size_t ul;
-	KT_ASSERT_EQ(udp_parse(frame + 34, len1 - 34, ip.saddr, ip.daddr, &ul), 0);
+	KT_ASSERT_EQ(udp_parse(frame + 34, len1 - 34, ip.saddr, ip.daddr, false, &ul), 0);
 	KT_ASSERT(((const struct udp_hdr *)(frame + 34))->check != 0);
 	KT_ASSERT_EQ(len2, 14 + 20 + 8 + 8);
 	KT_ASSERT(memcmp(dummy_last, bcast, ETH_ALEN) == 0);

@@ -173,6 +173,17 @@ static int ip_route(in_addr_t daddr, struct net_device **dev, in_addr_t *nexthop
 	return r ? 0 : -ENETUNREACH;
 }
 
+unsigned ip_route_features(in_addr_t daddr)
+{
+	struct net_device *dev;
+	in_addr_t nh;
+	if (ip_route(daddr, &dev, &nh) < 0)
+		return 0;
+	unsigned f = dev->features;
+	netdev_put(dev);
+	return f;
+}
+
 bool ip_route_is_broadcast(in_addr_t daddr)
 {
 	struct net_device *dev;
@@ -224,7 +235,9 @@ int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop
 	uint16_t id = __atomic_fetch_add(&ip_next_id, 1, __ATOMIC_RELAXED);
 	skb->dev = dev;
 	inet_count(&inet_stats.ip_out);
-	if (plen + sizeof(struct ip_hdr) <= dev->mtu) {
+	/* A TCP segment meant for segmentation (TSO, or netdev_xmit in software) leaves whole:
+	 * each piece it is cut into fits the MTU. */
+	if (plen + sizeof(struct ip_hdr) <= dev->mtu || skb->gso_size) {
 		struct ip_hdr *h = (struct ip_hdr *)skb_push(skb, sizeof(*h));
 		if (!h) {
 			skb_free(skb);
@@ -232,6 +245,11 @@ int ip_output_dev(struct sk_buff *skb, struct net_device *dev, in_addr_t nexthop
 		}
 		ip_fill_header(h, skb, skb->len, id, 0, protocol, saddr, daddr);
 		return arp_output(dev, nexthop, skb);
+	}
+	/* No device finishes a checksum spread over fragments: do it before cutting. */
+	if (skb_csum_complete(skb) < 0) {
+		skb_free(skb);
+		return -EINVAL;
 	}
 	/* Fragments carry multiples of 8 bytes except the last (RFC 791). */
 	size_t chunk = (dev->mtu - sizeof(struct ip_hdr)) & ~7ul;

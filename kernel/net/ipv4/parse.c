@@ -39,7 +39,7 @@ int ipv4_parse(const uint8_t *p, size_t len, struct ipv4_info *out)
 	return 0;
 }
 
-int udp_parse(const uint8_t *p, size_t len, in_addr_t saddr, in_addr_t daddr, size_t *udp_len)
+int udp_parse(const uint8_t *p, size_t len, in_addr_t saddr, in_addr_t daddr, bool csum_valid, size_t *udp_len)
 {
 	if (len < sizeof(struct udp_hdr))
 		return -DROP_SHORT;
@@ -48,7 +48,7 @@ int udp_parse(const uint8_t *p, size_t len, in_addr_t saddr, in_addr_t daddr, si
 	if (ul < sizeof(struct udp_hdr) || ul > len)
 		return -DROP_TOT_LEN;
 	/* Zero means "no checksum" (RFC 768); otherwise the sum over everything must come out 0. */
-	if (h->check != 0 && inet_pseudo_checksum(saddr, daddr, IPPROTO_UDP, p, ul) != 0)
+	if (h->check != 0 && !csum_valid && inet_pseudo_checksum(saddr, daddr, IPPROTO_UDP, p, ul) != 0)
 		return -DROP_CHECKSUM;
 	*udp_len = ul;
 	return 0;

@@ -110,7 +110,7 @@ void udp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 {
 	size_t ulen;
 	inet_count(&inet_stats.udp_in);
-	int r = udp_parse(skb->data, skb->len, ip->saddr, ip->daddr, &ulen);
+	int r = udp_parse(skb->data, skb->len, ip->saddr, ip->daddr, skb_csum_valid(skb), &ulen);
 	if (r < 0) {
 		inet_count(&inet_stats.udp_bad_checksum);
 		netdev_stat_add(&skb->dev->stats.rx_errors, 1);
@@ -270,8 +270,10 @@ static struct sk_buff *udp_build(uint16_t sport, in_addr_t src, in_addr_t dst, u
 	h->len = htons((uint16_t)(sizeof(*h) + len));
 	h->check = 0;
 	memcpy(skb_put(skb, len), data, len);
-	uint16_t c = inet_pseudo_checksum(src, dst, IPPROTO_UDP, skb->data, skb->len);
-	h->check = c ? c : 0xffff; /* 0 on the wire means "no checksum" (RFC 768) */
+	/* Partial: the device sums the datagram if it can, else netdev_xmit (or fragmentation)
+	 * does; either way 0 goes out as 0xffff, since 0 means "no checksum" (RFC 768). */
+	h->check = inet_pseudo_partial(src, dst, IPPROTO_UDP, skb->len);
+	skb_set_csum_partial(skb, (uint8_t *)h, __builtin_offsetof(struct udp_hdr, check));
 	return skb;
 }
 

@@ -112,6 +112,14 @@ void packet_deliver(const struct sk_buff *skb, bool outgoing)
 		.pkttype = packet_type_of(dev, eh, outgoing),
 	};
 	memcpy(meta.src, eh->src, ETH_ALEN);
+	/*
+	 * A frame whose TCP/UDP checksum the device is to finish (or, received, was vouched for
+	 * but left partial) is given to sockets with the checksum completed, in a copy made for
+	 * the first one that takes it. Linux hands it over unfinished with TP_STATUS_CSUMNOTREADY;
+	 * a finished one is right for every reader.
+	 */
+	struct sk_buff *done = NULL;
+	const uint8_t *data = skb->data;
 	uint64_t fl = spin_lock_irqsave(&packet_lock);
 	for (struct packet_sock *p = packet_socks; p; p = p->next) {
 		bool all = p->proto == htons(ETH_P_ALL);
@@ -121,9 +129,16 @@ void packet_deliver(const struct sk_buff *skb, bool outgoing)
 		/* As Linux, a socket never sees its own frame leave (it may see it come back on lo). */
 		if (outgoing && skb->origin == p)
 			continue;
-		packet_queue_copy(p, skb->data, skb->len, &meta);
+		if (skb->csum == SKB_CSUM_PARTIAL && !done) {
+			done = skb_copy(skb);
+			if (!done || skb_csum_complete(done) < 0)
+				break;
+			data = done->data;
+		}
+		packet_queue_copy(p, data, skb->len, &meta);
 	}
 	spin_unlock_irqrestore(&packet_lock, fl);
+	skb_free(done);
 }
 
 static void packet_release(struct socket *sock)

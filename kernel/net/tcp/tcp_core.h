@@ -119,6 +119,7 @@ struct tcp_cb {
 	bool sack_ok;                /* both sides sent SACK-permitted: our ACKs report the holes */
 	bool offer_sack, offer_ts;   /* what our SYN offers (both by default) */
 	uint16_t mss;                /* largest segment we send (data, options such as TSopt removed) */
+	uint32_t tso_max;            /* > mss: data per emitted segment, cut to mss by the device */
 	uint16_t rcv_mss;            /* what we announced */
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: the right edge we advertised */

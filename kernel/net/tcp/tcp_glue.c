@@ -104,6 +104,14 @@ uint16_t tcp_mss_for(in_addr_t daddr)
 	return ETH_DATA_LEN - sizeof(struct ip_hdr) - sizeof(struct tcp_hdr);
 }
 
+uint32_t tcp_tso_for(in_addr_t daddr)
+{
+	/* Whole IPv4 datagrams (room left for the largest options), cut by the device. */
+	if (!(ip_route_features(daddr) & NETIF_F_TSO))
+		return 0;
+	return IP_MAX_PACKET - sizeof(struct ip_hdr) - sizeof(struct tcp_hdr) - TCP_OPT_MAX;
+}
+
 uint32_t tcp_new_iss(void)
 {
 	uint32_t r;
@@ -145,8 +153,10 @@ uint16_t tcp_pick_port(void)
 
 /* ---- output ---- */
 
+/* mss: the connection's (0 for a reset to a closed port); a segment with more data than one
+ * MSS is marked for segmentation (TSO or netdev_xmit's). */
 static void send_segment(in_addr_t saddr, in_addr_t daddr, uint16_t sport, uint16_t dport, const struct tcp_out *o,
-			 const struct tcp_ring *src, uint32_t off, uint32_t len)
+			 const struct tcp_ring *src, uint32_t off, uint32_t len, uint16_t mss)
 {
 	uint8_t opts[TCP_OPT_MAX];
 	size_t optlen = tcp_opt_build(opts, o);
@@ -166,7 +176,14 @@ static void send_segment(in_addr_t saddr, in_addr_t daddr, uint16_t sport, uint1
 	memcpy(skb_put(skb, optlen), opts, optlen);
 	if (len)
 		tcp_ring_peek(src, off, skb_put(skb, len), len);
-	h->check = inet_pseudo_checksum(saddr, daddr, IPPROTO_TCP, skb->data, skb->len);
+	/* Partial: the device sums the segment if it can, else netdev_xmit does. */
+	h->check = inet_pseudo_partial(saddr, daddr, IPPROTO_TCP, skb->len);
+	skb_set_csum_partial(skb, (uint8_t *)h, __builtin_offsetof(struct tcp_hdr, check));
+	/* The connection's MSS already leaves room for the options every segment carries
+	 * (timestamps), and a segment longer than one MSS carries no SACK blocks: each piece
+	 * is one MSS of data under the same header. */
+	if (mss && len > mss)
+		skb->gso_size = mss;
 	if (o->flags & TCPF_RST)
 		tcp_stats.resets_sent++;
 	ip_output(skb, saddr, daddr, IPPROTO_TCP);
@@ -176,7 +193,7 @@ static void glue_emit(struct tcp_cb *cb, const struct tcp_out *o, const struct t
 		      uint32_t len)
 {
 	struct tcp_sock *ts = cb->ctx;
-	send_segment(ts->laddr, ts->raddr, ts->lport, ts->rport, o, src, off, len);
+	send_segment(ts->laddr, ts->raddr, ts->lport, ts->rport, o, src, off, len, cb->mss);
 }
 
 static void glue_notify(struct tcp_cb *cb, unsigned ev)
@@ -229,7 +246,7 @@ static void reply_reset(const struct ipv4_info *ip, uint16_t sport, uint16_t dpo
 {
 	struct tcp_out o;
 	if (tcp_reset_reply(seg, &o))
-		send_segment(ip->daddr, ip->saddr, dport, sport, &o, NULL, 0, 0);
+		send_segment(ip->daddr, ip->saddr, dport, sport, &o, NULL, 0, 0, 0);
 }
 
 /* A SYN for a listener: a child connection in SYN-RECEIVED, unless the backlog is full. */
@@ -266,6 +283,7 @@ static void listen_syn(struct tcp_sock *l, const struct ipv4_info *ip, uint16_t 
 	l->nchildren++;
 	tcp_stats.passive_opens++;
 	tcp_cb_listen(&c->cb, tcp_new_iss(), tcp_mss_for(ip->saddr));
+	c->cb.tso_max = tcp_tso_for(ip->saddr);
 	tcp_cb_input(&c->cb, seg, now);
 	if (c->cb.state == TCP_LISTEN)
 		tcp_set_state(&c->cb, TCP_CLOSE);
@@ -279,7 +297,7 @@ void tcp_input(struct sk_buff *skb, const struct ipv4_info *ip)
 	uint16_t sport, dport;
 	tcp_stats.in++;
 	if (ip_is_broadcast(skb->dev, ip->daddr) || ntohl(ip->daddr) >= 0xe0000000u ||
-	    inet_pseudo_checksum(ip->saddr, ip->daddr, IPPROTO_TCP, skb->data, skb->len) != 0 ||
+	    (!skb_csum_valid(skb) && inet_pseudo_checksum(ip->saddr, ip->daddr, IPPROTO_TCP, skb->data, skb->len) != 0) ||
 	    tcp_seg_parse(skb->data, skb->len, &seg, &sport, &dport) < 0) {
 		tcp_stats.bad++;
 		skb_free(skb);

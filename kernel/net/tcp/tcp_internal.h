@@ -53,6 +53,8 @@ uint16_t tcp_pick_port(void);
 /* Whether binding addr:port would clash with a socket other than self. */
 bool tcp_port_conflict(const struct tcp_sock *self, in_addr_t addr, uint16_t port, bool reuse);
 uint16_t tcp_mss_for(in_addr_t daddr);
+/* The longest segment to build for daddr: 0 (one MSS) unless its route's device does TSO. */
+uint32_t tcp_tso_for(in_addr_t daddr);
 uint32_t tcp_new_iss(void);
 
 /* How many tcp_socks exist (ktests check that closing gives them all back). */

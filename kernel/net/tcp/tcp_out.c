@@ -210,7 +210,13 @@ bool tcp_send_new(struct tcp_cb *cb, uint64_t now, uint32_t usable)
 	bool fin_pending = cb->fin_queued && SEQ_LEQ(cb->snd_nxt, fin_seq);
 	uint32_t avail = off < datalen ? datalen - off : 0;
 	uint32_t flight = cb->snd_nxt - cb->snd_una;
-	uint32_t n = min32(min32(avail, usable), cb->mss);
+	/* With TSO a segment of new data carries many MSS, the device cutting it; the windows
+	 * and the rules below limit it exactly as they would its pieces (whole MSS only, short of
+	 * the end of the data). What goes again is sent one MSS at a time. */
+	bool fresh = SEQ_GEQ(cb->snd_nxt, cb->snd_max);
+	uint32_t n = min32(min32(avail, usable), fresh && cb->tso_max > cb->mss ? cb->tso_max : cb->mss);
+	if (n > cb->mss && n < avail)
+		n -= n % cb->mss;
 	if (n && cb->sb_n && SEQ_LT(cb->snd_nxt, cb->snd_max))
 		n = tcp_sack_next_start(cb, cb->snd_nxt, n) - cb->snd_nxt; /* stop short of a SACKed range */
 	if (!n && !(fin_pending && !avail))
@@ -220,7 +226,6 @@ bool tcp_send_new(struct tcp_cb *cb, uint64_t now, uint32_t usable)
 	if (n && n == avail && n < cb->mss && !cb->nodelay && flight && !fin_pending)
 		return false; /* Nagle (RFC 896): one small segment outstanding at a time */
 	bool fin = fin_pending && n == avail;
-	bool fresh = SEQ_GEQ(cb->snd_nxt, cb->snd_max);
 	if (!fresh)
 		cb->retransmits++;
 	if (fresh && !cb->rtt_timing && n) {

@@ -197,6 +197,7 @@ static int tcp_connect(struct socket *sock, const void *addr, int len, unsigned 
 		ts->raddr = ip;
 		ts->rport = ntohs(port);
 		ts->reuse = sock->reuseaddr;
+		cb->tso_max = tcp_tso_for(ip);
 		err = tcp_cb_connect(cb, tcp_new_iss(), tcp_mss_for(ip), now);
 		if (err)
 			goto out;
