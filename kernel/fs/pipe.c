@@ -116,7 +116,7 @@ static ssize_t pipe_read(struct file *f, void *buf, size_t count, uint64_t *pos)
 	if (p->len == 0)
 		p->start = 0;
 	mutex_unlock(&p->lock);
-	wake_up_all_sync(&p->wr_wait); /* sync: a reader mostly reads again or waits for more */
+	wake_up_all(&p->wr_wait);
 	return (ssize_t)n;
 }
 
@@ -186,7 +186,7 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_
 		}
 		mutex_unlock(&p->lock);
 		if (wake) {
-			wake_up_all_sync(&p->rd_wait); /* before sleeping: the reader makes the room we wait for */
+			wake_up_all(&p->rd_wait); /* before sleeping: the reader makes the room we wait for */
 			wake = false;
 		}
 		if (f->flags & O_NONBLOCK)
@@ -198,7 +198,7 @@ static ssize_t pipe_write(struct file *f, const void *buf, size_t count, uint64_
 	}
 	mutex_unlock(&p->lock);
 	if (wake)
-		wake_up_all_sync(&p->rd_wait); /* sync: a writer mostly waits for an answer or for room next */
+		wake_up_all(&p->rd_wait);
 	return (ssize_t)done;
 }
 

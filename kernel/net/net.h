@@ -227,9 +227,6 @@ static inline unsigned netdev_user_flags(const struct net_device *dev)
 
 /* Hands a frame to the stack: queued, processed in the net thread. Safe from interrupts. */
 void netif_rx(struct sk_buff *skb);
-/* Wakes a socket's waiters from protocol input (synchronously when the net thread sleeps next). */
-struct waitqueue;
-void net_wake_up_socket(struct waitqueue *wq);
 /* Processes a frame now (net thread only: drivers' poll ops call this). */
 void netif_receive(struct sk_buff *skb);
 /* Asks the net thread to call dev->ops->poll. Safe from interrupts. */

@@ -199,18 +199,9 @@ uint64_t thread_runtime_ns(struct thread *t)
 
 /* ---- choosing a CPU ---- */
 
-static unsigned select_cpu(struct thread *t, bool sync)
+static unsigned select_cpu(struct thread *t)
 {
 	uint64_t allowed = t->affinity;
-	/*
-	 * A synchronous wake: the waker is about to sleep (it wrote to a pipe or a socket and will
-	 * now wait for the answer). When it is alone on its CPU, the woken thread runs there next,
-	 * with no IPI and no halted CPU to rouse — a ping-pong stays on one CPU, as Linux's
-	 * wake-affine does with WF_SYNC.
-	 */
-	unsigned me = cpu_id();
-	if (sync && (allowed & (1ull << me)) && __atomic_load_n(&rq_of(me)->nr_running, __ATOMIC_RELAXED) <= 1)
-		return me;
 	unsigned best = t->cpu;
 	if (!(allowed & (1ull << best)) || !cpus[best].online)
 		best = __builtin_ctzll(allowed);
@@ -228,9 +219,9 @@ static unsigned select_cpu(struct thread *t, bool sync)
 }
 
 /* Puts a runnable, switched-out thread on a run queue (t->lock held). */
-static void activate(struct thread *t, bool sync)
+static void activate(struct thread *t)
 {
-	unsigned cpu = select_cpu(t, sync);
+	unsigned cpu = select_cpu(t);
 	struct runqueue *rq = rq_of(cpu);
 	spin_lock(&rq->lock);
 	if (!thread_eff_prio(t) && t->vruntime + SCHED_LATENCY_NS / 2 < rq->min_vruntime)
@@ -247,7 +238,7 @@ static void activate(struct thread *t, bool sync)
 		resched_cpu(cpu);
 }
 
-static bool wake(struct thread *t, bool sync)
+bool thread_wake(struct thread *t)
 {
 	uint64_t irq = spin_lock_irqsave(&t->lock);
 	if (t->state != THREAD_SLEEPING) {
@@ -269,19 +260,9 @@ static bool wake(struct thread *t, bool sync)
 	while (__atomic_load_n(&t->on_cpu, __ATOMIC_ACQUIRE))
 		cpu_pause();
 	t->switching_out = false;
-	activate(t, sync);
+	activate(t);
 	spin_unlock_irqrestore(&t->lock, irq);
 	return true;
-}
-
-bool thread_wake(struct thread *t)
-{
-	return wake(t, false);
-}
-
-bool thread_wake_sync(struct thread *t)
-{
-	return wake(t, true);
 }
 
 /* ---- switching ---- */
@@ -306,7 +287,7 @@ void sched_finish_switch(void)
 		spin_lock_raw(&last->lock);
 		last->migrate_pending = false;
 		last->switching_out = false;
-		activate(last, false);
+		activate(last);
 		spin_unlock_raw(&last->lock);
 	}
 }

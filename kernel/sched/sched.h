@@ -117,11 +117,6 @@ extern void (*sched_switch_hook)(struct thread *next);
 void schedule(void);
 /* Makes a sleeping thread runnable; false if it was not sleeping. Safe from interrupts. */
 bool thread_wake(struct thread *t);
-/*
- * The same from a thread that is about to sleep (it handed over work and will wait for the
- * answer): t then runs on the waker's CPU when nothing else does. Not from interrupts.
- */
-bool thread_wake_sync(struct thread *t);
 
 /* The boot CPU: the running kmain becomes the thread "main"; idle threads exist from here on. */
 void sched_init(void);

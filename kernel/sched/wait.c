@@ -75,12 +75,7 @@ void finish_wait(struct waitqueue *wq, struct wait_entry *e)
 	spin_unlock_irqrestore(&wq->lock, irq);
 }
 
-static bool wake_thread(struct thread *t, bool sync)
-{
-	return sync ? thread_wake_sync(t) : thread_wake(t);
-}
-
-static bool wake_one(struct waitqueue *wq, bool sync)
+bool wake_up_one(struct waitqueue *wq)
 {
 	bool woke = false;
 	uint64_t irq = spin_lock_irqsave(&wq->lock);
@@ -91,13 +86,13 @@ static bool wake_one(struct waitqueue *wq, bool sync)
 			continue;
 		}
 		unlink(wq, e);
-		woke = wake_thread(e->thread, sync); /* false: it already left (timeout): try the next */
+		woke = thread_wake(e->thread); /* false: it already left (timeout): try the next */
 	}
 	spin_unlock_irqrestore(&wq->lock, irq);
 	return woke;
 }
 
-static unsigned wake_all(struct waitqueue *wq, bool sync)
+unsigned wake_up_all(struct waitqueue *wq)
 {
 	unsigned n = 0;
 	uint64_t irq = spin_lock_irqsave(&wq->lock);
@@ -108,30 +103,10 @@ static unsigned wake_all(struct waitqueue *wq, bool sync)
 			continue;
 		}
 		unlink(wq, e);
-		n += wake_thread(e->thread, sync);
+		n += thread_wake(e->thread);
 	}
 	spin_unlock_irqrestore(&wq->lock, irq);
 	return n;
-}
-
-bool wake_up_one(struct waitqueue *wq)
-{
-	return wake_one(wq, false);
-}
-
-unsigned wake_up_all(struct waitqueue *wq)
-{
-	return wake_all(wq, false);
-}
-
-bool wake_up_one_sync(struct waitqueue *wq)
-{
-	return wake_one(wq, true);
-}
-
-unsigned wake_up_all_sync(struct waitqueue *wq)
-{
-	return wake_all(wq, true);
 }
 
 void wait_timeout_wake(struct timer_event *t, void *thread)

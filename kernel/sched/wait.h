@@ -46,9 +46,6 @@ void set_current_sleeping(bool sleeping);
 /* Wakes the first waiter that was really asleep; false if none. */
 bool wake_up_one(struct waitqueue *wq);
 unsigned wake_up_all(struct waitqueue *wq);
-/* From a thread about to sleep until the woken one answers (thread_wake_sync); not from IRQs. */
-bool wake_up_one_sync(struct waitqueue *wq);
-unsigned wake_up_all_sync(struct waitqueue *wq);
 
 /* Blocks until cond is true (cond is evaluated with the thread queued and marked sleeping). */
 #define wait_event(wq, cond)                                                        \

@@ -75,7 +75,7 @@ bool dgram_enqueue(struct dgram_queue *d, struct sk_buff *skb, size_t limit)
 	}
 	spin_unlock_irqrestore(&d->q.lock, fl);
 	if (taken)
-		net_wake_up_socket(&d->wq);
+		wake_up_all(&d->wq);
 	return taken;
 }
 

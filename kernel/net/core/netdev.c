@@ -359,25 +359,10 @@ int netdev_xmit(struct net_device *dev, struct sk_buff *skb)
 	return err;
 }
 
-static void net_wake(bool sync)
+static void net_wake(void)
 {
 	__atomic_store_n(&net_kick, true, __ATOMIC_RELEASE);
-	if (sync)
-		wake_up_all_sync(&net_wq);
-	else
-		wake_up_all(&net_wq);
-}
-
-void net_wake_up_socket(struct waitqueue *wq)
-{
-	/*
-	 * The net thread with nothing more queued sleeps next: the reader it wakes runs on this
-	 * CPU then, with no IPI (from anywhere else, or with more input to process, a plain wake).
-	 */
-	if (current_thread() == net_thread && __atomic_load_n(&backlog.len, __ATOMIC_RELAXED) == 0)
-		wake_up_all_sync(wq);
-	else
-		wake_up_all(wq);
+	wake_up_all(&net_wq);
 }
 
 void netif_rx(struct sk_buff *skb)
@@ -389,17 +374,13 @@ void netif_rx(struct sk_buff *skb)
 		return;
 	}
 	skb_queue_tail(&backlog, skb);
-	/*
-	 * Only the loopback device queues here, from the sending thread, which mostly waits for an
-	 * answer next: the net thread then runs on its CPU (no IPI, no other CPU to wake).
-	 */
-	net_wake(true);
+	net_wake();
 }
 
 void netdev_schedule_poll(struct net_device *dev)
 {
 	__atomic_store_n(&dev->poll_pending, true, __ATOMIC_RELEASE);
-	net_wake(false); /* from interrupt handlers */
+	net_wake();
 }
 
 void netif_receive(struct sk_buff *skb)

@@ -219,7 +219,7 @@ static void glue_notify(struct tcp_cb *cb, unsigned ev)
 	}
 	if ((ev & TCP_EV_STATE) && p && cb->state == TCP_CLOSE)
 		unlink_child(ts);
-	net_wake_up_socket(&ts->wq);
+	wake_up_all(&ts->wq);
 }
 
 const struct tcp_cb_ops tcp_glue_ops = { .emit = glue_emit, .notify = glue_notify };
