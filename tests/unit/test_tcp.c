@@ -328,6 +328,31 @@ TEST(simultaneous_open)
 
 /* ---- data ---- */
 
+/* Sends n bytes from a to b, a millisecond per round (timers ticking; *clock advances);
+ * returns what b read. */
+static size_t bulk_transfer(struct ep *a, struct ep *b, const uint8_t *src, uint8_t *dst, size_t n,
+			    uint64_t *clock)
+{
+	size_t sent = 0, got = 0;
+	uint64_t now = *clock;
+	for (int iter = 0; iter < 100000 && got < n; iter++) {
+		if (sent < n) {
+			ssize_t w = tcp_cb_send(&a->cb, src + sent, n - sent, now);
+			if (w < 0)
+				return got; /* an error: short, so the caller's check fails */
+			sent += (size_t)w;
+		}
+		pump(a, b, now);
+		got += tcp_cb_recv(&b->cb, dst + got, n - got, false, now);
+		pump(a, b, now);
+		now += MS;
+		tcp_cb_tick(&a->cb, now);
+		tcp_cb_tick(&b->cb, now);
+	}
+	*clock = now;
+	return got;
+}
+
 TEST(bulk_transfer_through_small_window)
 {
 	struct ep *a, *b;
@@ -338,22 +363,8 @@ TEST(bulk_transfer_through_small_window)
 	uint8_t *src = malloc(N), *dst = malloc(N);
 	for (int i = 0; i < N; i++)
 		src[i] = (uint8_t)(i * 7 + (i >> 9));
-	size_t sent = 0, got = 0;
 	uint64_t now = 1;
-	for (int iter = 0; iter < 100000 && got < N; iter++) {
-		if (sent < N) {
-			ssize_t n = tcp_cb_send(&a->cb, src + sent, N - sent, now);
-			CHECK(n >= 0);
-			sent += (size_t)n;
-		}
-		pump(a, b, now);
-		got += tcp_cb_recv(&b->cb, dst + got, N - got, false, now);
-		pump(a, b, now);
-		now += MS;
-		tcp_cb_tick(&a->cb, now);
-		tcp_cb_tick(&b->cb, now);
-	}
-	CHECK_INT(got, N);
+	CHECK_INT(bulk_transfer(a, b, src, dst, N, &now), N);
 	CHECK(memcmp(src, dst, N) == 0);
 	CHECK_INT(a->cb.retransmits, 0);
 	free(src);
@@ -1654,22 +1665,8 @@ TEST(tso_bulk_transfer_and_single_mss_retransmission)
 	uint8_t *src = malloc(N), *dst = malloc(N);
 	for (int i = 0; i < N; i++)
 		src[i] = (uint8_t)(i * 13 + (i >> 10));
-	size_t sent = 0, got = 0;
 	uint64_t now = 1, segs_before = a->sent_segs;
-	for (int iter = 0; iter < 100000 && got < N; iter++) {
-		if (sent < N) {
-			ssize_t n = tcp_cb_send(&a->cb, src + sent, N - sent, now);
-			CHECK(n >= 0);
-			sent += (size_t)n;
-		}
-		pump(a, b, now);
-		got += tcp_cb_recv(&b->cb, dst + got, N - got, false, now);
-		pump(a, b, now);
-		now += MS;
-		tcp_cb_tick(&a->cb, now);
-		tcp_cb_tick(&b->cb, now);
-	}
-	CHECK_INT(got, N);
+	CHECK_INT(bulk_transfer(a, b, src, dst, N, &now), N);
 	CHECK(memcmp(src, dst, N) == 0);
 	/* Far fewer segments than MSS-sized ones would take (400 and more). */
 	CHECK(a->sent_segs - segs_before < N / 1000 / 4);

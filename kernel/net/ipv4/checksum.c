@@ -27,7 +27,8 @@ uint16_t inet_checksum(const void *data, size_t len)
 	return inet_csum_fold(inet_csum_add(0, data, len));
 }
 
-uint16_t inet_pseudo_checksum(in_addr_t saddr, in_addr_t daddr, uint8_t proto, const void *seg, size_t len)
+/* The unfolded sum of the TCP/UDP pseudo-header (RFC 793/768): addresses, protocol, length. */
+static uint64_t pseudo_sum(in_addr_t saddr, in_addr_t daddr, uint8_t proto, size_t len)
 {
 	uint8_t pseudo[12];
 	__builtin_memcpy(pseudo, &saddr, 4);
@@ -36,21 +37,19 @@ uint16_t inet_pseudo_checksum(in_addr_t saddr, in_addr_t daddr, uint8_t proto, c
 	pseudo[9] = proto;
 	pseudo[10] = (uint8_t)(len >> 8);
 	pseudo[11] = (uint8_t)len;
-	return inet_csum_fold(inet_csum_add(inet_csum_add(0, pseudo, sizeof(pseudo)), seg, len));
+	return inet_csum_add(0, pseudo, sizeof(pseudo));
+}
+
+uint16_t inet_pseudo_checksum(in_addr_t saddr, in_addr_t daddr, uint8_t proto, const void *seg, size_t len)
+{
+	return inet_csum_fold(inet_csum_add(pseudo_sum(saddr, daddr, proto, len), seg, len));
 }
 
 uint16_t inet_pseudo_partial(in_addr_t saddr, in_addr_t daddr, uint8_t proto, size_t len)
 {
-	uint8_t pseudo[12];
-	__builtin_memcpy(pseudo, &saddr, 4);
-	__builtin_memcpy(pseudo + 4, &daddr, 4);
-	pseudo[8] = 0;
-	pseudo[9] = proto;
-	pseudo[10] = (uint8_t)(len >> 8);
-	pseudo[11] = (uint8_t)len;
 	/* The folded sum uncomplemented (inet_csum_fold complements, so undo that): summing the
 	 * segment over it later gives the whole checksum (RFC 1071's incremental property). */
-	return (uint16_t)~inet_csum_fold(inet_csum_add(0, pseudo, sizeof(pseudo)));
+	return (uint16_t)~inet_csum_fold(pseudo_sum(saddr, daddr, proto, len));
 }
 
 void inet_csum_finish(uint8_t *seg, size_t len, size_t offset)
